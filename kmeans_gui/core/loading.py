@@ -1,0 +1,163 @@
+"""Loading any image Pillow reads into 8-bit RGB or RGBA pixels plus metadata."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError
+
+#: Largest image accepted, in pixels. 200 MP decodes to 600-800 MB of RGB(A);
+#: anything larger is more likely a decompression bomb than a photo.
+MAX_PIXELS = 200_000_000
+
+#: File name patterns of the formats offered in open dialogs.
+READABLE_PATTERNS = (
+    "*.png", "*.jpg", "*.jpeg", "*.webp", "*.tif", "*.tiff", "*.bmp", "*.gif",
+)
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """Decoded pixels, C-contiguous uint8 of shape (height, width, 3 or 4)."""
+
+    pixels: np.ndarray
+    icc_profile: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    path: Path | None = None
+    file_size: int | None = None
+    source_format: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] == 4
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+
+def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Decode ``path``; raise :class:`ImageError` with a readable reason on failure."""
+    path = Path(path)
+    name = path.name
+    try:
+        file_size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageError(f"{name}: file not found") from None
+    except OSError as exc:
+        raise ImageError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise ImageError(f"{name}: is a folder, not an image")
+    if file_size == 0:
+        raise ImageError(f"{name}: the file is empty")
+    try:
+        with Image.open(path) as im:
+            return _decode(im, max_pixels, path, file_size)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image format this program can read") from None
+    except Image.DecompressionBombError:
+        raise ImageError(_too_large(name, None, max_pixels)) from None
+    except PermissionError:
+        raise ImageError(f"{name}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
+        raise ImageError(f"{name}: the image data is damaged or truncated ({exc})") from None
+    except MemoryError:
+        raise ImageError(f"{name}: not enough memory to decode this image") from None
+
+
+def image_from_array(pixels: np.ndarray) -> LoadedImage:
+    """Wrap an in-memory (h, w, 3|4) uint8 array, e.g. for tests and previews."""
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.size == 0:
+        raise ImageError("pixels must be a non-empty (height, width, 3 or 4) array")
+    return LoadedImage(pixels=pixels)
+
+
+def _too_large(name: str, pixels: int | None, limit: int) -> str:
+    got = f" ({pixels / 1e6:.0f} MP)" if pixels else ""
+    return f"{name}: the image is too large{got}; the limit is {limit / 1e6:.0f} megapixels"
+
+
+def _decode(im: Image.Image, max_pixels: int, path: Path, file_size: int) -> LoadedImage:
+    name = path.name
+    width, height = im.size
+    if width * height > max_pixels:
+        raise ImageError(_too_large(name, width * height, max_pixels))
+    if width == 0 or height == 0:
+        raise ImageError(f"{name}: the image has no pixels")
+    source_format = im.format
+    icc = im.info.get("icc_profile") or None
+    dpi = im.info.get("dpi")
+    if dpi is not None:
+        try:
+            dpi = (float(dpi[0]), float(dpi[1]))
+        except (TypeError, ValueError, IndexError):
+            dpi = None
+    with warnings.catch_warnings():
+        # We enforce our own pixel limit above; Pillow's bomb warning is redundant.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im.seek(0)  # first frame of animations
+        im.load()
+        im = ImageOps.exif_transpose(im) or im
+    rgb = _to_8bit(im, name)
+    pixels = np.asarray(rgb)
+    if not pixels.flags.c_contiguous or not pixels.flags.writeable:
+        pixels = np.ascontiguousarray(pixels).copy()
+    if pixels.shape[2] == 4 and bool((pixels[:, :, 3] == 255).all()):
+        # An alpha channel that is opaque everywhere only costs a tRNS chunk.
+        pixels = np.ascontiguousarray(pixels[:, :, :3])
+    return LoadedImage(
+        pixels=pixels,
+        icc_profile=icc if isinstance(icc, bytes) else None,
+        dpi=dpi,
+        path=path,
+        file_size=file_size,
+        source_format=source_format,
+    )
+
+
+def _has_transparency(im: Image.Image) -> bool:
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        return True
+    return "transparency" in im.info
+
+
+def _to_8bit(im: Image.Image, name: str) -> Image.Image:
+    """Convert every supported mode to 8-bit RGB, or RGBA where there is alpha."""
+    mode = im.mode
+    if mode in ("RGB", "RGBA"):
+        return im
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16/32-bit grey: scale to 8 bits by range rather than clipping at 255.
+        arr = np.asarray(im).astype(np.float64)
+        peak = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        arr = np.clip(np.rint(arr * (255.0 / peak)), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.repeat(arr[:, :, None], 3, axis=2), "RGB")
+    if mode == "F":
+        arr = np.asarray(im, dtype=np.float64)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        scale = 255.0 / (hi - lo) if hi > lo else 0.0
+        arr = np.clip(np.rint((np.nan_to_num(arr, nan=lo) - lo) * scale), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.repeat(arr[:, :, None], 3, axis=2), "RGB")
+    if mode in ("RGBA;16B", "RGB;16", "RGB;16B"):
+        return im.convert("RGBA" if "A" in mode else "RGB")
+    if mode in ("1", "L", "P", "CMYK", "YCbCr", "LAB", "HSV", "LA", "PA", "La", "RGBa", "RGBX"):
+        try:
+            return im.convert("RGBA" if _has_transparency(im) else "RGB")
+        except (ValueError, OSError) as exc:
+            raise ImageError(f"{name}: cannot convert colour mode {mode} ({exc})") from None
+    raise ImageError(f"{name}: unsupported colour mode {mode}")

@@ -1,0 +1,62 @@
+"""Mapping every pixel to its palette index, optionally with error diffusion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernels
+from .colorspace import LINEAR_LUT, to_working
+
+_SPACE_CODES = {"rgb": _kernels.SPACE_RGB, "oklab": _kernels.SPACE_OKLAB}
+
+
+def _search_palette(palette: np.ndarray, channels: int, space: str):
+    """Working coordinates of ``palette`` sorted along its principal axis."""
+    pal = palette.astype(np.float64)
+    if channels == 4 and pal.shape[1] == 3:
+        pal = np.hstack([pal, np.full((len(pal), 1), 255.0)])
+    coords = to_working(pal, space)
+    centred = coords - coords.mean(axis=0)
+    if len(coords) > 1 and np.any(centred):
+        axis = np.linalg.svd(centred, full_matrices=False)[2][0]
+    else:
+        axis = np.eye(coords.shape[1])[0]
+    proj = coords @ axis
+    order = np.argsort(proj, kind="stable")
+    return (np.ascontiguousarray(coords[order]), np.ascontiguousarray(proj[order]),
+            np.ascontiguousarray(axis), order.astype(np.int64))
+
+
+def transparent_index(palette: np.ndarray) -> int:
+    """Index of the fully transparent entry, or -1."""
+    if palette.shape[1] == 4:
+        hits = np.flatnonzero(palette[:, 3] == 0)
+        if len(hits):
+            return int(hits[0])
+    return -1
+
+
+def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
+          dither: float = 0.0) -> np.ndarray:
+    """Palette index of every pixel of ``pixels`` ((h, w, 3|4) uint8).
+
+    Without dithering each pixel gets its exact nearest palette entry in the
+    working space (computed once per distinct colour, then looked up). With
+    ``dither`` in (0, 1], serpentine Floyd-Steinberg error diffusion at that
+    strength. Returns (h, w) uint8.
+    """
+    h, w, channels = pixels.shape
+    if not 0.0 <= dither <= 1.0:
+        raise ValueError("dither strength must be between 0 and 1")
+    pixels = np.ascontiguousarray(pixels)
+    coords, proj, axis, order = _search_palette(palette, channels, space)
+    code = _SPACE_CODES[space]
+    tindex = transparent_index(palette)
+    if dither > 0.0:
+        pal_rgb = palette[:, :3].astype(np.float64)
+        return _kernels.dither(pixels, pal_rgb, coords, proj, axis, order, code,
+                               LINEAR_LUT, tindex, float(dither))
+    flat = pixels.reshape(-1, channels)
+    cap_bits = int(min(24, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
+    out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
+    return out.reshape(h, w)
