@@ -53,6 +53,9 @@ def build_histogram(pixels: np.ndarray, max_exact: int = MAX_EXACT_COLORS) -> Co
     keys, counts, sums, used, transparent = _kernels.build_histogram(
         flat, EXACT_MASK, _cap_bits(limit), limit)
     exact = used >= 0
+    if not exact and flat.shape[1] == 3:
+        counts, sums = _kernels.build_histogram_rgb6(flat)
+        used = 0
     cap_bits = 20
     while used < 0:
         keys, counts, sums, used, transparent = _kernels.build_histogram(
