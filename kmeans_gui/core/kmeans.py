@@ -105,7 +105,8 @@ def kmeans_steps(
         start = np.asarray(initial, dtype=np.float64)[:, :channels]
         runs = [_Lloyd(x, weights, np.ascontiguousarray(to_working(start, space)))]
     else:
-        runs = [_Lloyd(x, weights, _seed_centroids(x, weights, n_clusters, init, rng))
+        keys = None if hist.exact else hist.keys
+        runs = [_Lloyd(x, weights, _seed_centroids(x, weights, n_clusters, init, rng, keys))
                 for _ in range(max(1, restarts))]
     if len(runs) > 1:
         # Several seedings, a few silent iterations each, then the best goes on:
@@ -136,10 +137,34 @@ def kmeans_steps(
             return
 
 
-def _seed_centroids(x, weights, n_clusters, init, rng) -> np.ndarray:
+#: For binned histograms (large photos) with more groups than this, k-means++
+#: seeds from 5-bit bins: its cost is k x groups x trials, the largest single
+#: step at k = 256. Measured on the 24 MP mosaic at k = 256: K-Means 0.67 ->
+#: 0.34 s for +0.6 % error. Not for exact histograms: on the dark Hubble photo
+#: coarse seeds cost +21 % error at k = 256 (5-bit bins are coarse near black).
+COARSE_SEEDING_GROUPS = 16_384
+COARSE_MASK = 0xF8F8F8F8
+
+
+def _coarse(x, weights, keys):
+    """Merge groups into 5-bit-per-channel bins: weighted mean coordinates."""
+    _, inverse = np.unique(keys & np.uint32(COARSE_MASK), return_inverse=True)
+    w = np.bincount(inverse, weights=weights)
+    cx = np.column_stack([np.bincount(inverse, weights=weights * x[:, t]) / w
+                          for t in range(x.shape[1])])
+    return np.ascontiguousarray(cx), w
+
+
+def _seed_centroids(x, weights, n_clusters, init, rng, keys=None) -> np.ndarray:
     n = len(x)
     if init == "kmeans++":
         trials = 2 + int(np.log(n_clusters))
+        if keys is not None and n > COARSE_SEEDING_GROUPS:
+            cx, cw = _coarse(x, weights, keys)
+            if len(cx) > n_clusters:
+                chosen = _kernels.kmeanspp(cx, cw, n_clusters,
+                                           rng.random(n_clusters * trials), trials)
+                return cx[np.sort(chosen)].copy()
         chosen = _kernels.kmeanspp(x, weights, n_clusters, rng.random(n_clusters * trials), trials)
     else:  # "random": k distinct pixels, i.e. groups drawn by pixel count
         chosen = rng.choice(n, size=min(n_clusters, n), replace=False,
