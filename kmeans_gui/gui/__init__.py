@@ -1,0 +1,1 @@
+"""The PySide6 desktop application (everything here may import Qt)."""
