@@ -243,7 +243,7 @@ class ComparisonView(QWidget):
     # -------------------------------------------------------------- paint
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().color(self.backgroundRole()).darker(160))
+        p.fillRect(self.rect(), QColor("#3b3d40"))
         if self._size is None:
             self._draw_message(p, self._status_text or
                                "Open an image (Ctrl+O) or drop one here")
