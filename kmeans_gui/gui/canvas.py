@@ -22,6 +22,7 @@ from .qimages import ArrayImage, indexed_image, rgb_image
 
 MODES = ("split", "original", "result")
 DIVIDER_GRAB = 8  # logical pixels either side of the divider that grab it
+PIXEL_ZOOM = 4.0  # from this zoom on, pixels are drawn as hard-edged squares
 
 
 def _checker_brush() -> QBrush:
@@ -281,7 +282,9 @@ class ComparisonView(QWidget):
         w, h = self._size
         use_preview = layer.preview is not None and (
             layer.full is None or self._zoom <= layer.preview.width() / w * 1.02)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 0.999)
+        # Smooth up to 4x so a small image fitted to the window still looks like a
+        # photo; beyond, hard pixel edges let people inspect single pixels.
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < PIXEL_ZOOM)
         if use_preview:
             p.drawPixmap(rect, layer.preview, QRectF(layer.preview.rect()))
             return True

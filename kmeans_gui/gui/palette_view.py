@@ -9,7 +9,8 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-SWATCH = 20  # logical pixels, spacing included
+SWATCH = 20  # smallest swatch cell in logical pixels, spacing included
+MAX_SWATCH = 34
 GAP = 2
 
 
@@ -47,15 +48,20 @@ class PaletteView(QWidget):
     def clear(self) -> None:
         self.set_palette(np.zeros((0, 3), np.uint8))
 
+    def _cell_size(self, width: int) -> int:
+        """Large swatches for small palettes, at most 16 per row before shrinking."""
+        per_row = min(max(len(self._palette), 1), 16)
+        return max(SWATCH, min(MAX_SWATCH, width // per_row))
+
     def _columns(self, width: int) -> int:
-        return max(1, width // SWATCH)
+        return max(1, width // self._cell_size(width))
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
         rows = max(1, math.ceil(len(self._palette) / self._columns(width)))
-        return rows * SWATCH
+        return rows * self._cell_size(width)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(16 * SWATCH, self.heightForWidth(16 * SWATCH))
@@ -64,14 +70,15 @@ class PaletteView(QWidget):
         return QSize(4 * SWATCH, SWATCH)
 
     def _cell(self, index: int) -> QRect:
-        cols = self._columns(self.width())
-        row, col = divmod(index, cols)
-        return QRect(col * SWATCH, row * SWATCH, SWATCH - GAP, SWATCH - GAP)
+        cell = self._cell_size(self.width())
+        row, col = divmod(index, self._columns(self.width()))
+        return QRect(col * cell, row * cell, cell - GAP, cell - GAP)
 
     def index_at(self, pos: QPoint) -> int | None:
         cols = self._columns(self.width())
-        col, row = pos.x() // SWATCH, pos.y() // SWATCH
-        if col >= cols or pos.x() % SWATCH >= SWATCH - GAP:
+        cell = self._cell_size(self.width())
+        col, row = pos.x() // cell, pos.y() // cell
+        if col >= cols or pos.x() % cell >= cell - GAP:
             return None
         index = row * cols + col
         return index if 0 <= index < len(self._palette) else None

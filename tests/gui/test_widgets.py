@@ -104,10 +104,13 @@ def test_swatch_tooltip_has_hex_and_share(qtbot):
     qtbot.addWidget(swatches)
     swatches.resize(200, 40)
     swatches.set_palette(np.array([[255, 128, 0], [1, 2, 3]], np.uint8), np.array([0.75, 0.25]))
-    index = swatches.index_at(QPoint(25, 5))
-    assert index == 1
+    assert swatches.index_at(QPoint(5, 5)) == 0
+    assert swatches.index_at(QPoint(40, 5)) == 1  # two colours: large 34 px swatches
+    assert swatches.index_at(QPoint(80, 5)) is None
     assert swatches.tooltip_for(0) == "#FF8000  ·  75.0 % of pixels"
-    assert swatches.heightForWidth(200) == 20
+    assert swatches.heightForWidth(200) == 34
+    swatches.set_palette(np.zeros((40, 3), np.uint8))
+    assert swatches.heightForWidth(200) == 4 * 20  # 10 per row at the smallest size
 
 
 def test_void_calls_do_not_use_up_none():
