@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self._debounce.stop()
         job = LoadJob(path, self.canvas.preview_box())
+        self._run_id = None  # the load cancels the current run; ignore its last reports
         job.opened.connect(self._on_opened)
         job.failed.connect(self._on_load_failed)
         self._load_id = job.job_id
@@ -532,7 +533,7 @@ class MainWindow(QMainWindow):
         f = self.result
         if f is None or self._save_id is not None:
             return
-        proposed = proposed_png_path(self.image.path, f.result.n_colors, self.settings.last_folder())
+        proposed = proposed_png_path(self.image.path, f.settings.k, self.settings.last_folder())
         path = dialogs.ask_save_png(self, str(proposed))
         if not path:
             return
@@ -660,7 +661,7 @@ class MainWindow(QMainWindow):
     def _save_before_close(self) -> bool:
         """Save synchronously (the window is going away); False if cancelled or failed."""
         f = self.result
-        proposed = proposed_png_path(self.image.path, f.result.n_colors, self.settings.last_folder())
+        proposed = proposed_png_path(self.image.path, f.settings.k, self.settings.last_folder())
         path = dialogs.ask_save_png(self, str(proposed))
         if not path:
             return False
