@@ -72,7 +72,13 @@ def self_test(file: str | None = None) -> int:
         use_private_store(Path(tmp) / "settings")  # never touch the user's settings
         app = _make_app([])
         from PIL import Image
-        from PySide6.QtCore import QTimer
+        from PySide6.QtCore import QTimer, qInstallMessageHandler
+
+        # The offscreen platform warns about window size hints it cannot honour;
+        # keep the self-test's output to its one result line.
+        qInstallMessageHandler(lambda kind, context, message: None
+                               if "propagateSizeHints" in message
+                               else sys.stderr.write(message + "\n"))
 
         from kmeans_gui.core import QuantizeSettings
         from kmeans_gui.gui import dialogs

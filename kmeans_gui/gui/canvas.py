@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath,
                            QPen, QPixmap, QWheelEvent)
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -161,16 +161,20 @@ class ComparisonView(QWidget):
         w, h = self.preview_box()
         return min(w / self._size[0], h / self._size[1])
 
+    @Slot()
     def zoom_fit(self) -> None:
         self._fit = True
         self._relayout()
 
+    @Slot()
     def zoom_actual(self) -> None:
         self.set_zoom(1.0)
 
+    @Slot()
     def zoom_in(self) -> None:
         self.set_zoom(zoom_steps(self._zoom, +1))
 
+    @Slot()
     def zoom_out(self) -> None:
         self.set_zoom(zoom_steps(self._zoom, -1))
 

@@ -188,7 +188,8 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action("S&top", self.stop, QKeySequence(Qt.Key.Key_Escape),
                                         _icon("process-stop", SP.SP_BrowserStop),
                                         "Stop the running quantization")
-        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in, SK.ZoomIn,
+        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in,
+                                           [QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")],
                                            QIcon.fromTheme("zoom-in"))
         self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, SK.ZoomOut,
                                             QIcon.fromTheme("zoom-out"))
