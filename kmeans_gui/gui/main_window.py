@@ -534,8 +534,7 @@ class MainWindow(QMainWindow):
         f = self.result
         if f is None or self._save_id is not None:
             return
-        proposed = proposed_png_path(self.image.path, f.settings.k, self.settings.last_folder())
-        path = dialogs.ask_save_png(self, str(proposed))
+        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
         if not path:
             return
         job = SaveJob(f.result, path, self.image.path, self.image.icc_profile, self.image.dpi)
@@ -546,6 +545,19 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Saving {Path(path).name}…")
         self.runner.submit(job)
         self._update_actions()
+
+    def _source_is_bundled(self) -> bool:
+        path = self.image.path if self.image else None
+        return path is None or path.parent == asset(SAMPLE_IMAGE).parent
+
+    def proposed_save_path(self) -> Path:
+        """NAME-kK.png beside the input; for the bundled sample (inside the
+        installed package) in the last folder used instead."""
+        k = self.result.settings.k
+        if self._source_is_bundled():
+            stem = self.image.path.stem if self.image.path else "image"
+            return Path(self.settings.last_folder()) / f"{stem}-k{k}.png"
+        return proposed_png_path(self.image.path, k)
 
     @Slot(int, str, int)
     def _on_saved(self, job_id: int, path: str, size: int) -> None:
@@ -578,9 +590,8 @@ class MainWindow(QMainWindow):
         if self.result is None:
             return
         palette = self.result.result.palette
+        proposed = self.proposed_save_path().with_suffix(".gpl")
         stem = self.image.path.stem if self.image.path else "palette"
-        folder = self.image.path.parent if self.image.path else Path(self.settings.last_folder())
-        proposed = folder / f"{stem}-k{len(palette)}.gpl"
         path = dialogs.ask_save_palette(self, str(proposed))
         if not path:
             return
@@ -662,8 +673,7 @@ class MainWindow(QMainWindow):
     def _save_before_close(self) -> bool:
         """Save synchronously (the window is going away); False if cancelled or failed."""
         f = self.result
-        proposed = proposed_png_path(self.image.path, f.settings.k, self.settings.last_folder())
-        path = dialogs.ask_save_png(self, str(proposed))
+        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
         if not path:
             return False
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

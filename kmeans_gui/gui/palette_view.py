@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-SWATCH = 20  # smallest swatch cell in logical pixels, spacing included
+SWATCH = 14  # smallest swatch cell in logical pixels, spacing included
 MAX_SWATCH = 34
 GAP = 2
 

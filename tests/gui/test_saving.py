@@ -94,3 +94,13 @@ def test_no_prompt_after_saving(qtbot, make_window, scripted_dialogs, gradient_p
         window.save_as()
     assert window.close()
     assert scripted_dialogs.asked_save_changes == 0
+
+
+def test_sample_result_is_not_proposed_inside_the_package(qtbot, window, scripted_dialogs,
+                                                          tmp_path):
+    window.settings.set_last_folder(tmp_path)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.open_sample()
+    window.save_as()  # the scripted dialog answers Cancel
+    k = window.result.settings.k
+    assert scripted_dialogs.proposed == [str(tmp_path / f"sample-k{k}.png")]

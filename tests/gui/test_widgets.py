@@ -110,7 +110,9 @@ def test_swatch_tooltip_has_hex_and_share(qtbot):
     assert swatches.tooltip_for(0) == "#FF8000  ·  75.0 % of pixels"
     assert swatches.heightForWidth(200) == 34
     swatches.set_palette(np.zeros((40, 3), np.uint8))
-    assert swatches.heightForWidth(200) == 4 * 20  # 10 per row at the smallest size
+    assert swatches.heightForWidth(200) == 3 * 14  # 14 per row at the smallest size
+    swatches.set_palette(np.zeros((256, 3), np.uint8))
+    assert swatches.heightForWidth(320) == 16 * 20  # 16 per row, 16 rows
 
 
 def test_void_calls_do_not_use_up_none():
