@@ -660,6 +660,9 @@ class MainWindow(QMainWindow):
         self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
                                         self.splitter.saveState())
         self.settings.sync()
+        # Gone from the screen at once; an uninterruptible step (decoding, the
+        # histogram, the full-size remap) may still take up to about a second.
+        self.hide()
         self.shutdown()
         event.accept()
 
