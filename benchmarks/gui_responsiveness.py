@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median over {len(rows)} runs ({args.image.name}, k={args.k}, window {args.size}, "
           f"platform {app.platformName()}): open->first preview {med('first_preview'):.2f} s, "
           f"open->converged {med('converged'):.2f} s, open->full result {med('finished'):.2f} s, "
-          f"longest stall {med('longest_stall_ms'):.0f} ms (worst {max(r['longest_stall_ms'] for r in rows):.0f} ms)")
+          f"longest stall {med('longest_stall_ms'):.0f} ms "
+          f"(worst {max(r['longest_stall_ms'] for r in rows):.0f} ms)")
     return 0
 
 

@@ -1,5 +1,5 @@
 """The PySide6 desktop application (everything here may import Qt)."""
 
-from .compat import protect_none
+from .compat import protect_singletons
 
-protect_none()
+protect_singletons()

@@ -124,12 +124,6 @@ class ComparisonView(QWidget):
         dpr = self.devicePixelRatioF()
         return (max(1, math.ceil(self.width() * dpr)), max(1, math.ceil(self.height() * dpr)))
 
-    def grab_result_image(self) -> QImage | None:
-        layer = self._result
-        if layer.full is not None:
-            return layer.full.image
-        return layer.preview_source.image if layer.preview_source else None
-
     # --------------------------------------------------------------- mode
     def mode(self) -> str:
         return self._mode
@@ -318,7 +312,8 @@ class ComparisonView(QWidget):
         pad = 6
         width = metrics.horizontalAdvance(text) + 2 * pad
         height = metrics.height() + pad
-        x = clip.left() + 10 if text == "Original" or self._mode != "split" else clip.right() - 10 - width
+        on_left = text == "Original" or self._mode != "split"
+        x = clip.left() + 10 if on_left else clip.right() - 10 - width
         box = QRectF(x, clip.top() + 10, width, height)
         path = QPainterPath()
         path.addRoundedRect(box, height / 2, height / 2)

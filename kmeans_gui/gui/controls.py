@@ -141,6 +141,6 @@ class ControlsPanel(QWidget):
             self.max_iter_spin.setValue(s.max_iter)
             self.tol_spin.setValue(s.tol)
         finally:
-            for w, b in zip(widgets, blocked):
+            for w, b in zip(widgets, blocked, strict=True):
                 w.blockSignals(b)
         self._update_enabled()

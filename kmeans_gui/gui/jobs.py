@@ -128,7 +128,8 @@ class LoadJob(Job):
         if self.interrupted():
             return
         histogram = build_histogram(image.pixels)
-        self.opened.emit(Opened(self.job_id, image, histogram, preview, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        self.opened.emit(Opened(self.job_id, image, histogram, preview, seconds))
 
 
 class QuantizeJob(Job):

@@ -301,7 +301,8 @@ class MainWindow(QMainWindow):
             return
         self._load_id = None
         image = opened.image
-        self.image, self.histogram, self.preview_pixels = image, opened.histogram, opened.preview_pixels
+        self.image, self.histogram = image, opened.histogram
+        self.preview_pixels = opened.preview_pixels
         self.result = None
         self._result_saved = False
         self.saved_size = None

@@ -84,7 +84,8 @@ class PaletteView(QWidget):
         return index if 0 <= index < len(self._palette) else None
 
     def tooltip_for(self, index: int) -> str:
-        share = float(self._shares[index]) if self._shares is not None and index < len(self._shares) else None
+        shares = self._shares
+        share = float(shares[index]) if shares is not None and index < len(shares) else None
         return describe(self._palette[index], share)
 
     def event(self, event) -> bool:

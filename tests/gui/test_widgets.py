@@ -115,15 +115,23 @@ def test_swatch_tooltip_has_hex_and_share(qtbot):
     assert swatches.heightForWidth(320) == 16 * 20  # 16 per row, 16 rows
 
 
-def test_void_calls_do_not_use_up_none():
-    """PySide6 6.12.0 on CPython 3.11 drops a reference to None per void call;
-    importing the GUI package must make that harmless."""
+def test_pyside_reference_leaks_are_harmless():
+    """PySide6 6.12.0 on CPython 3.11 drops a reference to None per void call and
+    to True per signal delivery; importing the GUI package must make both harmless
+    (more calls here than the singletons' normal reference counts)."""
     import sys
 
-    from PySide6.QtCore import QPointF
+    from PySide6.QtCore import QObject, QPointF, Signal
 
-    import kmeans_gui.gui  # noqa: F401 - applies the workaround
-    point = QPointF()
-    for _ in range(20000):  # more than None's normal reference count
+    import kmeans_gui.gui  # noqa: F401 - applies the workaround where needed
+
+    class Emitter(QObject):
+        ping = Signal(int)
+
+    point, emitter, received = QPointF(), Emitter(), []
+    emitter.ping.connect(received.append)
+    for i in range(20000):
         point.setX(1.0)
-    assert sys.getrefcount(None) > 1000
+        emitter.ping.emit(i)
+    assert len(received) == 20000
+    assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000
