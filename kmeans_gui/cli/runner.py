@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TextIO
 
@@ -153,21 +153,19 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
                 pass
         executor.shutdown(wait=True, cancel_futures=True)
         # Files finished while stopping were written completely: report them.
-        for future, job in futures.items():
+        for future in futures:
             if future not in reported and future.done() and not future.cancelled():
-                outcome = _outcome(future, job)
-                if outcome is not None and outcome.ok:
-                    printer(outcome)
+                if future.exception() is None and future.result().ok:
+                    printer(future.result())
     finally:
         signal.signal(signal.SIGINT, previous)
     return interrupted or interrupts.requested()
 
 
-def _outcome(future: Future, job: Job) -> Outcome | None:
+def _outcome(future: Future, job: Job) -> Outcome:
+    """The worker's Outcome; KeyboardInterrupt from a worker is re-raised."""
     try:
         return future.result()
     except BrokenProcessPool:
         return failure(job.input, job.output,
                        "the worker process stopped unexpectedly (out of memory?)")
-    except CancelledError:
-        return None
