@@ -15,6 +15,14 @@ def _error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before any work started (e.g. while importing)
+        sys.stderr.write("kmeans-compress: interrupted\n")
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     for stream in (sys.stdout, sys.stderr):
         # File names that the terminal's encoding cannot show must not crash the report.
         if hasattr(stream, "reconfigure"):
