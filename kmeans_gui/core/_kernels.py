@@ -127,6 +127,24 @@ def build_histogram(pix, mask, cap_bits, limit):
     return keys, counts, sums, used, transparent
 
 
+@_jit
+def build_histogram_rgb6(pix):
+    """``build_histogram`` with ``BIN_MASK`` for opaque RGB, by direct indexing
+    into the 2**18 bins instead of hashing. Returns (counts, sums) per bin."""
+    counts = np.zeros(1 << 18, dtype=np.int64)
+    sums = np.zeros((1 << 18, 3), dtype=np.int64)
+    for i in range(pix.shape[0]):
+        r = np.int64(pix[i, 0])
+        g = np.int64(pix[i, 1])
+        b = np.int64(pix[i, 2])
+        key = ((r >> 2) << 12) | ((g >> 2) << 6) | (b >> 2)
+        counts[key] += 1
+        sums[key, 0] += r
+        sums[key, 1] += g
+        sums[key, 2] += b
+    return counts, sums
+
+
 # -------------------------------------------------------------------- k-means
 
 @_jit
@@ -144,45 +162,124 @@ def kmeanspp(x, w, k, uniforms, n_trials):
 
     ``uniforms`` holds k * n_trials random numbers in [0, 1) drawn by the caller
     (so a numpy seed fully determines the result). Returns sample indices.
+    A candidate cannot be closer to sample i than i's current centre when
+    the two centres are at least twice i's distance apart, which skips most
+    distance computations once a few centres exist.
     """
-    n = x.shape[0]
+    n, d = x.shape
     chosen = np.empty(k, dtype=np.int64)
     cum = np.cumsum(w)
     first = np.searchsorted(cum, uniforms[0] * cum[-1], side="right")
     chosen[0] = min(first, n - 1)
-    closest = np.empty(n)
+    closest = np.empty(n)  # squared distance to the nearest chosen centre
+    owner = np.zeros(n, dtype=np.int64)  # which chosen centre that is
     for i in range(n):
         closest[i] = sq_dist(x, i, x, chosen[0])
-    cand_d = np.empty(n)
-    best_d = np.empty(n)
+    pot = np.empty(n)
+    centre_gap = np.empty(k)  # squared distance candidate -> each chosen centre
+    best_gap = np.empty(k)
     for c in range(1, k):
-        pot = w * closest
-        cum = np.cumsum(pot)
-        total = cum[-1]
+        total = 0.0
+        for i in range(n):
+            total += w[i] * closest[i]
+            pot[i] = total
         best_pot = np.inf
         best_idx = -1
         for t in range(n_trials):
             if total <= 0.0:
                 break
-            idx = np.searchsorted(cum, uniforms[c * n_trials + t] * total, side="right")
+            idx = np.searchsorted(pot, uniforms[c * n_trials + t] * total, side="right")
             idx = min(idx, n - 1)
+            for j in range(c):
+                centre_gap[j] = sq_dist(x, idx, x, chosen[j])
             p = 0.0
             for i in range(n):
-                d = sq_dist(x, i, x, idx)
-                if d > closest[i]:
-                    d = closest[i]
-                cand_d[i] = d
-                p += w[i] * d
+                ci = closest[i]
+                # |cand - own| >= 2 |x - own|  =>  |x - cand| >= |x - own|
+                if centre_gap[owner[i]] >= 4.0 * ci:
+                    p += w[i] * ci
+                    continue
+                dd = sq_dist(x, i, x, idx)
+                p += w[i] * (dd if dd < ci else ci)
             if p < best_pot:
                 best_pot = p
                 best_idx = idx
-                best_d[:] = cand_d
+                best_gap[:c] = centre_gap[:c]
         if best_idx < 0:
             # Fewer distinct samples than k: the caller handles that case.
             return chosen[:c]
         chosen[c] = best_idx
-        closest[:] = best_d
+        for i in range(n):
+            ci = closest[i]
+            if best_gap[owner[i]] >= 4.0 * ci:
+                continue
+            dd = sq_dist(x, i, x, best_idx)
+            if dd < ci:
+                closest[i] = dd
+                owner[i] = c
     return chosen
+
+
+@_jit
+def _sorted_centroids(c):
+    """Centroids sorted by projection on their principal-ish axis (the
+    normalised spread of the coordinate with the largest range)."""
+    k, d = c.shape
+    axis = np.zeros(d)
+    best_range = -1.0
+    best_t = 0
+    for t in range(d):
+        lo = c[:, t].min()
+        hi = c[:, t].max()
+        if hi - lo > best_range:
+            best_range = hi - lo
+            best_t = t
+    axis[best_t] = 1.0
+    proj = c[:, best_t].copy()
+    order = np.argsort(proj, kind="mergesort")
+    return c[order].copy(), proj[order].copy(), axis, order
+
+
+@_jit
+def _two_nearest(x, i, cs, proj, axis):
+    """(best index into cs, best squared distance, second squared distance)."""
+    k, d = cs.shape
+    p = 0.0
+    for t in range(d):
+        p += x[i, t] * axis[t]
+    hi = np.searchsorted(proj, p)
+    lo = hi - 1
+    best = np.inf
+    second = np.inf
+    best_j = 0
+    while lo >= 0 or hi < k:
+        if hi < k:
+            gap = proj[hi] - p
+            if gap * gap >= second:
+                hi = k
+            else:
+                dd = sq_dist(x, i, cs, hi)
+                if dd < best:
+                    second = best
+                    best = dd
+                    best_j = hi
+                elif dd < second:
+                    second = dd
+                hi += 1
+        if lo >= 0:
+            gap = p - proj[lo]
+            if gap * gap >= second:
+                lo = -1
+            else:
+                dd = sq_dist(x, i, cs, lo)
+                if dd < best:
+                    second = best
+                    best = dd
+                    best_j = lo
+                elif dd < second:
+                    second = dd
+                lo -= 1
+    return best_j, best, second
 
 
 @_jit
@@ -191,8 +288,10 @@ def assign(x, c, labels, upper, lower, full):
 
     ``upper[i]`` bounds the distance from sample i to its centroid from above,
     ``lower[i]`` the distance to any other centroid from below; a sample whose
-    bounds already prove its centroid nearest is skipped. With ``full`` every
-    sample is scanned. Returns the number of samples whose label changed.
+    bounds already prove its centroid nearest is skipped. Samples that must be
+    rescanned search the centroids sorted along one axis, stopping once the
+    axis gap alone rules out the rest. With ``full`` every sample is scanned.
+    Returns the number of samples whose label changed.
     """
     n = x.shape[0]
     k = c.shape[0]
@@ -205,6 +304,7 @@ def assign(x, c, labels, upper, lower, full):
                 half[j] = d
             if d < half[jj]:
                 half[jj] = d
+    cs, proj, axis, order = _sorted_centroids(c)
     changed = 0
     for i in range(n):
         a = labels[i]
@@ -215,20 +315,10 @@ def assign(x, c, labels, upper, lower, full):
             upper[i] = np.sqrt(sq_dist(x, i, c, a))
             if upper[i] <= bound:
                 continue
-        best = np.inf
-        second = np.inf
-        best_j = 0
-        for j in range(k):
-            d = sq_dist(x, i, c, j)
-            if d < best:
-                second = best
-                best = d
-                best_j = j
-            elif d < second:
-                second = d
-        if best_j != a or full:
-            if best_j != a:
-                changed += 1
+        j, best, second = _two_nearest(x, i, cs, proj, axis)
+        best_j = order[j]
+        if best_j != a:
+            changed += 1
             labels[i] = best_j
         upper[i] = np.sqrt(best)
         lower[i] = np.sqrt(second)
@@ -414,11 +504,41 @@ def remap(pix, pal, proj, axis, order, space, lin, transparent_index, cap_bits):
 
 
 @_jit
+def remap_rgb(pix, pal, proj, axis, order, space, lin):
+    """``remap`` for opaque RGB with a direct 2**24-entry cache (32 MB):
+    faster than hashing when the image has millions of pixels."""
+    n = pix.shape[0]
+    table = np.full(1 << 24, 0xFFFF, dtype=np.uint16)
+    out = np.empty(n, dtype=np.uint8)
+    v = np.empty(pal.shape[1])
+    prev_key = -1
+    prev_val = 0
+    for i in range(n):
+        key = (np.int64(pix[i, 0]) << 16) | (np.int64(pix[i, 1]) << 8) | np.int64(pix[i, 2])
+        if key == prev_key:
+            out[i] = prev_val
+            continue
+        val = table[key]
+        if val == 0xFFFF:
+            work_coords(float(pix[i, 0]), float(pix[i, 1]), float(pix[i, 2]), 255.0,
+                        space, 3, lin, v)
+            val = order[_nearest(v, pal, proj, axis)]
+            table[key] = val
+        out[i] = val
+        prev_key = key
+        prev_val = val
+    return out
+
+
+@_jit
 def dither(img, pal_rgba, pal, proj, axis, order, space, lin, transparent_index, strength):
     """Serpentine Floyd-Steinberg error diffusion at ``strength`` (0..1).
 
     The error is diffused in straight sRGB; the nearest entry for each
-    error-adjusted colour is found in the working space.
+    error-adjusted colour (rounded to whole sRGB steps) is found in the working
+    space. For opaque images the choice is cached per 2x2x2 cell of sRGB
+    (2**21 cells, 4 MB): the diffused error makes most adjusted colours new,
+    and the error carried forward absorbs the at most one-step approximation.
     """
     h, w, nch = img.shape
     out = np.empty((h, w), dtype=np.uint8)
@@ -426,8 +546,10 @@ def dither(img, pal_rgba, pal, proj, axis, order, space, lin, transparent_index,
     nxt = np.zeros((w + 2, 3))
     v = np.empty(pal.shape[1])
     col = np.empty(3)
+    table = np.full(1 << 21 if nch == 3 else 1, 0xFFFF, dtype=np.uint16)
     for y in range(h):
         forward = (y % 2) == 0
+        step = 1 if forward else -1
         for xi in range(w):
             x = xi if forward else w - 1 - xi
             a = float(img[y, x, 3]) if nch == 4 else 255.0
@@ -437,10 +559,21 @@ def dither(img, pal_rgba, pal, proj, axis, order, space, lin, transparent_index,
             for t in range(3):
                 c = img[y, x, t] + cur[x + 1, t]
                 col[t] = min(255.0, max(0.0, c))
-            work_coords(col[0], col[1], col[2], a, space, nch, lin, v)
-            idx = order[_nearest(v, pal, proj, axis)]
+            ri = int(col[0] + 0.5)
+            gi = int(col[1] + 0.5)
+            bi = int(col[2] + 0.5)
+            if nch == 3:
+                key = ((ri >> 1) << 14) | ((gi >> 1) << 7) | (bi >> 1)
+                idx = table[key]
+                if idx == 0xFFFF:
+                    work_coords(float(ri | 1) - 0.5, float(gi | 1) - 0.5, float(bi | 1) - 0.5,
+                                a, space, nch, lin, v)
+                    idx = order[_nearest(v, pal, proj, axis)]
+                    table[key] = idx
+            else:
+                work_coords(float(ri), float(gi), float(bi), a, space, nch, lin, v)
+                idx = order[_nearest(v, pal, proj, axis)]
             out[y, x] = idx
-            step = 1 if forward else -1
             for t in range(3):
                 err = (col[t] - pal_rgba[idx, t]) * strength
                 cur[x + 1 + step, t] += err * (7.0 / 16.0)

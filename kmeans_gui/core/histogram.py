@@ -27,6 +27,9 @@ class ColorHistogram:
     counts: np.ndarray  # (n,) int64: pixels in each group
     n_transparent: int  # fully transparent pixels, left out of the groups
     exact: bool  # True when each group is a single colour
+    keys: np.ndarray  # (n,) uint32: packed RGBA (R in the high byte) & mask, per group
+    mask: int  # EXACT_MASK or BIN_MASK: a pixel belongs to the group whose key
+    #            equals its packed RGBA (alpha 255 for RGB) & mask
 
     @property
     def n_channels(self) -> int:
@@ -53,6 +56,12 @@ def build_histogram(pixels: np.ndarray, max_exact: int = MAX_EXACT_COLORS) -> Co
     keys, counts, sums, used, transparent = _kernels.build_histogram(
         flat, EXACT_MASK, _cap_bits(limit), limit)
     exact = used >= 0
+    if not exact and flat.shape[1] == 3:
+        counts, sums = _kernels.build_histogram_rgb6(flat)
+        bins = np.arange(1 << 18, dtype=np.uint32)
+        keys = (((bins >> 12) << 26) | (((bins >> 6) & 63) << 18) | ((bins & 63) << 10)
+                | 0xFC).astype(np.uint32)
+        used = 0
     cap_bits = 20
     while used < 0:
         keys, counts, sums, used, transparent = _kernels.build_histogram(
@@ -62,4 +71,5 @@ def build_histogram(pixels: np.ndarray, max_exact: int = MAX_EXACT_COLORS) -> Co
     counts = counts[filled]
     colors = sums[filled] / counts[:, None]
     return ColorHistogram(colors=colors, counts=counts, n_transparent=int(transparent),
-                          exact=bool(exact))
+                          exact=bool(exact), keys=keys[filled],
+                          mask=EXACT_MASK if exact else BIN_MASK)

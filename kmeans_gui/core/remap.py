@@ -7,6 +7,9 @@ import numpy as np
 from . import _kernels
 from .colorspace import LINEAR_LUT, to_working
 
+#: From this many pixels on, a direct 2**24 cache beats hashing colours.
+DIRECT_CACHE_PIXELS = 1 << 21
+
 _SPACE_CODES = {"rgb": _kernels.SPACE_RGB, "oklab": _kernels.SPACE_OKLAB}
 
 
@@ -57,6 +60,9 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
         return _kernels.dither(pixels, pal_rgb, coords, proj, axis, order, code,
                                LINEAR_LUT, tindex, float(dither))
     flat = pixels.reshape(-1, channels)
+    if channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS:
+        out = _kernels.remap_rgb(flat, coords, proj, axis, order, code, LINEAR_LUT)
+        return out.reshape(h, w)
     cap_bits = int(min(24, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
     out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
     return out.reshape(h, w)
