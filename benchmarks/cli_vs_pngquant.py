@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image
 
-EFFORTS = ("small", "fast")
+EFFORTS = ("auto", "small", "fast")
 
 
 def kmeans_compress() -> list[str]:

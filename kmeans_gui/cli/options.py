@@ -7,11 +7,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# Mirrors kmeans_gui.core's SPACES / INITS (importing the core here would load
-# numba just to print --help); a test keeps the two in step.
+# Mirrors kmeans_gui.core's SPACES, INITS and writer EFFORTS (importing the
+# core here would load numba just to print --help); a test keeps them in step.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
-EFFORTS = ("fast", "small")
+EFFORTS = ("auto", "fast", "small")
 DEFAULT_K = 16
 DEFAULT_SUFFIX = "-k{k}"
 
@@ -136,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop when an iteration gains less (default 1e-4)")
     add("--seed", type=_seed, default=0, metavar="N",
         help="random seed; same seed, same bytes (default 0)")
-    add("--effort", choices=EFFORTS, default="small",
-        help="PNG zlib level: small=9 (default), fast=6")
+    add("--effort", choices=EFFORTS, default="auto",
+        help="PNG compression effort (default auto: by size)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",

@@ -24,7 +24,7 @@ def _quiet(fraction: float, label: str) -> None:
 
 
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
-             effort: str = "small", on_progress: ProgressCallback | None = None) -> Outcome:
+             effort: str = "auto", on_progress: ProgressCallback | None = None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised."""
     with interrupts.job():
         try:

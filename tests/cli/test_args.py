@@ -59,8 +59,10 @@ def test_help_explains_every_option_with_an_example() -> None:
 
 def test_choices_mirror_the_core() -> None:
     from kmeans_gui.core import INITS, MAX_K, SPACES
+    from kmeans_gui.core.writing import EFFORTS
     assert set(options.SPACES) == set(SPACES)
     assert set(options.INITS) == set(INITS)
+    assert set(options.EFFORTS) == set(EFFORTS)
     assert build_parser().parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
 
 
