@@ -18,7 +18,8 @@ def test_non_ascii_and_spaces(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     records = {json.loads(line)["input"]: json.loads(line) for line in proc.stdout.splitlines()}
     assert set(records) == set(map(str, inputs))
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted(["写真 1-k5.png", "été à la plage-k5.png"])
+    expected = sorted(["写真 1-k5.png", "été à la plage-k5.png"])
+    assert sorted(p.name for p in out_dir.iterdir()) == expected
     assert records[str(inputs[1])]["output"] == str(out_dir / "写真 1-k5.png")
 
 

@@ -81,7 +81,9 @@ def test_quiet_prints_nothing_on_success(photo: Path, capsys) -> None:
 def test_efforts_write_the_same_pixels(photo: Path, capsys) -> None:
     decoded = []
     for effort in ("auto", "fast", "small"):
-        assert run_main(photo, f"--suffix=-{effort}", "--effort", effort, capsys=capsys)[0] == 0
+        code, out, err = run_main(photo, f"--suffix=-{effort}", "--effort", effort,
+                                  capsys=capsys)
+        assert code == 0, err
         image = palette_png(photo.with_name(f"photo-{effort}.png"))
         decoded.append(np.asarray(image.convert("RGB")))
     assert np.array_equal(decoded[0], decoded[1]) and np.array_equal(decoded[0], decoded[2])
