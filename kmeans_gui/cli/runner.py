@@ -128,7 +128,7 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
         futures: dict[Future, Job] = {
             executor.submit(compress, job, settings, force=options.force,
                             effort=options.effort): job
-            for job in jobs
+            for job in _largest_first(jobs)
         }
     finally:
         interrupts.unblock()
@@ -160,6 +160,16 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     finally:
         signal.signal(signal.SIGINT, previous)
     return interrupted or interrupts.requested()
+
+
+def _largest_first(jobs: list[Job]) -> list[Job]:
+    """Big files first, so the batch does not end waiting on one late large image."""
+    def size(job: Job) -> int:
+        try:
+            return job.input.stat().st_size
+        except OSError:
+            return 0
+    return sorted(jobs, key=size, reverse=True)
 
 
 def _outcome(future: Future, job: Job) -> Outcome:
