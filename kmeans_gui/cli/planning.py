@@ -49,7 +49,9 @@ def plan(options: Options) -> list[Job]:
 
     Collisions are refused before any work starts, so nothing is written when
     the arguments are inconsistent: two inputs sharing one output, an output
-    that is an input (its own or another's), or a missing output folder.
+    that is an input (its own or another's), or a missing folder for -o.
+    Problems of single inputs (missing, unreadable) are left to the run,
+    which reports them per file.
     """
     if options.out_dir is not None:
         if options.out_dir.exists() and not options.out_dir.is_dir():
@@ -73,11 +75,14 @@ def plan(options: Options) -> list[Job]:
             raise UsageError(f"{outputs[key]} and {job.input} would both be written to "
                              f"{job.output}; use --suffix or separate runs")
         outputs[key] = job.input
-        folder = job.output.parent
+    if options.output is not None:
+        # Derived names sit beside their input or in --out-dir (created above);
+        # only an explicit -o can point into a folder that is not there.
+        folder = options.output.parent
         if not folder.is_dir():
-            raise UsageError(f"{job.output}: the folder {folder} does not exist")
-        if job.output.is_dir():
-            raise UsageError(f"{job.output}: is a folder; use --out-dir for a folder")
+            raise UsageError(f"{options.output}: the folder {folder} does not exist")
+        if options.output.is_dir():
+            raise UsageError(f"{options.output}: is a folder; use --out-dir for a folder")
     inputs_by_identity = {ident: job.input for job in jobs
                           if (ident := _identity(job.input)) is not None}
     for job in jobs:

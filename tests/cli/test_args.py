@@ -42,6 +42,11 @@ def test_missing_output_folder(photo: Path, capsys) -> None:
     assert code == 2 and "does not exist" in err
 
 
+def test_output_that_is_a_folder(photo: Path, capsys) -> None:
+    code, out, err = run_main(photo, "-o", photo.parent, capsys=capsys)
+    assert code == 2 and "is a folder" in err
+
+
 def test_help_explains_every_option_with_an_example() -> None:
     proc = run_cli("--help")
     assert proc.returncode == 0

@@ -18,7 +18,7 @@ def batch(tmp_path: Path) -> tuple[list[Path], list[Path]]:
     truncated.write_bytes(good[0].read_bytes()[:300])
     not_image = tmp_path / "notes.png"
     not_image.write_text("this is not an image")
-    return good, [truncated, not_image, tmp_path / "missing.png"]
+    return good, [truncated, not_image, tmp_path / "no such folder" / "missing.png"]
 
 
 @pytest.mark.parametrize("jobs", ["2", "1"])
