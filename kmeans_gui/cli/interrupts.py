@@ -1,4 +1,4 @@
-"""Ctrl-C inside the process doing the work: stop soon, but never mid-write.
+"""Ctrl-C (or SIGTERM) in a process doing work: stop soon, but never mid-write.
 
 The handler raises KeyboardInterrupt only while a job runs and outside a
 write; otherwise it just records the request, which the next job start or
@@ -14,8 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+#: Signals that stop a run: Ctrl-C, and the polite kill of CI timeouts and
+#: process managers.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 class _State:
-    requested = False  # a SIGINT arrived
+    requested = False  # a stop signal arrived
+    signum = signal.SIGINT  # the first one, for the exit status
     busy = False  # a job is running
     writing = False  # inside the atomic write: let it finish
 
@@ -25,31 +31,45 @@ _state = _State()
 
 def _handler(signum, frame) -> None:
     first = not _state.requested
+    if first:
+        _state.signum = signum
     _state.requested = True
     if first and _state.busy and not _state.writing:
         raise KeyboardInterrupt
 
 
-def install() -> None:
-    """Route SIGINT through the deferring handler and let it be delivered."""
+def install() -> dict:
+    """Route the stop signals through the deferring handler; return the old handlers."""
     _state.requested = False
-    signal.signal(signal.SIGINT, _handler)
+    _state.signum = signal.SIGINT
+    previous = {signum: signal.signal(signum, _handler) for signum in STOP_SIGNALS}
     unblock()
+    return previous
+
+
+def restore(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 def block() -> None:
-    """Hold SIGINT back (children forked meanwhile inherit the mask)."""
+    """Hold the stop signals back (children forked meanwhile inherit the mask)."""
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
 
 
 def unblock() -> None:
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
 
 
 def requested() -> bool:
     return _state.requested
+
+
+def exit_status() -> int:
+    """128 + the signal number, as shells report a command stopped by it."""
+    return 128 + int(_state.signum)
 
 
 def checkpoint() -> None:

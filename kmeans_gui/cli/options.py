@@ -21,7 +21,8 @@ examples:
   kmeans-compress -k 64 --out-dir small/ --json *.png > report.jsonl
 
 exit status: 0 all written, 1 some inputs failed (the others are written),
-2 bad arguments, 130 interrupted (Ctrl-C; no partial files are left).
+2 bad arguments, 130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted
+run leaves no partial files.
 """
 
 

@@ -18,7 +18,7 @@ from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
 from .worker import compress
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 class Printer:
@@ -72,7 +72,7 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
     bar.clear()
     if interrupted:
         err.write("kmeans-compress: interrupted\n")
-        return EXIT_INTERRUPTED
+        return interrupts.exit_status()
     return EXIT_FAILED if printer.failed else EXIT_OK
 
 
@@ -85,8 +85,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
     """Jobs one after another in this process; True when interrupted."""
-    previous = signal.getsignal(signal.SIGINT)
-    interrupts.install()
+    previous = interrupts.install()
     try:
         total = len(jobs)
         for done, job in enumerate(jobs):
@@ -101,7 +100,7 @@ def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
     except KeyboardInterrupt:
         return True
     finally:
-        signal.signal(signal.SIGINT, previous)
+        interrupts.restore(previous)
 
 
 def _start_worker() -> None:
@@ -118,8 +117,7 @@ def _pool_context():
 
 def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     """Jobs spread over ``workers`` processes; True when interrupted."""
-    previous = signal.getsignal(signal.SIGINT)
-    interrupts.install()
+    previous = interrupts.install()
     # Workers must not see SIGINT before their own handler is installed.
     interrupts.block()
     try:
@@ -145,7 +143,8 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
         executor.shutdown(wait=True)
     except KeyboardInterrupt:
         interrupted = True
-        # Outside interrupts.job() now: further Ctrl-C only gets recorded.
+        # Outside interrupts.job() now: further signals only get recorded.
+        # Workers stop at their next safe point (SIGINT means "stop" to them).
         for child in multiprocessing.active_children():
             try:
                 os.kill(child.pid, signal.SIGINT)
@@ -158,7 +157,7 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
                 if future.exception() is None and future.result().ok:
                     printer(future.result())
     finally:
-        signal.signal(signal.SIGINT, previous)
+        interrupts.restore(previous)
     return interrupted or interrupts.requested()
 
 

@@ -36,13 +36,14 @@ def start(*args: str | os.PathLike) -> subprocess.Popen:
                             env=cli_env(), start_new_session=True)
 
 
-def interrupt_mid_run(proc: subprocess.Popen, *, group: bool) -> tuple[str, str]:
+def interrupt_mid_run(proc: subprocess.Popen, *, group: bool,
+                      signum: int = signal.SIGINT) -> tuple[str, str]:
     time.sleep(3.0)  # past start-up (about 1.5 s) and well inside the K-Means work
     assert proc.poll() is None, "the run ended before it could be interrupted"
     if group:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signum)
     else:
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signum)
     try:
         started = time.monotonic()
         out, err = proc.communicate(timeout=30)
@@ -84,3 +85,11 @@ def test_parallel_batch(tmp_path: Path, group: bool) -> None:
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)
+
+
+def test_sigterm_stops_as_cleanly(tmp_path: Path) -> None:
+    inputs = [noise_image(tmp_path / f"noise{i}.png", 1500, seed=i) for i in range(2)]
+    proc = start(*inputs, *SLOW, "--jobs", "2")
+    out, err = interrupt_mid_run(proc, group=False, signum=signal.SIGTERM)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert_clean(tmp_path, inputs, err)
