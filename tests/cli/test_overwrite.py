@@ -56,3 +56,12 @@ def test_two_inputs_with_one_output_name(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "would both be written to" in err
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_link_to_the_input_is_the_input(photo: Path, capsys) -> None:
+    before = photo.read_bytes()
+    link = photo.with_name("link.png")
+    link.symlink_to(photo)
+    code, out, err = run_main(photo, "-o", link, "--force", capsys=capsys)
+    assert code == 2 and "would overwrite the input itself" in err
+    assert photo.read_bytes() == before and link.is_symlink()
