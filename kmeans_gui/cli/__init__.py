@@ -1,0 +1,8 @@
+"""``kmeans-compress``: the command line shell over the Qt-free core.
+
+Kept import-light: ``--help`` and argument errors never load numba or Qt.
+"""
+
+from .main import main
+
+__all__ = ["main"]

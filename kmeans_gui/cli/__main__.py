@@ -1,0 +1,7 @@
+"""``python -m kmeans_gui.cli``."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

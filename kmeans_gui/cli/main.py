@@ -1,0 +1,54 @@
+"""Entry point: parse, plan, validate, run; map every outcome to an exit status."""
+
+from __future__ import annotations
+
+import sys
+
+from .options import UsageError, parse
+
+EXIT_USAGE = 2
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"kmeans-compress: error: {message}\n")
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before any work started (e.g. while importing)
+        sys.stderr.write("kmeans-compress: interrupted\n")
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # File names that the terminal's encoding cannot show must not crash the report.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        options = parse(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a bad argument
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except UsageError as exc:
+        return _error(str(exc))
+
+    from .planning import plan
+    try:
+        jobs = plan(options)
+    except UsageError as exc:
+        return _error(str(exc))
+
+    # The core (and numba) is imported only once there is work to do.
+    from ..core import ImageError, QuantizeSettings
+    settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
+                                max_iter=options.max_iter, tol=options.tol,
+                                seed=options.seed, dither=options.dither)
+    try:
+        settings.validated()
+    except ImageError as exc:
+        return _error(str(exc))
+
+    from .runner import run
+    return run(jobs, settings, options)

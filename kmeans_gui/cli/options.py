@@ -1,0 +1,188 @@
+"""Command line parsing: argv -> :class:`Options`, without importing the core."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Mirrors kmeans_gui.core's SPACES, INITS and writer EFFORTS (importing the
+# core here would load numba just to print --help); a test keeps them in step.
+SPACES = ("rgb", "oklab")
+INITS = ("kmeans++", "random")
+EFFORTS = ("auto", "fast", "small")
+DEFAULT_K = 16
+DEFAULT_SUFFIX = "-k{k}"
+
+EXAMPLES = """\
+examples:
+  kmeans-compress photo.jpg            # writes photo-k16.png beside it
+  kmeans-compress -k 64 --out-dir small/ --json *.png > report.jsonl
+
+exit status: 0 all written, 1 some inputs failed (the others are written),
+2 bad arguments, 130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted
+run leaves no partial files.
+"""
+
+
+class UsageError(Exception):
+    """Arguments that make no sense together; exit status 2."""
+
+
+@dataclass(frozen=True)
+class Options:
+    inputs: tuple[Path, ...]
+    k: int
+    output: Path | None
+    out_dir: Path | None
+    suffix: str
+    space: str
+    dither: float  # Floyd-Steinberg strength, 0 = off
+    init: str
+    max_iter: int
+    tol: float
+    seed: int
+    effort: str
+    jobs: int
+    force: bool
+    quiet: bool
+    json: bool
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _k(text: str) -> int:
+    value = _positive_int(text)
+    if value > 256:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 256, got {value}")
+    return value
+
+
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0.0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or positive, got {value}")
+    return value
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help texts start in column 30 so each fits one line of an 80-column terminal."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kmeans-compress",
+        description="Compress images to indexed-palette PNGs by K-Means colour quantization.",
+        epilog=EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    add = parser.add_argument
+    add("inputs", nargs="+", metavar="INPUT", type=Path,
+        help="images: PNG, JPEG, WebP, TIFF, BMP, GIF")
+    add("-k", dest="k", type=_k, default=DEFAULT_K, metavar="K",
+        help=f"palette size, 1-256 (default {DEFAULT_K})")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, metavar="OUTPUT",
+                       help="output file (a single INPUT only)")
+    where.add_argument("--out-dir", type=Path, metavar="DIR",
+                       help="write NAME-kK.png into DIR (created if missing)")
+    where.add_argument("--suffix", metavar="SUFFIX",
+                       help="write NAME<SUFFIX>.png beside INPUT ({k} = K)")
+    add("--space", choices=SPACES, default="oklab",
+        help="colour space for distances (default oklab)")
+    add("--dither", choices=("none", "fs"), default=None,
+        help="Floyd-Steinberg dithering (default none)")
+    add("--dither-strength", type=_strength, default=None, metavar="S",
+        help="dither strength in (0, 1]; implies --dither fs")
+    add("--init", choices=INITS, default="kmeans++",
+        help="initial palette choice (default kmeans++)")
+    add("--max-iter", type=_positive_int, default=100, metavar="N",
+        help="stop K-Means after N iterations (default 100)")
+    add("--tol", type=_tolerance, default=1e-4, metavar="T",
+        help="stop when an iteration gains less (default 1e-4)")
+    add("--seed", type=_seed, default=0, metavar="N",
+        help="random seed; same seed, same bytes (default 0)")
+    add("--effort", choices=EFFORTS, default="auto",
+        help="PNG compression effort (default auto: by size)")
+    add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+        help="parallel worker processes (default: cores)")
+    add("-f", "--force", action="store_true",
+        help="replace existing outputs (never an input)")
+    add("-q", "--quiet", action="store_true",
+        help="print only errors and --json lines; no progress")
+    add("--json", action="store_true",
+        help="one JSON object per image on stdout, for scripts")
+    add("--version", action="version", version=f"%(prog)s {_version()}")
+    return parser
+
+
+def _version() -> str:
+    from ..appinfo import VERSION
+    return VERSION
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def parse(argv: list[str] | None) -> Options:
+    """Parse ``argv``; argparse exits 2 itself, :class:`UsageError` covers the rest."""
+    ns = build_parser().parse_args(argv)
+    if ns.output is not None and len(ns.inputs) > 1:
+        raise UsageError("-o/--output takes a single INPUT; use --out-dir or --suffix "
+                         "for several")
+    if ns.dither == "none" and ns.dither_strength is not None:
+        raise UsageError("--dither-strength needs dithering; drop --dither none")
+    if ns.dither == "fs" or ns.dither_strength is not None:
+        dither = ns.dither_strength if ns.dither_strength is not None else 1.0
+    else:
+        dither = 0.0
+    suffix = DEFAULT_SUFFIX if ns.suffix is None else ns.suffix
+    if "/" in suffix or os.sep in suffix:
+        raise UsageError("--suffix cannot contain a path separator; use --out-dir")
+    suffix = suffix.replace("{k}", str(ns.k))
+    return Options(
+        inputs=tuple(ns.inputs), k=ns.k, output=ns.output, out_dir=ns.out_dir,
+        suffix=suffix, space=ns.space, dither=dither, init=ns.init,
+        max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
+        jobs=ns.jobs if ns.jobs is not None else default_jobs(),
+        force=ns.force, quiet=ns.quiet, json=ns.json,
+    )

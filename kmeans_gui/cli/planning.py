@@ -1,0 +1,112 @@
+"""Which file each input is written to, and the checks that keep inputs safe."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .options import Options, UsageError
+
+
+@dataclass(frozen=True)
+class Job:
+    input: Path
+    output: Path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return _key(a) == _key(b)
+
+
+def _key(path: Path) -> str:
+    """A comparable spelling of ``path`` that also works for files not yet written."""
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, so hard and symbolic links compare equal."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def output_for(source: Path, options: Options) -> Path:
+    if options.output is not None:
+        return options.output
+    name = f"{source.stem}{options.suffix}.png"
+    folder = options.out_dir if options.out_dir is not None else source.parent
+    return folder / name
+
+
+def plan(options: Options) -> list[Job]:
+    """One job per distinct input; :class:`UsageError` when outputs would collide.
+
+    Collisions are refused before any work starts, so nothing is written when
+    the arguments are inconsistent: two inputs sharing one output, an output
+    that is an input (its own or another's), or a missing folder for -o.
+    Problems of single inputs (missing, unreadable) are left to the run,
+    which reports them per file.
+    """
+    if options.out_dir is not None:
+        if options.out_dir.exists() and not options.out_dir.is_dir():
+            raise UsageError(f"--out-dir {options.out_dir}: is not a folder")
+        try:
+            options.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out-dir {options.out_dir}: cannot create it "
+                             f"({exc.strerror or exc})") from None
+    jobs: list[Job] = []
+    seen_inputs: set[str] = set()
+    for source in options.inputs:
+        if _key(source) in seen_inputs:
+            continue  # the same file named twice (e.g. by overlapping globs)
+        seen_inputs.add(_key(source))
+        jobs.append(Job(source, output_for(source, options)))
+    outputs: dict[str, Path] = {}
+    for job in jobs:
+        key = _key(job.output)
+        if key in outputs:
+            raise UsageError(f"{outputs[key]} and {job.input} would both be written to "
+                             f"{job.output}; use --suffix or separate runs")
+        outputs[key] = job.input
+    if options.output is not None:
+        # Derived names sit beside their input or in --out-dir (created above);
+        # only an explicit -o can point into a folder that is not there.
+        folder = options.output.parent
+        if not folder.is_dir():
+            raise UsageError(f"{options.output}: the folder {folder} does not exist")
+        if options.output.is_dir():
+            raise UsageError(f"{options.output}: is a folder; use --out-dir for a folder")
+    inputs_by_identity = {ident: job.input for job in jobs
+                          if (ident := _identity(job.input)) is not None}
+    for job in jobs:
+        clash = inputs_by_identity.get(_identity(job.output))
+        if clash is None and _key(job.output) in seen_inputs:
+            clash = job.input if _key(job.output) == _key(job.input) else job.output
+        if clash is not None:
+            what = "the input itself" if clash == job.input else f"the input {clash}"
+            raise UsageError(f"{job.input}: the output {job.output} would overwrite {what}")
+    return jobs
+
+
+def refusal(job: Job, force: bool) -> str | None:
+    """Why ``job.output`` must not be written now, or None.
+
+    Checked when planning and again just before writing, since files can
+    appear in between.
+    """
+    if not job.output.exists():
+        return None
+    if _same_file(job.output, job.input):
+        return f"refusing to overwrite the input with {job.output}"
+    if job.output.is_dir():
+        return f"{job.output} is a folder"
+    if not force:
+        return f"{job.output} already exists (use --force to replace it)"
+    return None

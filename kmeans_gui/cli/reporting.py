@@ -1,0 +1,59 @@
+"""What one image's run produced, and how it is printed (text or JSON lines)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    input: str
+    output: str
+    ok: bool
+    error: str | None = None
+    k: int | None = None
+    colors_used: int | None = None
+    iterations: int | None = None
+    reason: str | None = None  # why K-Means stopped
+    seconds: float | None = None
+    input_bytes: int | None = None
+    output_bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        """Output size as a fraction of the input size."""
+        if not self.ok or not self.input_bytes:
+            return None
+        return self.output_bytes / self.input_bytes
+
+
+def failure(source: Path, output: Path, reason: str) -> Outcome:
+    return Outcome(input=str(source), output=str(output), ok=False, error=reason)
+
+
+def as_json(outcome: Outcome) -> str:
+    record = asdict(outcome)
+    record["ratio"] = None if outcome.ratio is None else round(outcome.ratio, 6)
+    if outcome.seconds is not None:
+        record["seconds"] = round(outcome.seconds, 4)
+    if not outcome.ok:  # a failure has no figures, only the reason
+        record = {key: record[key] for key in ("input", "output", "ok", "error")}
+    else:
+        del record["error"]
+    # ensure_ascii=False keeps non-ASCII file names readable; still valid JSON.
+    return json.dumps(record, ensure_ascii=False)
+
+
+def as_text(outcome: Outcome) -> str:
+    return (f"{outcome.input} -> {outcome.output}: k={outcome.k} "
+            f"colours={outcome.colors_used} iterations={outcome.iterations} "
+            f"time={outcome.seconds:.2f}s bytes={outcome.input_bytes}->{outcome.output_bytes} "
+            f"ratio={outcome.ratio:.3f}")
+
+
+def as_error(outcome: Outcome) -> str:
+    return f"{outcome.input}: {outcome.error}"

@@ -1,0 +1,180 @@
+"""Running the jobs: in this process, or in a pool of worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import TextIO
+
+from ..core import QuantizeSettings
+from . import interrupts
+from .options import Options
+from .planning import Job, refusal
+from .progress import ProgressBar
+from .reporting import Outcome, as_error, as_json, as_text, failure
+from .worker import compress
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+class Printer:
+    """Prints each outcome as it arrives, keeping the progress bar out of the way."""
+
+    def __init__(self, options: Options, bar: ProgressBar, out: TextIO, err: TextIO) -> None:
+        self.options, self.bar, self.out, self.err = options, bar, out, err
+        self.failed = 0
+        self.stdout_closed = False
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.bar.clear()
+        if not outcome.ok:
+            self.failed += 1
+            self.err.write(as_error(outcome) + "\n")
+            self.err.flush()
+        if self.options.json:
+            self._out(as_json(outcome))
+        elif outcome.ok and not self.options.quiet:
+            self._out(as_text(outcome))
+        self.bar.redraw()
+
+    def _out(self, line: str) -> None:
+        if self.stdout_closed:
+            return
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except BrokenPipeError:  # e.g. piped into `head`: keep writing files
+            self.stdout_closed = True
+
+
+def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
+        out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    bar = ProgressBar(err, enabled=not options.quiet and _is_terminal(err))
+    printer = Printer(options, bar, out, err)
+    # Refuse existing outputs up front: no worker needs starting for those.
+    todo = []
+    for job in jobs:
+        why = refusal(job, options.force)
+        if why:
+            printer(failure(job.input, job.output, why))
+        else:
+            todo.append(job)
+    jobs = todo
+    workers = min(options.jobs, len(jobs))
+    runner = _run_here if workers <= 1 else _run_pool
+    interrupted = bool(jobs) and runner(jobs, settings, options, workers, printer, bar)
+    bar.clear()
+    if interrupted:
+        err.write("kmeans-compress: interrupted\n")
+        return interrupts.exit_status()
+    return EXIT_FAILED if printer.failed else EXIT_OK
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
+    """Jobs one after another in this process; True when interrupted."""
+    previous = interrupts.install()
+    try:
+        total = len(jobs)
+        for done, job in enumerate(jobs):
+            if total == 1:
+                on_progress = bar.update  # per iteration for a single image
+            else:
+                bar.update(done / total, f"{done}/{total} images  {job.input.name}")
+                on_progress = None
+            printer(compress(job, settings, force=options.force, effort=options.effort,
+                             on_progress=on_progress))
+        return interrupts.requested()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        interrupts.restore(previous)
+
+
+def _start_worker() -> None:
+    interrupts.install()
+
+
+def _pool_context():
+    # fork shares the already imported core (numba takes ~1 s to import) and
+    # is safe here: nothing has started threads or run compiled code yet.
+    # Elsewhere (macOS, Windows) fork is unsafe or missing.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
+    """Jobs spread over ``workers`` processes; True when interrupted."""
+    previous = interrupts.install()
+    # Workers must not see SIGINT before their own handler is installed.
+    interrupts.block()
+    try:
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                                       initializer=_start_worker)
+        futures: dict[Future, Job] = {
+            executor.submit(compress, job, settings, force=options.force,
+                            effort=options.effort): job
+            for job in _largest_first(jobs)
+        }
+    finally:
+        interrupts.unblock()
+    reported: set[Future] = set()
+    total = len(jobs)
+    interrupted = False
+    try:
+        with interrupts.job():
+            bar.update(0.0, f"0/{total} images")
+            for future in as_completed(futures):
+                reported.add(future)
+                printer(_outcome(future, futures[future]))
+                bar.update(len(reported) / total, f"{len(reported)}/{total} images")
+        executor.shutdown(wait=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        # Outside interrupts.job() now: further signals only get recorded.
+        # Workers stop at their next safe point (SIGINT means "stop" to them).
+        for child in multiprocessing.active_children():
+            try:
+                os.kill(child.pid, signal.SIGINT)
+            except (ProcessLookupError, TypeError):
+                pass
+        executor.shutdown(wait=True, cancel_futures=True)
+        # Files finished while stopping were written completely: report them.
+        for future in futures:
+            if future not in reported and future.done() and not future.cancelled():
+                if future.exception() is None and future.result().ok:
+                    printer(future.result())
+    finally:
+        interrupts.restore(previous)
+    return interrupted or interrupts.requested()
+
+
+def _largest_first(jobs: list[Job]) -> list[Job]:
+    """Big files first, so the batch does not end waiting on one late large image."""
+    def size(job: Job) -> int:
+        try:
+            return job.input.stat().st_size
+        except OSError:
+            return 0
+    return sorted(jobs, key=size, reverse=True)
+
+
+def _outcome(future: Future, job: Job) -> Outcome:
+    """The worker's Outcome; KeyboardInterrupt from a worker is re-raised."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return failure(job.input, job.output,
+                       "the worker process stopped unexpectedly (out of memory?)")

@@ -1,0 +1,81 @@
+"""Compress one image: load, cluster, remap, encode, write atomically.
+
+Runs in the main process or in a pool worker; every expected failure becomes
+an :class:`Outcome` with a readable reason, only Ctrl-C propagates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
+                    load_image, steps, write_atomic)
+from . import interrupts
+from .planning import Job, refusal
+from .reporting import Outcome, failure
+
+#: on_progress(fraction done 0..1, what is happening)
+ProgressCallback = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, label: str) -> None:
+    pass
+
+
+def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
+             effort: str = "auto", on_progress: ProgressCallback | None = None) -> Outcome:
+    """Run ``job``; failures come back as an unsuccessful Outcome, never raised."""
+    with interrupts.job():
+        try:
+            return _compress(job, settings, force, effort, on_progress or _quiet)
+        except ImageError as exc:
+            return failure(job.input, job.output, _reason(exc, job))
+        except MemoryError:
+            return failure(job.input, job.output, "not enough memory for this image")
+        except Exception as exc:  # a bug; still one line, never a traceback
+            return failure(job.input, job.output,
+                           f"unexpected error ({type(exc).__name__}: {exc})")
+
+
+def _reason(exc: ImageError, job: Job) -> str:
+    """The core prefixes messages with the file name; the CLI prints the path itself."""
+    text = str(exc)
+    for prefix in (f"{job.input}: ", f"{job.input.name}: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
+              progress: ProgressCallback) -> Outcome:
+    started = time.perf_counter()
+    why = refusal(job, force)
+    if why:
+        return failure(job.input, job.output, why)
+    progress(0.0, "loading")
+    image = load_image(job.input)
+    progress(0.15, "counting colours")
+    histogram = build_histogram(image.pixels)
+    state = None
+    for state in steps(image.pixels, settings, histogram):
+        # The iteration count is unknown in advance; approach 70% geometrically.
+        progress(0.3 + 0.4 * (1.0 - 0.9 ** state.iteration),
+                 f"k-means iteration {state.iteration}")
+    progress(0.7, "remapping")
+    result = finish(image.pixels, state, settings)
+    progress(0.8, "encoding")
+    data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
+    with interrupts.writing():
+        why = refusal(job, force)  # the file may have appeared meanwhile
+        if why:
+            return failure(job.input, job.output, why)
+        progress(0.98, "writing")
+        write_atomic(job.output, data)
+    return Outcome(
+        input=str(job.input), output=str(job.output), ok=True, k=settings.k,
+        colors_used=result.colors_used(), iterations=result.iterations,
+        reason=result.reason, seconds=time.perf_counter() - started,
+        input_bytes=image.file_size, output_bytes=len(data),
+        width=image.width, height=image.height,
+    )

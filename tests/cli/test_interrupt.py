@@ -1,0 +1,95 @@
+"""Ctrl-C mid-run: exit status 130, no traceback, no partial or temporary files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from .helpers import cli_env, stray_files
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+#: Settings that keep K-Means busy for many seconds on random noise.
+SLOW = ["-k", "256", "--tol", "0", "--max-iter", "1000"]
+
+
+def noise_image(path: Path, side: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(
+        path, compress_level=0)
+    return path
+
+
+def start(*args: str | os.PathLike) -> subprocess.Popen:
+    # A session of its own, like a shell job: killpg then reaches every worker
+    # exactly as a Ctrl-C in a terminal does.
+    return subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli_env(), start_new_session=True)
+
+
+def interrupt_mid_run(proc: subprocess.Popen, *, group: bool,
+                      signum: int = signal.SIGINT) -> tuple[str, str]:
+    time.sleep(3.0)  # past start-up (about 1.5 s) and well inside the K-Means work
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    if group:
+        os.killpg(proc.pid, signum)
+    else:
+        os.kill(proc.pid, signum)
+    try:
+        started = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        stopped_in = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert stopped_in < 10, f"took {stopped_in:.1f} s to stop"
+    return out, err
+
+
+def assert_clean(folder: Path, inputs: list[Path], err: str) -> None:
+    assert "Traceback" not in err, err
+    assert err.strip().endswith("interrupted")
+    assert stray_files(folder) == []
+    for path in folder.iterdir():
+        if path not in inputs:  # any output there must be a whole PNG
+            with Image.open(path) as image:
+                image.load()
+
+
+def test_single_image(tmp_path: Path) -> None:
+    source = noise_image(tmp_path / "noise.png", 2000)
+    proc = start(source, *SLOW)
+    out, err = interrupt_mid_run(proc, group=False)
+    assert proc.returncode == 130
+    assert_clean(tmp_path, [source], err)
+    assert not (tmp_path / "noise-k256.png").exists()
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["terminal", "parent-only"])
+def test_parallel_batch(tmp_path: Path, group: bool) -> None:
+    inputs = [noise_image(tmp_path / f"noise{i}.png", 1500, seed=i) for i in range(3)]
+    proc = start(*inputs, *SLOW, "--jobs", "2")
+    out, err = interrupt_mid_run(proc, group=group)
+    assert proc.returncode == 130
+    assert_clean(tmp_path, inputs, err)
+    # No worker may outlive the command.
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+
+
+def test_sigterm_stops_as_cleanly(tmp_path: Path) -> None:
+    inputs = [noise_image(tmp_path / f"noise{i}.png", 1500, seed=i) for i in range(2)]
+    proc = start(*inputs, *SLOW, "--jobs", "2")
+    out, err = interrupt_mid_run(proc, group=False, signum=signal.SIGTERM)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert_clean(tmp_path, inputs, err)
