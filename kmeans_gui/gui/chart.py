@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
 from PySide6.QtCore import QMargins, QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
+
+
+def label_digits(bottom: float, top: float, ticks: int) -> int:
+    """Significant digits that keep neighbouring tick labels distinct.
+
+    Late iterations change the inertia by a fraction of a percent, so a fixed
+    three digits printed the same label on several ticks.
+    """
+    step = (top - bottom) / max(1, ticks - 1)
+    if step <= 0 or top <= 0:
+        return 3
+    return int(min(8, max(3, math.ceil(math.log10(top / step)) + 1)))
 
 
 class ConvergenceChart(QChartView):
@@ -65,7 +79,9 @@ class ConvergenceChart(QChartView):
         ys = [v for _, v in self._values]
         lo, hi = min(ys), max(ys)
         pad = (hi - lo) * 0.08 or max(abs(hi) * 0.05, 1e-9)
-        self._y.setRange(max(0.0, lo - pad), hi + pad)
+        bottom, top = max(0.0, lo - pad), hi + pad
+        self._y.setRange(bottom, top)
+        self._y.setLabelFormat(f"%.{label_digits(bottom, top, self._y.tickCount())}g")
 
     def values(self) -> list[tuple[int, float]]:
         return list(self._values)

@@ -135,3 +135,13 @@ def test_pyside_reference_leaks_are_harmless():
         emitter.ping.emit(i)
     assert len(received) == 20000
     assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000
+
+
+def test_chart_tick_labels_stay_distinct_for_narrow_ranges():
+    from kmeans_gui.gui.chart import label_digits
+
+    for bottom, top in ((1.47e6, 1.5e6), (0.0, 2.2e6), (7.78e5, 9.32e5), (99.9, 100.0)):
+        digits = label_digits(bottom, top, 5)
+        ticks = [bottom + i * (top - bottom) / 4 for i in range(5)]
+        labels = [f"%.{digits}g" % t for t in ticks]
+        assert len(set(labels)) == 5, labels
