@@ -241,48 +241,6 @@ def _sorted_centroids(c):
 
 
 @_jit
-def _two_nearest(x, i, cs, proj, axis):
-    """(best index into cs, best squared distance, second squared distance)."""
-    k, d = cs.shape
-    p = 0.0
-    for t in range(d):
-        p += x[i, t] * axis[t]
-    hi = np.searchsorted(proj, p)
-    lo = hi - 1
-    best = np.inf
-    second = np.inf
-    best_j = 0
-    while lo >= 0 or hi < k:
-        if hi < k:
-            gap = proj[hi] - p
-            if gap * gap >= second:
-                hi = k
-            else:
-                dd = sq_dist(x, i, cs, hi)
-                if dd < best:
-                    second = best
-                    best = dd
-                    best_j = hi
-                elif dd < second:
-                    second = dd
-                hi += 1
-        if lo >= 0:
-            gap = p - proj[lo]
-            if gap * gap >= second:
-                lo = -1
-            else:
-                dd = sq_dist(x, i, cs, lo)
-                if dd < best:
-                    second = best
-                    best = dd
-                    best_j = lo
-                elif dd < second:
-                    second = dd
-                lo -= 1
-    return best_j, best, second
-
-
-@_jit
 def assign(x, c, labels, upper, lower, full):
     """Hamerly's bounded nearest-centroid assignment.
 
@@ -315,7 +273,7 @@ def assign(x, c, labels, upper, lower, full):
             upper[i] = np.sqrt(sq_dist(x, i, c, a))
             if upper[i] <= bound:
                 continue
-        j, best, second = _two_nearest(x, i, cs, proj, axis)
+        j, best, second = sorted_search(x[i], cs, proj, axis, True)
         best_j = order[j]
         if best_j != a:
             changed += 1
@@ -409,12 +367,14 @@ def inertia(x, w, labels, c):
 # ------------------------------------------------------------------ remapping
 
 @_jit
-def _nearest(v, pal, proj, axis):
-    """Index (into the projection-sorted palette) of the nearest entry to v.
+def sorted_search(v, pal, proj, axis, want_second):
+    """Nearest entry of a palette sorted by projection on a unit ``axis``.
 
-    The palette is sorted by its projection on a unit ``axis``; since the
-    projection difference bounds the distance from below, the scan outwards
-    from v's projection stops as soon as no closer entry can follow.
+    The projection difference bounds the distance from below, so the scan
+    outwards from v's projection stops once no closer entry can follow (with
+    ``want_second``, once none can beat the second nearest either).
+    Returns (index into the sorted palette, its squared distance, the second
+    nearest squared distance, or inf when not wanted).
     """
     k = pal.shape[0]
     d = pal.shape[1]
@@ -424,35 +384,40 @@ def _nearest(v, pal, proj, axis):
     hi = np.searchsorted(proj, p)
     lo = hi - 1
     best = np.inf
+    second = np.inf
     best_j = 0
     while lo >= 0 or hi < k:
-        if hi < k:
-            gap = proj[hi] - p
-            if gap * gap >= best:
-                hi = k
-            else:
-                dd = 0.0
-                for t in range(d):
-                    diff = v[t] - pal[hi, t]
-                    dd += diff * diff
-                if dd < best:
-                    best = dd
-                    best_j = hi
+        for side in range(2):
+            j = hi if side == 0 else lo
+            if j < 0 or j >= k:
+                continue
+            gap = proj[j] - p
+            if gap * gap >= (second if want_second else best):
+                if side == 0:
+                    hi = k
+                else:
+                    lo = -1
+                continue
+            dd = 0.0
+            for t in range(d):
+                diff = v[t] - pal[j, t]
+                dd += diff * diff
+            if dd < best:
+                second = best
+                best = dd
+                best_j = j
+            elif dd < second:
+                second = dd
+            if side == 0:
                 hi += 1
-        if lo >= 0:
-            gap = p - proj[lo]
-            if gap * gap >= best:
-                lo = -1
             else:
-                dd = 0.0
-                for t in range(d):
-                    diff = v[t] - pal[lo, t]
-                    dd += diff * diff
-                if dd < best:
-                    best = dd
-                    best_j = lo
                 lo -= 1
-    return best_j
+    return best_j, best, second
+
+
+@_jit
+def _nearest(v, pal, proj, axis):
+    return sorted_search(v, pal, proj, axis, False)[0]
 
 
 @_jit

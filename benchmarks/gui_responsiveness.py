@@ -1,0 +1,143 @@
+"""How responsive the window stays while it opens and quantizes an image.
+
+    uv run python benchmarks/gui_responsiveness.py IMAGE [--runs N] [--k K]
+
+Opens IMAGE N times in a real main window (the default platform; set
+QT_QPA_PLATFORM=offscreen or use xvfb-run on a machine without a display) and
+measures, per run: open -> first live preview on screen, open -> K-Means
+converged (last iteration shown), open -> full-resolution result ready, and
+the longest gap between ticks of a 10 ms timer in the GUI thread during the
+run (the longest event-loop stall). Prints every run, then the medians.
+The first run also reports process start -> first preview (imports, window
+creation, kernel loading included).
+"""
+
+from __future__ import annotations
+
+import time
+
+PROCESS_START = time.perf_counter()
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("image", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--k", type=int, default=16)
+    parser.add_argument("--size", default="1400x900", help="window size, WxH")
+    args = parser.parse_args(argv)
+    if not args.image.is_file():
+        parser.error(f"{args.image}: no such file")
+
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from kmeans_gui.core import QuantizeSettings
+    from kmeans_gui.gui import dialogs
+    from kmeans_gui.gui.main_window import MainWindow
+    from kmeans_gui.gui.settings import configure_application, use_private_store
+
+    tmp = tempfile.TemporaryDirectory(prefix="kmeans-gui-bench-")
+    use_private_store(tmp.name)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    configure_application(app)
+    dialogs.ask_save_changes = lambda parent, name: "discard"
+    dialogs.show_error = lambda parent, title, text, detail="": print("ERROR:", title, text, detail)
+
+    window = MainWindow()
+    w, h = (int(v) for v in args.size.split("x"))
+    window.resize(w, h)
+    window.controls.set_settings(QuantizeSettings(k=args.k))
+    window.show()
+
+    clock = QElapsedTimer()
+    clock.start()
+    marks: dict[str, float] = {}
+    gaps: list[float] = []
+    last_tick = [0.0]
+
+    stall_at = [0.0]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        gap = now - last_tick[0]
+        if not gaps or gap > max(gaps):
+            stall_at[0] = now
+        gaps.append(gap)
+        last_tick[0] = now
+
+    ticker = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
+    ticker.timeout.connect(tick)
+
+    def on_preview(iteration: int) -> None:
+        now = clock.nsecsElapsed() / 1e6
+        marks.setdefault("first_preview", now)
+        marks["last_preview"] = now
+
+    window.preview_shown.connect(on_preview)
+    loop = QEventLoop()
+    window.run_finished.connect(lambda f: (marks.__setitem__("finished", clock.nsecsElapsed() / 1e6),
+                                           marks.__setitem__("iterations", f.result.iterations),
+                                           loop.quit()))
+    window.open_failed.connect(lambda message: (print("open failed:", message), loop.quit()))
+
+    rows = []
+    for run in range(args.runs):
+        marks.clear()
+        gaps.clear()
+        QTimer.singleShot(0, lambda: None)
+        app.processEvents()
+        opened_at = clock.nsecsElapsed() / 1e6
+        last_tick[0] = opened_at
+        ticker.start()
+        window.open_path(args.image)
+        QTimer.singleShot(300_000, loop.quit)
+        loop.exec()
+        ticker.stop()
+        if "finished" not in marks:
+            print("run did not finish")
+            return 1
+        # wait until the worker thread is gone before the next run
+        while window.runner.is_busy():
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        row = {
+            "first_preview": (marks["first_preview"] - opened_at) / 1000,
+            "converged": (marks["last_preview"] - opened_at) / 1000,
+            "finished": (marks["finished"] - opened_at) / 1000,
+            "longest_stall_ms": max(gaps) if gaps else 0.0,
+            "iterations": marks["iterations"],
+            "stall_at": (stall_at[0] - opened_at) / 1000,
+        }
+        if run == 0:
+            row["process_start_to_first_preview"] = (
+                time.perf_counter() - PROCESS_START
+                - (marks["finished"] - marks["first_preview"]) / 1000)
+        rows.append(row)
+        print(f"run {run + 1}: open->first preview {row['first_preview']:.2f} s, "
+              f"open->converged {row['converged']:.2f} s ({row['iterations']} iterations), "
+              f"open->full result {row['finished']:.2f} s, "
+              f"longest event-loop stall {row['longest_stall_ms']:.0f} ms "
+              f"(ending {row['stall_at']:.2f} s after open)"
+              + (f", process start->first preview {row['process_start_to_first_preview']:.2f} s"
+                 if run == 0 else ""), flush=True)
+    window.close()
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
+    print(f"median over {len(rows)} runs ({args.image.name}, k={args.k}, window {args.size}, "
+          f"platform {app.platformName()}): open->first preview {med('first_preview'):.2f} s, "
+          f"open->converged {med('converged'):.2f} s, open->full result {med('finished'):.2f} s, "
+          f"longest stall {med('longest_stall_ms'):.0f} ms "
+          f"(worst {max(r['longest_stall_ms'] for r in rows):.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

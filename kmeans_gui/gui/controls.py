@@ -1,0 +1,146 @@
+"""The quantization controls; ``changed`` fires on every edit, the window debounces."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QSlider,
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from kmeans_gui.core import MAX_K, QuantizeSettings
+
+from .settings import MIN_K
+
+SPACE_CHOICES = (("Perceptual (OKLab)", "oklab"), ("RGB", "rgb"))
+INIT_CHOICES = (("k-means++", "kmeans++"), ("Random pixels", "random"))
+DITHER_CHOICES = (("None", False), ("Floyd–Steinberg", True))
+
+
+def _combo(choices) -> QComboBox:
+    box = QComboBox()
+    for label, value in choices:
+        box.addItem(label, value)
+    return box
+
+
+class ControlsPanel(QWidget):
+    changed = Signal()
+    advanced_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.k_spin = QSpinBox(minimum=MIN_K, maximum=MAX_K, value=16)
+        self.k_spin.setAccelerated(True)
+        self.k_spin.setToolTip("Number of palette colours")
+        self.k_slider = QSlider(Qt.Orientation.Horizontal, minimum=MIN_K, maximum=MAX_K, value=16)
+        self.k_slider.setPageStep(16)
+        self.k_slider.setToolTip(self.k_spin.toolTip())
+        k_row = QHBoxLayout()
+        k_row.setContentsMargins(0, 0, 0, 0)
+        k_row.addWidget(self.k_slider, 1)
+        k_row.addWidget(self.k_spin)
+
+        self.space_combo = _combo(SPACE_CHOICES)
+        self.space_combo.setToolTip("Perceptual clusters colours as the eye sees them (OKLab)")
+        self.dither_combo = _combo(DITHER_CHOICES)
+        self.strength_spin = QSpinBox(minimum=1, maximum=100, value=100, suffix=" %")
+        self.strength_spin.setToolTip("Floyd–Steinberg error diffusion strength")
+        dither_row = QHBoxLayout()
+        dither_row.setContentsMargins(0, 0, 0, 0)
+        dither_row.addWidget(self.dither_combo, 1)
+        dither_row.addWidget(self.strength_spin)
+        self.init_combo = _combo(INIT_CHOICES)
+        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.seed_spin.setToolTip("Random seed: the same seed gives the same palette")
+
+        self.advanced_button = QToolButton(text="Advanced", checkable=True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setAutoRaise(True)
+        self.max_iter_spin = QSpinBox(minimum=1, maximum=1000, value=100)
+        self.max_iter_spin.setToolTip("Stop after this many iterations at the latest")
+        self.tol_spin = QDoubleSpinBox(minimum=0.0, maximum=0.1, decimals=6, singleStep=0.0001,
+                                       value=1e-4)
+        self.tol_spin.setToolTip("Stop when the inertia improves by less than this fraction")
+        self.advanced = QWidget()
+        adv_form = QFormLayout(self.advanced)
+        adv_form.setContentsMargins(12, 0, 0, 0)
+        adv_form.addRow("Max iterations:", self.max_iter_spin)
+        adv_form.addRow("Tolerance:", self.tol_spin)
+        self.advanced.setVisible(False)
+
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("&Colours (k):", k_row)
+        form.addRow("Colour &space:", self.space_combo)
+        form.addRow("&Dithering:", dither_row)
+        form.addRow("&Initialisation:", self.init_combo)
+        form.addRow("S&eed:", self.seed_spin)
+        # the form's buddy for a layout row is not set automatically
+        form.labelForField(k_row).setBuddy(self.k_spin)
+        form.labelForField(dither_row).setBuddy(self.dither_combo)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.advanced_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.advanced)
+
+        self.k_slider.valueChanged.connect(self.k_spin.setValue)
+        self.k_spin.valueChanged.connect(self.k_slider.setValue)
+        self.k_spin.valueChanged.connect(self._emit_changed)
+        for box in (self.space_combo, self.dither_combo, self.init_combo):
+            box.currentIndexChanged.connect(self._emit_changed)
+        for spin in (self.strength_spin, self.seed_spin, self.max_iter_spin):
+            spin.valueChanged.connect(self._emit_changed)
+        self.tol_spin.valueChanged.connect(self._emit_changed)
+        self.dither_combo.currentIndexChanged.connect(self._update_enabled)
+        self.advanced_button.toggled.connect(self.set_advanced_open)
+        self._update_enabled()
+
+    @Slot()
+    def _emit_changed(self) -> None:
+        self.changed.emit()
+
+    @Slot()
+    def _update_enabled(self) -> None:
+        self.strength_spin.setEnabled(bool(self.dither_combo.currentData()))
+
+    @Slot(bool)
+    def set_advanced_open(self, open_: bool) -> None:
+        self.advanced.setVisible(open_)
+        self.advanced_button.setChecked(open_)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if open_
+                                          else Qt.ArrowType.RightArrow)
+        self.advanced_toggled.emit(open_)
+
+    def dither_strength(self) -> float:
+        return self.strength_spin.value() / 100.0
+
+    def settings(self) -> QuantizeSettings:
+        dither = self.dither_strength() if self.dither_combo.currentData() else 0.0
+        return QuantizeSettings(
+            k=self.k_spin.value(), space=self.space_combo.currentData(),
+            init=self.init_combo.currentData(), max_iter=self.max_iter_spin.value(),
+            tol=self.tol_spin.value(), seed=self.seed_spin.value(), dither=dither)
+
+    def set_settings(self, s: QuantizeSettings, dither_strength: float | None = None) -> None:
+        """Show ``s`` without emitting ``changed``."""
+        widgets = (self.k_spin, self.k_slider, self.space_combo, self.dither_combo,
+                   self.strength_spin, self.init_combo, self.seed_spin, self.max_iter_spin,
+                   self.tol_spin)
+        blocked = [w.blockSignals(True) for w in widgets]
+        try:
+            self.k_spin.setValue(s.k)
+            self.k_slider.setValue(s.k)
+            self.space_combo.setCurrentIndex(max(0, self.space_combo.findData(s.space)))
+            self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(s.init)))
+            self.dither_combo.setCurrentIndex(1 if s.dither > 0 else 0)
+            strength = s.dither if s.dither > 0 else (dither_strength or 1.0)
+            self.strength_spin.setValue(round(strength * 100))
+            self.seed_spin.setValue(int(s.seed or 0))
+            self.max_iter_spin.setValue(s.max_iter)
+            self.tol_spin.setValue(s.tol)
+        finally:
+            for w, b in zip(widgets, blocked, strict=True):
+                w.blockSignals(b)
+        self._update_enabled()

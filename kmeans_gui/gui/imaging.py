@@ -1,0 +1,99 @@
+"""Array helpers for the GUI that need no Qt: preview sizes, downscaling,
+palette shares, palette export and proposed file names."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+#: Previews are never computed smaller than this (longest side, device pixels).
+MIN_PREVIEW_SIDE = 64
+
+
+def fit_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
+    """Size of a ``width`` x ``height`` image fitted into the box, never enlarged."""
+    if width <= 0 or height <= 0:
+        return (0, 0)
+    scale = min(box_width / width, box_height / height, 1.0)
+    longest = max(width, height)
+    scale = max(scale, min(1.0, MIN_PREVIEW_SIDE / longest))
+    return (max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def downscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pixels`` resized to ``size`` (w, h) with a good filter; the same array if no change."""
+    height, width = pixels.shape[:2]
+    if (width, height) == tuple(size):
+        return pixels
+    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
+    image = Image.frombuffer(mode, (width, height), np.ascontiguousarray(pixels), "raw", mode, 0, 1)
+    # reducing_gap first shrinks by an integer factor (fast box filter), then
+    # finishes with Lanczos; indistinguishable from a pure Lanczos at this size.
+    small = image.resize(tuple(size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return np.ascontiguousarray(np.asarray(small))
+
+
+def needs_new_preview(current: tuple[int, int] | None, wanted: tuple[int, int]) -> bool:
+    """Whether a cached preview of size ``current`` is too coarse or far too fine."""
+    if current is None:
+        return True
+    ratio = wanted[0] / max(current[0], 1)
+    return ratio > 1.1 or ratio < 0.5
+
+
+def palette_shares(indices: np.ndarray, n_colors: int) -> np.ndarray:
+    """Fraction of pixels using each palette entry."""
+    flat = indices.reshape(-1)
+    counts = np.zeros(max(n_colors, 1), dtype=np.int64)
+    # bincount converts to intp; doing it in chunks avoids an 8-bytes-per-pixel copy.
+    chunk = 1 << 20
+    for start in range(0, flat.size, chunk):
+        part = np.bincount(flat[start:start + chunk], minlength=n_colors)
+        counts[: len(part)] += part[: len(counts)]
+    total = max(int(flat.size), 1)
+    return counts[:n_colors] / total
+
+
+def gpl_text(palette: np.ndarray, name: str) -> str:
+    """A GIMP palette (.gpl) listing ``palette``'s colours."""
+    columns = min(16, max(1, len(palette)))
+    lines = ["GIMP Palette", f"Name: {name}", f"Columns: {columns}", "#"]
+    for entry in palette:
+        r, g, b = (int(v) for v in entry[:3])
+        label = f"#{r:02x}{g:02x}{b:02x}"
+        if len(entry) == 4 and entry[3] < 255:
+            label += f" alpha {int(entry[3])}"
+        lines.append(f"{r:3d} {g:3d} {b:3d}\t{label}")
+    return "\n".join(lines) + "\n"
+
+
+def proposed_png_path(source: Path | None, k: int, folder: str | None = None) -> Path:
+    """``NAME-kK.png`` beside the input (or in ``folder`` for unnamed images)."""
+    stem = source.stem if source is not None else "image"
+    base = source.parent if source is not None else Path(folder or Path.home())
+    return base / f"{stem}-k{k}.png"
+
+
+def human_size(n_bytes: int | None) -> str:
+    if n_bytes is None:
+        return "–"
+    if n_bytes < 1024:
+        return f"{n_bytes} B"
+    units = ["KB", "MB", "GB"]
+    value = float(n_bytes)
+    for unit in units:
+        value /= 1024.0
+        if value < 1024 or unit == units[-1]:
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{n_bytes} B"
+
+
+def zoom_steps(current: float, direction: int, factor: float = 1.25) -> float:
+    """Next zoom in ``direction`` (+1 in, -1 out), snapping to 100 % when passing it."""
+    new = current * (factor ** direction)
+    if (current - 1.0) * (new - 1.0) < 0 and not math.isclose(current, 1.0):
+        return 1.0
+    return min(64.0, max(0.01, new))

@@ -1,0 +1,693 @@
+"""The main window: wires the controls, the comparison view, the live palette,
+the convergence chart and the job runner together."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent,
+                           QGuiApplication, QIcon, QKeySequence)
+from PySide6.QtWidgets import (QApplication, QFormLayout, QFrame, QGroupBox, QLabel, QMainWindow,
+                               QProgressBar, QScrollArea, QSplitter, QStyle, QVBoxLayout, QWidget)
+
+from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
+from kmeans_gui.core import ColorHistogram, ImageError, LoadedImage, save_png, write_atomic
+
+from . import dialogs
+from .canvas import ComparisonView
+from .chart import ConvergenceChart
+from .controls import ControlsPanel
+from .imaging import fit_size, gpl_text, human_size, needs_new_preview, proposed_png_path
+from .jobs import Finished, LoadJob, Opened, Progress, QuantizeJob, Rescaled, RescaleJob, SaveJob
+from .palette_view import PaletteView
+from .runner import JobRunner
+from .settings import Settings
+
+DEBOUNCE_MS = 250
+REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
+           "max_iter": "iteration cap reached", "few colours": "the image has few colours"}
+
+
+def _icon(theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
+    style = QApplication.style()
+    return QIcon.fromTheme(theme, style.standardIcon(fallback))
+
+
+class MainWindow(QMainWindow):
+    # Public notifications (tests, the self-test and the benchmark listen to these).
+    image_opened = Signal(str)
+    open_failed = Signal(str)
+    preview_shown = Signal(int)  # iteration
+    run_finished = Signal(object)  # jobs.Finished
+    run_stopped = Signal()
+    result_saved = Signal(str, int)
+    save_failed = Signal(str)
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.runner = JobRunner(self)
+        self.image: LoadedImage | None = None
+        self.histogram: ColorHistogram | None = None
+        self.preview_pixels = None
+        self.result: Finished | None = None
+        self.saved_size: int | None = None
+        self._result_saved = False
+        self._load_id: int | None = None
+        self._load_path: Path | None = None
+        self._run_id: int | None = None
+        self._rescale_id: int | None = None
+        self._save_id: int | None = None
+        self._saving_for: Finished | None = None
+        self._rescale_pending = False
+        self._run_clock = 0.0
+
+        self.setAcceptDrops(True)
+        self.setWindowTitle(APP_NAME)
+        icon_path = asset("icons/io.github.kmeans_gui.KMeansGui.svg")
+        if icon_path.is_file():
+            self.setWindowIcon(QIcon(str(icon_path)))
+
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.start_run)
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._restore()
+        self._update_actions()
+
+    # ================================================================ setup
+    def _build_widgets(self) -> None:
+        self.canvas = ComparisonView()
+        self.controls = ControlsPanel()
+        self.palette_view = PaletteView()
+        self.chart = ConvergenceChart()
+        self.chart.setMinimumHeight(190)
+
+        self.info_image = QLabel("–")
+        self.info_file = QLabel("–")
+        self.info_png = QLabel("–")
+        self.info_ratio = QLabel("–")
+        for label in (self.info_image, self.info_file, self.info_png, self.info_ratio):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        info = QFormLayout()
+        info.addRow("Image:", self.info_image)
+        info.addRow("Original file:", self.info_file)
+        info.addRow("PNG:", self.info_png)
+        info.addRow("Ratio:", self.info_ratio)
+
+        def group(title: str, widget_or_layout) -> QGroupBox:
+            box = QGroupBox(title)
+            layout = QVBoxLayout(box)
+            if isinstance(widget_or_layout, QWidget):
+                layout.addWidget(widget_or_layout)
+            else:
+                layout.addLayout(widget_or_layout)
+            return box
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(group("Quantization", self.controls))
+        self.palette_box = group("Palette", self.palette_view)
+        side_layout.addWidget(self.palette_box)
+        side_layout.addWidget(self.chart)
+        side_layout.addWidget(group("Sizes", info))
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([900, 340])
+        self.setCentralWidget(self.splitter)
+
+        self.status_label = QLabel()
+        self.zoom_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self.controls.changed.connect(self._on_controls_changed)
+        self.controls.advanced_toggled.connect(self.settings.set_advanced_open)
+        self.canvas.zoom_changed.connect(self._on_zoom_changed)
+        self.canvas.preview_box_changed.connect(self._on_preview_box_changed)
+        self.canvas.mode_changed.connect(self._on_mode_changed)
+
+    def _action(self, text: str, slot, shortcut=None, icon: QIcon | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        if icon is not None:
+            action.setIcon(icon)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        SK = QKeySequence.StandardKey
+        SP = QStyle.StandardPixmap
+        self.open_action = self._action("&Open…", self.open_dialog, SK.Open,
+                                        _icon("document-open", SP.SP_DialogOpenButton),
+                                        "Open an image")
+        self.open_sample_action = self._action("Open &Sample Image", self.open_sample)
+        self.save_action = self._action(
+            "&Save As…", self.save_as,
+            [QKeySequence(SK.Save), QKeySequence(SK.SaveAs)],
+            _icon("document-save-as", SP.SP_DialogSaveButton),
+            "Save the result as an indexed-palette PNG")
+        self.export_action = self._action("&Export Palette…", self.export_palette,
+                                          tip="Save the palette as a GIMP .gpl file")
+        self.quit_action = self._action("&Quit", self.close, SK.Quit)
+        self.run_action = self._action("&Run Again", self.start_run, QKeySequence(Qt.Key.Key_F5),
+                                       _icon("view-refresh", SP.SP_BrowserReload),
+                                       "Run K-Means again with the current settings")
+        self.stop_action = self._action("S&top", self.stop, QKeySequence(Qt.Key.Key_Escape),
+                                        _icon("process-stop", SP.SP_BrowserStop),
+                                        "Stop the running quantization")
+        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in,
+                                           [QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")],
+                                           QIcon.fromTheme("zoom-in"))
+        self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, SK.ZoomOut,
+                                            QIcon.fromTheme("zoom-out"))
+        self.zoom_fit_action = self._action("&Fit to Window", self.canvas.zoom_fit,
+                                            QKeySequence("Ctrl+0"), QIcon.fromTheme("zoom-fit-best"))
+        self.zoom_actual_action = self._action("&Actual Pixels (100 %)", self.canvas.zoom_actual,
+                                               QKeySequence("Ctrl+1"),
+                                               QIcon.fromTheme("zoom-original"))
+        self.mode_group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for key, (mode, text) in enumerate((("split", "&Split View"), ("original", "&Original Only"),
+                                            ("result", "&Result Only")), start=1):
+            action = self._action(text, lambda _=False, m=mode: self.canvas.set_mode(m),
+                                  QKeySequence(f"Alt+{key}"))
+            action.setCheckable(True)
+            self.mode_group.addAction(action)
+            self.mode_actions[mode] = action
+        self.about_action = self._action(f"&About {APP_NAME}", self.about)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.open_sample_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = self.menuBar().addMenu("&Quantize")
+        run_menu.addAction(self.run_action)
+        run_menu.addAction(self.stop_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for action in self.mode_actions.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
+                       self.zoom_actual_action):
+            view_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setIconSize(QSize(18, 18))
+        toolbar.addAction(self.open_action)
+        toolbar.addAction(self.save_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.run_action)
+        toolbar.addAction(self.stop_action)
+        toolbar.addSeparator()
+        for action in self.mode_actions.values():
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.zoom_fit_action)
+        toolbar.addAction(self.zoom_actual_action)
+
+    def _restore(self) -> None:
+        self.controls.set_settings(self.settings.quantize_settings(),
+                                   self.settings.dither_strength())
+        self.controls.set_advanced_open(self.settings.advanced_open())
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+        state = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.splitter_state()
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        mode = self.settings.view_mode()
+        self.canvas.set_mode(mode)
+        self.mode_actions[self.canvas.mode()].setChecked(True)
+
+    # ============================================================== opening
+    @Slot()
+    def open_dialog(self) -> None:
+        path = dialogs.ask_open_image(self, self.settings.last_folder())
+        if path:
+            self.open_path(path)
+
+    @Slot()
+    def open_sample(self) -> None:
+        self.open_path(asset(SAMPLE_IMAGE), remember=False)
+
+    def open_path(self, path: str | Path, remember: bool = True) -> None:
+        """Open ``path`` in a worker; the current image stays until it has loaded."""
+        path = Path(path)
+        self._debounce.stop()
+        job = LoadJob(path, self.canvas.preview_box())
+        self._run_id = None  # the load cancels the current run; ignore its last reports
+        job.opened.connect(self._on_opened)
+        job.failed.connect(self._on_load_failed)
+        self._load_id = job.job_id
+        self._load_path = path
+        self._remember_load = remember
+        self.canvas.set_status_text(f"Opening {path.name}…")
+        self.status_label.setText(f"Opening {path.name}…")
+        self.progress.setRange(0, 0)  # busy
+        self.runner.submit(job)
+        self._update_actions()
+
+    @Slot(object)
+    def _on_opened(self, opened: Opened) -> None:
+        if opened.job_id != self._load_id:
+            return
+        self._load_id = None
+        image = opened.image
+        self.image, self.histogram = image, opened.histogram
+        self.preview_pixels = opened.preview_pixels
+        self.result = None
+        self._result_saved = False
+        self.saved_size = None
+        self.canvas.set_status_text("")
+        self.canvas.set_original(image.pixels, opened.preview_pixels)
+        self.palette_view.clear()
+        self.chart.reset()
+        path = image.path or self._load_path
+        self.setWindowTitle(f"{path.name}[*]")
+        self.setWindowFilePath(str(path))
+        self.setWindowModified(False)
+        if self._remember_load:
+            self.settings.add_recent(path)
+            self.settings.set_last_folder(path.parent)
+        self.info_image.setText(f"{image.width} × {image.height} px"
+                                + (", with transparency" if image.has_alpha else ""))
+        self.info_file.setText(f"{human_size(image.file_size)}"
+                               + (f" ({image.source_format})" if image.source_format else ""))
+        self._update_sizes()
+        self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
+        self.image_opened.emit(str(path))
+        self.start_run()
+
+    @Slot(int, str)
+    def _on_load_failed(self, job_id: int, message: str) -> None:
+        if job_id != self._load_id:
+            return
+        self._load_id = None
+        path = self._load_path
+        self.canvas.set_status_text("")
+        self.progress.setRange(0, 1)
+        self.status_label.setText(f"Could not open {path.name}")
+        if not path.exists():
+            self.settings.remove_recent(path)
+        self.open_failed.emit(message)
+        dialogs.show_error(self, "Cannot open image", f"Could not open “{path.name}”.",
+                           f"{message}\n\nFile: {path}")
+        if self.image is not None and self.result is None and not self.runner.is_active("quantize"):
+            self.start_run()  # the failed open interrupted the current image's run
+        self._update_actions()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for number, path in enumerate(files, start=1):
+            label = f"&{number} {Path(path).name}" if number < 10 else Path(path).name
+            action = self.recent_menu.addAction(label)
+            action.setStatusTip(path)
+            action.setData(path)
+            action.triggered.connect(self._open_recent)
+        if not files:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("&Clear Menu")
+        clear.setEnabled(bool(files))
+        clear.triggered.connect(self.settings.clear_recent)
+
+    @Slot()
+    def _open_recent(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and action.data():
+            self.open_path(action.data())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self._dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = self._dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_path(path)
+
+    @staticmethod
+    def _dropped_file(event) -> str | None:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if isinstance(url, QUrl) and url.isLocalFile():
+                return url.toLocalFile()
+        return None
+
+    # ============================================================ running
+    @Slot()
+    def _on_controls_changed(self) -> None:
+        if self.image is not None:
+            self.status_label.setText("Settings changed; restarting…")
+        self._debounce.start()
+
+    @Slot()
+    def start_run(self) -> None:
+        self._debounce.stop()
+        if self.image is None or self._load_id is not None:
+            return  # opening finishes by starting a run with the then-current settings
+        settings = self.controls.settings()
+        self.settings.set_quantize_settings(settings, self.controls.dither_strength())
+        try:
+            job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
+        except ImageError as exc:
+            dialogs.show_error(self, "Invalid settings", str(exc))
+            return
+        job.progress.connect(self._on_progress)
+        job.finished.connect(self._on_finished)
+        job.cancelled.connect(self._on_cancelled)
+        job.failed.connect(self._on_run_failed)
+        self._run_id = job.job_id
+        self._run_clock = time.perf_counter()
+        self.result = None
+        self.saved_size = None
+        self.setWindowModified(False)
+        self.canvas.set_result_full(None, None)
+        self.chart.reset()
+        self.progress.setRange(0, settings.max_iter)
+        self.progress.setValue(0)
+        self.progress.setFormat("iteration %v")
+        self.runner.submit(job)
+        self._update_sizes()
+        self._update_actions()
+
+    @Slot()
+    def stop(self) -> None:
+        self._debounce.stop()
+        if self._run_id is not None:
+            self.runner.cancel(frozenset({"quantize"}))
+
+    @Slot(object)
+    def _on_progress(self, p: Progress) -> None:
+        if p.job_id != self._run_id:
+            return  # a superseded run's late report
+        self.canvas.set_result_preview(p.preview, p.palette)
+        self.palette_view.set_palette(p.palette, p.shares)
+        self.chart.add(p.iteration, p.inertia)
+        self.progress.setValue(min(p.iteration, self.progress.maximum()))
+        self.status_label.setText(
+            f"Iteration {p.iteration} · inertia {p.inertia:.4g} · "
+            f"{p.moved * 100:.2f} % moved · {p.elapsed:.2f} s"
+            + (" · rendering full resolution…" if p.converged else ""))
+        self.preview_shown.emit(p.iteration)
+
+    @Slot(object)
+    def _on_finished(self, f: Finished) -> None:
+        if f.job_id != self._run_id:
+            return
+        self._run_id = None
+        self.result = f
+        self._result_saved = False
+        r = f.result
+        self.canvas.set_result_preview(f.preview, r.palette)
+        self.canvas.set_result_full(r.indices, r.palette)
+        self.palette_view.set_palette(r.palette, f.shares)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat("done")
+        reason = REASONS.get(r.reason, r.reason)
+        self.status_label.setText(
+            f"Done: {r.n_colors} colours after {r.iterations} iterations ({reason}) · "
+            f"inertia {r.inertia:.4g} · {f.elapsed:.2f} s")
+        self.setWindowModified(True)
+        self._update_sizes()
+        self._update_actions()
+        self.run_finished.emit(f)
+        if self._rescale_pending:
+            self._on_preview_box_changed()
+
+    @Slot(int)
+    def _on_cancelled(self, job_id: int) -> None:
+        if job_id != self._run_id:
+            return
+        self._run_id = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("stopped")
+        self.status_label.setText("Stopped. Press F5 to run again.")
+        self._update_actions()
+        self.run_stopped.emit()
+
+    @Slot(int, str)
+    def _on_run_failed(self, job_id: int, message: str) -> None:
+        if job_id != self._run_id:
+            return
+        self._run_id = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status_label.setText("Quantization failed")
+        self._update_actions()
+        dialogs.show_error(self, "Quantization failed", "K-Means could not finish.", message)
+
+    # ====================================================== preview sizing
+    @Slot()
+    def _on_preview_box_changed(self) -> None:
+        if self.image is None:
+            return
+        wanted = fit_size(self.image.width, self.image.height, *self.canvas.preview_box())
+        if not needs_new_preview(self.canvas.preview_size(), wanted):
+            self._rescale_pending = False
+            return
+        if self._run_id is not None or self._load_id is not None:
+            self._rescale_pending = True  # done when the run has finished
+            return
+        self._rescale_pending = False
+        r = self.result
+        job = RescaleJob(self.image.pixels, wanted, r.result.palette if r else None,
+                         r.settings if r else None)
+        job.rescaled.connect(self._on_rescaled)
+        self._rescale_id = job.job_id
+        self.runner.submit(job)
+
+    @Slot(object)
+    def _on_rescaled(self, r: Rescaled) -> None:
+        if r.job_id != self._rescale_id or self.image is None:
+            return
+        self._rescale_id = None
+        self.preview_pixels = r.preview_pixels
+        self.canvas.set_original_preview(r.preview_pixels)
+        if r.result_preview is not None and self.result is not None:
+            self.canvas.set_result_preview(r.result_preview, self.result.result.palette)
+
+    # ============================================================== saving
+    @Slot()
+    def save_as(self) -> None:
+        f = self.result
+        if f is None or self._save_id is not None:
+            return
+        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        if not path:
+            return
+        job = SaveJob(f.result, path, self.image.path, self.image.icc_profile, self.image.dpi)
+        job.saved.connect(self._on_saved)
+        job.failed.connect(self._on_save_failed)
+        self._save_id = job.job_id
+        self._saving_for = f
+        self.status_label.setText(f"Saving {Path(path).name}…")
+        self.runner.submit(job)
+        self._update_actions()
+
+    def _source_is_bundled(self) -> bool:
+        path = self.image.path if self.image else None
+        return path is None or path.parent == asset(SAMPLE_IMAGE).parent
+
+    def proposed_save_path(self) -> Path:
+        """NAME-kK.png beside the input; for the bundled sample (inside the
+        installed package) in the last folder used instead."""
+        k = self.result.settings.k
+        if self._source_is_bundled():
+            stem = self.image.path.stem if self.image.path else "image"
+            return Path(self.settings.last_folder()) / f"{stem}-k{k}.png"
+        return proposed_png_path(self.image.path, k)
+
+    @Slot(int, str, int)
+    def _on_saved(self, job_id: int, path: str, size: int) -> None:
+        if job_id != self._save_id:
+            return
+        self._save_id = None
+        if self._saving_for is self.result:
+            self._result_saved = True
+            self.saved_size = size
+            self.setWindowModified(False)
+        self._saving_for = None
+        self.status_label.setText(f"Saved {Path(path).name} ({human_size(size)})")
+        self._update_sizes()
+        self._update_actions()
+        self.result_saved.emit(path, size)
+
+    @Slot(int, str)
+    def _on_save_failed(self, job_id: int, message: str) -> None:
+        if job_id != self._save_id:
+            return
+        self._save_id = None
+        self._saving_for = None
+        self.status_label.setText("Saving failed")
+        self._update_actions()
+        self.save_failed.emit(message)
+        dialogs.show_error(self, "Cannot save", "The PNG was not saved.", message)
+
+    @Slot()
+    def export_palette(self) -> None:
+        if self.result is None:
+            return
+        palette = self.result.result.palette
+        proposed = self.proposed_save_path().with_suffix(".gpl")
+        stem = self.image.path.stem if self.image.path else "palette"
+        path = dialogs.ask_save_palette(self, str(proposed))
+        if not path:
+            return
+        try:
+            write_atomic(path, gpl_text(palette, f"{stem} ({len(palette)} colours)").encode())
+        except ImageError as exc:
+            dialogs.show_error(self, "Cannot export palette", "The palette was not saved.", str(exc))
+            return
+        self.status_label.setText(f"Exported palette to {Path(path).name}")
+
+    def _update_sizes(self) -> None:
+        image, f = self.image, self.result
+        if image is None or f is None:
+            self.info_png.setText("computing…" if self._run_id is not None else "–")
+            self.info_ratio.setText("–")
+            return
+        if self.saved_size is not None:
+            size, text = self.saved_size, f"{human_size(self.saved_size)} (saved)"
+        else:
+            size, text = f.estimated_size, f"≈ {human_size(f.estimated_size)} (estimate)"
+        self.info_png.setText(f"{text}, {f.result.n_colors} colours")
+        if image.file_size:
+            ratio = image.file_size / max(size, 1)
+            self.info_ratio.setText(f"{ratio:.2f} × smaller" if ratio >= 1
+                                    else f"{1 / ratio:.2f} × larger")
+        else:
+            self.info_ratio.setText("–")
+
+    # =============================================================== view
+    @Slot(float)
+    def _on_zoom_changed(self, zoom: float) -> None:
+        percent = f"{zoom * 100:.0f} %"
+        self.zoom_label.setText(f"Fit ({percent})" if self.canvas.is_fit() else percent)
+
+    @Slot(str)
+    def _on_mode_changed(self, mode: str) -> None:
+        self.mode_actions[mode].setChecked(True)
+        self.settings.set_view_mode(mode)
+
+    def _update_actions(self) -> None:
+        has_result = self.result is not None
+        self.save_action.setEnabled(has_result and self._save_id is None)
+        self.export_action.setEnabled(has_result)
+        self.run_action.setEnabled(self.image is not None)
+        self.stop_action.setEnabled(self._run_id is not None)
+
+    @Slot()
+    def about(self) -> None:
+        dialogs.show_about(self, f"About {APP_NAME}",
+                           f"<b>{APP_NAME}</b> {VERSION}<p>Compresses images into indexed-palette "
+                           "PNGs by K-Means colour quantization, with a live preview.</p>")
+
+    # ============================================================= closing
+    def has_unsaved_result(self) -> bool:
+        return self.result is not None and not self._result_saved
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.has_unsaved_result() and self._save_id is None:
+            answer = dialogs.ask_save_changes(self, self.image.path.name if self.image.path
+                                              else "the image")
+            if answer == "cancel" or (answer == "save" and not self._save_before_close()):
+                event.ignore()
+                return
+        self._debounce.stop()
+        self.settings.set_quantize_settings(self.controls.settings(), self.controls.dither_strength())
+        self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
+                                        self.splitter.saveState())
+        self.settings.sync()
+        # Gone from the screen at once; an uninterruptible step (decoding, the
+        # histogram, the full-size remap) may still take up to about a second.
+        self.hide()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the worker cooperatively and wait for its thread to end."""
+        self._run_id = self._load_id = self._rescale_id = None
+        if not self.runner.shutdown(5000):
+            # Only a save can take this long; it must not be cut off midway.
+            self.runner.shutdown(60000)
+
+    def _save_before_close(self) -> bool:
+        """Save synchronously (the window is going away); False if cancelled or failed."""
+        f = self.result
+        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        if not path:
+            return False
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            save_png(f.result, path, source=self.image.path, overwrite=True,
+                     icc_profile=self.image.icc_profile, dpi=self.image.dpi)
+        except ImageError as exc:
+            QGuiApplication.restoreOverrideCursor()
+            dialogs.show_error(self, "Cannot save", "The PNG was not saved.", str(exc))
+            return False
+        QGuiApplication.restoreOverrideCursor()
+        self._result_saved = True
+        return True

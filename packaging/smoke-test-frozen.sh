@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Smoke-test the frozen build headless, as a person's machine would run it:
+# no project venv, a fresh HOME (so no numba cache and no saved settings).
+#
+#   packaging/smoke-test-frozen.sh [BUNDLE_DIR]     (default packaging/dist/kmeans-gui)
+#
+# 1. `kmeans-gui --self-test` under QT_QPA_PLATFORM=offscreen, twice: the first
+#    start compiles the numba kernels, the second finds them cached. Each must
+#    exit 0, print exactly one line and leave nothing in the working folder.
+# 2. If Xvfb and xdotool are installed: median time from launch to the first
+#    visible window on an X server (offscreen windows cannot be watched from
+#    outside the process).
+# Prints the bundle's size. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bundle="$(cd "${1:-packaging/dist/kmeans-gui}" && pwd)"
+exe="$bundle/kmeans-gui"
+if [[ ! -x "$exe" ]]; then
+  echo "no frozen build at $exe: run packaging/build-frozen.sh first" >&2
+  exit 1
+fi
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/home" "$scratch/cwd" "$scratch/runtime"
+chmod 700 "$scratch/runtime"
+# NUMBA_CACHE_DIR: a fresh kernel cache, so the first start really compiles
+# and the bundle itself is left as it was.
+clean_env=(env -i PATH=/usr/bin:/bin HOME="$scratch/home" XDG_RUNTIME_DIR="$scratch/runtime"
+           LANG=C.UTF-8 NUMBA_CACHE_DIR="$scratch/numba-cache")
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"
+for run in "first start (compiles kernels)" "second start (kernels cached)"; do
+  start="$(now)"
+  if ! (cd "$scratch/cwd" && "${clean_env[@]}" QT_QPA_PLATFORM=offscreen \
+        timeout 300 "$exe" --self-test >"$scratch/out" 2>"$scratch/err"); then
+    echo "FAILED: --self-test ($run)" >&2
+    cat "$scratch/out" "$scratch/err" >&2
+    exit 1
+  fi
+  seconds="$(elapsed "$start" "$(now)")"
+  lines="$(grep -c . "$scratch/out" || true)"
+  if [[ "$lines" != 1 ]]; then
+    echo "FAILED: --self-test printed $lines lines, expected 1:" >&2
+    cat "$scratch/out" >&2
+    exit 1
+  fi
+  if [[ -n "$(ls -A "$scratch/cwd")" ]]; then
+    echo "FAILED: --self-test left files in the working folder: $(ls -A "$scratch/cwd")" >&2
+    exit 1
+  fi
+  echo "self-test, $run: ${seconds}s: $(cat "$scratch/out")"
+done
+
+if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
+  display=":$((90 + RANDOM % 400))"
+  Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb_pid=$!
+  trap 'kill "$xvfb_pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+  for _ in $(seq 50); do  # wait until the X server answers
+    DISPLAY="$display" xdotool getmouselocation >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  times=()
+  for _ in 1 2 3 4 5; do
+    start="$(now)"
+    (cd "$scratch/cwd" && exec "${clean_env[@]}" DISPLAY="$display" QT_QPA_PLATFORM=xcb "$exe") \
+      >/dev/null 2>&1 &
+    app_pid=$!
+    # Poll every 20 ms (xdotool's own --sync waits in 0.5 s steps).
+    found=""
+    for _ in $(seq 3000); do
+      if DISPLAY="$display" xdotool search --onlyvisible --pid "$app_pid" >/dev/null 2>&1; then
+        found=1; break
+      fi
+      kill -0 "$app_pid" 2>/dev/null || break
+      sleep 0.02
+    done
+    if [[ -z "$found" ]]; then
+      kill "$app_pid" 2>/dev/null || true
+      echo "FAILED: no window appeared (app exited or 60 s passed)" >&2
+      exit 1
+    fi
+    times+=("$(elapsed "$start" "$(now)")")
+    kill "$app_pid"
+    wait "$app_pid" 2>/dev/null || true
+  done
+  median="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)"
+  echo "time to first window (Xvfb, 5 starts): median ${median}s (${times[*]})"
+else
+  echo "time to first window: not measured (needs Xvfb and xdotool)"
+fi
+echo "frozen smoke test passed"

@@ -1,0 +1,120 @@
+"""`uv build` makes a complete sdist and wheel, and the wheel installs two
+working commands into a fresh virtual environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from configparser import ConfigParser
+from pathlib import Path
+
+import pytest
+
+from kmeans_gui.appinfo import APP_ID
+from packaging_tooling import ROOT, pyproject
+
+ASSETS = ("sample.png", "SAMPLE-LICENSE.md", f"icons/{APP_ID}.svg",
+          f"icons/hicolor/16x16/apps/{APP_ID}.png", f"icons/hicolor/256x256/apps/{APP_ID}.png")
+
+
+def uv() -> str:
+    """The uv that runs this test suite (README and CI both use it)."""
+    from shutil import which
+
+    path = os.environ.get("UV") or which("uv")
+    if not path:
+        pytest.fail("uv is not on PATH; install it with `pip install uv` (.ci/run does)")
+    return path
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """Environment without the project venv, so nothing leaks in from it."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT")}
+    env.update(extra)
+    return env
+
+
+def run(*command, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True,
+                            timeout=timeout, **kwargs)
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, command))} exited {result.returncode}\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory) -> dict[str, Path]:
+    """sdist and wheel, the wheel built from the sdist as `uv build` does."""
+    out = tmp_path_factory.mktemp("dist")
+    run(uv(), "build", "--out-dir", out, cwd=ROOT, env=clean_env())
+    (wheel,) = out.glob("*.whl")
+    (sdist,) = out.glob("*.tar.gz")
+    return {"wheel": wheel, "sdist": sdist}
+
+
+@pytest.fixture(scope="module")
+def venv(dists, tmp_path_factory) -> Path:
+    """A fresh venv with only the wheel and its runtime dependencies, pinned
+    to the lock file's versions (so uv's cache from `uv sync` serves them)."""
+    base = tmp_path_factory.mktemp("venv")
+    constraints = base / "constraints.txt"
+    run(uv(), "export", "--frozen", "--no-default-groups", "--no-emit-project",
+        "--no-hashes", "--output-file", constraints, cwd=ROOT, env=clean_env())
+    env_dir = base / "env"
+    run(uv(), "venv", "--python", sys.executable, env_dir, env=clean_env())
+    run(uv(), "pip", "install", "--python", env_dir / "bin" / "python",
+        "--constraints", constraints, dists["wheel"], env=clean_env())
+    return env_dir
+
+
+def test_wheel_holds_the_runtime_assets_licences_and_desktop_files(dists):
+    names = set(zipfile.ZipFile(dists["wheel"]).namelist())
+    for name in ASSETS:
+        assert f"kmeans_gui/assets/{name}" in names
+    data = f"kmeans_gui-{pyproject()['project']['version']}.data/data/share"
+    assert f"{data}/applications/{APP_ID}.desktop" in names
+    assert f"{data}/metainfo/{APP_ID}.metainfo.xml" in names
+    assert f"{data}/icons/hicolor/48x48/apps/{APP_ID}.png" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_wheel_declares_the_console_and_gui_commands(dists):
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
+        parser = ConfigParser()
+        parser.read_string(wheel.read(entry_points).decode())
+    assert parser["console_scripts"]["kmeans-compress"] == "kmeans_gui.cli:main"
+    assert parser["gui_scripts"]["kmeans-gui"] == "kmeans_gui.app:main"
+
+
+def test_sdist_can_rebuild_everything(dists):
+    with tarfile.open(dists["sdist"]) as sdist:
+        names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
+    for name in ASSETS:
+        assert f"kmeans_gui/assets/{name}" in names
+    for name in ("LICENSE", "pyproject.toml", f"resources/icons/{APP_ID}.svg",
+                 f"packaging/{APP_ID}.desktop", f"packaging/{APP_ID}.metainfo.xml"):
+        assert name in names
+
+
+def test_installed_commands_run_from_the_fresh_venv(venv, tmp_path):
+    bin_dir = venv / "bin"
+    # Run from an empty folder so the source checkout cannot be imported instead.
+    where = run(bin_dir / "python", "-c", "import kmeans_gui; print(kmeans_gui.__file__)",
+                cwd=tmp_path, env=clean_env())
+    assert Path(where.stdout.strip()).is_relative_to(venv)
+    assert (venv / "share" / "applications" / f"{APP_ID}.desktop").is_file()
+
+    cli = run(bin_dir / "kmeans-compress", "--help", cwd=tmp_path, env=clean_env())
+    assert "usage:" in cli.stdout.lower() and "kmeans-compress" in cli.stdout
+
+    gui = run(bin_dir / "kmeans-gui", "--self-test", cwd=tmp_path, timeout=300,
+              env=clean_env(QT_QPA_PLATFORM="offscreen"))
+    lines = [line for line in gui.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, gui.stdout
+    assert not list(tmp_path.iterdir()), "the self-test left files in the working folder"
