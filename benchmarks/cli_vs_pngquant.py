@@ -13,6 +13,7 @@ them alike; the script prints medians, output sizes and ratios.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -113,22 +114,30 @@ def parallel_capacity() -> float:
     return (time.perf_counter() - started) / one
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def batch(files: list[Path], runs: int, folder: Path) -> None:
     ours = kmeans_compress()
     out_dir = folder / "batch"
     print(f"\nbatch of {len(files)} images, -k 16, median of {runs} runs")
     times: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
     capacity = []
     for _ in range(runs):
         capacity.append(parallel_capacity())
         for jobs in times:
             shutil.rmtree(out_dir, ignore_errors=True)
+            before = children_cpu()
             times[jobs].append(timed([*ours, *map(str, files), "--out-dir", str(out_dir),
                                       "--jobs", str(jobs), "-q"]))
+            cpu[jobs].append(children_cpu() - before)
     medians = {jobs: statistics.median(values) for jobs, values in times.items()}
     for jobs, median in medians.items():
-        print(f"  --jobs {jobs}: {median:6.2f} s  [" +
-              " ".join(f"{t:.2f}" for t in times[jobs]) + "]")
+        print(f"  --jobs {jobs}: {median:6.2f} s wall, {statistics.median(cpu[jobs]):6.2f} s CPU"
+              "  [" + " ".join(f"{t:.2f}" for t in times[jobs]) + "]")
     print(f"  --jobs 2 / --jobs 1: {medians[2] / medians[1]:.2f}  (two CPU-bound processes "
           f"took {statistics.median(capacity):.2f}x one's time meanwhile; 1.0 = two free cores)")
 
