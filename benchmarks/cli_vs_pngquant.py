@@ -13,6 +13,7 @@ them alike; the script prints medians, output sizes and ratios.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -97,21 +98,48 @@ def single_image(source: Path, pngquants: list[str], ks: list[int], runs: int,
             print(line + "  [" + " ".join(f"{t:.2f}" for t in times[name]) + "]")
 
 
+SPIN = [sys.executable, "-c", "x = 0\nfor i in range(20_000_000): x += i"]
+
+
+def parallel_capacity() -> float:
+    """Wall time of two CPU-bound processes over one: 1.0 on two idle cores, 2.0 on one.
+
+    The machine is shared; this says how much --jobs 2 can gain right now.
+    """
+    one = timed(SPIN)
+    started = time.perf_counter()
+    procs = [subprocess.Popen(SPIN) for _ in range(2)]
+    for proc in procs:
+        proc.wait()
+    return (time.perf_counter() - started) / one
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def batch(files: list[Path], runs: int, folder: Path) -> None:
     ours = kmeans_compress()
     out_dir = folder / "batch"
     print(f"\nbatch of {len(files)} images, -k 16, median of {runs} runs")
     times: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
+    capacity = []
     for _ in range(runs):
+        capacity.append(parallel_capacity())
         for jobs in times:
             shutil.rmtree(out_dir, ignore_errors=True)
+            before = children_cpu()
             times[jobs].append(timed([*ours, *map(str, files), "--out-dir", str(out_dir),
                                       "--jobs", str(jobs), "-q"]))
+            cpu[jobs].append(children_cpu() - before)
     medians = {jobs: statistics.median(values) for jobs, values in times.items()}
     for jobs, median in medians.items():
-        print(f"  --jobs {jobs}: {median:6.2f} s  [" +
-              " ".join(f"{t:.2f}" for t in times[jobs]) + "]")
-    print(f"  --jobs 2 / --jobs 1: {medians[2] / medians[1]:.2f}")
+        print(f"  --jobs {jobs}: {median:6.2f} s wall, {statistics.median(cpu[jobs]):6.2f} s CPU"
+              "  [" + " ".join(f"{t:.2f}" for t in times[jobs]) + "]")
+    print(f"  --jobs 2 / --jobs 1: {medians[2] / medians[1]:.2f}  (two CPU-bound processes "
+          f"took {statistics.median(capacity):.2f}x one's time meanwhile; 1.0 = two free cores)")
 
 
 def main() -> None:
@@ -124,11 +152,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", nargs="*", type=Path, default=[],
                         help="images for the --jobs 1 vs --jobs 2 batch timing")
+    parser.add_argument("--batch-only", action="store_true",
+                        help="skip the single-image comparison")
     args = parser.parse_args()
     print(f"commit {git_commit()}, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="kmeans-bench-") as tmp:
         folder = Path(tmp)
-        single_image(args.image, args.pngquant, args.ks or [256, 16], args.runs, folder)
+        if not args.batch_only:
+            single_image(args.image, args.pngquant, args.ks or [256, 16], args.runs, folder)
         if args.batch:
             batch(args.batch, args.runs, folder)
 

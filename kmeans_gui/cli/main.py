@@ -34,12 +34,6 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as exc:
         return _error(str(exc))
 
-    from .planning import plan
-    try:
-        jobs = plan(options)
-    except UsageError as exc:
-        return _error(str(exc))
-
     # The core (and numba) is imported only once there is work to do.
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
@@ -48,6 +42,12 @@ def _main(argv: list[str] | None) -> int:
     try:
         settings.validated()
     except ImageError as exc:
+        return _error(str(exc))
+
+    from .planning import plan  # may create --out-dir: only once all else is valid
+    try:
+        jobs = plan(options)
+    except UsageError as exc:
         return _error(str(exc))
 
     from .runner import run

@@ -16,7 +16,7 @@ from .options import Options
 from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
-from .worker import compress
+from .worker import compress, warm_up
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -108,9 +108,10 @@ def _start_worker() -> None:
 
 
 def _pool_context():
-    # fork shares the already imported core (numba takes ~1 s to import) and
-    # is safe here: nothing has started threads or run compiled code yet.
-    # Elsewhere (macOS, Windows) fork is unsafe or missing.
+    # fork shares the already imported and initialised core (about 1.5 s of
+    # start-up per process) and is safe here: the parent has started no
+    # threads (the core's kernels are single-threaded). Elsewhere (macOS,
+    # Windows) fork is unsafe or missing.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     return multiprocessing.get_context(method)
 
@@ -118,10 +119,22 @@ def _pool_context():
 def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     """Jobs spread over ``workers`` processes; True when interrupted."""
     previous = interrupts.install()
+    context = _pool_context()
+    if context.get_start_method() == "fork":
+        # numba's first compiled call sets up its code generator (~0.5 s);
+        # done once here, every forked worker inherits it instead of repeating it.
+        try:
+            with interrupts.job():
+                warm_up(settings)
+        except KeyboardInterrupt:
+            interrupts.restore(previous)
+            return True
+        except Exception:  # only a head start: workers still load what they need
+            pass
     # Workers must not see SIGINT before their own handler is installed.
     interrupts.block()
     try:
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                        initializer=_start_worker)
         futures: dict[Future, Job] = {
             executor.submit(compress, job, settings, force=options.force,
