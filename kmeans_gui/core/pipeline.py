@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -117,7 +118,7 @@ def compressible_order(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
         image = Image.fromarray(inverse.astype(np.uint8)[indices], "P")
         image.putpalette(palette[perm, :3].tobytes())
         buffer = io.BytesIO()
-        image.save(buffer, "PNG", bits=bits, compress_level=6)
+        image.save(buffer, "PNG", bits=bits, compress_level=6, compress_type=zlib.Z_RLE)
         if buffer.tell() < best_size:
             best, best_size = perm, buffer.tell()
     return best
