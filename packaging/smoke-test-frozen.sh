@@ -78,15 +78,22 @@ done
 median="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)"
 echo "time to first window (offscreen, 5 starts): median ${median}s (${times[*]})"
 
-if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
-  display=":$((90 + RANDOM % 400))"
-  Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# On X11 the window can be watched from outside. This is a measurement that
+# depends on the machine's X libraries, so a failure here only warns.
+measure_x11() {
+  # -displayfd: Xvfb picks a free display and reports it once it accepts clients.
+  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$scratch/display" >/dev/null 2>&1 &
   xvfb_pid=$!
   trap 'kill "$xvfb_pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
-  for _ in $(seq 50); do  # wait until the X server answers
-    DISPLAY="$display" xdotool getmouselocation >/dev/null 2>&1 && break
-    sleep 0.2
+  for _ in $(seq 100); do
+    [[ -s "$scratch/display" ]] && break
+    sleep 0.1
   done
+  if [[ ! -s "$scratch/display" ]]; then
+    echo "Xvfb did not start" >&2
+    return 1
+  fi
+  display=":$(tr -d '[:space:]' < "$scratch/display")"
   times=()
   for _ in 1 2 3 4 5; do
     start="$(now)"
@@ -104,8 +111,8 @@ if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
     done
     if [[ -z "$found" ]]; then
       kill "$app_pid" 2>/dev/null || true
-      echo "FAILED: no window appeared (app exited or 60 s passed)" >&2
-      exit 1
+      echo "no window appeared on X11 (app exited or 60 s passed)" >&2
+      return 1
     fi
     times+=("$(elapsed "$start" "$(now)")")
     kill "$app_pid"
@@ -113,7 +120,11 @@ if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
   done
   median="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)"
   echo "time to first window (Xvfb, 5 starts): median ${median}s (${times[*]})"
-else
+}
+
+if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
   echo "time to first window on X11: not measured (needs Xvfb and xdotool)"
+elif ! measure_x11; then
+  echo "WARNING: time to first window on X11 could not be measured (see above)"
 fi
 echo "frozen smoke test passed"
