@@ -81,24 +81,36 @@ echo "time to first window (offscreen, 5 starts): median ${median}s (${times[*]}
 # On X11 the window can be watched from outside. This is a measurement that
 # depends on the machine's X libraries, so a failure here only warns.
 measure_x11() {
-  # -displayfd: Xvfb picks a free display and reports it once it accepts clients.
-  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$scratch/display" >/dev/null 2>&1 &
+  # A display number far from the usual ones (other sessions' :0, :99), free
+  # of lock files; ready once its socket exists and a client can talk to it.
+  local n
+  for _ in $(seq 20); do
+    n=$((200 + RANDOM % 700))
+    [[ ! -e "/tmp/.X$n-lock" && ! -e "/tmp/.X11-unix/X$n" ]] && break
+  done
+  display=":$n"
+  # -noreset: by default the server resets when its last client leaves, and
+  # the next start would find no display for a moment.
+  Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
   xvfb_pid=$!
   trap 'kill "$xvfb_pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+  local ready=""
   for _ in $(seq 100); do
-    [[ -s "$scratch/display" ]] && break
+    if [[ -S "/tmp/.X11-unix/X$n" ]] && DISPLAY="$display" xdotool getmouselocation >/dev/null 2>&1; then
+      ready=1; break
+    fi
+    kill -0 "$xvfb_pid" 2>/dev/null || break
     sleep 0.1
   done
-  if [[ ! -s "$scratch/display" ]]; then
-    echo "Xvfb did not start" >&2
+  if [[ -z "$ready" ]]; then
+    echo "Xvfb did not start on $display" >&2
     return 1
   fi
-  display=":$(tr -d '[:space:]' < "$scratch/display")"
   times=()
   for _ in 1 2 3 4 5; do
     start="$(now)"
     (cd "$scratch/cwd" && exec "${clean_env[@]}" DISPLAY="$display" QT_QPA_PLATFORM=xcb "$exe") \
-      >/dev/null 2>&1 &
+      >/dev/null 2>"$scratch/x11.log" &
     app_pid=$!
     # Poll every 20 ms (xdotool's own --sync waits in 0.5 s steps).
     found=""
@@ -111,7 +123,8 @@ measure_x11() {
     done
     if [[ -z "$found" ]]; then
       kill "$app_pid" 2>/dev/null || true
-      echo "no window appeared on X11 (app exited or 60 s passed)" >&2
+      echo "no window appeared on X11 $display (app exited or 60 s passed):" >&2
+      echo "(after ${#times[@]} good starts)" >&2; grep -v "^$" "$scratch/x11.log" | tail -8 >&2
       return 1
     fi
     times+=("$(elapsed "$start" "$(now)")")
