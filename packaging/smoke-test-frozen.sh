@@ -7,7 +7,8 @@
 # 1. `kmeans-gui --self-test` under QT_QPA_PLATFORM=offscreen, twice: the first
 #    start compiles the numba kernels, the second finds them cached. Each must
 #    exit 0, print exactly one line and leave nothing in the working folder.
-# 2. Median time from launch to the first window shown, offscreen (from Qt's
+# 2. The bundled kmeans-compress: --help, and two images through its pool.
+# 3. Median time from launch to the first window shown, offscreen (from Qt's
 #    own log) and, if Xvfb and xdotool are installed, on an X server.
 # Prints the bundle's size. Exits non-zero on any failure.
 set -euo pipefail
@@ -53,6 +54,35 @@ for run in "first start (compiles kernels)" "second start (kernels cached)"; do
   fi
   echo "self-test, $run: ${seconds}s: $(cat "$scratch/out")"
 done
+
+# The command-line tool from the same folder: two images through its worker
+# pool must come out as indexed (PNG colour type 3) files.
+cli="$bundle/kmeans-compress"
+mkdir -p "$scratch/cli"
+cp "$bundle/_internal/kmeans_gui/assets/sample.png" "$scratch/cli/a.png"
+cp "$bundle/_internal/kmeans_gui/assets/sample.png" "$scratch/cli/b.png"
+if ! "${clean_env[@]}" "$cli" --help >"$scratch/out" 2>&1 || ! grep -q "^usage: kmeans-compress" "$scratch/out"; then
+  echo "FAILED: kmeans-compress --help" >&2
+  cat "$scratch/out" >&2
+  exit 1
+fi
+start="$(now)"
+if ! (cd "$scratch/cli" && "${clean_env[@]}" timeout 300 "$cli" -q -k 8 -j 2 --out-dir out a.png b.png \
+      >"$scratch/out" 2>&1); then
+  echo "FAILED: kmeans-compress on two images" >&2
+  cat "$scratch/out" >&2
+  exit 1
+fi
+for name in a b; do
+  png="$scratch/cli/out/$name-k8.png"
+  if [[ ! -f "$png" || "$(head -c 8 "$png" | od -An -tx1 | tr -d ' ')" != "89504e470d0a1a0a" \
+        || "$(od -An -tu1 -j25 -N1 "$png" | tr -d ' ')" != 3 ]]; then
+    echo "FAILED: kmeans-compress did not write an indexed PNG at $png" >&2
+    ls -la "$scratch/cli" "$scratch/cli/out" >&2 || true
+    exit 1
+  fi
+done
+echo "kmeans-compress, two images, -k 8 -j 2: $(elapsed "$start" "$(now)")s"
 
 # Offscreen windows cannot be seen from outside, so ask Qt to log when a
 # top-level window's native window is made visible, and time that line.
