@@ -124,3 +124,17 @@ def test_metainfo_screenshot_points_at_the_committed_screenshot_path():
     url = root.findtext("screenshots/screenshot[@type='default']/image")
     assert url and url.startswith("https://")
     assert url.endswith("/resources/screenshots/main.png")
+
+
+def test_metainfo_screenshot_is_committed_and_large_enough():
+    """The URL points into this repository; the file must be there, as a PNG
+    wide enough for software centres (AppStream asks for at least 620 px)."""
+    from PIL import Image
+
+    root = ET.parse(METAINFO).getroot()
+    url = root.findtext("screenshots/screenshot[@type='default']/image")
+    path = ROOT / url.split("/raw/main/", 1)[1]
+    assert path.is_file(), f"{path.relative_to(ROOT)} is missing"
+    with Image.open(path) as shot:
+        assert shot.format == "PNG"
+        assert shot.width >= 620 and shot.height >= 350
