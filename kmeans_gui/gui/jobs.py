@@ -58,7 +58,7 @@ class Finished:
     result: QuantizeResult  # full resolution
     preview: np.ndarray  # indices of the preview pixels into result.palette
     shares: np.ndarray
-    estimated_size: int  # bytes of the PNG with the fast encoder
+    estimated_size: int  # bytes of the PNG as Save would encode it (same effort)
     elapsed: float
 
 
@@ -183,8 +183,10 @@ class QuantizeJob(Job):
         if self.interrupted():
             self.cancelled.emit(self.job_id)
             return
+        # The writer's default effort, as SaveJob uses: the estimate is the size
+        # the saved file will have (the "fast" encoder was 3-8 % off on photos).
         estimate = len(encode_png(result, icc_profile=self.image.icc_profile,
-                                  dpi=self.image.dpi, effort="fast"))
+                                  dpi=self.image.dpi))
         self.finished.emit(Finished(self.job_id, s, result, preview, shares, estimate,
                                     time.perf_counter() - started))
 
