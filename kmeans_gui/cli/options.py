@@ -50,51 +50,36 @@ class Options:
     json: bool
 
 
-def _positive_int(text: str) -> int:
+def _number(text: str, kind: type, ok, rule: str):
+    """Parse ``text`` as ``kind`` (int or float) and check it with ``ok``."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):  # float comparisons are False for nan, so nan is refused
+        raise argparse.ArgumentTypeError(f"{rule}, got {text}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1, "must be at least 1")
 
 
 def _k(text: str) -> int:
-    value = _positive_int(text)
-    if value > 256:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 256, got {value}")
-    return value
+    return _number(text, int, lambda v: 1 <= v <= 256, "must be between 1 and 256")
 
 
 def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
-    return value
+    return _number(text, float, lambda v: 0.0 < v <= 1.0, "must be above 0 and at most 1")
 
 
 def _tolerance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0.0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
-    return value
+    return _number(text, float, lambda v: v >= 0.0, "must be zero or positive")
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {value}")
-    return value
+    return _number(text, int, lambda v: v >= 0, "must be zero or positive")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
