@@ -96,8 +96,7 @@ def main() -> None:
         print(f"k={k:<3} quantize+remap median {total:.3f} s (target {target} s, ratio "
               f"{total / target:.2f}) = histogram {hist:.3f} + k-means {kmeans:.3f} "
               f"({iters} iterations) + remap {rmap:.3f}")
-    state = runs[0][3]  # k = 16 state; dither with a k = 256 palette below
-    _, _, _, state256, result256 = quantize_split(pixels, 256)
+    _, _, _, state256, result256 = quantize_split(pixels, 256)  # FS with a k = 256 palette
     fs = [timed(lambda: remap(pixels, state256.palette, "oklab", dither=1.0))[0]
           for _ in range(args.repeat)]
     print(f"Floyd-Steinberg remap k=256 median {statistics.median(fs):.3f} s (target 1.5 s, "

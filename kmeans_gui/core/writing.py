@@ -8,7 +8,6 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from PIL import Image
 
 from .errors import ImageError
 from .pipeline import QuantizeResult
