@@ -21,21 +21,21 @@ def ask_open_image(parent: QWidget | None, folder: str) -> str | None:
     return path or None
 
 
-def ask_save_png(parent: QWidget | None, proposed: str) -> str | None:
+def _ask_save(parent: QWidget | None, title: str, proposed: str, name_filter: str,
+              suffix: str) -> str | None:
     # The dialog itself asks before replacing an existing file.
-    path, _ = QFileDialog.getSaveFileName(parent, "Save Indexed PNG", proposed,
-                                          "PNG images (*.png)")
-    if path and not path.lower().endswith(".png"):
-        path += ".png"
+    path, _ = QFileDialog.getSaveFileName(parent, title, proposed, name_filter)
+    if path and not path.lower().endswith(suffix):
+        path += suffix
     return path or None
+
+
+def ask_save_png(parent: QWidget | None, proposed: str) -> str | None:
+    return _ask_save(parent, "Save Indexed PNG", proposed, "PNG images (*.png)", ".png")
 
 
 def ask_save_palette(parent: QWidget | None, proposed: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, "Export Palette", proposed,
-                                          "GIMP palettes (*.gpl)")
-    if path and not path.lower().endswith(".gpl"):
-        path += ".gpl"
-    return path or None
+    return _ask_save(parent, "Export Palette", proposed, "GIMP palettes (*.gpl)", ".gpl")
 
 
 def show_error(parent: QWidget | None, title: str, text: str, detail: str = "") -> None:

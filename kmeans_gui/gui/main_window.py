@@ -476,27 +476,28 @@ class MainWindow(QMainWindow):
         if self._rescale_pending:
             self._on_preview_box_changed()
 
+    def _end_run(self, status: str, progress_text: str | None = None) -> None:
+        """A run ended without a result: forget it and reset the progress bar."""
+        self._run_id = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        if progress_text is not None:
+            self.progress.setFormat(progress_text)
+        self.status_label.setText(status)
+        self._update_actions()
+
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:
         if job_id != self._run_id:
             return
-        self._run_id = None
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("stopped")
-        self.status_label.setText("Stopped. Press F5 to run again.")
-        self._update_actions()
+        self._end_run("Stopped. Press F5 to run again.", progress_text="stopped")
         self.run_stopped.emit()
 
     @Slot(int, str)
     def _on_run_failed(self, job_id: int, message: str) -> None:
         if job_id != self._run_id:
             return
-        self._run_id = None
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status_label.setText("Quantization failed")
-        self._update_actions()
+        self._end_run("Quantization failed")
         dialogs.show_error(self, "Quantization failed", "K-Means could not finish.", message)
 
     # ====================================================== preview sizing
