@@ -1,0 +1,305 @@
+"""The first half of the fast PNG reader: chunks and inflating, standard library only.
+
+For the PNGs it handles -- 8-bit RGB or RGBA, not interlaced, without
+transparency, orientation or animation chunks -- this module reads and checks
+the chunks (CRCs, order, lengths) and inflates the image data; the core's
+``png_read`` unfilters the scanlines in C, and ``load_image`` uses both.
+Anything else, including any damage, is left to Pillow so that behaviour and
+error messages stay exactly Pillow's: the reader then answers ``None`` (or
+raises :class:`NotHandled` from ``pieces()``) instead of reporting an error.
+
+It imports nothing from numpy, Pillow or the core, so a caller can start it
+before those are imported: inflating releases the GIL, so a 24 MP photo
+(~0.25 s to inflate) is mostly done by the time numpy (~0.2 s) is loaded::
+
+    from kmeans_gui.png_inflate import start_inflate
+    pending = start_inflate(path)             # returns at once; a thread works
+    from kmeans_gui.core import load_image    # numpy imports meanwhile
+    image = load_image(path, prefetched=pending)
+
+API:
+
+``start_inflate(path, max_pixels=MAX_PIXELS) -> Inflation``
+    Start reading ``path`` in a daemon thread.
+``Inflation.header() -> PngHeader | None``
+    Wait for the chunks before the image data. ``None``: use Pillow.
+``Inflation.pieces() -> Iterator[bytes]``
+    The inflated scanlines (a filter byte and ``width * channels`` bytes per
+    row) in order, in pieces as they are inflated, so unfiltering can run
+    alongside. Raises :class:`NotHandled` if the rest of the file turns out
+    to be for Pillow after all (a bad CRC, a chunk after the image data...).
+``Inflation.result() -> tuple[PngHeader, bytes] | None``
+    All of it at once (the joined pieces), or ``None`` for Pillow.
+``Inflation.cancel()``
+    Stop the thread early, e.g. when the consumer gives up.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import struct
+import threading
+import zlib
+
+#: Largest image accepted, in pixels. 200 MP decodes to 600-800 MB of RGB(A);
+#: anything larger is more likely a decompression bomb than a photo.
+#: (The core's loader re-exports this.)
+MAX_PIXELS = 200_000_000
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+#: Read IDAT data and hand out inflated data in pieces of about these sizes:
+#: small enough that the consumer unfilters them while they are in cache,
+#: large enough that the per-piece Python work is negligible.
+READ_BLOCK = 1 << 18
+OUT_BLOCK = 1 << 18
+
+#: Largest ICC profile inflated (Pillow's PngImagePlugin.MAX_TEXT_CHUNK).
+MAX_ICC = 1 << 20
+#: PNGs with more tEXt than this in all go to Pillow (it has its own limit).
+MAX_TEXT = 1 << 16
+
+#: tEXt keywords that are safe to skip: Pillow copies every tEXt keyword into
+#: ``Image.info``, and keys like "dpi", "exif", "interlace" or
+#: "XML:com.adobe.xmp" change what it decodes, so only well-known ones pass.
+SAFE_TEXT = frozenset(
+    b"Title Author Description Copyright Software Disclaimer Warning Source "
+    b"Comment date:create date:modify date:timestamp".split()) | {b"Creation Time"}
+
+#: Ancillary chunks Pillow reads and fails on when shorter than this (it
+#: ignores their content for RGB(A) images, and so does this reader).
+MIN_LENGTH = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}
+
+#: Chunks that change Pillow's result (transparency, EXIF orientation,
+#: animation, text that may carry XMP) or that Pillow may reject.
+PILLOW_ONLY = frozenset((b"tRNS", b"eXIf", b"acTL", b"fcTL", b"fdAT", b"zTXt", b"iTXt"))
+
+
+class NotHandled(Exception):
+    """Not a PNG this reader decodes exactly like Pillow: let Pillow do it."""
+
+
+class PngHeader:
+    """What the chunks before the image data say."""
+
+    __slots__ = ("width", "height", "channels", "icc_profile", "dpi")
+
+    def __init__(self, width: int, height: int, channels: int,
+                 icc_profile: bytes | None, dpi: tuple[float, float] | None) -> None:
+        self.width = width
+        self.height = height
+        self.channels = channels  # 3 (RGB) or 4 (RGBA)
+        self.icc_profile = icc_profile
+        self.dpi = dpi  # as Pillow reports it in info["dpi"]
+
+    @property
+    def stride(self) -> int:
+        """Bytes per inflated row: the filter-type byte and the samples."""
+        return 1 + self.width * self.channels
+
+
+class Inflation:
+    """A PNG being read and inflated in a background thread."""
+
+    _END = object()
+
+    def __init__(self, path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> None:
+        self.path = path
+        self.max_pixels = max_pixels
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._header: PngHeader | None = None
+        self._started = False
+        self._taken = False  # pieces() hands the data out once
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._run, name="png-inflate", daemon=True)
+        self._thread.start()
+
+    def is_for(self, path: str | os.PathLike) -> bool:
+        """Whether this can still supply the data of ``path``."""
+        return (not self._taken
+                and os.path.abspath(os.fspath(path)) == os.path.abspath(os.fspath(self.path)))
+
+    def _run(self) -> None:
+        put = self._queue.put
+        try:
+            for item in scan(self.path, self.max_pixels):
+                if self._cancelled:
+                    return
+                put(item)
+            put(self._END)
+        except Exception as exc:  # any problem at all: Pillow decides
+            put(NotHandled(str(exc)))
+
+    def header(self) -> PngHeader | None:
+        if not self._started:
+            self._started = True
+            item = self._queue.get()
+            if isinstance(item, PngHeader):
+                self._header = item
+        return self._header
+
+    def pieces(self):
+        if self.header() is None or self._taken:
+            raise NotHandled("not a PNG this reader handles, or already read")
+        self._taken = True
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    def result(self) -> tuple[PngHeader, bytes] | None:
+        try:
+            data = b"".join(self.pieces())
+        except NotHandled:
+            return None
+        return self._header, data
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+
+def start_inflate(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Inflation:
+    """Start reading and inflating ``path`` in the background (see the module doc)."""
+    return Inflation(path, max_pixels)
+
+
+def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS):
+    """Yield the :class:`PngHeader`, then the inflated image data in pieces.
+
+    Raises :class:`NotHandled` (or OSError, zlib.error...) for anything that
+    is not an intact PNG this reader handles; the caller then uses Pillow.
+    """
+    with open(path, "rb") as f:
+        if f.read(8) != SIGNATURE:
+            raise NotHandled("no PNG signature")
+        length, kind = _chunk_head(f)
+        if kind != b"IHDR" or length != 13:
+            raise NotHandled("IHDR is not the first chunk")
+        header = _parse_ihdr(_chunk_body(f, length, kind), max_pixels)
+        text = 0  # bytes of tEXt seen
+        length, kind = _chunk_head(f)
+        while kind != b"IDAT":
+            text += _before_image_data(header, kind, _chunk_body(f, length, kind))
+            length, kind = _chunk_head(f)
+        yield header
+        expected = header.stride * header.height
+        produced = 0
+        inflater = zlib.decompressobj()
+        while kind == b"IDAT":
+            crc = zlib.crc32(kind)
+            left = length
+            while left:
+                block = f.read(min(left, READ_BLOCK))
+                if not block:
+                    raise NotHandled("truncated IDAT")
+                left -= len(block)
+                crc = zlib.crc32(block, crc)
+                for piece in _inflate(inflater, block):
+                    produced += len(piece)
+                    if produced > expected:
+                        raise NotHandled("more image data than the size says")
+                    yield piece
+            _check_crc(f, crc, kind)
+            length, kind = _chunk_head(f)
+        if not inflater.eof or produced != expected:
+            raise NotHandled("the image data is incomplete")
+        while kind != b"IEND":
+            text += _after_image_data(kind, _chunk_body(f, length, kind))
+            length, kind = _chunk_head(f)
+        if length or text > MAX_TEXT:
+            raise NotHandled("IEND with data, or much text")
+        _chunk_body(f, length, kind)
+
+
+def _inflate(inflater, block: bytes):
+    while True:
+        piece = inflater.decompress(block, OUT_BLOCK)
+        if inflater.unused_data:
+            raise NotHandled("data after the end of the compressed stream")
+        if piece:
+            yield piece
+        block = inflater.unconsumed_tail
+        # A full piece may leave output pending inside zlib: ask again.
+        if not block and len(piece) < OUT_BLOCK:
+            return
+
+
+def _chunk_head(f) -> tuple[int, bytes]:
+    head = f.read(8)
+    if len(head) != 8:
+        raise NotHandled("truncated chunk")
+    length, kind = struct.unpack(">I4s", head)
+    if length > 0x7FFFFFFF or not kind.isalpha():
+        raise NotHandled("invalid chunk")
+    return length, kind
+
+
+def _chunk_body(f, length: int, kind: bytes) -> bytes:
+    data = f.read(length)
+    if len(data) != length:
+        raise NotHandled("truncated chunk")
+    _check_crc(f, zlib.crc32(data, zlib.crc32(kind)), kind)
+    return data
+
+
+def _check_crc(f, crc: int, kind: bytes) -> None:
+    stored = f.read(4)
+    if len(stored) != 4 or struct.unpack(">I", stored)[0] != crc:
+        raise NotHandled(f"bad CRC in {kind!r}")
+
+
+def _parse_ihdr(data: bytes, max_pixels: int) -> PngHeader:
+    width, height, depth, colour, method, filtering, interlace = struct.unpack(">IIBBBBB", data)
+    if depth != 8 or colour not in (2, 6) or method or filtering or interlace:
+        raise NotHandled("not 8-bit non-interlaced RGB(A)")
+    if not (0 < width <= 0x7FFFFFFF and 0 < height <= 0x7FFFFFFF) or width * height > max_pixels:
+        raise NotHandled("size out of range")
+    return PngHeader(width, height, 3 if colour == 2 else 4, None, None)
+
+
+def _before_image_data(header: PngHeader, kind: bytes, data: bytes) -> int:
+    """Take in one chunk before IDAT; returns the bytes of text it holds."""
+    if kind == b"iCCP":
+        header.icc_profile = _icc_profile(data)
+    elif kind == b"pHYs" and len(data) >= 9:
+        px, py, unit = struct.unpack(">IIB", data[:9])
+        if unit == 1:  # per metre; Pillow's arithmetic, so the floats match
+            header.dpi = (px * 0.0254, py * 0.0254)
+    elif kind != b"PLTE":  # a suggested palette: Pillow ignores it for RGB(A)
+        return _ancillary(kind, data)
+    return 0
+
+
+def _after_image_data(kind: bytes, data: bytes) -> int:
+    if kind in (b"iCCP", b"pHYs", b"PLTE", b"IHDR", b"IDAT"):
+        raise NotHandled(f"{kind!r} after the image data")
+    return _ancillary(kind, data)
+
+
+def _ancillary(kind: bytes, data: bytes) -> int:
+    if kind[0] & 0x20 == 0:
+        raise NotHandled(f"unknown critical chunk {kind!r}")
+    if kind in PILLOW_ONLY or len(data) < MIN_LENGTH.get(kind, 0):
+        raise NotHandled(f"chunk {kind!r} is for Pillow")
+    if kind != b"tEXt":
+        return 0
+    keyword, _, text = data.partition(b"\0")
+    if keyword not in SAFE_TEXT:
+        raise NotHandled("text chunk for Pillow")
+    return len(text)
+
+
+def _icc_profile(data: bytes) -> bytes:
+    """The inflated profile, exactly as Pillow reads it."""
+    name_end = data.find(b"\0")
+    if not 1 <= name_end <= 79 or len(data) < name_end + 2 or data[name_end + 1] != 0:
+        raise NotHandled("malformed iCCP")
+    inflater = zlib.decompressobj()
+    profile = inflater.decompress(data[name_end + 2:], MAX_ICC)
+    if not inflater.eof or not profile:
+        raise NotHandled("ICC profile truncated, empty or too large")
+    return profile
