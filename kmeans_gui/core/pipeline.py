@@ -60,11 +60,20 @@ class QuantizeResult:
         """The result as a Pillow mode-P image (palette and tRNS in ``info``)."""
         image = Image.fromarray(self.indices, "P")
         image.putpalette(self.palette[:, :3].tobytes(), rawmode="RGB")
-        if self.palette.shape[1] == 4 and (self.palette[:, 3] < 255).any():
-            # tRNS may stop after the last translucent entry; the rest are opaque.
-            last = int(np.flatnonzero(self.palette[:, 3] < 255)[-1])
-            image.info["transparency"] = self.palette[: last + 1, 3].tobytes()
+        transparency = self.transparency()
+        if transparency is not None:
+            image.info["transparency"] = transparency
         return image
+
+    def transparency(self) -> bytes | None:
+        """The palette's alphas for a tRNS chunk, or ``None`` if all are opaque.
+
+        tRNS may stop after the last translucent entry; the rest are opaque.
+        """
+        if self.palette.shape[1] == 4 and (self.palette[:, 3] < 255).any():
+            last = int(np.flatnonzero(self.palette[:, 3] < 255)[-1])
+            return self.palette[: last + 1, 3].tobytes()
+        return None
 
     def to_rgb(self) -> np.ndarray:
         """Decoded result pixels (h, w, 3|4) uint8."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .errors import ImageError
 from .pipeline import QuantizeResult
+from .png_write import encode_indexed8
 
 #: Encoder presets. Measured on quantized photos: for 1-4 bit images zlib's
 #: run-length strategy is the smallest in most cases (k = 4 and k = 16 on the
@@ -18,16 +19,21 @@ from .pipeline import QuantizeResult
 #: k = 16: 0.12 s and 1.20 MB against 0.56 s and 1.30 MB for level 7
 #: filtered); for 8-bit images the default strategy beats filtered (mosaic,
 #: k = 256, level 7: 5.17 vs 5.54 MB). "fast" takes that choice at level 7
-#: (0.8 s for 24 MP at 8 bits); "small" tries the candidates at level 9 and
-#: keeps the smallest file (2-4 % smaller, several times slower on large
-#: images); "auto" is "small" up to AUTO_SMALL_PIXELS and "fast" beyond.
+#: (0.8 s for 24 MP at 8 bits with Pillow; 8-bit files are written by
+#: png_write, which deflates on all cores); "small" tries the candidates at
+#: level 9 and keeps the smallest file (2-4 % smaller, several times slower on
+#: large images); "auto" is "small" up to AUTO_SMALL_PIXELS and "fast" beyond.
 EFFORTS = ("auto", "fast", "small")
 AUTO_SMALL_PIXELS = 4_000_000
 
 
-def _zlib_plan(effort: str, bits: int, pixels: int) -> tuple[int, tuple[int, ...]]:
+def _resolve(effort: str, pixels: int) -> str:
     if effort == "auto":
-        effort = "small" if pixels <= AUTO_SMALL_PIXELS else "fast"
+        return "small" if pixels <= AUTO_SMALL_PIXELS else "fast"
+    return effort
+
+
+def _zlib_plan(effort: str, bits: int) -> tuple[int, tuple[int, ...]]:
     if effort == "fast":
         return 7, ((zlib.Z_RLE,) if bits < 8 else (zlib.Z_DEFAULT_STRATEGY,))
     if effort == "small":
@@ -48,16 +54,23 @@ def bit_depth(n_colors: int) -> int:
 def encode_png(result: QuantizeResult, *, icc_profile: bytes | None = None,
                dpi: tuple[float, float] | None = None, effort: str = "auto") -> bytes:
     """The PNG file's bytes for ``result``."""
-    image = result.to_pil()
     bits = bit_depth(result.n_colors)
-    level, strategies = _zlib_plan(effort, bits, result.indices.size)
+    effort = _resolve(effort, result.indices.size)
+    level, strategies = _zlib_plan(effort, bits)
+    if dpi:
+        dpi = tuple(round(v) for v in dpi)
+    if effort == "fast" and bits == 8:
+        return encode_indexed8(result.indices, result.palette,
+                               transparency=result.transparency(), icc_profile=icc_profile,
+                               dpi=dpi, level=level, strategy=strategies[0])
+    image = result.to_pil()
     options = {"bits": bits, "compress_level": level}
     if "transparency" in image.info:
         options["transparency"] = image.info["transparency"]
     if icc_profile:
         options["icc_profile"] = icc_profile
     if dpi:
-        options["dpi"] = tuple(round(v) for v in dpi)
+        options["dpi"] = dpi
     best = b""
     for strategy in strategies:
         buffer = io.BytesIO()

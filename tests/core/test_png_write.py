@@ -1,0 +1,117 @@
+"""The threaded 8-bit PNG writer against Pillow's writer and decoder."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from kmeans_gui.core import encode_png, png_write, writing
+from kmeans_gui.core.pipeline import QuantizeResult
+
+ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def random_result(h, w, k, alpha=False, seed=0) -> QuantizeResult:
+    rng = np.random.default_rng(seed)
+    indices = rng.integers(0, k, (h, w)).astype(np.uint8)
+    indices[: h // 2] = indices[: h // 2] // 8 * 8  # some runs to compress
+    palette = rng.integers(0, 256, (k, 4 if alpha else 3)).astype(np.uint8)
+    if alpha:
+        palette[k // 2:, 3] = 255  # tRNS then stops before the end
+    return QuantizeResult(indices, palette, 1, 0.0, 0.0, "converged", 0.0)
+
+
+def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    out, pos = [], 8
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == \
+            zlib.crc32(kind + body)
+        out.append((kind, body))
+        pos += 12 + length
+    return out
+
+
+def decoded(data: bytes) -> tuple:
+    """Everything Pillow reads back: mode, size, indices, palette, info."""
+    with Image.open(io.BytesIO(data)) as im:
+        return (im.mode, im.size, np.asarray(im).tobytes(), im.getpalette(),
+                sorted(im.info.items()))
+
+
+def kinds(data: bytes) -> list[bytes]:
+    """Chunk types in order, runs of IDAT counted once."""
+    out = []
+    for kind, _ in chunks(data):
+        if not (kind == b"IDAT" and out and out[-1] == b"IDAT"):
+            out.append(kind)
+    return out
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+@pytest.mark.parametrize("icc,dpi", [(None, None), (ICC, (300.4, 299.6)), (None, (72, 96))])
+def test_same_file_contents_as_pillow(alpha, icc, dpi):
+    result = random_result(37, 53, 200, alpha)
+    ours = encode_png(result, icc_profile=icc, dpi=dpi, effort="fast")
+    pillows = encode_png(result, icc_profile=icc, dpi=dpi, effort="small")
+    assert decoded(ours) == decoded(pillows)
+    assert kinds(ours) == kinds(pillows)
+    assert chunks(ours)[0] == chunks(pillows)[0]  # IHDR: 8-bit palette
+
+
+@pytest.mark.parametrize("k,bits", [(2, 1), (3, 2), (16, 4), (17, 8), (256, 8)])
+@pytest.mark.parametrize("effort", ["fast", "small"])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_round_trip_every_bit_depth(k, bits, effort, alpha):
+    result = random_result(20, 31, k, alpha, seed=k)
+    data = encode_png(result, icc_profile=ICC, dpi=(150, 150), effort=effort)
+    assert chunks(data)[0][1][8] == bits
+    with Image.open(io.BytesIO(data)) as im:
+        assert np.array_equal(np.asarray(im), result.indices)
+        palette = np.asarray(im.getpalette(), np.uint8).reshape(-1, 3)
+        assert np.array_equal(palette, result.palette[:, :3])
+        assert im.info["icc_profile"] == ICC
+        assert im.info["dpi"] == pytest.approx((150, 150), abs=0.05)  # dots per metre
+        assert im.info.get("transparency") == result.transparency()
+        assert np.array_equal(np.asarray(im.convert("RGBA" if alpha else "RGB")),
+                              result.to_rgb())
+
+
+def test_pieces_on_any_number_of_threads_give_the_same_file(monkeypatch):
+    result = random_result(64, 45, 120, alpha=True)
+    monkeypatch.setattr(png_write, "PIECE_BYTES", 46 * 5 + 3)  # 5 rows a piece, 13 pieces
+    monkeypatch.setattr(png_write, "IDAT_BYTES", 1000)
+    files = []
+    for workers in (1, 2, 3, 8):
+        monkeypatch.setattr(png_write, "cpu_count", lambda workers=workers: workers)
+        files.append(encode_png(result, effort="fast"))
+    assert all(f == files[0] for f in files)
+    assert decoded(files[0]) == decoded(encode_png(result, effort="small"))
+    stream = b"".join(body for kind, body in chunks(files[0]) if kind == b"IDAT")
+    rows = np.hstack([np.zeros((64, 1), np.uint8), result.indices]).tobytes()
+    assert zlib.decompress(stream) == rows  # one stream; the Adler-32 checks out
+    assert stream[:2] == zlib.compress(b"", 7)[:2]
+    assert sum(kind == b"IDAT" for kind, _ in chunks(files[0])) > 1
+
+
+def test_deterministic():
+    result = random_result(50, 40, 256)
+    assert encode_png(result, effort="fast") == encode_png(result, effort="fast")
+
+
+def test_auto_uses_the_threaded_writer_only_for_large_8_bit_images(monkeypatch):
+    calls = []
+    real = writing.encode_indexed8
+    monkeypatch.setattr(writing, "encode_indexed8",
+                        lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    monkeypatch.setattr(writing, "AUTO_SMALL_PIXELS", 1000)
+    encode_png(random_result(10, 10, 256), effort="auto")  # small image
+    encode_png(random_result(40, 40, 16), effort="auto")  # 4 bits: Pillow's RLE wins
+    assert not calls
+    encode_png(random_result(40, 40, 256), effort="auto")
+    assert calls
