@@ -1,0 +1,89 @@
+"""PNG decode and encode time: the fast reader and writer against Pillow.
+
+    uv run python benchmarks/png_io.py [IMAGE] [-k 256] [--runs 7]
+
+IMAGE (default /tmp/mosaic.png) should be an 8-bit RGB PNG. Decode: the
+Pillow path of ``load_image`` against the fast reader (whole call, and the
+standard-library inflate stage alone, which the CLI can start before numpy
+is imported). Encode: the image quantized to k colours (k > 16, so 8 bits),
+Pillow at the fast preset's settings against ``encode_png(effort="fast")``.
+The variants run interleaved, so load from other processes spreads evenly;
+prints medians. Every result is checked against Pillow's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from kmeans_gui.core import QuantizeSettings, encode_png, load_image, loading, quantize
+from kmeans_gui.png_inflate import start_inflate
+
+
+def pillow_load(path: Path):
+    saved = loading.read_png
+    loading.read_png = lambda *args: None
+    try:
+        return load_image(path)
+    finally:
+        loading.read_png = saved
+
+
+def pillow_encode(result) -> bytes:
+    buffer = io.BytesIO()
+    result.to_pil().save(buffer, "PNG", bits=8, compress_level=7,
+                         compress_type=zlib.Z_DEFAULT_STRATEGY)
+    return buffer.getvalue()
+
+
+def race(variants: dict, runs: int) -> dict[str, tuple[float, object]]:
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    values = {}
+    for _ in range(runs):
+        for name, fn in variants.items():
+            started = time.perf_counter()
+            values[name] = fn()
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(times[name]), values[name]) for name in variants}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("image", nargs="?", type=Path, default=Path("/tmp/mosaic.png"))
+    parser.add_argument("-k", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    decode = race({
+        "Pillow path": lambda: pillow_load(args.image),
+        "fast reader": lambda: load_image(args.image),
+        "inflate stage only": lambda: start_inflate(args.image).result(),
+    }, args.runs)
+    reference = decode["Pillow path"][1]
+    assert np.array_equal(decode["fast reader"][1].pixels, reference.pixels)
+    print(f"decode {args.image.name} ({reference.width}x{reference.height}, "
+          f"{reference.pixels.shape[2]} channels), median of {args.runs}:")
+    for name, (seconds, _) in decode.items():
+        print(f"  {name:<20} {seconds:6.3f} s")
+
+    result = quantize(reference, QuantizeSettings(k=args.k))
+    encode = race({
+        "Pillow, fast preset": lambda: pillow_encode(result),
+        "threaded writer": lambda: encode_png(result, effort="fast"),
+    }, args.runs)
+    print(f"encode at k={args.k} ({result.n_colors} colours), median of {args.runs}:")
+    for name, (seconds, data) in encode.items():
+        with Image.open(io.BytesIO(data)) as im:
+            assert np.array_equal(np.asarray(im), result.indices), name
+        print(f"  {name:<20} {seconds:6.3f} s  {len(data):>11,} bytes")
+
+
+if __name__ == "__main__":
+    main()
