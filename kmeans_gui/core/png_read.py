@@ -28,7 +28,10 @@ def read_png(path: str | os.PathLike, max_pixels: int,
     ``png_inflate``); one for another path, or already used, is ignored.
     """
     if prefetched is None or not prefetched.is_for(path):
-        prefetched = start_inflate(path, max_pixels)
+        try:
+            prefetched = start_inflate(path, max_pixels)
+        except RuntimeError:  # no thread to be had: Pillow reads it
+            return None
     header = prefetched.header()
     if header is None or not _within_pillow_limits(header, max_pixels):
         prefetched.cancel()

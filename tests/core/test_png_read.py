@@ -17,6 +17,7 @@ from PIL import Image, ImageCms
 
 from kmeans_gui.core import ImageError, load_image, loading
 from kmeans_gui.core.png_read import read_png, unfilter
+from kmeans_gui import png_inflate
 from kmeans_gui.png_inflate import MAX_PIXELS, scan, start_inflate
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -282,7 +283,8 @@ def test_pieces_may_split_anywhere(tmp_path):
     assert unfilter(header, [data + b"\0" * header.stride]) is None
 
 
-def test_scan_yields_header_then_bounded_pieces(tmp_path):
+def test_scan_yields_header_then_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(png_inflate, "INFLATE_INPUT", 10_000)
     path = write(tmp_path, make_png(random_pixels(300, 400, 3), idats=3))
     header, *pieces = scan(path)
     assert header.stride == 1201
