@@ -50,11 +50,13 @@ def filtered(pixels: np.ndarray, filters) -> bytes:
 
 
 def make_png(pixels: np.ndarray, filters=4, *, idats=1, before=(), after=(), ihdr=None,
-             data=None) -> bytes:
+             data=None, stream=None) -> bytes:
+    """A PNG of ``pixels``; or of the scanlines ``data``, or of the zlib ``stream``."""
     h, w, c = pixels.shape
     if isinstance(filters, int):
         filters = [filters] * h
-    stream = zlib.compress(filtered(pixels, filters) if data is None else data)
+    if stream is None:
+        stream = zlib.compress(filtered(pixels, filters) if data is None else data)
     cuts = np.linspace(0, len(stream), idats + 1).astype(int)
     ihdr = ihdr or struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 6, 0, 0, 0)
     return (SIGNATURE + chunk(b"IHDR", ihdr) + b"".join(before)
@@ -219,7 +221,10 @@ def test_what_pillow_decodes(tmp_path, monkeypatch):
         b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0<x tiff:Orientation=\"3\"/>"))
     cases["unknown critical"] = with_chunk_before_idat(plain, chunk(b"ABCD", b"?"))
     cases["bad IDAT CRC"] = plain[:-16] + bytes([plain[-16] ^ 1]) + plain[-15:]
-    cases["data after the stream"] = make_png(pixels, data=filtered(pixels, [4] * 12) + b"x")
+    scanlines = filtered(pixels, [4] * 12)
+    cases["a byte too many"] = make_png(pixels, data=scanlines + b"x")
+    cases["bytes after the stream"] = make_png(pixels, stream=zlib.compress(scanlines) + b"xy")
+    cases["bomb"] = make_png(pixels, data=scanlines + bytes(20_000_000))
     for name, data in cases.items():
         path = write(tmp_path, data, name.replace(" ", "_") + ".png")
         assert_like_pillow(monkeypatch, path, fast=False)
