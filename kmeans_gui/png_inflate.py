@@ -35,6 +35,9 @@ API:
     Whether it is for ``path`` and its data not yet taken.
 ``Inflation.cancel()``
     Stop the thread early, e.g. when the consumer gives up.
+
+Once the data has been taken, ``None`` answered or ``cancel()`` returned,
+the thread has ended (so, for example, forking afterwards is safe).
 ``scan(path, max_pixels) -> Iterator[PngHeader | bytes]``
     The same work without a thread: the header, then the pieces.
 
@@ -144,6 +147,8 @@ class Inflation:
             item = self._queue.get()
             if isinstance(item, PngHeader):
                 self._header = item
+            else:
+                self._thread.join()
         return self._header
 
     def pieces(self):
@@ -152,9 +157,10 @@ class Inflation:
         self._taken = True
         while True:
             item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, Exception):
+            if item is self._END or isinstance(item, Exception):
+                self._thread.join()  # it has nothing left to do
+                if item is self._END:
+                    return
                 raise item
             yield item
 
@@ -166,7 +172,9 @@ class Inflation:
         return self._header, data
 
     def cancel(self) -> None:
+        """Stop the thread; it ends after at most one more inflate call."""
         self._cancelled = True
+        self._thread.join()
 
 
 def start_inflate(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Inflation:

@@ -9,6 +9,7 @@ import io
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 
 import numpy as np
@@ -274,6 +275,20 @@ def test_prefetched_inflation(tmp_path):
     assert data == zlib.decompress(zlib.compress(filtered(pixels, [4] * 30)))
     assert start_inflate(tmp_path / "missing.png").result() is None
     assert start_inflate(other, max_pixels=599).result() is None
+
+
+def test_no_thread_outlives_load_image(tmp_path, monkeypatch):
+    """The CLI forks workers on the premise that no threads are running."""
+    good = write(tmp_path, make_png(random_pixels(50, 40, 3)), "good.png")
+    damaged = write(tmp_path, make_png(random_pixels(50, 40, 3))[:-30], "damaged.png")
+    before = threading.active_count()
+    load_image(good)
+    with pytest.raises(ImageError):
+        load_image(good, max_pixels=100)  # too large: the thread is cancelled
+    with pytest.raises(ImageError):
+        load_image(damaged)
+    assert start_inflate(good).result() is not None
+    assert threading.active_count() == before
 
 
 def test_pieces_may_split_anywhere(tmp_path):
