@@ -60,10 +60,16 @@ MAX_PIXELS = 200_000_000
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-#: Compressed bytes inflated per call: each call is one stretch without the
-#: GIL (a 24 MP photo takes ~25), so a thread started early competes little
-#: with the main thread's imports, and a consumer gets pieces of a few MB.
+#: Compressed bytes inflated per call. Each call is one stretch without the
+#: GIL, and taking the GIL back from a busy main thread (one that is
+#: importing) can wait a switch interval (5 ms): so until someone asks for
+#: the header, large batches; after that, when a consumer unfilters alongside,
+#: small ones, which it gets sooner and finds in cache. 24 MP mosaic, inflating
+#: while numpy and the core import: done at 0.42 s with 4 MiB batches, 0.55 s
+#: with 1 MiB; read on its own with a consumer: 0.25 s with 1 MiB, 0.30 s
+#: with 4 MiB.
 INFLATE_INPUT = 1 << 20
+INFLATE_INPUT_ALONE = 8 << 20
 
 #: Largest ICC profile inflated (Pillow's PngImagePlugin.MAX_TEXT_CHUNK).
 MAX_ICC = 1 << 20
@@ -133,13 +139,17 @@ class Inflation:
     def _run(self) -> None:
         put = self._queue.put
         try:
-            for item in scan(self.path, self.max_pixels):
+            for item in scan(self.path, self.max_pixels, self._batch_size):
                 if self._cancelled:
                     return
                 put(item)
             put(self._END)
         except Exception as exc:  # any problem at all: Pillow decides
             put(NotHandled(str(exc)))
+
+    def _batch_size(self) -> int:
+        # Someone asked for the header: a consumer is there, or about to be.
+        return INFLATE_INPUT if self._started else INFLATE_INPUT_ALONE
 
     def header(self) -> PngHeader | None:
         if not self._started:
@@ -182,8 +192,12 @@ def start_inflate(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Infl
     return Inflation(path, max_pixels)
 
 
-def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS):
+def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
+         batch_size=lambda: INFLATE_INPUT):
     """Yield the :class:`PngHeader`, then the inflated image data in pieces.
+
+    ``batch_size()`` is asked before each inflate call how many compressed
+    bytes to take.
 
     Raises :class:`NotHandled` (or OSError, zlib.error...) for anything that
     is not an intact PNG this reader handles; the caller then uses Pillow.
@@ -208,7 +222,7 @@ def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS):
         if kind != b"IDAT":
             break
         image_data.append(body)
-    yield from _inflate(image_data, header.stride * header.height)
+    yield from _inflate(image_data, header.stride * header.height, batch_size)
     while kind != b"IEND":
         text += _after_image_data(kind, bytes(body))
         kind, body = next(chunks)
@@ -217,7 +231,14 @@ def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS):
 
 
 def _chunks(data: memoryview):
-    """(type, data) of each chunk after the signature, CRCs checked."""
+    """(type, data) of each chunk after the signature, CRCs checked.
+
+    Except those of IDAT chunks: Pillow does not check them either, the
+    zlib stream's Adler-32 covers the image data, and each zlib.crc32 call
+    over 5 KB hands the GIL over and back (a 24 MP photo has ~350 IDAT
+    chunks; inflating while the main thread imports finished at 0.82 s with
+    those checks, 0.55 s without).
+    """
     pos = 0
     while True:
         if pos + 12 > len(data):
@@ -227,17 +248,18 @@ def _chunks(data: memoryview):
         if length > 0x7FFFFFFF or not kind.isalpha() or end + 4 > len(data):
             raise NotHandled("invalid or truncated chunk")
         body = data[pos + 8:end]
-        if zlib.crc32(body, zlib.crc32(kind)) != struct.unpack_from(">I", data, end)[0]:
+        if kind != b"IDAT" and (zlib.crc32(body, zlib.crc32(kind))
+                                != struct.unpack_from(">I", data, end)[0]):
             raise NotHandled(f"bad CRC in {kind!r}")
         yield kind, body
         pos = end + 4
 
 
-def _inflate(image_data: list[memoryview], expected: int):
+def _inflate(image_data: list[memoryview], expected: int, batch_size):
     """The inflated IDAT data in pieces; exactly ``expected`` bytes or NotHandled."""
     inflater = zlib.decompressobj()
     produced = 0
-    for batch in _batches(image_data, INFLATE_INPUT):
+    for batch in _batches(image_data, batch_size):
         # Asking for at most one byte more than is left bounds the memory a
         # decompression bomb can take, without ever leaving an unconsumed tail
         # of a file that is what it says.
@@ -251,16 +273,18 @@ def _inflate(image_data: list[memoryview], expected: int):
         raise NotHandled("the image data is incomplete")
 
 
-def _batches(parts: list[memoryview], size: int):
-    """The parts' bytes in order, regrouped into pieces of about ``size``."""
-    pending, total = [], 0
+def _batches(parts: list[memoryview], size):
+    """The parts' bytes in order, regrouped into pieces of about ``size()``."""
+    pending, total, want = [], 0, size()
     for part in parts:
-        for start in range(0, len(part), size):
-            pending.append(part[start:start + size])
+        start = 0
+        while start < len(part):
+            pending.append(part[start:start + want - total])
+            start += len(pending[-1])
             total += len(pending[-1])
-            if total >= size:
+            if total >= want:
                 yield b"".join(pending)
-                pending, total = [], 0
+                pending, total, want = [], 0, size()
     if pending:
         yield b"".join(pending)
 
