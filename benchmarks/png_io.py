@@ -3,12 +3,14 @@
     uv run python benchmarks/png_io.py [IMAGE] [-k 256] [--runs 7]
 
 IMAGE (default /tmp/mosaic.png) should be an 8-bit RGB PNG. Decode: the
-Pillow path of ``load_image`` against the fast reader (whole call, and the
-standard-library inflate stage alone, which the CLI can start before numpy
-is imported). Encode: the image quantized to k colours (k > 16, so 8 bits),
-Pillow at the fast preset's settings against ``encode_png(effort="fast")``.
-The variants run interleaved, so load from other processes spreads evenly;
-prints medians. Every result is checked against Pillow's.
+Pillow path of ``load_image`` (and Pillow's decode alone) against the fast
+reader (whole call, and the standard-library inflate stage alone). Start-up: fresh processes that
+import numpy and the core and then load IMAGE, with and without calling
+``start_inflate`` first (what the CLI can do). Encode: the image quantized
+to k colours (k > 16, so 8 bits), Pillow at the fast preset's settings
+against ``encode_png(effort="fast")``. The variants run interleaved, so load
+from other processes spreads evenly; prints medians. Every result is
+checked against Pillow's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -43,6 +47,27 @@ def pillow_encode(result) -> bytes:
     return buffer.getvalue()
 
 
+STARTUP = """
+import sys, time
+started = time.perf_counter()
+if sys.argv[2] == "early":
+    from kmeans_gui.png_inflate import start_inflate
+    pending = start_inflate(sys.argv[1])
+else:
+    pending = None
+import numpy
+from kmeans_gui.core import load_image
+load_image(sys.argv[1], prefetched=pending)
+print(time.perf_counter() - started)
+"""
+
+
+def startup(path: Path, mode: str) -> float:
+    run = subprocess.run([sys.executable, "-c", STARTUP, str(path), mode],
+                         capture_output=True, text=True, check=True)
+    return float(run.stdout)
+
+
 def race(variants: dict, runs: int) -> dict[str, tuple[float, object]]:
     times: dict[str, list[float]] = {name: [] for name in variants}
     values = {}
@@ -62,9 +87,10 @@ def main() -> None:
     args = parser.parse_args()
 
     decode = race({
+        "Pillow's decode only": lambda: Image.open(args.image).load(),
         "Pillow path": lambda: pillow_load(args.image),
         "fast reader": lambda: load_image(args.image),
-        "inflate stage only": lambda: start_inflate(args.image).result(),
+        "inflate stage only": lambda: sum(map(len, start_inflate(args.image).pieces())),
     }, args.runs)
     reference = decode["Pillow path"][1]
     assert np.array_equal(decode["fast reader"][1].pixels, reference.pixels)
@@ -72,6 +98,14 @@ def main() -> None:
           f"{reference.pixels.shape[2]} channels), median of {args.runs}:")
     for name, (seconds, _) in decode.items():
         print(f"  {name:<20} {seconds:6.3f} s")
+
+    starts: dict[str, list[float]] = {"late": [], "early": []}
+    for _ in range(args.runs):
+        for mode, seconds in starts.items():
+            seconds.append(startup(args.image, mode))
+    print(f"start-up: import numpy and the core, then load, median of {args.runs}:")
+    for mode, name in (("late", "imports, then load"), ("early", "start_inflate first")):
+        print(f"  {name:<20} {statistics.median(starts[mode]):6.3f} s")
 
     result = quantize(reference, QuantizeSettings(k=args.k))
     encode = race({
