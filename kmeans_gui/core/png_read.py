@@ -45,7 +45,8 @@ def read_png(path: str | os.PathLike, max_pixels: int,
         return None
     if pixels is None:
         prefetched.cancel()
-    return None if pixels is None else (pixels, header)
+        return None
+    return pixels, header
 
 
 def _within_pillow_limits(header: PngHeader, max_pixels: int) -> bool:
@@ -63,12 +64,22 @@ def unfilter(header: PngHeader, pieces) -> np.ndarray | None:
 
     Returns ``None`` for an invalid filter type or a wrong amount of data.
     """
-    width, height, channels = header.width, header.height, header.channels
-    stride = header.stride
+    width, height, channels, stride = header.width, header.height, header.channels, header.stride
     pixels = np.empty((height, width, channels), np.uint8)
     row_bytes = width * channels
     base = pixels.ctypes.data
     row = 0
+
+    def rows(data: bytes, offset: int, count: int) -> bool:
+        nonlocal row
+        if row + count > height:
+            return False
+        source = np.frombuffer(data, np.uint8).ctypes.data + offset
+        above = base + (row - 1) * row_bytes if row else None
+        row += count
+        return _unfilter(source, base + (row - count) * row_bytes, width, count, channels,
+                         above) == 0
+
     carry = b""  # the start of a row split across two pieces
     for piece in pieces:
         start = 0
@@ -77,23 +88,11 @@ def unfilter(header: PngHeader, pieces) -> np.ndarray | None:
             carry += piece[:start]
             if len(carry) < stride:
                 continue
-            if not _rows(carry, 0, base, row, 1, width, channels, row_bytes, height):
+            if not rows(carry, 0, 1):
                 return None
-            row += 1
             carry = b""
         count = (len(piece) - start) // stride
-        if count and not _rows(piece, start, base, row, count, width, channels,
-                               row_bytes, height):
+        if count and not rows(piece, start, count):
             return None
-        row += count
         carry = piece[start + count * stride:]
     return pixels if row == height and not carry else None
-
-
-def _rows(data: bytes, offset: int, base: int, row: int, count: int, width: int,
-          channels: int, row_bytes: int, height: int) -> bool:
-    if row + count > height:
-        return False
-    source = np.frombuffer(data, np.uint8).ctypes.data + offset
-    above = base + (row - 1) * row_bytes if row else None
-    return _unfilter(source, base + row * row_bytes, width, count, channels, above) == 0
