@@ -2,8 +2,9 @@
 
 For the PNGs it handles -- 8-bit RGB or RGBA, not interlaced, without
 transparency, orientation or animation chunks -- this module reads and checks
-the chunks (CRCs, order, lengths) and inflates the image data; the core's
-``png_read`` unfilters the scanlines in C, and ``load_image`` uses both.
+the chunks (order, lengths, CRCs except IDAT's, which the zlib stream's
+Adler-32 covers) and inflates the image data; the core's ``png_read``
+unfilters the scanlines in C, and ``load_image`` uses both.
 Anything else, including any damage, is left to Pillow so that behaviour and
 error messages stay exactly Pillow's: the reader then answers ``None`` (or
 raises :class:`NotHandled` from ``pieces()``) instead of reporting an error.
