@@ -115,3 +115,13 @@ def test_auto_uses_the_threaded_writer_only_for_large_8_bit_images(monkeypatch):
     assert not calls
     encode_png(random_result(40, 40, 256), effort="auto")
     assert calls
+
+
+@pytest.mark.parametrize("k", [16, 200])
+def test_small_effort_trials_side_by_side_give_the_same_file(monkeypatch, k):
+    result = random_result(60, 70, k, alpha=True, seed=3)
+    files = []
+    for workers in (1, 3):
+        monkeypatch.setattr(writing, "cpu_count", lambda workers=workers: workers)
+        files.append(encode_png(result, icc_profile=ICC, dpi=(96, 96), effort="small"))
+    assert files[0] == files[1]
