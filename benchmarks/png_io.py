@@ -2,15 +2,19 @@
 
     uv run python benchmarks/png_io.py [IMAGE] [-k 256] [--runs 7]
 
-IMAGE (default /tmp/mosaic.png) should be an 8-bit RGB PNG. Decode: the
-Pillow path of ``load_image`` (and Pillow's decode alone) against the fast
-reader (whole call, and the standard-library inflate stage alone). Start-up: fresh processes that
-import numpy and the core and then load IMAGE, with and without calling
-``start_inflate`` first (what the CLI can do). Encode: the image quantized
-to k colours (k > 16, so 8 bits), Pillow at the fast preset's settings
-against ``encode_png(effort="fast")``. The variants run interleaved, so load
-from other processes spreads evenly; prints medians. Every result is
-checked against Pillow's.
+IMAGE (default /tmp/mosaic.png) should be an 8-bit RGB PNG.
+
+* Decode: the Pillow path of ``load_image`` (and Pillow's decode alone)
+  against the fast reader (whole call, and the inflate stage alone).
+* Start-up: fresh processes that import numpy and the core, then load
+  IMAGE, with and without calling ``start_inflate`` first (as the CLI can).
+* Encode: IMAGE quantized to k colours (k > 16, so 8 bits), Pillow at the
+  fast preset's settings against ``encode_png(effort="fast")``; and the
+  small effort's Pillow trials on a 4 MP crop, one after another against
+  side by side.
+
+The variants run interleaved, so load from other processes spreads evenly;
+prints medians. Every result is checked against Pillow's.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core import QuantizeSettings, encode_png, load_image, loading, quantize
+from kmeans_gui.core import QuantizeSettings, encode_png, load_image, loading, quantize, writing
 from kmeans_gui.png_inflate import start_inflate
 
 
@@ -116,6 +121,24 @@ def main() -> None:
     for name, (seconds, data) in encode.items():
         with Image.open(io.BytesIO(data)) as im:
             assert np.array_equal(np.asarray(im), result.indices), name
+        print(f"  {name:<20} {seconds:6.3f} s  {len(data):>11,} bytes")
+
+    # The small effort (auto's choice up to 4 MP) on a 4 MP crop: its Pillow
+    # trials one after another, as before, against side by side.
+    crop = replace(result, indices=np.ascontiguousarray(result.indices[:2000, :2000]))
+
+    def small(workers: int) -> bytes:
+        saved = writing.cpu_count
+        writing.cpu_count = lambda: workers
+        try:
+            return encode_png(crop, effort="small")
+        finally:
+            writing.cpu_count = saved
+
+    trials = race({"small, one thread": lambda: small(1),
+                   "small, side by side": lambda: small(writing.cpu_count())}, args.runs)
+    print(f"small effort, 2000x2000 crop, median of {args.runs}:")
+    for name, (seconds, data) in trials.items():
         print(f"  {name:<20} {seconds:6.3f} s  {len(data):>11,} bytes")
 
 
