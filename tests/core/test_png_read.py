@@ -220,6 +220,9 @@ def test_what_pillow_decodes(tmp_path, monkeypatch):
                                  append_images=[Image.fromarray(255 - pixels)])
     cases["apng"] = apng.getvalue()
     plain = make_png(pixels)
+    rgb16 = pixels.astype(">u2") * 257
+    cases["rgb16"] = make_png(pixels, ihdr=struct.pack(">IIBBBBB", 10, 12, 16, 2, 0, 0, 0),
+                              data=b"".join(b"\0" + row.tobytes() for row in rgb16))
     cases["text dpi"] = with_chunk_before_idat(plain, chunk(b"tEXt", b"dpi\x0072"))
     cases["xmp"] = with_chunk_before_idat(plain, chunk(
         b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0<x tiff:Orientation=\"3\"/>"))
@@ -232,7 +235,8 @@ def test_what_pillow_decodes(tmp_path, monkeypatch):
         path = write(tmp_path, data, name.replace(" ", "_") + ".png")
         assert_like_pillow(monkeypatch, path, fast=False)
     assert load_image(tmp_path / "exif.png").pixels.shape == (10, 12, 3)  # rotated
-    assert load_image(tmp_path / "interlaced.png").pixels.tobytes() == pixels.tobytes()
+    for name in ("interlaced", "rgb16", "text_dpi", "unknown_critical", "a_byte_too_many"):
+        assert load_image(tmp_path / f"{name}.png").pixels.tobytes() == pixels.tobytes()
 
 
 def test_damage_gives_the_pillow_error(tmp_path, monkeypatch):

@@ -67,16 +67,20 @@ def test_same_file_contents_as_pillow(alpha, icc, dpi):
 @pytest.mark.parametrize("k,bits", [(2, 1), (3, 2), (16, 4), (17, 8), (256, 8)])
 @pytest.mark.parametrize("effort", ["fast", "small"])
 @pytest.mark.parametrize("alpha", [False, True])
-def test_round_trip_every_bit_depth(k, bits, effort, alpha):
+@pytest.mark.parametrize("icc,dpi", [(None, None), (ICC, (150, 150))])
+def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi):
     result = random_result(20, 31, k, alpha, seed=k)
-    data = encode_png(result, icc_profile=ICC, dpi=(150, 150), effort=effort)
+    data = encode_png(result, icc_profile=icc, dpi=dpi, effort=effort)
     assert chunks(data)[0][1][8] == bits
     with Image.open(io.BytesIO(data)) as im:
         assert np.array_equal(np.asarray(im), result.indices)
         palette = np.asarray(im.getpalette(), np.uint8).reshape(-1, 3)
         assert np.array_equal(palette, result.palette[:, :3])
-        assert im.info["icc_profile"] == ICC
-        assert im.info["dpi"] == pytest.approx((150, 150), abs=0.05)  # dots per metre
+        assert im.info.get("icc_profile") == icc
+        if dpi:
+            assert im.info["dpi"] == pytest.approx(dpi, abs=0.05)  # dots per metre
+        else:
+            assert "dpi" not in im.info
         assert im.info.get("transparency") == result.transparency()
         assert np.array_equal(np.asarray(im.convert("RGBA" if alpha else "RGB")),
                               result.to_rgb())
