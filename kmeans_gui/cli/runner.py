@@ -16,7 +16,7 @@ from .options import Options
 from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
-from .worker import compress, warm_up
+from .worker import compress
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -120,17 +120,6 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     """Jobs spread over ``workers`` processes; True when interrupted."""
     previous = interrupts.install()
     context = _pool_context()
-    if context.get_start_method() == "fork":
-        # numba's first compiled call sets up its code generator (~0.5 s);
-        # done once here, every forked worker inherits it instead of repeating it.
-        try:
-            with interrupts.job():
-                warm_up(settings)
-        except KeyboardInterrupt:
-            interrupts.restore(previous)
-            return True
-        except Exception:  # only a head start: workers still load what they need
-            pass
     # Workers must not see SIGINT before their own handler is installed.
     interrupts.block()
     try:
