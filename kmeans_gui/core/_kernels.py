@@ -29,6 +29,7 @@ _inertia = declare("inertia", F64, PTR, I64, I64, PTR, PTR, PTR)
 _remap = declare("remap", I64, PTR, I64, INT, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, I64,
                  INT, PTR)
 _remap_rgb = declare("remap_rgb", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, PTR)
+_count_bytes = declare("count_bytes", None, PTR, I64, PTR)
 _dither = declare("dither", I64, PTR, I64, I64, INT, PTR, PTR, I64, I64, PTR, PTR, PTR, INT,
                   PTR, I64, F64, PTR)
 
@@ -126,6 +127,18 @@ def build_histogram_rgb6(pix: np.ndarray):
         counts += more_counts
         sums += more_sums
     return counts, sums
+
+
+def count_bytes(data: np.ndarray) -> np.ndarray:
+    """Occurrences of each value 0..255 in a uint8 array: (256,) int64."""
+    flat = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
+
+    def count(start: int, stop: int) -> np.ndarray:
+        counts = np.zeros(256, dtype=np.int64)
+        _count_bytes(flat[start:].ctypes.data, stop - start, counts.ctypes.data)
+        return counts
+
+    return sum(_map(count, _pieces(flat.size, SPLIT_PIXELS)))
 
 
 # -------------------------------------------------------------------- k-means

@@ -640,3 +640,18 @@ EXPORT int64_t dither(const uint8_t *img, int64_t h, int64_t w, int nch,
     free(table);
     return 0;
 }
+
+/* Adds the number of occurrences of each byte value to counts[256]
+ * (np.bincount would first widen every byte to 8). */
+EXPORT void count_bytes(const uint8_t *data, int64_t n, int64_t *counts) {
+    int64_t local[4][256] = {{0}}; /* four tables break store-to-load chains */
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        local[0][data[i]]++;
+        local[1][data[i + 1]]++;
+        local[2][data[i + 2]]++;
+        local[3][data[i + 3]]++;
+    }
+    for (; i < n; i++) local[0][data[i]]++;
+    for (int v = 0; v < 256; v++) counts[v] += local[0][v] + local[1][v] + local[2][v] + local[3][v];
+}
