@@ -15,7 +15,7 @@ from .colorspace import rgb_to_oklab
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import KMeansState, check_settings, kmeans_steps
 from .loading import LoadedImage
-from .remap import index_counts, remap
+from .remapping import index_counts, remap
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,10 @@
 """Kernels split over threads give exactly what one piece gives."""
 
-import importlib
-
 import numpy as np
 import pytest
 
 from kmeans_gui.core import QuantizeSettings, build_histogram, index_counts, quantize, remap
-from kmeans_gui.core import _kernels
+from kmeans_gui.core import _kernels, remapping
 
 
 @pytest.fixture
@@ -45,8 +43,7 @@ def test_split_quantize_equals_one_piece(many_pieces, photo):
 
 
 def test_split_direct_cache_remap_equals_one_piece(many_pieces, photo, monkeypatch):
-    monkeypatch.setattr(importlib.import_module("kmeans_gui.core.remap"),
-                        "DIRECT_CACHE_PIXELS", 1)
+    monkeypatch.setattr(remapping, "DIRECT_CACHE_PIXELS", 1)
     palette = np.random.default_rng(5).integers(0, 256, (40, 3), dtype=np.uint8)
     split = remap(photo, palette, "oklab")
     one_piece()
