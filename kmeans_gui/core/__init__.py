@@ -38,13 +38,14 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-if TYPE_CHECKING:
-    from .colorspace import SPACES
-    from .errors import ImageError
-    from .histogram import ColorHistogram, build_histogram
-    from .kmeans import INITS, MAX_K, KMeansState, kmeans_steps
-    from .loading import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage, image_from_array,
-                          load_image)
-    from .pipeline import QuantizeResult, QuantizeSettings, finish, quantize, steps
-    from .remapping import index_counts, remap
-    from .writing import bit_depth, encode_png, save_png, write_atomic
+if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
+    from .colorspace import SPACES  # noqa: F401
+    from .errors import ImageError  # noqa: F401
+    from .histogram import ColorHistogram, build_histogram  # noqa: F401
+    from .kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401
+    from .loading import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage,  # noqa: F401
+                          image_from_array, load_image)
+    from .pipeline import (QuantizeResult, QuantizeSettings, finish,  # noqa: F401
+                           quantize, steps)
+    from .remapping import index_counts, remap  # noqa: F401
+    from .writing import bit_depth, encode_png, save_png, write_atomic  # noqa: F401

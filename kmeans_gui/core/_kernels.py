@@ -8,13 +8,11 @@ pixel or per sample, and integer sums are merged exactly.
 from __future__ import annotations
 
 import ctypes
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._native import F64, I64, INT, PTR, declare
+from .parallel import pieces, run_pieces
 
 SPACE_RGB = 0
 SPACE_OKLAB = 1
@@ -39,37 +37,6 @@ _dither = declare("dither", I64, PTR, I64, I64, INT, PTR, PTR, I64, I64, PTR, PT
 #: a thread hand-off and, for remapping, a cache per piece.
 SPLIT_PIXELS = 1 << 20
 SPLIT_SAMPLES = 1 << 15
-
-_threads = os.cpu_count() or 1
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-_pool_lock = threading.Lock()
-
-
-def set_threads(n: int) -> None:
-    """Use at most ``n`` threads per kernel (1 when processes already fill the cores)."""
-    global _threads
-    _threads = max(1, int(n))
-
-
-def _pieces(n: int, minimum: int) -> list[tuple[int, int]]:
-    parts = max(1, min(_threads, n // max(minimum, 1)))
-    bounds = [n * i // parts for i in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
-
-
-def _map(fn, pieces):
-    """Run ``fn(start, stop)`` for each piece, on the pool's threads."""
-    global _pool, _pool_pid
-    if len(pieces) == 1:
-        return [fn(*pieces[0])]
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():  # a forked child needs its own
-            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="kernel")
-            _pool_pid = os.getpid()
-        pool = _pool
-    return list(pool.map(lambda piece: fn(*piece), pieces))
-
 
 def _checked(code: int) -> int:
     if code == -2:
@@ -121,7 +88,7 @@ def build_histogram_rgb6(pix: np.ndarray):
                               sums.ctypes.data)
         return counts, sums
 
-    parts = _map(count, _pieces(pix.shape[0], SPLIT_PIXELS))
+    parts = run_pieces(count, pieces(pix.shape[0], SPLIT_PIXELS))
     counts, sums = parts[0]
     for more_counts, more_sums in parts[1:]:
         counts += more_counts
@@ -138,7 +105,7 @@ def count_bytes(data: np.ndarray) -> np.ndarray:
         _count_bytes(flat[start:].ctypes.data, stop - start, counts.ctypes.data)
         return counts
 
-    return sum(_map(count, _pieces(flat.size, SPLIT_PIXELS)))
+    return sum(run_pieces(count, pieces(flat.size, SPLIT_PIXELS)))
 
 
 # -------------------------------------------------------------------- k-means
@@ -180,7 +147,7 @@ def assign(x: np.ndarray, c: np.ndarray, labels: np.ndarray, upper: np.ndarray,
                                 labels.ctypes.data, upper.ctypes.data, lower.ctypes.data,
                                 int(bool(full))))
 
-    return sum(_map(run, _pieces(n, SPLIT_SAMPLES)))
+    return sum(run_pieces(run, pieces(n, SPLIT_SAMPLES)))
 
 
 def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
@@ -230,7 +197,7 @@ def remap(pix, pal, proj, axis, order, space, lin, transparent_index, cap_bits) 
         _checked(_remap(pix[start:].ctypes.data, stop - start, nch, *palette, space,
                         lin.ctypes.data, transparent_index, cap_bits, out[start:].ctypes.data))
 
-    _map(run, _pieces(n, SPLIT_PIXELS))
+    run_pieces(run, pieces(n, SPLIT_PIXELS))
     return out
 
 
@@ -247,7 +214,7 @@ def remap_rgb(pix, pal, proj, axis, order, space, lin) -> np.ndarray:
         _checked(_remap_rgb(pix[start:].ctypes.data, stop - start, *palette, space,
                             lin.ctypes.data, out[start:].ctypes.data))
 
-    _map(run, _pieces(n, SPLIT_PIXELS))
+    run_pieces(run, pieces(n, SPLIT_PIXELS))
     return out
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import QuantizeSettings, build_histogram, index_counts, quantize, remap
-from kmeans_gui.core import _kernels, remapping
+from kmeans_gui.core import _kernels, parallel, remapping
 
 
 @pytest.fixture
@@ -12,11 +12,11 @@ def many_pieces(monkeypatch):
     """Split every kernel into several pieces, even for small inputs."""
     monkeypatch.setattr(_kernels, "SPLIT_PIXELS", 1000)
     monkeypatch.setattr(_kernels, "SPLIT_SAMPLES", 100)
-    monkeypatch.setattr(_kernels, "_threads", 3)  # restored after the test
+    monkeypatch.setattr(parallel, "_threads", 3)  # restored after the test
 
 
 def one_piece():
-    _kernels.set_threads(1)
+    parallel.set_threads(1)
 
 
 def test_index_counts_match_bincount(many_pieces):
