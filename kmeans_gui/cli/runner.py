@@ -10,7 +10,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TextIO
 
-from ..core import QuantizeSettings
+from ..core import QuantizeSettings, parallel
 from . import interrupts
 from .options import Options
 from .planning import Job, refusal
@@ -103,15 +103,16 @@ def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
         interrupts.restore(previous)
 
 
-def _start_worker() -> None:
+def _start_worker(threads: int) -> None:
     interrupts.install()
+    # The processes already fill the cores: more threads per image only contend.
+    parallel.set_threads(threads)
 
 
 def _pool_context():
-    # fork shares the already imported and initialised core (about 1.5 s of
-    # start-up per process) and is safe here: the parent has started no
-    # threads (the core's kernels are single-threaded). Elsewhere (macOS,
-    # Windows) fork is unsafe or missing.
+    # fork shares the already imported core (about 0.3 s of start-up per
+    # process) and is safe here: the parent has run no kernel yet, so it has
+    # started no threads. Elsewhere (macOS, Windows) fork is unsafe or missing.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     return multiprocessing.get_context(method)
 
@@ -123,8 +124,9 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     # Workers must not see SIGINT before their own handler is installed.
     interrupts.block()
     try:
+        threads = max(1, (os.cpu_count() or 1) // workers)
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                       initializer=_start_worker)
+                                       initializer=_start_worker, initargs=(threads,))
         futures: dict[Future, Job] = {
             executor.submit(compress, job, settings, force=options.force,
                             effort=options.effort): job
