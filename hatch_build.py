@@ -55,5 +55,7 @@ class CustomBuildHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict) -> None:
         target = compile_library(Path(self.root))
         build_data["pure_python"] = False
-        build_data["infer_tag"] = True
+        # Plain C loaded with ctypes: any Python 3 on this platform can use it.
+        platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+        build_data["tag"] = f"py3-none-{platform}"
         build_data["artifacts"].append(str(target.relative_to(self.root)))

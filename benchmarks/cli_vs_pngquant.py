@@ -4,9 +4,8 @@
         [--pngquant /usr/bin/pngquant] [--batch IMG...] [--runs 3]
 
 IMAGE is converted once to a PNG (the input both tools read). One warm-up run
-of kmeans-compress comes first so numba's on-disk cache is filled: the very
-first run in a fresh environment compiles for several seconds and would not
-be representative. Runs of the tools are interleaved so machine noise hits
+of kmeans-compress comes first, so both tools then find the input in the page
+cache. Runs of the tools are interleaved so machine noise hits
 them alike; the script prints medians, output sizes and ratios.
 """
 
@@ -69,7 +68,7 @@ def single_image(source: Path, pngquants: list[str], ks: list[int], runs: int,
     print(f"input: {png.name} {size[0]}x{size[1]}, {png.stat().st_size:,} bytes")
     ours = kmeans_compress()
     warm = [*ours, str(png), "-k", "16", "-o", str(folder / "warm.png"), "--force", "-q"]
-    print(f"warm-up run (fills the numba cache): {timed(warm):.2f} s")
+    print(f"warm-up run: {timed(warm):.2f} s")
     for k in ks:
         commands: dict[str, list[str]] = {}
         outputs: dict[str, Path] = {}

@@ -2,8 +2,7 @@
 
 Usage: uv run python benchmarks/engine_speed.py IMAGE [--repeat 5]
 
-Prints medians over --repeat runs (after one warm-up run that also compiles
-or loads the cached kernels) of:
+Prints medians over --repeat runs (after one warm-up run) of:
   * K-Means plus full-resolution remap, no dithering, at k = 256 and k = 16
     (histogram included; decoding and PNG encoding excluded), with the split;
   * Floyd-Steinberg remap of the full image (strength 1, k = 256 palette);
@@ -115,7 +114,7 @@ def main() -> None:
         m = json.loads(child.stdout)
         print(f"memory k={k:<3} load->quantize->save: peak RSS {m['peak'] / 2**20:.0f} MiB, "
               f"of which {(m['peak'] - m['baseline']) / 2**20:.0f} MiB above the process at "
-              f"rest ({m['baseline'] / 2**20:.0f} MiB: Python, numpy, numba); decoded image "
+              f"rest ({m['baseline'] / 2**20:.0f} MiB: Python, numpy, Pillow); decoded image "
               f"{m['decoded'] / 2**20:.0f} MiB; ratio {(m['peak'] - m['baseline']) / m['decoded']:.2f}x"
               f" above rest, {m['peak'] / m['decoded']:.2f}x total (target 4x)")
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Smoke-test the frozen build headless, as a person's machine would run it:
-# no project venv, a fresh HOME (so no numba cache and no saved settings).
+# no project venv, a fresh HOME (no saved settings, no caches).
 #
 #   packaging/smoke-test-frozen.sh [BUNDLE_DIR]     (default packaging/dist/kmeans-gui)
 #
-# 1. `kmeans-gui --self-test` under QT_QPA_PLATFORM=offscreen, twice: the first
-#    start compiles the numba kernels, the second finds them cached. Each must
-#    exit 0, print exactly one line and leave nothing in the working folder.
+# 0. The bundle holds the engine's C kernels (a shared library that is loaded
+#    with ctypes, so PyInstaller only ships it because the spec names it) and
+#    no numba or llvmlite.
+# 1. `kmeans-gui --self-test` under QT_QPA_PLATFORM=offscreen, twice (first
+#    start from a fresh HOME, then a second one: nothing is compiled or cached,
+#    so both should take about as long). Each must exit 0, print exactly one
+#    line and leave nothing in the working folder.
 # 2. The bundled kmeans-compress: --help, and two images through its pool.
 # 3. Median time from launch to the first window shown, offscreen (from Qt's
 #    own log) and, if Xvfb and xdotool are installed, on an X server.
@@ -24,8 +28,6 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/home" "$scratch/cwd" "$scratch/runtime"
 chmod 700 "$scratch/runtime"
-# The fresh HOME also means a fresh kernel cache (the launchers keep it in
-# ~/.cache/kmeans-gui/numba/PROGRAM), so the first start really compiles.
 clean_env=(env -i PATH=/usr/bin:/bin HOME="$scratch/home" XDG_RUNTIME_DIR="$scratch/runtime"
            LANG=C.UTF-8)
 
@@ -33,7 +35,26 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"
-for run in "first start (compiles kernels)" "second start (kernels cached)"; do
+
+# The kernels' library sits where kmeans_gui/core/_native/__init__.py looks for
+# it (beside its own __file__), and must be a shared library for this machine.
+native="$bundle/_internal/kmeans_gui/core/_native/_kmeans_native.so"
+if [[ ! -f "$native" || "$(head -c 4 "$native" | od -An -tx1 | tr -d ' ')" != "7f454c46" ]]; then
+  echo "FAILED: the C kernels are not in the bundle at $native" >&2
+  exit 1
+fi
+echo "C kernels: ${native#"$bundle/"} ($(du -h "$native" | cut -f1))"
+# numba and llvmlite are no dependency any more; their compiled parts (LLVM
+# alone is 171 MB) would show up as files if anything pulled them in.
+leftovers="$(find "$bundle" \( -iname '*llvmlite*' -o -iname '*numba*' -o -iname 'libLLVM*' \) \
+             -print | head -5)"
+if [[ -n "$leftovers" ]]; then
+  echo "FAILED: numba/llvmlite in the bundle:" >&2
+  echo "$leftovers" >&2
+  exit 1
+fi
+
+for run in "first start, fresh HOME" "second start"; do
   start="$(now)"
   if ! (cd "$scratch/cwd" && "${clean_env[@]}" QT_QPA_PLATFORM=offscreen \
         timeout 300 "$exe" --self-test >"$scratch/out" 2>"$scratch/err"); then
@@ -84,18 +105,13 @@ for name in a b; do
 done
 echo "kmeans-compress, two images, -k 8 -j 2: $(elapsed "$start" "$(now)")s"
 
-# Each program keeps its own kernel cache: numba stamps a frozen program's
-# cache with the executable, so a shared one would be recompiled in turns.
-for program in kmeans-gui kmeans-compress; do
-  if [[ -z "$(ls -A "$scratch/home/.cache/kmeans-gui/numba/$program" 2>/dev/null)" ]]; then
-    echo "FAILED: no numba cache in ~/.cache/kmeans-gui/numba/$program" >&2
-    exit 1
-  fi
-done
-start="$(now)"
-(cd "$scratch/cwd" && "${clean_env[@]}" QT_QPA_PLATFORM=offscreen timeout 300 "$exe" --self-test \
-   >/dev/null 2>&1)
-echo "self-test after kmeans-compress ran (own cache kept): $(elapsed "$start" "$(now)")s"
+# Nothing is compiled at run time any more, so neither program may leave a
+# kernel cache behind (the numba builds kept one in ~/.cache/kmeans-gui).
+if [[ -e "$scratch/home/.cache/kmeans-gui" ]]; then
+  echo "FAILED: a cache appeared in ~/.cache/kmeans-gui:" >&2
+  find "$scratch/home/.cache/kmeans-gui" | head >&2
+  exit 1
+fi
 
 # Offscreen windows cannot be seen from outside, so ask Qt to log when a
 # top-level window's native window is made visible, and time that line.

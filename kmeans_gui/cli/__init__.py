@@ -1,6 +1,6 @@
 """``kmeans-compress``: the command line shell over the Qt-free core.
 
-Kept import-light: ``--help`` and argument errors never load numba or Qt.
+Kept import-light: ``--help`` and argument errors never load numpy or Qt.
 """
 
 from .main import main

@@ -34,7 +34,7 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as exc:
         return _error(str(exc))
 
-    # The core (and numba) is imported only once there is work to do.
+    # The core (and numpy) is imported only once there is work to do.
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
                                 max_iter=options.max_iter, tol=options.tol,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Mirrors kmeans_gui.core's SPACES, INITS and writer EFFORTS (importing the
-# core here would load numba just to print --help); a test keeps them in step.
+# core here would load numpy just to print --help); a test keeps them in step.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
 EFFORTS = ("auto", "fast", "small")

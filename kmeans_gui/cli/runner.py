@@ -10,13 +10,13 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TextIO
 
-from ..core import QuantizeSettings
+from ..core import QuantizeSettings, parallel
 from . import interrupts
 from .options import Options
 from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
-from .worker import compress, warm_up
+from .worker import compress
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -103,15 +103,16 @@ def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
         interrupts.restore(previous)
 
 
-def _start_worker() -> None:
+def _start_worker(threads: int) -> None:
     interrupts.install()
+    # The processes already fill the cores: more threads per image only contend.
+    parallel.set_threads(threads)
 
 
 def _pool_context():
-    # fork shares the already imported and initialised core (about 1.5 s of
-    # start-up per process) and is safe here: the parent has started no
-    # threads (the core's kernels are single-threaded). Elsewhere (macOS,
-    # Windows) fork is unsafe or missing.
+    # fork shares the already imported core (about 0.3 s of start-up per
+    # process) and is safe here: the parent has run no kernel yet, so it has
+    # started no threads. Elsewhere (macOS, Windows) fork is unsafe or missing.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     return multiprocessing.get_context(method)
 
@@ -120,22 +121,12 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     """Jobs spread over ``workers`` processes; True when interrupted."""
     previous = interrupts.install()
     context = _pool_context()
-    if context.get_start_method() == "fork":
-        # numba's first compiled call sets up its code generator (~0.5 s);
-        # done once here, every forked worker inherits it instead of repeating it.
-        try:
-            with interrupts.job():
-                warm_up(settings)
-        except KeyboardInterrupt:
-            interrupts.restore(previous)
-            return True
-        except Exception:  # only a head start: workers still load what they need
-            pass
     # Workers must not see SIGINT before their own handler is installed.
     interrupts.block()
     try:
+        threads = max(1, (os.cpu_count() or 1) // workers)
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                       initializer=_start_worker)
+                                       initializer=_start_worker, initargs=(threads,))
         futures: dict[Future, Job] = {
             executor.submit(compress, job, settings, force=options.force,
                             effort=options.effort): job

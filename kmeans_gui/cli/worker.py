@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import numpy as np
 
 from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
-                    load_image, quantize, steps, write_atomic)
+                    load_image, steps, write_atomic)
 from . import interrupts
 from .planning import Job, refusal
 from .reporting import Outcome, failure
@@ -38,13 +37,6 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
         except Exception as exc:  # a bug; still one line, never a traceback
             return failure(job.input, job.output,
                            f"unexpected error ({type(exc).__name__}: {exc})")
-
-
-def warm_up(settings: QuantizeSettings) -> None:
-    """Make the first compiled calls of this process on a tiny image."""
-    # More distinct colours than any k, so K-Means itself runs.
-    pixels = np.random.default_rng(0).integers(0, 256, (24, 24, 3), dtype=np.uint8)
-    quantize(pixels, settings.replace(max_iter=2))
 
 
 def _reason(exc: ImageError, job: Job) -> str:

@@ -15,7 +15,7 @@ from .colorspace import rgb_to_oklab
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import KMeansState, check_settings, kmeans_steps
 from .loading import LoadedImage
-from .remap import remap
+from .remapping import index_counts, remap
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class QuantizeResult:
         return len(self.palette)
 
     def colors_used(self) -> int:
-        return int(np.count_nonzero(np.bincount(self.indices.ravel(), minlength=256)))
+        return int(np.count_nonzero(index_counts(self.indices)))
 
     def to_pil(self) -> Image.Image:
         """The result as a Pillow mode-P image (palette and tRNS in ``info``)."""
@@ -116,7 +116,7 @@ def compressible_order(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
     others), so each is tried with a quick encode. Returns a permutation.
     """
     lab = rgb_to_oklab(palette[:, :3].astype(np.float64))
-    counts = np.bincount(indices.ravel(), minlength=len(palette))
+    counts = index_counts(indices)[: len(palette)]
     candidates = [np.arange(len(palette)), _chain(lab, int(lab[:, 0].argmin())),
                   _chain(lab, int(counts.argmax()))]
     bits = 1 if len(palette) <= 2 else 2 if len(palette) <= 4 else 4

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..core import index_counts
+
 #: Previews are never computed smaller than this (longest side, device pixels).
 MIN_PREVIEW_SIDE = 64
 
@@ -46,14 +48,8 @@ def needs_new_preview(current: tuple[int, int] | None, wanted: tuple[int, int]) 
 
 def palette_shares(indices: np.ndarray, n_colors: int) -> np.ndarray:
     """Fraction of pixels using each palette entry."""
-    flat = indices.reshape(-1)
-    counts = np.zeros(max(n_colors, 1), dtype=np.int64)
-    # bincount converts to intp; doing it in chunks avoids an 8-bytes-per-pixel copy.
-    chunk = 1 << 20
-    for start in range(0, flat.size, chunk):
-        part = np.bincount(flat[start:start + chunk], minlength=n_colors)
-        counts[: len(part)] += part[: len(counts)]
-    total = max(int(flat.size), 1)
+    counts = index_counts(indices)
+    total = max(int(indices.size), 1)
     return counts[:n_colors] / total
 
 

@@ -46,13 +46,14 @@ def test_bar_waits_before_showing_and_can_be_off() -> None:
 def test_long_single_image_shows_iterations_on_a_terminal(tmp_path: Path, extra) -> None:
     rng = np.random.default_rng(1)
     source = tmp_path / "noise.png"
-    Image.fromarray(rng.integers(0, 256, (700, 700, 3), dtype=np.uint8)).save(
+    # Noise never settles: about 200 iterations, well past the bar's 0.5 s delay.
+    Image.fromarray(rng.integers(0, 256, (1500, 1500, 3), dtype=np.uint8)).save(
         source, compress_level=0)
     leader, follower = pty.openpty()
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kmeans_gui.cli", str(source), "-k", "256", "--tol", "0",
-             "--max-iter", "20", *extra],
+             "--max-iter", "300", *extra],
             stdout=subprocess.DEVNULL, stderr=follower, env=cli_env())
         os.close(follower)
         chunks = []

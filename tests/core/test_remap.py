@@ -2,9 +2,7 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import QuantizeSettings, quantize, remap
-import importlib
-
-remap_module = importlib.import_module("kmeans_gui.core.remap")
+from kmeans_gui.core import remapping as remap_module
 
 from .reference import nearest
 

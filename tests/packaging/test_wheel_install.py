@@ -1,21 +1,30 @@
 """`uv build` makes a complete sdist and wheel, and the wheel installs two
-working commands into a fresh virtual environment."""
+working commands into a fresh virtual environment.
+
+The engine's kernels are C, compiled by hatch_build.py while the wheel is
+built: the sdist carries the sources (never a built library), the wheel
+carries the library and is tagged for this platform.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from kmeans_gui.appinfo import APP_ID
 from packaging_tooling import ROOT, pyproject
 
+NATIVE = "kmeans_gui/core/_native"
+LIBRARY = "_kmeans_native.so"  # the packaging targets Linux
 ASSETS = ("sample.png", "SAMPLE-LICENSE.md", f"icons/{APP_ID}.svg",
           f"icons/hicolor/16x16/apps/{APP_ID}.png", f"icons/hicolor/256x256/apps/{APP_ID}.png")
 
@@ -83,6 +92,22 @@ def test_wheel_holds_the_runtime_assets_licences_and_desktop_files(dists):
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 
+def test_wheel_carries_the_compiled_kernels_and_a_platform_tag(dists):
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        names = set(wheel.namelist())
+        (wheel_info,) = [n for n in names if n.endswith(".dist-info/WHEEL")]
+        metadata = wheel.read(wheel_info).decode()
+        library = wheel.read(f"{NATIVE}/{LIBRARY}")
+    assert library[:4] == b"\x7fELF", "the kernels' library is not a shared object"
+    # A wheel with a compiled library must not claim to fit every platform.
+    assert "Root-Is-Purelib: false" in metadata
+    (tag,) = [line.split(": ", 1)[1] for line in metadata.splitlines()
+              if line.startswith("Tag: ")]
+    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    assert tag.endswith(f"-{platform}"), tag
+    assert dists["wheel"].name.endswith(f"-{tag}.whl")
+
+
 def test_wheel_declares_the_console_and_gui_commands(dists):
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
@@ -98,16 +123,38 @@ def test_sdist_can_rebuild_everything(dists):
     for name in ASSETS:
         assert f"kmeans_gui/assets/{name}" in names
     for name in ("LICENSE", "pyproject.toml", f"resources/icons/{APP_ID}.svg",
-                 f"packaging/{APP_ID}.desktop", f"packaging/{APP_ID}.metainfo.xml"):
+                 f"packaging/{APP_ID}.desktop", f"packaging/{APP_ID}.metainfo.xml",
+                 "hatch_build.py", f"{NATIVE}/__init__.py", f"{NATIVE}/native.h"):
         assert name in names
+    sources = {Path(name).name for name in names if name.startswith(f"{NATIVE}/")}
+    checkout = {path.name for path in (ROOT / NATIVE).glob("*.[ch]")}
+    assert checkout and checkout <= sources
+    # The library is built from those sources, never shipped prebuilt (the
+    # checkout has one from `uv sync`; .gitignore keeps it out).
+    assert not [n for n in names if n.endswith((".so", ".dylib", ".dll", ".part"))]
+
+
+def test_building_the_wheel_without_a_c_compiler_says_so(dists, tmp_path):
+    result = subprocess.run(
+        [uv(), "build", "--wheel", "--out-dir", tmp_path, dists["sdist"]],
+        capture_output=True, text=True, timeout=600, check=False,
+        env=clean_env(CC=str(tmp_path / "no-such-cc")))
+    assert result.returncode != 0
+    assert "needs a C compiler" in result.stdout + result.stderr
+    assert not list(tmp_path.glob("*.whl"))
 
 
 def test_installed_commands_run_from_the_fresh_venv(venv, tmp_path):
     bin_dir = venv / "bin"
     # Run from an empty folder so the source checkout cannot be imported instead.
-    where = run(bin_dir / "python", "-c", "import kmeans_gui; print(kmeans_gui.__file__)",
+    where = run(bin_dir / "python", "-c",
+                "import kmeans_gui, kmeans_gui.core._native as n; "
+                "print(kmeans_gui.__file__); print(n.lib._name)",
                 cwd=tmp_path, env=clean_env())
-    assert Path(where.stdout.strip()).is_relative_to(venv)
+    package, library = where.stdout.splitlines()
+    assert Path(package).is_relative_to(venv)
+    # The kernels that run are the wheel's, not the checkout's.
+    assert Path(library).is_relative_to(venv) and Path(library).name == LIBRARY
     assert (venv / "share" / "applications" / f"{APP_ID}.desktop").is_file()
 
     cli = run(bin_dir / "kmeans-compress", "--help", cwd=tmp_path, env=clean_env())
@@ -118,3 +165,12 @@ def test_installed_commands_run_from_the_fresh_venv(venv, tmp_path):
     lines = [line for line in gui.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, gui.stdout
     assert not list(tmp_path.iterdir()), "the self-test left files in the working folder"
+
+    # A real colour reduction through the command line's kernels.
+    work = tmp_path / "cli"
+    work.mkdir()
+    sample = venv.glob("lib/python*/site-packages/kmeans_gui/assets/sample.png")
+    (work / "in.png").write_bytes(next(sample).read_bytes())
+    run(bin_dir / "kmeans-compress", "-q", "-k", "8", "in.png", cwd=work, env=clean_env())
+    with Image.open(work / "in-k8.png") as result:
+        assert result.mode == "P" and len(result.getpalette()) // 3 <= 8

@@ -66,3 +66,8 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     cap_bits = int(min(24, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
     out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
     return out.reshape(h, w)
+
+
+def index_counts(indices: np.ndarray) -> np.ndarray:
+    """How many pixels use each palette index: (256,) int64."""
+    return _kernels.count_bytes(indices)

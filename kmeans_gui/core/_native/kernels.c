@@ -1,0 +1,657 @@
+/* The K-Means engine's inner loops: histogram, seeding, Hamerly assignment,
+ * centroid update, remapping and Floyd-Steinberg dithering.
+ *
+ * Everything here is sequential per pixel or per sample, which numpy cannot
+ * vectorize. Arrays are C-contiguous and allocated by the Python wrappers in
+ * kmeans_gui/core/_kernels.py, which also document each function. Scratch
+ * memory is allocated here; a failed allocation returns -2 (the wrapper
+ * raises MemoryError).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "native.h"
+
+#define SPACE_RGB 0
+#define SPACE_OKLAB 1
+#define OUT_OF_MEMORY (-2)
+
+/* ------------------------------------------------------------ colour math */
+
+/* sRGB -> linear for a float byte value; exact at integers. */
+static inline double lin_interp(const double *lin, double v) {
+    if (v <= 0.0) return lin[0];
+    if (v >= 255.0) return lin[255];
+    int i = (int)v;
+    double f = v - i;
+    if (f == 0.0) return lin[i];
+    return lin[i] + f * (lin[i + 1] - lin[i]);
+}
+
+/* One straight sRGB(A) colour (floats 0..255) to working coordinates: sRGB
+ * or OKLab x100, premultiplied by alpha when there are four channels. */
+static inline void work_coords(double r, double g, double b, double a, int space, int nch,
+                               const double *lin, double *out) {
+    double x0, x1, x2, ascale;
+    if (space == SPACE_RGB) {
+        x0 = r;
+        x1 = g;
+        x2 = b;
+        ascale = 255.0;
+    } else {
+        double lr = lin_interp(lin, r), lg = lin_interp(lin, g), lb = lin_interp(lin, b);
+        double l_ = cbrt(0.4122214708 * lr + 0.5363325363 * lg + 0.0514459929 * lb);
+        double m_ = cbrt(0.2119034982 * lr + 0.6806995451 * lg + 0.1073969566 * lb);
+        double s_ = cbrt(0.0883024619 * lr + 0.2817188376 * lg + 0.6299787005 * lb);
+        x0 = 100.0 * (0.2104542553 * l_ + 0.7936177850 * m_ - 0.0040720468 * s_);
+        x1 = 100.0 * (1.9779984951 * l_ - 2.4285922050 * m_ + 0.4505937099 * s_);
+        x2 = 100.0 * (0.0259040371 * l_ + 0.7827717662 * m_ - 0.8086757660 * s_);
+        ascale = 100.0;
+    }
+    if (nch == 4) {
+        double alpha = a / 255.0;
+        out[0] = x0 * alpha;
+        out[1] = x1 * alpha;
+        out[2] = x2 * alpha;
+        out[3] = alpha * ascale;
+    } else {
+        out[0] = x0;
+        out[1] = x1;
+        out[2] = x2;
+    }
+}
+
+static inline double sq_dist(const double *a, const double *b, int64_t d) {
+    double s = 0.0;
+    for (int64_t t = 0; t < d; t++) {
+        double diff = a[t] - b[t];
+        s += diff * diff;
+    }
+    return s;
+}
+
+/* First index whose value is > v (numpy searchsorted side="right"). */
+static int64_t upper_bound(const double *a, int64_t n, double v) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] > v) hi = mid; else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* First index whose value is >= v (numpy searchsorted side="left"). */
+static int64_t lower_bound(const double *a, int64_t n, double v) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+/* -------------------------------------------------------------- histogram */
+
+static inline uint64_t hash_key(uint32_t key, int shift) {
+    return (((uint64_t)key * 2654435761u) & 0xFFFFFFFFu) >> shift;
+}
+
+static inline uint32_t pack(const uint8_t *p, int nch) {
+    uint32_t a = nch == 4 ? p[3] : 255u;
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | a;
+}
+
+EXPORT int64_t build_histogram(const uint8_t *pix, int64_t n, int nch, uint32_t mask,
+                               int cap_bits, int64_t limit, uint32_t *keys, int64_t *counts,
+                               int64_t *sums, int64_t *n_transparent) {
+    uint64_t cap_mask = ((uint64_t)1 << cap_bits) - 1;
+    int shift = 32 - cap_bits;
+    int64_t used = 0, transparent = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = pix + i * nch;
+        if (nch == 4 && p[3] == 0) {
+            transparent++;
+            continue;
+        }
+        uint32_t key = pack(p, nch) & mask;
+        uint64_t h = hash_key(key, shift);
+        for (;;) {
+            if (counts[h] == 0) {
+                keys[h] = key;
+                if (++used > limit) {
+                    *n_transparent = transparent;
+                    return -1;
+                }
+                break;
+            }
+            if (keys[h] == key) break;
+            h = (h + 1) & cap_mask;
+        }
+        counts[h]++;
+        int64_t *s = sums + h * nch;
+        for (int t = 0; t < nch; t++) s[t] += p[t];
+    }
+    *n_transparent = transparent;
+    return used;
+}
+
+/* build_histogram with 6-bit bins for opaque RGB, by direct indexing into the
+ * 2**18 bins instead of hashing. Adds to counts and sums (so row ranges can be
+ * counted separately and merged). */
+EXPORT void build_histogram_rgb6(const uint8_t *pix, int64_t n, int64_t *counts,
+                                 int64_t *sums) {
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = pix + 3 * i;
+        int64_t key = ((int64_t)(p[0] >> 2) << 12) | ((int64_t)(p[1] >> 2) << 6) | (p[2] >> 2);
+        counts[key]++;
+        sums[3 * key] += p[0];
+        sums[3 * key + 1] += p[1];
+        sums[3 * key + 2] += p[2];
+    }
+}
+
+/* ---------------------------------------------------------------- k-means */
+
+/* Greedy k-means++ on weighted samples; writes chosen sample indices and
+ * returns how many were chosen (fewer than k when there are fewer distinct
+ * samples). A candidate cannot be closer to sample i than i's current centre
+ * when the two centres are at least twice i's distance apart, which skips
+ * most distance computations once a few centres exist. */
+EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, int64_t k,
+                        const double *uniforms, int64_t n_trials, int64_t *chosen) {
+    double *cum = malloc(sizeof(double) * n);
+    double *closest = malloc(sizeof(double) * n);
+    int64_t *owner = calloc(n, sizeof(int64_t));
+    double *gap = malloc(sizeof(double) * k);
+    double *best_gap = malloc(sizeof(double) * k);
+    int64_t result = k;
+    if (!cum || !closest || !owner || !gap || !best_gap) {
+        result = OUT_OF_MEMORY;
+        goto done;
+    }
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        total += w[i];
+        cum[i] = total;
+    }
+    int64_t first = upper_bound(cum, n, uniforms[0] * cum[n - 1]);
+    chosen[0] = first < n - 1 ? first : n - 1;
+    for (int64_t i = 0; i < n; i++) closest[i] = sq_dist(x + i * d, x + chosen[0] * d, d);
+    double *pot = cum; /* reused: running potential */
+    for (int64_t c = 1; c < k; c++) {
+        total = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            total += w[i] * closest[i];
+            pot[i] = total;
+        }
+        double best_pot = INFINITY;
+        int64_t best_idx = -1;
+        for (int64_t t = 0; t < n_trials; t++) {
+            if (total <= 0.0) break;
+            int64_t idx = upper_bound(pot, n, uniforms[c * n_trials + t] * total);
+            if (idx > n - 1) idx = n - 1;
+            const double *cand = x + idx * d;
+            for (int64_t j = 0; j < c; j++) gap[j] = sq_dist(cand, x + chosen[j] * d, d);
+            double p = 0.0;
+            for (int64_t i = 0; i < n; i++) {
+                double ci = closest[i];
+                /* |cand - own| >= 2 |x - own|  =>  |x - cand| >= |x - own| */
+                if (gap[owner[i]] >= 4.0 * ci) {
+                    p += w[i] * ci;
+                    continue;
+                }
+                double dd = sq_dist(x + i * d, cand, d);
+                p += w[i] * (dd < ci ? dd : ci);
+            }
+            if (p < best_pot) {
+                best_pot = p;
+                best_idx = idx;
+                memcpy(best_gap, gap, sizeof(double) * c);
+            }
+        }
+        if (best_idx < 0) {
+            result = c;
+            goto done;
+        }
+        chosen[c] = best_idx;
+        const double *best = x + best_idx * d;
+        for (int64_t i = 0; i < n; i++) {
+            double ci = closest[i];
+            if (best_gap[owner[i]] >= 4.0 * ci) continue;
+            double dd = sq_dist(x + i * d, best, d);
+            if (dd < ci) {
+                closest[i] = dd;
+                owner[i] = c;
+            }
+        }
+    }
+done:
+    free(cum);
+    free(closest);
+    free(owner);
+    free(gap);
+    free(best_gap);
+    return result;
+}
+
+/* A palette or centroid set sorted by projection on one unit axis, for
+ * sorted_search. */
+typedef struct {
+    int64_t k, d;
+    double *coords; /* (k, d) sorted */
+    double *proj;   /* (k,) ascending */
+    double *axis;   /* (d,) */
+    int64_t *order; /* sorted position -> original index */
+} SortedSet;
+
+/* Nearest entry of a sorted set to v. The projection difference bounds the
+ * distance from below, so the scan outwards from v's projection stops once no
+ * closer entry can follow (with want_second, once none can beat the second
+ * nearest either). Returns the sorted position; *best and *second get the
+ * squared distances (second stays inf when not wanted). */
+static int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
+                             double *best_out, double *second_out) {
+    int64_t k = s->k, d = s->d;
+    double p = 0.0;
+    for (int64_t t = 0; t < d; t++) p += v[t] * s->axis[t];
+    int64_t hi = lower_bound(s->proj, k, p);
+    int64_t lo = hi - 1;
+    double best = INFINITY, second = INFINITY;
+    int64_t best_j = 0;
+    while (lo >= 0 || hi < k) {
+        for (int side = 0; side < 2; side++) {
+            int64_t j = side == 0 ? hi : lo;
+            if (j < 0 || j >= k) continue;
+            double gap = s->proj[j] - p;
+            if (gap * gap >= (want_second ? second : best)) {
+                if (side == 0) hi = k; else lo = -1;
+                continue;
+            }
+            double dd = sq_dist(v, s->coords + j * d, d);
+            if (dd < best) {
+                second = best;
+                best = dd;
+                best_j = j;
+            } else if (dd < second) {
+                second = dd;
+            }
+            if (side == 0) hi++; else lo--;
+        }
+    }
+    *best_out = best;
+    *second_out = second;
+    return best_j;
+}
+
+static inline int64_t nearest(const double *v, const SortedSet *s) {
+    double best, second;
+    return s->order[sorted_search(v, s, 0, &best, &second)];
+}
+
+/* Centroids sorted along the coordinate with the largest range (stable). */
+static int sort_centroids(const double *c, int64_t k, int64_t d, SortedSet *s) {
+    s->k = k;
+    s->d = d;
+    s->coords = malloc(sizeof(double) * k * d);
+    s->proj = malloc(sizeof(double) * k);
+    s->axis = calloc(d, sizeof(double));
+    s->order = malloc(sizeof(int64_t) * k);
+    if (!s->coords || !s->proj || !s->axis || !s->order) return OUT_OF_MEMORY;
+    double best_range = -1.0;
+    int64_t best_t = 0;
+    for (int64_t t = 0; t < d; t++) {
+        double lo = c[t], hi = c[t];
+        for (int64_t j = 1; j < k; j++) {
+            double v = c[j * d + t];
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+        if (hi - lo > best_range) {
+            best_range = hi - lo;
+            best_t = t;
+        }
+    }
+    s->axis[best_t] = 1.0;
+    /* insertion sort: stable, and k is at most 256 */
+    for (int64_t j = 0; j < k; j++) {
+        double v = c[j * d + best_t];
+        int64_t pos = j;
+        while (pos > 0 && s->proj[pos - 1] > v) {
+            s->proj[pos] = s->proj[pos - 1];
+            s->order[pos] = s->order[pos - 1];
+            pos--;
+        }
+        s->proj[pos] = v;
+        s->order[pos] = j;
+    }
+    for (int64_t j = 0; j < k; j++)
+        memcpy(s->coords + j * d, c + s->order[j] * d, sizeof(double) * d);
+    return 0;
+}
+
+static void free_sorted(SortedSet *s) {
+    free(s->coords);
+    free(s->proj);
+    free(s->axis);
+    free(s->order);
+}
+
+/* Hamerly's bounded nearest-centroid assignment over samples [start, stop).
+ * upper[i] bounds the distance from sample i to its centroid from above,
+ * lower[i] the distance to any other centroid from below; a sample whose
+ * bounds already prove its centroid nearest is skipped. With full every
+ * sample is scanned. Returns the number of labels changed. */
+EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
+                      const double *c, int64_t k, int64_t *labels, double *upper,
+                      double *lower, int full) {
+    double *half = malloc(sizeof(double) * k);
+    SortedSet s = {0};
+    int64_t changed = 0;
+    if (!half || sort_centroids(c, k, d, &s) != 0) {
+        changed = OUT_OF_MEMORY;
+        goto done;
+    }
+    /* half the distance from each centroid to its nearest other centroid */
+    for (int64_t j = 0; j < k; j++) half[j] = INFINITY;
+    for (int64_t j = 0; j < k; j++) {
+        for (int64_t jj = j + 1; jj < k; jj++) {
+            double h = sqrt(sq_dist(c + j * d, c + jj * d, d)) * 0.5;
+            if (h < half[j]) half[j] = h;
+            if (h < half[jj]) half[jj] = h;
+        }
+    }
+    for (int64_t i = start; i < stop; i++) {
+        int64_t a = labels[i];
+        const double *xi = x + i * d;
+        if (!full) {
+            double bound = half[a] > lower[i] ? half[a] : lower[i];
+            if (upper[i] <= bound) continue;
+            upper[i] = sqrt(sq_dist(xi, c + a * d, d));
+            if (upper[i] <= bound) continue;
+        }
+        double best, second;
+        int64_t best_j = s.order[sorted_search(xi, &s, 1, &best, &second)];
+        if (best_j != a) {
+            changed++;
+            labels[i] = best_j;
+        }
+        upper[i] = sqrt(best);
+        lower[i] = sqrt(second);
+    }
+done:
+    free(half);
+    free_sorted(&s);
+    return changed;
+}
+
+/* Move each centroid to its members' weighted mean (into c) and keep the
+ * bounds valid. Empty clusters are re-seeded at the sample that contributes
+ * most to the inertia, never stealing a cluster's only sample. Returns the
+ * number re-seeded. */
+EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, int64_t *labels,
+                      const double *c_old, int64_t k, double *upper, double *lower,
+                      double *c) {
+    double *sums = calloc(k * d, sizeof(double));
+    double *weight = calloc(k, sizeof(double));
+    double *move = malloc(sizeof(double) * k);
+    int64_t reseeded = 0;
+    if (!sums || !weight || !move) {
+        reseeded = OUT_OF_MEMORY;
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = labels[i];
+        weight[a] += w[i];
+        for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
+    }
+    for (int64_t j = 0; j < k; j++) {
+        for (int64_t t = 0; t < d; t++)
+            c[j * d + t] = weight[j] > 0 ? sums[j * d + t] / weight[j] : c_old[j * d + t];
+    }
+    for (int64_t j = 0; j < k; j++) {
+        if (weight[j] > 0) continue;
+        double worst = -1.0;
+        int64_t worst_i = -1;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t a = labels[i];
+            if (weight[a] <= w[i]) continue;
+            double e = w[i] * sq_dist(x + i * d, c + a * d, d);
+            if (e > worst) {
+                worst = e;
+                worst_i = i;
+            }
+        }
+        if (worst_i < 0 || worst <= 0.0) continue;
+        int64_t a = labels[worst_i];
+        weight[a] -= w[worst_i];
+        for (int64_t t = 0; t < d; t++) {
+            sums[a * d + t] -= w[worst_i] * x[worst_i * d + t];
+            c[a * d + t] = sums[a * d + t] / weight[a];
+            c[j * d + t] = x[worst_i * d + t];
+        }
+        weight[j] = w[worst_i];
+        labels[worst_i] = j;
+        reseeded++;
+    }
+    /* A sample's centroid moved by move[a]; every other by at most the
+     * largest move of the others. */
+    int64_t first = -1;
+    double m1 = 0.0, m2 = 0.0;
+    for (int64_t j = 0; j < k; j++) {
+        move[j] = sqrt(sq_dist(c + j * d, c_old + j * d, d));
+        if (move[j] > m1) {
+            m2 = m1;
+            m1 = move[j];
+            first = j;
+        } else if (move[j] > m2) {
+            m2 = move[j];
+        }
+    }
+    if (reseeded)
+        for (int64_t i = 0; i < n; i++) lower[i] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = labels[i];
+        upper[i] += move[a];
+        lower[i] -= a == first ? m2 : m1;
+    }
+done:
+    free(sums);
+    free(weight);
+    free(move);
+    return reseeded;
+}
+
+EXPORT double inertia(const double *x, int64_t n, int64_t d, const double *w,
+                      const int64_t *labels, const double *c) {
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) total += w[i] * sq_dist(x + i * d, c + labels[i] * d, d);
+    return total;
+}
+
+/* -------------------------------------------------------------- remapping */
+
+static SortedSet palette_set(const double *pal, int64_t k, int64_t d, const double *proj,
+                             const double *axis, const int64_t *order) {
+    SortedSet s = {k, d, (double *)pal, (double *)proj, (double *)axis, (int64_t *)order};
+    return s;
+}
+
+/* Exact nearest-palette index for every pixel, cached per distinct colour in
+ * a hash table kept at most half full (beyond that, colours are computed). */
+EXPORT int64_t remap(const uint8_t *pix, int64_t n, int nch, const double *pal, int64_t k,
+                     int64_t d, const double *proj, const double *axis, const int64_t *order,
+                     int space, const double *lin, int64_t transparent_index, int cap_bits,
+                     uint8_t *out) {
+    uint64_t cap = (uint64_t)1 << cap_bits;
+    int shift = 32 - cap_bits;
+    uint32_t *keys = malloc(sizeof(uint32_t) * cap);
+    uint8_t *vals = malloc(cap);
+    uint8_t *filled = calloc(cap, 1);
+    if (!keys || !vals || !filled) {
+        free(keys);
+        free(vals);
+        free(filled);
+        return OUT_OF_MEMORY;
+    }
+    SortedSet s = palette_set(pal, k, d, proj, axis, order);
+    uint64_t used = 0;
+    double v[4];
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = pix + i * nch;
+        uint32_t a = nch == 4 ? p[3] : 255u;
+        if (a == 0 && transparent_index >= 0) {
+            out[i] = (uint8_t)transparent_index;
+            continue;
+        }
+        uint32_t key = pack(p, nch);
+        uint64_t h = hash_key(key, shift);
+        int found = 0;
+        while (filled[h]) {
+            if (keys[h] == key) {
+                found = 1;
+                break;
+            }
+            h = (h + 1) & (cap - 1);
+        }
+        if (found) {
+            out[i] = vals[h];
+            continue;
+        }
+        work_coords(p[0], p[1], p[2], a, space, nch, lin, v);
+        uint8_t idx = (uint8_t)nearest(v, &s);
+        out[i] = idx;
+        if (used * 2 < cap) {
+            keys[h] = key;
+            vals[h] = idx;
+            filled[h] = 1;
+            used++;
+        }
+    }
+    free(keys);
+    free(vals);
+    free(filled);
+    return 0;
+}
+
+/* remap for opaque RGB with a direct 2**24-entry cache (32 MB): faster than
+ * hashing when the image has millions of pixels. */
+EXPORT int64_t remap_rgb(const uint8_t *pix, int64_t n, const double *pal, int64_t k,
+                         int64_t d, const double *proj, const double *axis,
+                         const int64_t *order, int space, const double *lin, uint8_t *out) {
+    uint16_t *table = malloc(sizeof(uint16_t) << 24);
+    if (!table) return OUT_OF_MEMORY;
+    memset(table, 0xFF, sizeof(uint16_t) << 24);
+    SortedSet s = palette_set(pal, k, d, proj, axis, order);
+    double v[4];
+    int64_t prev_key = -1;
+    uint8_t prev_val = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = pix + 3 * i;
+        int64_t key = ((int64_t)p[0] << 16) | ((int64_t)p[1] << 8) | p[2];
+        if (key == prev_key) {
+            out[i] = prev_val;
+            continue;
+        }
+        uint16_t val = table[key];
+        if (val == 0xFFFF) {
+            work_coords(p[0], p[1], p[2], 255.0, space, 3, lin, v);
+            val = (uint16_t)nearest(v, &s);
+            table[key] = val;
+        }
+        out[i] = (uint8_t)val;
+        prev_key = key;
+        prev_val = (uint8_t)val;
+    }
+    free(table);
+    return 0;
+}
+
+static inline double clamp255(double v) { return v < 0.0 ? 0.0 : (v > 255.0 ? 255.0 : v); }
+
+/* Serpentine Floyd-Steinberg error diffusion at strength (0..1).
+ * The error is diffused in straight sRGB; the nearest entry for each
+ * error-adjusted colour (rounded to whole sRGB steps) is found in the working
+ * space. For opaque images the choice is cached per 2x2x2 cell of sRGB (2**21
+ * cells, 4 MB): the diffused error makes most adjusted colours new, and the
+ * error carried forward absorbs the at most one-step approximation. */
+EXPORT int64_t dither(const uint8_t *img, int64_t h, int64_t w, int nch,
+                      const double *pal_rgb, const double *pal, int64_t k, int64_t d,
+                      const double *proj, const double *axis, const int64_t *order, int space,
+                      const double *lin, int64_t transparent_index, double strength,
+                      uint8_t *out) {
+    double *cur = calloc(3 * (w + 2), sizeof(double));
+    double *nxt = calloc(3 * (w + 2), sizeof(double));
+    uint16_t *table = nch == 3 ? malloc(sizeof(uint16_t) << 21) : NULL;
+    if (!cur || !nxt || (nch == 3 && !table)) {
+        free(cur);
+        free(nxt);
+        free(table);
+        return OUT_OF_MEMORY;
+    }
+    if (table) memset(table, 0xFF, sizeof(uint16_t) << 21);
+    SortedSet s = palette_set(pal, k, d, proj, axis, order);
+    double v[4], col[3];
+    for (int64_t y = 0; y < h; y++) {
+        int forward = (y % 2) == 0;
+        int64_t step = forward ? 1 : -1;
+        for (int64_t xi = 0; xi < w; xi++) {
+            int64_t x = forward ? xi : w - 1 - xi;
+            const uint8_t *p = img + (y * w + x) * nch;
+            double a = nch == 4 ? p[3] : 255.0;
+            if (nch == 4 && p[3] == 0 && transparent_index >= 0) {
+                out[y * w + x] = (uint8_t)transparent_index;
+                continue;
+            }
+            for (int t = 0; t < 3; t++) col[t] = clamp255(p[t] + cur[3 * (x + 1) + t]);
+            int64_t ri = (int64_t)(col[0] + 0.5);
+            int64_t gi = (int64_t)(col[1] + 0.5);
+            int64_t bi = (int64_t)(col[2] + 0.5);
+            int64_t idx;
+            if (nch == 3) {
+                int64_t key = ((ri >> 1) << 14) | ((gi >> 1) << 7) | (bi >> 1);
+                idx = table[key];
+                if (idx == 0xFFFF) {
+                    work_coords((double)(ri | 1) - 0.5, (double)(gi | 1) - 0.5,
+                                (double)(bi | 1) - 0.5, a, space, nch, lin, v);
+                    idx = nearest(v, &s);
+                    table[key] = (uint16_t)idx;
+                }
+            } else {
+                work_coords((double)ri, (double)gi, (double)bi, a, space, nch, lin, v);
+                idx = nearest(v, &s);
+            }
+            out[y * w + x] = (uint8_t)idx;
+            for (int t = 0; t < 3; t++) {
+                double err = (col[t] - pal_rgb[idx * 3 + t]) * strength;
+                cur[3 * (x + 1 + step) + t] += err * (7.0 / 16.0);
+                nxt[3 * (x + 1 - step) + t] += err * (3.0 / 16.0);
+                nxt[3 * (x + 1) + t] += err * (5.0 / 16.0);
+                nxt[3 * (x + 1 + step) + t] += err * (1.0 / 16.0);
+            }
+        }
+        double *swap = cur;
+        cur = nxt;
+        nxt = swap;
+        memset(nxt, 0, sizeof(double) * 3 * (w + 2));
+    }
+    free(cur);
+    free(nxt);
+    free(table);
+    return 0;
+}
+
+/* Adds the number of occurrences of each byte value to counts[256]
+ * (np.bincount would first widen every byte to 8). */
+EXPORT void count_bytes(const uint8_t *data, int64_t n, int64_t *counts) {
+    int64_t local[4][256] = {{0}}; /* four tables break store-to-load chains */
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        local[0][data[i]]++;
+        local[1][data[i + 1]]++;
+        local[2][data[i + 2]]++;
+        local[3][data[i + 3]]++;
+    }
+    for (; i < n; i++) local[0][data[i]]++;
+    for (int v = 0; v < 256; v++) counts[v] += local[0][v] + local[1][v] + local[2][v] + local[3][v];
+}

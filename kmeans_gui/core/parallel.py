@@ -1,0 +1,53 @@
+"""How many threads the engine's work is split over, and the pool that runs it.
+
+C kernels (called through ctypes) and zlib both release the GIL, so plain
+threads use every core. The command line sets one thread when it already runs
+one process per core.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_threads = os.cpu_count() or 1
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def threads() -> int:
+    return _threads
+
+
+def set_threads(n: int) -> None:
+    """Split work over at most ``n`` threads."""
+    global _threads
+    _threads = max(1, int(n))
+
+
+def pieces(n: int, minimum: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` ranges covering ``range(n)``: one per thread, none
+    shorter than ``minimum`` (so small inputs stay in one piece)."""
+    parts = max(1, min(_threads, n // max(minimum, 1)))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def run_pieces(fn: Callable[[int, int], T], ranges: list[tuple[int, int]]) -> list[T]:
+    """``fn(start, stop)`` for each range, in order, on the pool's threads."""
+    global _pool, _pool_pid
+    if len(ranges) == 1:
+        return [fn(*ranges[0])]
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():  # a forked child needs its own
+            _pool = ThreadPoolExecutor(max_workers=max(_threads, 2),
+                                       thread_name_prefix="kmeans-gui")
+            _pool_pid = os.getpid()
+        pool = _pool
+    return list(pool.map(lambda piece: fn(*piece), ranges))
