@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, encode_png, load_image, loading, quantize, writing
-from kmeans_gui.png_inflate import start_inflate
+from kmeans_gui.core.png_inflate import start_inflate
 
 
 def pillow_load(path: Path):
@@ -56,7 +56,7 @@ STARTUP = """
 import sys, time
 started = time.perf_counter()
 if sys.argv[2] == "early":
-    from kmeans_gui.png_inflate import start_inflate
+    from kmeans_gui.core.png_inflate import start_inflate
     pending = start_inflate(sys.argv[1])
 else:
     pending = None

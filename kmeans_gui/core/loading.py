@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..png_inflate import MAX_PIXELS, Inflation
+from .png_inflate import MAX_PIXELS, Inflation
 from .errors import ImageError
 from .png_read import read_png
 

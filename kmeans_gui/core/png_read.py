@@ -1,6 +1,6 @@
 """The second half of the fast PNG reader: unfiltering the inflated rows in C.
 
-``kmeans_gui.png_inflate`` (standard library only, so it can start before
+``kmeans_gui.core.png_inflate`` (standard library only, so it can start before
 numpy is imported) reads the chunks and inflates; this module turns the
 inflated scanlines into pixels while they arrive, so on two cores the
 unfiltering overlaps the inflating. ``loading.load_image`` calls
@@ -14,7 +14,7 @@ import os
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from ..png_inflate import Inflation, NotHandled, PngHeader, start_inflate
+from .png_inflate import Inflation, NotHandled, PngHeader, start_inflate
 from ._native import I64, PTR, declare
 
 _unfilter = declare("png_unfilter", I64, PTR, PTR, I64, I64, I64, PTR)

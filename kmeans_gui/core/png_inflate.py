@@ -9,11 +9,12 @@ Anything else, including any damage, is left to Pillow so that behaviour and
 error messages stay exactly Pillow's: the reader then answers ``None`` (or
 raises :class:`NotHandled` from ``pieces()``) instead of reporting an error.
 
-It imports nothing from numpy, Pillow or the core, so a caller can start it
-before those are imported: inflating releases the GIL, so a 24 MP photo
+It imports nothing but the standard library (and the core package imports
+its modules on first use), so a caller can start it before numpy and the
+rest of the core are imported: inflating releases the GIL, so a 24 MP photo
 (~0.25 s to inflate) is mostly done by the time numpy (~0.2 s) is loaded::
 
-    from kmeans_gui.png_inflate import start_inflate
+    from kmeans_gui.core.png_inflate import start_inflate
     pending = start_inflate(path)             # returns at once; a thread works
     from kmeans_gui.core import load_image    # numpy imports meanwhile
     image = load_image(path, prefetched=pending)
