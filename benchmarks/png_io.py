@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core import QuantizeSettings, encode_png, load_image, loading, quantize, writing
+from kmeans_gui.core import (QuantizeSettings, encode_png, load_image, loading, parallel,
+                             quantize)
 from kmeans_gui.core.png_inflate import start_inflate
 
 
@@ -127,16 +128,16 @@ def main() -> None:
     # trials one after another, as before, against side by side.
     crop = replace(result, indices=np.ascontiguousarray(result.indices[:2000, :2000]))
 
-    def small(workers: int) -> bytes:
-        saved = writing.cpu_count
-        writing.cpu_count = lambda: workers
+    def small(threads: int) -> bytes:
+        saved = parallel.threads()
+        parallel.set_threads(threads)
         try:
             return encode_png(crop, effort="small")
         finally:
-            writing.cpu_count = saved
+            parallel.set_threads(saved)
 
     trials = race({"small, one thread": lambda: small(1),
-                   "small, side by side": lambda: small(writing.cpu_count())}, args.runs)
+                   "small, side by side": lambda: small(parallel.threads())}, args.runs)
     print(f"small effort, 2000x2000 crop, median of {args.runs}:")
     for name, (seconds, data) in trials.items():
         print(f"  {name:<20} {seconds:6.3f} s  {len(data):>11,} bytes")

@@ -39,6 +39,14 @@ def pieces(n: int, minimum: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def run_each(fn: Callable[[int], T], count: int) -> list[T]:
+    """``fn(i)`` for i in ``range(count)``, in order: on the pool's threads,
+    or one after another here when the engine has one thread."""
+    if _threads == 1:
+        return [fn(i) for i in range(count)]
+    return run_pieces(lambda start, _stop: fn(start), [(i, i + 1) for i in range(count)])
+
+
 def run_pieces(fn: Callable[[int, int], T], ranges: list[tuple[int, int]]) -> list[T]:
     """``fn(start, stop)`` for each range, in order, on the pool's threads."""
     global _pool, _pool_pid

@@ -1,7 +1,8 @@
 """Writing an 8-bit indexed PNG ourselves, deflating pieces of it on all cores.
 
 zlib releases the GIL, so the scanlines are cut into pieces of whole rows and
-each piece is deflated by its own compressor in a thread pool. A piece ends
+each piece is deflated by its own compressor on the engine's threads
+(``parallel``; one after another when the CLI gives each process one). A piece ends
 with a sync flush (byte-aligned, no final-block bit), so the pieces joined
 behind one zlib header, with the Adler-32 of all the rows at the end, are one
 valid zlib stream; each piece only loses the previous piece's history (about
@@ -15,12 +16,12 @@ makes files ~30 % smaller than the standard library's zlib does.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from . import parallel
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Raw bytes deflated per piece (whole rows; at least one row).
@@ -29,13 +30,6 @@ PIECE_BYTES = 2 << 20
 IDAT_BYTES = 1 << 20
 #: Pillow's PNG encoder uses zlib's largest memory level; so do we.
 MEM_LEVEL = 9
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:
@@ -79,6 +73,8 @@ def deflate_rows(raw: memoryview, stride: int, level: int, strategy: int) -> byt
     pieces = [raw[start:start + step] for start in range(0, len(raw), step)]
 
     def deflate(index: int) -> bytes:
+        if index == len(pieces):  # one more task: the stream's Adler-32 trailer
+            return struct.pack(">I", zlib.adler32(raw))
         compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy)
         last = index == len(pieces) - 1
         return (compressor.compress(pieces[index])
@@ -86,7 +82,4 @@ def deflate_rows(raw: memoryview, stride: int, level: int, strategy: int) -> byt
 
     # The two header bytes a single compressor with these settings writes.
     header = zlib.compressobj(level, zlib.DEFLATED, 15, MEM_LEVEL, strategy).flush()[:2]
-    with ThreadPoolExecutor(min(len(pieces), cpu_count())) as pool:
-        body = pool.map(deflate, range(len(pieces)))
-        checksum = zlib.adler32(raw)  # meanwhile, on this thread
-        return b"".join([header, *body, struct.pack(">I", checksum)])
+    return b"".join([header, *parallel.run_each(deflate, len(pieces) + 1)])

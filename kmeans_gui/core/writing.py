@@ -6,13 +6,13 @@ import io
 import os
 import tempfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
+from . import parallel
 from .errors import ImageError
 from .pipeline import QuantizeResult
-from .png_write import cpu_count, encode_indexed8
+from .png_write import encode_indexed8
 
 #: Encoder presets. Measured on quantized photos: for 1-4 bit images zlib's
 #: run-length strategy is the smallest in most cases (k = 4 and k = 16 on the
@@ -82,8 +82,7 @@ def encode_png(result: QuantizeResult, *, icc_profile: bytes | None = None,
     # Pillow encodes without the GIL, so the trials run side by side (4 MP
     # mosaic, two cores: k = 256, two trials 1.03 -> 0.61 s; k = 16, three
     # trials 1.53 -> 0.80 s). min() keeps the first of equal sizes, as before.
-    with ThreadPoolExecutor(min(len(strategies), cpu_count())) as pool:
-        return min(pool.map(trial, strategies), key=len)
+    return min(parallel.run_each(lambda i: trial(strategies[i]), len(strategies)), key=len)
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:

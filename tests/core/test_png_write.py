@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from kmeans_gui.core import encode_png, png_write, writing
+from kmeans_gui.core import encode_png, parallel, png_write, writing
 from kmeans_gui.core.pipeline import QuantizeResult
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -92,7 +92,7 @@ def test_pieces_on_any_number_of_threads_give_the_same_file(monkeypatch):
     monkeypatch.setattr(png_write, "IDAT_BYTES", 1000)
     files = []
     for workers in (1, 2, 3, 8):
-        monkeypatch.setattr(png_write, "cpu_count", lambda workers=workers: workers)
+        monkeypatch.setattr(parallel, "_threads", workers)
         files.append(encode_png(result, effort="fast"))
     assert all(f == files[0] for f in files)
     assert decoded(files[0]) == decoded(encode_png(result, effort="small"))
@@ -126,6 +126,6 @@ def test_small_effort_trials_side_by_side_give_the_same_file(monkeypatch, k):
     result = random_result(60, 70, k, alpha=True, seed=3)
     files = []
     for workers in (1, 3):
-        monkeypatch.setattr(writing, "cpu_count", lambda workers=workers: workers)
+        monkeypatch.setattr(parallel, "_threads", workers)
         files.append(encode_png(result, icc_profile=ICC, dpi=(96, 96), effort="small"))
     assert files[0] == files[1]
