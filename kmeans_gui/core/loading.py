@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .png_inflate import MAX_PIXELS, Inflation
 from .errors import ImageError
+from .png_inflate import MAX_PIXELS, Inflation
 from .png_read import read_png
 
 #: File name patterns of the formats offered in open dialogs.
