@@ -34,6 +34,27 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as exc:
         return _error(str(exc))
 
+    pending = _start_reading(options)
+    try:
+        return _run(options, pending)
+    finally:
+        if pending is not None:
+            pending.cancel()  # unused (refused, failed early): stop its thread
+
+
+def _start_reading(options):
+    """For one PNG input, start reading and inflating it now: zlib releases the
+    GIL, so on a second core that overlaps importing numpy and the core."""
+    if len(options.inputs) != 1 or options.inputs[0].suffix.lower() != ".png":
+        return None
+    from ..core.png_inflate import start_inflate  # imports no numpy
+    try:
+        return start_inflate(options.inputs[0])
+    except RuntimeError:  # no thread to be had: it is read when its turn comes
+        return None
+
+
+def _run(options, pending) -> int:
     # The core (and numpy) is imported only once there is work to do.
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
@@ -51,4 +72,4 @@ def _main(argv: list[str] | None) -> int:
         return _error(str(exc))
 
     from .runner import run
-    return run(jobs, settings, options)
+    return run(jobs, settings, options, prefetched=pending)

@@ -52,7 +52,9 @@ class Printer:
 
 
 def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
-        out: TextIO | None = None, err: TextIO | None = None) -> int:
+        out: TextIO | None = None, err: TextIO | None = None, prefetched=None) -> int:
+    """Run ``jobs``; ``prefetched`` is an inflation of a single input's PNG
+    already under way (see ``main``)."""
     out = out or sys.stdout
     err = err or sys.stderr
     bar = ProgressBar(err, enabled=not options.quiet and _is_terminal(err))
@@ -67,8 +69,11 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
             todo.append(job)
     jobs = todo
     workers = min(options.jobs, len(jobs))
-    runner = _run_here if workers <= 1 else _run_pool
-    interrupted = bool(jobs) and runner(jobs, settings, options, workers, printer, bar)
+    if workers <= 1:
+        interrupted = bool(jobs) and _run_here(jobs, settings, options, printer, bar,
+                                               prefetched)
+    else:
+        interrupted = _run_pool(jobs, settings, options, workers, printer, bar)
     bar.clear()
     if interrupted:
         err.write("kmeans-compress: interrupted\n")
@@ -83,7 +88,7 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
+def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
     """Jobs one after another in this process; True when interrupted."""
     previous = interrupts.install()
     try:
@@ -95,7 +100,7 @@ def _run_here(jobs, settings, options, workers, printer, bar) -> bool:
                 bar.update(done / total, f"{done}/{total} images  {job.input.name}")
                 on_progress = None
             printer(compress(job, settings, force=options.force, effort=options.effort,
-                             on_progress=on_progress))
+                             on_progress=on_progress, prefetched=prefetched))
         return interrupts.requested()
     except KeyboardInterrupt:
         return True

@@ -25,11 +25,16 @@ def _quiet(fraction: float, label: str) -> None:
 
 
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
-             effort: str = "auto", on_progress: ProgressCallback | None = None) -> Outcome:
-    """Run ``job``; failures come back as an unsuccessful Outcome, never raised."""
+             effort: str = "auto", on_progress: ProgressCallback | None = None,
+             prefetched=None) -> Outcome:
+    """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
+
+    ``prefetched``: a ``png_inflate`` inflation started early (ignored unless
+    it is for this job's input)."""
     with interrupts.job():
         try:
-            return _compress(job, settings, force, effort, on_progress or _quiet)
+            return _compress(job, settings, force, effort, on_progress or _quiet,
+                             prefetched)
         except ImageError as exc:
             return failure(job.input, job.output, _reason(exc, job))
         except MemoryError:
@@ -49,13 +54,13 @@ def _reason(exc: ImageError, job: Job) -> str:
 
 
 def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
-              progress: ProgressCallback) -> Outcome:
+              progress: ProgressCallback, prefetched) -> Outcome:
     started = time.perf_counter()
     why = refusal(job, force)
     if why:
         return failure(job.input, job.output, why)
     progress(0.0, "loading")
-    image = load_image(job.input)
+    image = load_image(job.input, prefetched=prefetched)
     progress(0.15, "counting colours")
     histogram = build_histogram(image.pixels)
     state = None

@@ -1,6 +1,6 @@
 """The second half of the fast PNG reader: unfiltering the inflated rows in C.
 
-``kmeans_gui.core.png_inflate`` (standard library only, so it can start before
+``kmeans_gui.core.png_inflate`` (no numpy, so it can start before
 numpy is imported) reads the chunks and inflates; this module turns the
 inflated scanlines into pixels while they arrive, so on two cores the
 unfiltering overlaps the inflating. ``loading.load_image`` calls

@@ -17,9 +17,9 @@ makes files ~30 % smaller than the standard library's zlib does.
 from __future__ import annotations
 
 import struct
-import zlib
 
 import numpy as np
+from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproject)
 
 from . import parallel
 
