@@ -49,7 +49,7 @@ def _start_reading(options):
         return None
     from ..core.png_inflate import start_inflate  # imports no numpy
     try:
-        return start_inflate(options.inputs[0])
+        return start_inflate(options.inputs[0], unfilter=True)
     except RuntimeError:  # no thread to be had: it is read when its turn comes
         return None
 

@@ -21,8 +21,10 @@ rest of the core are imported: inflating releases the GIL, so a 24 MP photo
 
 API:
 
-``start_inflate(path, max_pixels=MAX_PIXELS) -> Inflation``
-    Start reading ``path`` in a daemon thread.
+``start_inflate(path, max_pixels=MAX_PIXELS, *, unfilter=False) -> Inflation``
+    Start reading ``path`` in a daemon thread; with ``unfilter`` the thread
+    also unfilters the rows (in C, still without numpy) and ``pixels()``
+    hands them over instead of ``pieces()``.
 ``Inflation.header() -> PngHeader | None``
     Wait for the chunks before the image data. ``None``: use Pillow.
 ``Inflation.pieces() -> Iterator[bytes]``
@@ -31,6 +33,9 @@ API:
     alongside. Raises :class:`NotHandled` if the rest of the file turns out
     to be for Pillow after all (a bad CRC, a chunk after the image data...).
     The data is handed out once: ``pieces()`` or ``result()``, not both.
+``Inflation.pixels() -> bytearray | None``
+    With ``unfilter``: the image, height * width * channels bytes; ``None``
+    for Pillow.
 ``Inflation.result() -> tuple[PngHeader, bytes] | None``
     All of it at once (the joined pieces), or ``None`` for Pillow.
 ``Inflation.is_for(path) -> bool``
@@ -123,9 +128,11 @@ class Inflation:
 
     _END = object()
 
-    def __init__(self, path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> None:
+    def __init__(self, path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
+                 unfilter: bool = False) -> None:
         self.path = path
         self.max_pixels = max_pixels
+        self.unfilters = unfilter  # the thread also unfilters: pixels(), not pieces()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._header: PngHeader | None = None
         self._started = False
@@ -142,13 +149,31 @@ class Inflation:
     def _run(self) -> None:
         put = self._queue.put
         try:
-            for item in scan(self.path, self.max_pixels, self._batch_size):
-                if self._cancelled:
-                    return
-                put(item)
+            items = self._until_cancelled(scan(self.path, self.max_pixels, self._batch_size))
+            if self.unfilters:
+                put(header := next(items))
+                put(self._unfilter(header, items))
+            else:
+                for item in items:
+                    put(item)
             put(self._END)
         except Exception as exc:  # any problem at all: Pillow decides
             put(NotHandled(str(exc)))
+
+    def _until_cancelled(self, items):
+        for item in items:
+            if self._cancelled:
+                raise NotHandled("cancelled")
+            yield item
+
+    @staticmethod
+    def _unfilter(header: PngHeader, pieces) -> bytearray:
+        from .png_unfilter import buffer_address, unfilter_into  # ctypes, no numpy
+        pixels = bytearray(header.width * header.height * header.channels)
+        if not unfilter_into(header.width, header.height, header.channels, pieces,
+                             buffer_address(pixels)):
+            raise NotHandled("invalid filter type or wrong amount of image data")
+        return pixels
 
     def _batch_size(self) -> int:
         # Someone asked for the header: a consumer is there, or about to be.
@@ -164,8 +189,18 @@ class Inflation:
                 self._thread.join()
         return self._header
 
+    def pixels(self) -> bytearray | None:
+        """All rows unfiltered (with ``unfilter=True``): height * width *
+        channels bytes, or ``None`` for Pillow."""
+        if not self.unfilters or self.header() is None or self._taken:
+            return None
+        self._taken = True
+        item = self._queue.get()
+        self._thread.join()  # after the pixels comes only the end marker
+        return item if isinstance(item, bytearray) else None
+
     def pieces(self):
-        if self.header() is None or self._taken:
+        if self.unfilters or self.header() is None or self._taken:
             raise NotHandled("not a PNG this reader handles, or already read")
         self._taken = True
         while True:
@@ -190,9 +225,14 @@ class Inflation:
         self._thread.join()
 
 
-def start_inflate(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Inflation:
-    """Start reading and inflating ``path`` in the background (see the module doc)."""
-    return Inflation(path, max_pixels)
+def start_inflate(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *,
+                  unfilter: bool = False) -> Inflation:
+    """Start reading and inflating ``path`` in the background (see the module doc).
+
+    With ``unfilter`` the thread also turns the rows into pixels (``pixels()``
+    then gives them): for a caller too busy to unfilter alongside, like the
+    command line while it imports numpy."""
+    return Inflation(path, max_pixels, unfilter)
 
 
 def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,

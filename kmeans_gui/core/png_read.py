@@ -15,9 +15,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .png_inflate import Inflation, NotHandled, PngHeader, start_inflate
-from ._native import I64, PTR, declare
-
-_unfilter = declare("png_unfilter", I64, PTR, PTR, I64, I64, I64, PTR)
+from .png_unfilter import unfilter_into
 
 
 def read_png(path: str | os.PathLike, max_pixels: int,
@@ -37,7 +35,12 @@ def read_png(path: str | os.PathLike, max_pixels: int,
         prefetched.cancel()
         return None
     try:
-        pixels = unfilter(header, prefetched.pieces())
+        if prefetched.unfilters:  # the reading thread did it all
+            data = prefetched.pixels()
+            pixels = None if data is None else np.frombuffer(data, np.uint8).reshape(
+                header.height, header.width, header.channels)
+        else:
+            pixels = unfilter(header, prefetched.pieces())
     except NotHandled:
         return None
     except MemoryError:  # the Pillow path reports it
@@ -64,35 +67,7 @@ def unfilter(header: PngHeader, pieces) -> np.ndarray | None:
 
     Returns ``None`` for an invalid filter type or a wrong amount of data.
     """
-    width, height, channels, stride = header.width, header.height, header.channels, header.stride
-    pixels = np.empty((height, width, channels), np.uint8)
-    row_bytes = width * channels
-    base = pixels.ctypes.data
-    row = 0
-
-    def rows(data: bytes, offset: int, count: int) -> bool:
-        nonlocal row
-        if row + count > height:
-            return False
-        source = np.frombuffer(data, np.uint8).ctypes.data + offset
-        above = base + (row - 1) * row_bytes if row else None
-        row += count
-        return _unfilter(source, base + (row - count) * row_bytes, width, count, channels,
-                         above) == 0
-
-    carry = b""  # the start of a row split across two pieces
-    for piece in pieces:
-        start = 0
-        if carry:
-            start = min(stride - len(carry), len(piece))
-            carry += piece[:start]
-            if len(carry) < stride:
-                continue
-            if not rows(carry, 0, 1):
-                return None
-            carry = b""
-        count = (len(piece) - start) // stride
-        if count and not rows(piece, start, count):
-            return None
-        carry = piece[start + count * stride:]
-    return pixels if row == height and not carry else None
+    pixels = np.empty((header.height, header.width, header.channels), np.uint8)
+    done = unfilter_into(header.width, header.height, header.channels, pieces,
+                         pixels.ctypes.data)
+    return pixels if done else None

@@ -324,3 +324,35 @@ def test_inflate_module_imports_only_the_standard_library():
             "print(bad); sys.exit(1 if bad else 0)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_reading_thread_can_unfilter_too(tmp_path, monkeypatch, channels):
+    """The command line's mode: the thread delivers finished pixels."""
+    monkeypatch.setattr(png_inflate, "INFLATE_INPUT", 997)  # rows split across pieces
+    monkeypatch.setattr(png_inflate, "INFLATE_INPUT_ALONE", 997)
+    pixels = random_pixels(61, 45, channels, seed=channels)
+    filters = list(np.random.default_rng(3).integers(0, 5, 61))
+    path = write(tmp_path, make_png(pixels, filters, idats=4))
+    pending = start_inflate(path, unfilter=True)
+    assert np.array_equal(load_image(path, prefetched=pending).pixels,
+                          pixels if channels == 3 or pixels[..., 3].min() < 255
+                          else pixels[..., :3])
+    assert not pending.is_for(path)
+    raw = bytes(start_inflate(path, unfilter=True).pixels())
+    assert raw == pixels.tobytes()
+    # A bad filter type, or rows missing: no pixels, so Pillow takes over.
+    before = threading.active_count()
+    scanlines = bytearray(filtered(pixels, filters))
+    scanlines[30 * (1 + 45 * channels)] = 9  # row 30's filter type
+    bad_filter = write(tmp_path, make_png(pixels, data=bytes(scanlines)), "bad.png")
+    assert start_inflate(bad_filter, unfilter=True).pixels() is None
+    short = write(tmp_path, make_png(pixels, data=bytes(scanlines[:1000])), "short.png")
+    assert start_inflate(short, unfilter=True).pixels() is None
+    assert threading.active_count() == before
+
+
+def test_unfilter_module_imports_no_numpy():
+    code = ("import sys, kmeans_gui.core.png_inflate, kmeans_gui.core.png_unfilter; "
+            "sys.exit('numpy' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
