@@ -66,8 +66,8 @@ def assert_clean(folder: Path, inputs: list[Path], err: str) -> None:
 
 
 def test_single_image(tmp_path: Path) -> None:
-    # 3000 px: with the C kernels and the fast PNG reader a 2000 px run ends
-    # at about 3 s, right when the interrupt comes.
+    # 3000 px noise keeps K-Means busy for about 5 s (379 iterations); 2000 px
+    # ended near 3 s, right when the interrupt comes.
     source = noise_image(tmp_path / "noise.png", 3000)
     proc = start(source, *SLOW)
     out, err = interrupt_mid_run(proc, group=False)
@@ -78,7 +78,9 @@ def test_single_image(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("group", [True, False], ids=["terminal", "parent-only"])
 def test_parallel_batch(tmp_path: Path, group: bool) -> None:
-    inputs = [noise_image(tmp_path / f"noise{i}.png", 1500, seed=i) for i in range(3)]
+    # 3000 px: two 1500 px images on one thread each ended after 4-5 s, too
+    # close to the interrupt at 3 s for a test that must not flake.
+    inputs = [noise_image(tmp_path / f"noise{i}.png", 3000, seed=i) for i in range(3)]
     proc = start(*inputs, *SLOW, "--jobs", "2")
     out, err = interrupt_mid_run(proc, group=group)
     assert proc.returncode == 130
@@ -90,7 +92,7 @@ def test_parallel_batch(tmp_path: Path, group: bool) -> None:
 
 
 def test_sigterm_stops_as_cleanly(tmp_path: Path) -> None:
-    inputs = [noise_image(tmp_path / f"noise{i}.png", 1500, seed=i) for i in range(2)]
+    inputs = [noise_image(tmp_path / f"noise{i}.png", 3000, seed=i) for i in range(2)]
     proc = start(*inputs, *SLOW, "--jobs", "2")
     out, err = interrupt_mid_run(proc, group=False, signum=signal.SIGTERM)
     assert proc.returncode == 128 + signal.SIGTERM
