@@ -7,11 +7,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# Mirrors kmeans_gui.core's SPACES, INITS and writer EFFORTS (importing the
-# core here would load numpy just to print --help); a test keeps them in step.
+# Mirrors kmeans_gui.core's SPACES, INITS, writer EFFORTS and the loader's
+# READABLE_PATTERNS (importing the core here would load numpy just to print
+# --help); a test keeps them in step.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
 EFFORTS = ("auto", "fast", "small")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 DEFAULT_K = 16
 DEFAULT_SUFFIX = "-k{k}"
 
@@ -19,6 +21,7 @@ EXAMPLES = """\
 examples:
   kmeans-compress photo.jpg            # writes photo-k16.png beside it
   kmeans-compress -k 64 --out-dir small/ --json *.png > report.jsonl
+  kmeans-compress -k 32 --out-dir small/ photos/   # every image in photos/
 
 exit status: 0 all written, 1 some inputs failed (the others are written),
 2 bad arguments, 130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted
@@ -98,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("inputs", nargs="+", metavar="INPUT", type=Path,
-        help="images: PNG, JPEG, WebP, TIFF, BMP, GIF")
+        help="images (PNG, JPEG, WebP, TIFF, BMP, GIF), or folders: the images in them")
     add("-k", dest="k", type=_k, default=DEFAULT_K, metavar="K",
         help=f"palette size, 1-256 (default {DEFAULT_K})")
     where = parser.add_mutually_exclusive_group()

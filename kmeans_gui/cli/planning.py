@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .options import Options, UsageError
+from .options import IMAGE_SUFFIXES, Options, UsageError
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,27 @@ def output_for(source: Path, options: Options) -> Path:
     return folder / name
 
 
+def _images_in(folder: Path, options: Options) -> list[Path]:
+    """The images directly inside ``folder`` (not in subfolders, no hidden
+    files), by name, less those this run writes into the same folder (so a
+    second run does not compress the first run's outputs again). A folder
+    without images stands for itself: the run reports it."""
+    images = sorted((p for p in folder.iterdir()
+                     if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+                     and p.is_file()), key=lambda p: p.name)
+    written_here = {_key(out) for p in images
+                    if _key((out := output_for(p, options)).parent) == _key(folder)}
+    return [p for p in images if _key(p) not in written_here] or [folder]
+
+
 def plan(options: Options) -> list[Job]:
     """One job per distinct input; :class:`UsageError` when outputs would collide.
 
     Collisions are refused before any work starts, so nothing is written when
     the arguments are inconsistent: two inputs sharing one output, an output
     that is an input (its own or another's), or a missing folder for -o.
-    Problems of single inputs (missing, unreadable) are left to the run,
+    A folder stands for the images in it. Problems of single inputs
+    (missing, unreadable, a folder without images) are left to the run,
     which reports them per file.
     """
     if options.out_dir is not None:
@@ -61,9 +75,14 @@ def plan(options: Options) -> list[Job]:
         except OSError as exc:
             raise UsageError(f"--out-dir {options.out_dir}: cannot create it "
                              f"({exc.strerror or exc})") from None
+    sources = [image for given in options.inputs
+               for image in (_images_in(given, options) if given.is_dir() else [given])]
+    if options.output is not None and len(sources) > 1:
+        raise UsageError(f"-o/--output takes a single image, and {options.inputs[0]} holds "
+                         f"{len(sources)}; use --out-dir or --suffix")
     jobs: list[Job] = []
     seen_inputs: set[str] = set()
-    for source in options.inputs:
+    for source in sources:
         if _key(source) in seen_inputs:
             continue  # the same file named twice (e.g. by overlapping globs)
         seen_inputs.add(_key(source))
@@ -101,6 +120,8 @@ def refusal(job: Job, force: bool) -> str | None:
     Checked when planning and again just before writing, since files can
     appear in between.
     """
+    if job.input.is_dir():  # planning kept a folder only when it has no images
+        return "no images in this folder"
     if not job.output.exists():
         return None
     if _same_file(job.output, job.input):

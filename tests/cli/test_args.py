@@ -68,6 +68,8 @@ def test_choices_mirror_the_core() -> None:
     assert set(options.SPACES) == set(SPACES)
     assert set(options.INITS) == set(INITS)
     assert set(options.EFFORTS) == set(EFFORTS)
+    from kmeans_gui.core import READABLE_PATTERNS
+    assert set(options.IMAGE_SUFFIXES) == {p.removeprefix("*") for p in READABLE_PATTERNS}
     assert build_parser().parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
 
 
