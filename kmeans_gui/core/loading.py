@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -68,9 +69,23 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *,
     fast = read_png(path, max_pixels, prefetched)
     if fast is not None:
         return _from_png(*fast, path, file_size)
+    return _with_pillow(path, name, max_pixels, path, file_size)
+
+
+def load_image_data(data: bytes, name: str = "standard input",
+                    max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Decode an image file's bytes (e.g. read from a pipe); errors as ``load_image``'s."""
+    if not data:
+        raise ImageError(f"{name}: no data")
+    return _with_pillow(io.BytesIO(data), name, max_pixels, None, len(data))
+
+
+def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
+                 file_size: int) -> LoadedImage:
+    """Decode ``source`` (a path or a binary file) with Pillow."""
     try:
-        with Image.open(path) as im:
-            return _decode(im, max_pixels, path, file_size)
+        with Image.open(source) as im:
+            return _decode(im, max_pixels, name, path, file_size)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -99,8 +114,8 @@ def _too_large(name: str, pixels: int | None, limit: int) -> str:
     return f"{name}: the image is too large{got}; the limit is {limit / 1e6:.0f} megapixels"
 
 
-def _decode(im: Image.Image, max_pixels: int, path: Path, file_size: int) -> LoadedImage:
-    name = path.name
+def _decode(im: Image.Image, max_pixels: int, name: str, path: Path | None,
+            file_size: int) -> LoadedImage:
     width, height = im.size
     if width * height > max_pixels:
         raise ImageError(_too_large(name, width * height, max_pixels))

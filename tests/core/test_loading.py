@@ -139,3 +139,22 @@ def test_pixel_limit(tmp_path):
     with pytest.raises(ImageError, match="too large.*limit is"):
         load_image(path, max_pixels=5_000)
     assert load_image(path, max_pixels=10_000).width == 100
+
+
+def test_image_bytes_decode_like_the_file(tmp_path):
+    from kmeans_gui.core.loading import load_image_data
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[..., 0] = np.arange(30) * 8
+    rgba[..., 3] = 200
+    path = tmp_path / "a.png"
+    Image.fromarray(rgba, "RGBA").save(path, dpi=(150, 150))
+    from_file = load_image(path)
+    from_bytes = load_image_data(path.read_bytes())
+    assert np.array_equal(from_bytes.pixels, from_file.pixels)
+    assert from_bytes.dpi == from_file.dpi and from_bytes.file_size == path.stat().st_size
+    with pytest.raises(ImageError, match="^standard input: not an image format"):
+        load_image_data(b"hello, not an image")
+    with pytest.raises(ImageError, match="^standard input: no data"):
+        load_image_data(b"")
+    with pytest.raises(ImageError, match="^pipe: the image data is damaged"):
+        load_image_data(path.read_bytes()[:80], name="pipe")
