@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,24 @@ examples:
   kmeans-compress photo.jpg            # writes photo-k16.png beside it
   kmeans-compress -k 64 --out-dir small/ --json *.png > report.jsonl
   kmeans-compress -k 32 --out-dir small/ photos/   # every image in photos/
+  kmeans-compress -k 64 - < in.png > out.png       # standard input to output
 
 exit status: 0 all written, 1 some inputs failed (the others are written),
 2 bad arguments, 130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted
 run leaves no partial files.
 """
+
+
+#: "-" as INPUT or OUTPUT: standard input or output. A file really named "-"
+#: is reached as "./-" (kept apart from this marker by making it absolute).
+STDIO = Path("-")
+
+
+def _path(text: str) -> Path:
+    if text == "-":
+        return STDIO
+    path = Path(text)
+    return path.absolute() if path == STDIO else path
 
 
 class UsageError(Exception):
@@ -95,18 +109,19 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kmeans-compress",
-        description="Compress images to indexed-palette PNGs by K-Means colour quantization.",
+        description="Compress images (PNG, JPEG, WebP, TIFF, BMP, GIF) to indexed-palette\n"
+                    "PNGs by K-Means colour quantization.",
         epilog=EXAMPLES,
         formatter_class=_Formatter,
     )
     add = parser.add_argument
-    add("inputs", nargs="+", metavar="INPUT", type=Path,
-        help="images (PNG, JPEG, WebP, TIFF, BMP, GIF), or folders: the images in them")
+    add("inputs", nargs="+", metavar="INPUT", type=_path,
+        help="image files, folders of them, or - for stdin")
     add("-k", dest="k", type=_k, default=DEFAULT_K, metavar="K",
         help=f"palette size, 1-256 (default {DEFAULT_K})")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("-o", "--output", type=Path, metavar="OUTPUT",
-                       help="output file (a single INPUT only)")
+    where.add_argument("-o", "--output", type=_path, metavar="OUTPUT",
+                       help="output file (one INPUT only), or - for stdout")
     where.add_argument("--out-dir", type=Path, metavar="DIR",
                        help="write NAME-kK.png into DIR (created if missing)")
     where.add_argument("--suffix", metavar="SUFFIX",
@@ -151,12 +166,31 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def parse(argv: list[str] | None) -> Options:
     """Parse ``argv``; argparse exits 2 itself, :class:`UsageError` covers the rest."""
     ns = build_parser().parse_args(argv)
     if ns.output is not None and len(ns.inputs) > 1:
         raise UsageError("-o/--output takes a single INPUT; use --out-dir or --suffix "
                          "for several")
+    output = ns.output
+    if STDIO in ns.inputs:
+        if len(ns.inputs) > 1:
+            raise UsageError("- (standard input) must be the only INPUT")
+        if ns.out_dir is not None or ns.suffix is not None:
+            raise UsageError("standard input has no name to derive an output name from; "
+                             "use -o FILE, or -o - for standard output")
+        if output is None:
+            output = STDIO
+    if output == STDIO and _is_terminal(sys.stdout):
+        raise UsageError("refusing to write PNG data to a terminal; redirect standard "
+                         "output or use -o FILE")
     if ns.dither == "none" and ns.dither_strength is not None:
         raise UsageError("--dither-strength needs dithering; drop --dither none")
     if ns.dither == "fs" or ns.dither_strength is not None:
@@ -168,7 +202,7 @@ def parse(argv: list[str] | None) -> Options:
         raise UsageError("--suffix cannot contain a path separator; use --out-dir")
     suffix = suffix.replace("{k}", str(ns.k))
     return Options(
-        inputs=tuple(ns.inputs), k=ns.k, output=ns.output, out_dir=ns.out_dir,
+        inputs=tuple(ns.inputs), k=ns.k, output=output, out_dir=ns.out_dir,
         suffix=suffix, space=ns.space, dither=dither, init=ns.init,
         max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
         jobs=ns.jobs if ns.jobs is not None else default_jobs(),

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .options import IMAGE_SUFFIXES, Options, UsageError
+from .options import IMAGE_SUFFIXES, STDIO, Options, UsageError
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ def _key(path: Path) -> str:
 
 def _identity(path: Path) -> tuple[int, int] | None:
     """(device, inode) of an existing file, so hard and symbolic links compare equal."""
+    if path == STDIO:
+        return None
     try:
         st = os.stat(path)
     except OSError:
@@ -42,6 +44,10 @@ def output_for(source: Path, options: Options) -> Path:
     name = f"{source.stem}{options.suffix}.png"
     folder = options.out_dir if options.out_dir is not None else source.parent
     return folder / name
+
+
+def _is_folder(path: Path) -> bool:
+    return path != STDIO and path.is_dir()
 
 
 def _images_in(folder: Path, options: Options) -> list[Path]:
@@ -76,7 +82,7 @@ def plan(options: Options) -> list[Job]:
             raise UsageError(f"--out-dir {options.out_dir}: cannot create it "
                              f"({exc.strerror or exc})") from None
     sources = [image for given in options.inputs
-               for image in (_images_in(given, options) if given.is_dir() else [given])]
+               for image in (_images_in(given, options) if _is_folder(given) else [given])]
     if options.output is not None and len(sources) > 1:
         raise UsageError(f"-o/--output takes a single image, and {options.inputs[0]} holds "
                          f"{len(sources)}; use --out-dir or --suffix")
@@ -94,7 +100,7 @@ def plan(options: Options) -> list[Job]:
             raise UsageError(f"{outputs[key]} and {job.input} would both be written to "
                              f"{job.output}; use --suffix or separate runs")
         outputs[key] = job.input
-    if options.output is not None:
+    if options.output is not None and options.output != STDIO:
         # Derived names sit beside their input or in --out-dir (created above);
         # only an explicit -o can point into a folder that is not there.
         folder = options.output.parent
@@ -105,6 +111,8 @@ def plan(options: Options) -> list[Job]:
     inputs_by_identity = {ident: job.input for job in jobs
                           if (ident := _identity(job.input)) is not None}
     for job in jobs:
+        if job.output == STDIO:
+            continue  # a pipe overwrites nothing
         clash = inputs_by_identity.get(_identity(job.output))
         if clash is None and _key(job.output) in seen_inputs:
             clash = job.input if _key(job.output) == _key(job.input) else job.output
@@ -120,9 +128,9 @@ def refusal(job: Job, force: bool) -> str | None:
     Checked when planning and again just before writing, since files can
     appear in between.
     """
-    if job.input.is_dir():  # planning kept a folder only when it has no images
+    if _is_folder(job.input):  # planning kept a folder only when it has no images
         return "no images in this folder"
-    if not job.output.exists():
+    if job.output == STDIO or not job.output.exists():
         return None
     if _same_file(job.output, job.input):
         return f"refusing to overwrite the input with {job.output}"

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from ..core import QuantizeSettings, parallel
 from . import interrupts
-from .options import Options
+from .options import STDIO, Options
 from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
@@ -57,6 +57,8 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
     already under way (see ``main``)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    if any(job.output == STDIO for job in jobs):
+        out = err  # standard output carries the PNG: reports go with the errors
     bar = ProgressBar(err, enabled=not options.quiet and _is_terminal(err))
     printer = Printer(options, bar, out, err)
     # Refuse existing outputs up front: no worker needs starting for those.

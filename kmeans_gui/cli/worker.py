@@ -6,13 +6,16 @@ an :class:`Outcome` with a readable reason, only Ctrl-C propagates.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 
 
 from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
                     load_image, steps, write_atomic)
+from ..core.loading import load_image_data
 from . import interrupts
+from .options import STDIO
 from .planning import Job, refusal
 from .reporting import Outcome, failure
 
@@ -44,10 +47,19 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
                            f"unexpected error ({type(exc).__name__}: {exc})")
 
 
+def _to_stdout(data: bytes) -> bool:
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        return False
+    return True
+
+
 def _reason(exc: ImageError, job: Job) -> str:
     """The core prefixes messages with the file name; the CLI prints the path itself."""
     text = str(exc)
-    for prefix in (f"{job.input}: ", f"{job.input.name}: "):
+    for prefix in (f"{job.input}: ", f"{job.input.name}: ", "standard input: "):
         if text.startswith(prefix):
             return text[len(prefix):]
     return text
@@ -60,7 +72,10 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     if why:
         return failure(job.input, job.output, why)
     progress(0.0, "loading")
-    image = load_image(job.input, prefetched=prefetched)
+    if job.input == STDIO:
+        image = load_image_data(sys.stdin.buffer.read())
+    else:
+        image = load_image(job.input, prefetched=prefetched)
     progress(0.15, "counting colours")
     histogram = build_histogram(image.pixels)
     state = None
@@ -77,7 +92,11 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         if why:
             return failure(job.input, job.output, why)
         progress(0.98, "writing")
-        write_atomic(job.output, data)
+        if job.output == STDIO:
+            if not _to_stdout(data):
+                return failure(job.input, job.output, "standard output was closed")
+        else:
+            write_atomic(job.output, data)
     return Outcome(
         input=str(job.input), output=str(job.output), ok=True, k=settings.k,
         colors_used=result.colors_used(), iterations=result.iterations,
