@@ -166,7 +166,8 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _is_terminal(stream) -> bool:
+def is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal (False for closed or odd streams)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -188,7 +189,7 @@ def parse(argv: list[str] | None) -> Options:
                              "use -o FILE, or -o - for standard output")
         if output is None:
             output = STDIO
-    if output == STDIO and _is_terminal(sys.stdout):
+    if output == STDIO and is_terminal(sys.stdout):
         raise UsageError("refusing to write PNG data to a terminal; redirect standard "
                          "output or use -o FILE")
     if ns.dither == "none" and ns.dither_strength is not None:

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from ..core import QuantizeSettings, parallel
 from . import interrupts
-from .options import STDIO, Options
+from .options import STDIO, Options, is_terminal
 from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
@@ -59,7 +59,7 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
     err = err or sys.stderr
     if any(job.output == STDIO for job in jobs):
         out = err  # standard output carries the PNG: reports go with the errors
-    bar = ProgressBar(err, enabled=not options.quiet and _is_terminal(err))
+    bar = ProgressBar(err, enabled=not options.quiet and is_terminal(err))
     printer = Printer(options, bar, out, err)
     # Refuse existing outputs up front: no worker needs starting for those.
     todo = []
@@ -81,13 +81,6 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
         err.write("kmeans-compress: interrupted\n")
         return interrupts.exit_status()
     return EXIT_FAILED if printer.failed else EXIT_OK
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
