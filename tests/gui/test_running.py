@@ -15,6 +15,17 @@ from .conftest import open_and_wait
 LONG = QuantizeSettings(k=64, tol=0.0, max_iter=1000)  # runs until no pixel moves
 
 
+def start_long_run(qtbot, window, path) -> list:
+    """Open ``path`` with LONG settings and wait for the first live preview;
+    returns the list that collects run_finished payloads."""
+    window.controls.set_settings(LONG)
+    finished = []
+    window.run_finished.connect(finished.append)
+    with qtbot.waitSignal(window.preview_shown, timeout=20000):
+        window.open_path(path)
+    return finished
+
+
 def test_one_progress_signal_per_iteration_then_finished(qtbot, window, gradient_png):
     window.controls.set_settings(QuantizeSettings(k=12))
     seen = []
@@ -57,11 +68,7 @@ def test_job_progress_payloads(qtbot, gradient_png):
 
 
 def test_changing_k_mid_run_cancels_and_restarts(qtbot, window, noise_png):
-    window.controls.set_settings(LONG)
-    finished = []
-    window.run_finished.connect(finished.append)
-    with qtbot.waitSignal(window.preview_shown, timeout=20000):
-        window.open_path(noise_png)
+    finished = start_long_run(qtbot, window, noise_png)
     first_run = window._run_id
     window.controls.k_slider.setValue(8)  # as if dragging the slider
     window.controls.tol_spin.setValue(0.01)
@@ -89,11 +96,7 @@ def test_edits_are_debounced_into_one_run(qtbot, window, gradient_png):
 
 
 def test_stop_cancels_and_leaves_no_thread(qtbot, window, noise_png):
-    window.controls.set_settings(LONG)
-    finished = []
-    window.run_finished.connect(finished.append)
-    with qtbot.waitSignal(window.preview_shown, timeout=20000):
-        window.open_path(noise_png)
+    finished = start_long_run(qtbot, window, noise_png)
     assert window.stop_action.isEnabled()
     with qtbot.waitSignal(window.run_stopped, timeout=5000):
         window.stop_action.trigger()
@@ -105,9 +108,7 @@ def test_stop_cancels_and_leaves_no_thread(qtbot, window, noise_png):
 
 def test_closing_mid_run_stops_within_a_second(qtbot, make_window, noise_png, qtlog):
     window = make_window()
-    window.controls.set_settings(LONG)
-    with qtbot.waitSignal(window.preview_shown, timeout=20000):
-        window.open_path(noise_png)
+    start_long_run(qtbot, window, noise_png)
     thread = window.runner._thread
     assert thread is not None and thread.isRunning()
     started = time.perf_counter()
