@@ -12,8 +12,14 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
-from .png_inflate import MAX_PIXELS, Inflation
+from .png_inflate import MAX_PIXELS, Inflation, too_large
 from .png_read import read_png
+
+# One pixel limit: the max_pixels checked below, from the header, before
+# anything is decoded. Pillow's own decompression-bomb check (a warning from
+# 89.5 MP, an error from 179 MP) would otherwise fire first, with its own
+# message, below the limit this program states.
+Image.MAX_IMAGE_PIXELS = None
 
 #: File name patterns of the formats offered in open dialogs.
 READABLE_PATTERNS = (
@@ -64,6 +70,8 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *,
         raise ImageError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
     if path.is_dir():
         raise ImageError(f"{name}: is a folder, not an image")
+    if not path.is_file():  # a pipe would block the reader, a device never end
+        raise ImageError(f"{name}: not a regular file")
     if file_size == 0:
         raise ImageError(f"{name}: the file is empty")
     fast = read_png(path, max_pixels, prefetched)
@@ -110,8 +118,7 @@ def image_from_array(pixels: np.ndarray) -> LoadedImage:
 
 
 def _too_large(name: str, pixels: int | None, limit: int) -> str:
-    got = f" ({pixels / 1e6:.0f} MP)" if pixels else ""
-    return f"{name}: the image is too large{got}; the limit is {limit / 1e6:.0f} megapixels"
+    return f"{name}: {too_large(pixels, limit)}"
 
 
 def _decode(im: Image.Image, max_pixels: int, name: str, path: Path | None,

@@ -40,6 +40,9 @@ API:
     All of it at once (the joined pieces), or ``None`` for Pillow.
 ``Inflation.is_for(path) -> bool``
     Whether it is for ``path`` and its data not yet taken.
+``Inflation.refused``
+    After ``None`` or NotHandled: the reason (a :class:`Refused` or
+    :class:`NotRegular`) when Pillow must not be tried either, else ``None``.
 ``Inflation.cancel()``
     Stop the thread early, e.g. when the consumer gives up.
 
@@ -56,6 +59,7 @@ from __future__ import annotations
 
 import os
 import queue
+import stat
 import struct
 import threading
 
@@ -67,6 +71,21 @@ from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproje
 MAX_PIXELS = 200_000_000
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def megapixels(pixels: int) -> str:
+    """``pixels`` in megapixels as people write them: "200", "1.5", "0.25"."""
+    return f"{pixels / 1e6:.2f}".rstrip("0").rstrip(".")
+
+
+def too_large(pixels: int | None, limit: int) -> str:
+    """The message for an image over the pixel limit, the same in every path."""
+    got = ""
+    if pixels:
+        got = f" ({megapixels(pixels)} MP)"
+        if megapixels(pixels) == megapixels(limit):
+            got = f" ({pixels:,} pixels)"
+    return f"the image is too large{got}; the limit is {megapixels(limit)} megapixels"
 
 #: Compressed bytes inflated per call. Each call is one stretch without the
 #: GIL, and taking the GIL back from a busy main thread (one that is
@@ -100,8 +119,23 @@ MIN_LENGTH = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}
 PILLOW_ONLY = frozenset((b"tRNS", b"eXIf", b"acTL", b"fcTL", b"fdAT", b"zTXt", b"iTXt"))
 
 
+#: Largest chunk other than IDAT read (compressed ICC profiles, text...):
+#: Pillow would read a chunk of any claimed length whole into memory.
+MAX_CHUNK = 16 << 20
+#: More chunks than any encoder writes (a 200 MP image deflated into 8 KiB
+#: IDAT chunks has about 100 000); millions of empty ones are an attack.
+MAX_CHUNKS = 1 << 20
+#: Bytes read from the file at a time.
+READ_BUFFER = 8 << 20
+
+
 class NotHandled(Exception):
     """Not a PNG this reader decodes exactly like Pillow: let Pillow do it."""
+
+
+class Refused(NotHandled):
+    """A file no reader should try (Pillow would exhaust memory on it); the
+    message says why."""
 
 
 class PngHeader:
@@ -138,6 +172,9 @@ class Inflation:
         self._started = False
         self._taken = False  # pieces() hands the data out once
         self._cancelled = False
+        #: Set when the file must not go to Pillow either: a Refused or
+        #: NotRegular exception whose message says why.
+        self.refused: NotHandled | None = None
         self._thread = threading.Thread(target=self._run, name="png-inflate", daemon=True)
         self._thread.start()
 
@@ -157,7 +194,10 @@ class Inflation:
                 for item in items:
                     put(item)
             put(self._END)
-        except Exception as exc:  # any problem at all: Pillow decides
+        except (Refused, NotRegular) as exc:  # not for Pillow either
+            self.refused = exc
+            put(exc)
+        except Exception as exc:  # any other problem: Pillow decides
             put(NotHandled(str(exc)))
 
     def _until_cancelled(self, items):
@@ -240,65 +280,118 @@ def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
     """Yield the :class:`PngHeader`, then the inflated image data in pieces.
 
     ``batch_size()`` is asked before each inflate call how many compressed
-    bytes to take.
+    bytes to take. The file is read as a stream of chunks, never whole, so
+    memory is bounded by the image, not by the file: data after IEND is never
+    read, and chunks too long or too many for any real image are refused.
 
     Raises :class:`NotHandled` (or OSError, zlib.error...) for anything that
     is not an intact PNG this reader handles; the caller then uses Pillow.
+    :class:`Refused` (a NotHandled) means Pillow must not try either.
     """
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         if f.read(8) != SIGNATURE:
             raise NotHandled("no PNG signature")
-        data = f.read()  # one read: the GIL is released once, not per chunk
-    chunks = _chunks(memoryview(data))
-    kind, body = next(chunks)
-    if kind != b"IHDR" or len(body) != 13:
-        raise NotHandled("IHDR is not the first chunk")
-    header = _parse_ihdr(body, max_pixels)
-    text = 0  # bytes of tEXt seen
-    for kind, body in chunks:
-        if kind == b"IDAT":
-            break
-        text += _before_image_data(header, kind, bytes(body))
-    yield header
-    image_data = [body]
-    for kind, body in chunks:
-        if kind != b"IDAT":
-            break
-        image_data.append(body)
-    yield from _inflate(image_data, header.stride * header.height, batch_size)
-    while kind != b"IEND":
-        text += _after_image_data(kind, bytes(body))
-        kind, body = next(chunks)
-    if len(body) or text > MAX_TEXT:
-        raise NotHandled("IEND with data, or much text")
+        chunks = _ChunkStream(f)
+        kind, length = chunks.next()
+        if kind != b"IHDR" or length != 13:
+            raise NotHandled("IHDR is not the first chunk")
+        header = _parse_ihdr(chunks.body(kind, length), max_pixels)
+        text = 0  # bytes of tEXt seen
+        while (kind := chunks.next()[0]) != b"IDAT":
+            text += _before_image_data(header, kind, chunks.body(kind, chunks.length))
+        yield header
+        yield from _inflate(chunks.image_data(), header.stride * header.height, batch_size)
+        kind = chunks.kind
+        while kind != b"IEND":
+            text += _after_image_data(kind, chunks.body(kind, chunks.length))
+            kind = chunks.next()[0]
+        if chunks.length or text > MAX_TEXT:
+            raise NotHandled("IEND with data, or much text")
 
 
-def _chunks(data: memoryview):
-    """(type, data) of each chunk after the signature, CRCs checked.
+class NotRegular(NotHandled):
+    """A pipe, device, socket or folder: never read."""
 
-    Except those of IDAT chunks: Pillow does not check them either, the
-    zlib stream's Adler-32 covers the image data, and each zlib.crc32 call
-    over 5 KB hands the GIL over and back (a 24 MP photo has ~350 IDAT
-    chunks; inflating while the main thread imports finished at 0.82 s with
-    those checks, 0.55 s without).
+
+def open_regular(path: str | os.PathLike):
+    """``path`` opened for buffered binary reading, if it is a regular file.
+
+    Opening never blocks (a named pipe without a writer would block forever),
+    and the check is made on the opened file, so nothing can be swapped in
+    between. Raises :class:`NotRegular` otherwise, OSError if it cannot be
+    opened.
     """
-    pos = 0
-    while True:
-        if pos + 12 > len(data):
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular("not a regular file")
+        if nonblock:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=READ_BUFFER)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _ChunkStream:
+    """The chunks of an open PNG after the signature, read one at a time.
+
+    CRCs are checked except those of IDAT chunks: Pillow does not check them
+    either, the zlib stream's Adler-32 covers the image data, and each
+    zlib.crc32 call over 5 KB hands the GIL over and back (a 24 MP photo has
+    ~350 IDAT chunks; inflating while the main thread imports finished at
+    0.82 s with those checks, 0.55 s without).
+    """
+
+    def __init__(self, f) -> None:
+        self.f = f
+        self.count = 0
+        self.kind = b""
+        self.length = 0
+
+    def _exact(self, n: int) -> bytes:
+        data = self.f.read(n)
+        if len(data) != n:
             raise NotHandled("truncated chunk, or no IEND")
-        length, kind = struct.unpack_from(">I4s", data, pos)
-        end = pos + 8 + length
-        if length > 0x7FFFFFFF or not kind.isalpha() or end + 4 > len(data):
-            raise NotHandled("invalid or truncated chunk")
-        body = data[pos + 8:end]
-        if kind != b"IDAT" and (zlib.crc32(body, zlib.crc32(kind))
-                                != struct.unpack_from(">I", data, end)[0]):
+        return data
+
+    def next(self) -> tuple[bytes, int]:
+        """The next chunk's type and length; its body is to be read next."""
+        self.length, self.kind = struct.unpack(">I4s", self._exact(8))
+        self.count += 1
+        if self.length > 0x7FFFFFFF or not self.kind.isalpha():
+            raise NotHandled("invalid chunk")
+        if self.count > MAX_CHUNKS:
+            raise Refused(f"too many chunks (more than {MAX_CHUNKS}); the file is damaged "
+                          "or made to exhaust memory")
+        return self.kind, self.length
+
+    def body(self, kind: bytes, length: int) -> bytes:
+        """A whole chunk body other than IDAT's, CRC checked."""
+        if length > MAX_CHUNK:
+            raise Refused(f"a {kind.decode('ascii')} chunk of {length} bytes is larger "
+                          "than any image needs")
+        data = self._exact(length + 4)
+        body = data[:length]
+        if zlib.crc32(body, zlib.crc32(kind)) != struct.unpack_from(">I", data, length)[0]:
             raise NotHandled(f"bad CRC in {kind!r}")
-        yield kind, body
-        pos = end + 4
+        return body
+
+    def image_data(self):
+        """The bodies of consecutive IDAT chunks (long ones in parts); ends with
+        ``kind`` and ``length`` describing the first chunk after them."""
+        while self.kind == b"IDAT":
+            left = self.length
+            while left:
+                part = self._exact(min(left, INFLATE_INPUT_ALONE))
+                left -= len(part)
+                yield part
+            self._exact(4)  # the CRC, unchecked (see the class doc)
+            self.next()
 
 
-def _inflate(image_data: list[memoryview], expected: int, batch_size):
+def _inflate(image_data, expected: int, batch_size):
     """The inflated IDAT data in pieces; exactly ``expected`` bytes or NotHandled."""
     inflater = zlib.decompressobj()
     produced = 0
@@ -316,10 +409,11 @@ def _inflate(image_data: list[memoryview], expected: int, batch_size):
         raise NotHandled("the image data is incomplete")
 
 
-def _batches(parts: list[memoryview], size):
+def _batches(parts, size):
     """The parts' bytes in order, regrouped into pieces of about ``size()``."""
     pending, total, want = [], 0, size()
     for part in parts:
+        part = memoryview(part)
         start = 0
         while start < len(part):
             pending.append(part[start:start + want - total])

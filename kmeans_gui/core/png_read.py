@@ -10,10 +10,12 @@ unfiltering overlaps the inflating. ``loading.load_image`` calls
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from .errors import ImageError
 from .png_inflate import Inflation, NotHandled, PngHeader, start_inflate
 from .png_unfilter import unfilter_into
 
@@ -30,6 +32,13 @@ def read_png(path: str | os.PathLike, max_pixels: int,
             prefetched = start_inflate(path, max_pixels)
         except RuntimeError:  # no thread to be had: Pillow reads it
             return None
+    result = _read(prefetched, max_pixels)
+    if prefetched.refused is not None:  # a file Pillow must not try either
+        raise ImageError(f"{Path(path).name}: {prefetched.refused}")
+    return result
+
+
+def _read(prefetched: Inflation, max_pixels: int) -> tuple[np.ndarray, PngHeader] | None:
     header = prefetched.header()
     if header is None or not _within_pillow_limits(header, max_pixels):
         prefetched.cancel()
