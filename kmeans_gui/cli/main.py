@@ -45,11 +45,12 @@ def _main(argv: list[str] | None) -> int:
 def _start_reading(options):
     """For one PNG input, start reading and inflating it now: zlib releases the
     GIL, so on a second core that overlaps importing numpy and the core."""
-    if len(options.inputs) != 1 or options.inputs[0].suffix.lower() != ".png":
+    if (len(options.inputs) != 1 or options.inputs[0].suffix.lower() != ".png"
+            or not options.inputs[0].is_file()):  # pipes, devices: the run refuses them
         return None
     from ..core.png_inflate import start_inflate  # imports no numpy
     try:
-        return start_inflate(options.inputs[0], unfilter=True)
+        return start_inflate(options.inputs[0], options.max_pixels, unfilter=True)
     except RuntimeError:  # no thread to be had: it is read when its turn comes
         return None
 

@@ -8,6 +8,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# The core's pixel limit: png_inflate imports only the standard library and zlib-ng.
+from ..core.png_inflate import MAX_PIXELS, MAX_PIXELS_CEILING, megapixels
+
 # Mirrors kmeans_gui.core's SPACES, INITS, writer EFFORTS and the loader's
 # READABLE_PATTERNS (importing the core here would load numpy just to print
 # --help); a test keeps them in step.
@@ -65,6 +68,7 @@ class Options:
     force: bool
     quiet: bool
     json: bool
+    max_pixels: int = MAX_PIXELS
 
 
 def _number(text: str, kind: type, ok, rule: str):
@@ -97,6 +101,12 @@ def _tolerance(text: str) -> float:
 
 def _seed(text: str) -> int:
     return _number(text, int, lambda v: v >= 0, "must be zero or positive")
+
+
+def _max_pixels(text: str) -> int:
+    return _number(text, int, lambda v: 1 <= v <= MAX_PIXELS_CEILING,
+                   f"must be between 1 and {MAX_PIXELS_CEILING} "
+                   f"({megapixels(MAX_PIXELS_CEILING)} megapixels)")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -142,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="random seed; same seed, same bytes (default 0)")
     add("--effort", choices=EFFORTS, default="auto",
         help="PNG compression effort (default auto: by size)")
+    add("--max-pixels", type=_max_pixels, default=MAX_PIXELS, metavar="N",
+        help=f"refuse larger images (default {megapixels(MAX_PIXELS)} megapixels)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",
@@ -176,7 +188,7 @@ def is_terminal(stream) -> bool:
 
 def parse(argv: list[str] | None) -> Options:
     """Parse ``argv``; argparse exits 2 itself, :class:`UsageError` covers the rest."""
-    ns = build_parser().parse_args(argv)
+    ns = build_parser().parse_args(_dash_values(sys.argv[1:] if argv is None else argv))
     if ns.output is not None and len(ns.inputs) > 1:
         raise UsageError("-o/--output takes a single INPUT; use --out-dir or --suffix "
                          "for several")
@@ -207,5 +219,23 @@ def parse(argv: list[str] | None) -> Options:
         suffix=suffix, space=ns.space, dither=dither, init=ns.init,
         max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
         jobs=ns.jobs if ns.jobs is not None else default_jobs(),
-        force=ns.force, quiet=ns.quiet, json=ns.json,
+        force=ns.force, quiet=ns.quiet, json=ns.json, max_pixels=ns.max_pixels,
     )
+
+
+#: Options whose value may start with a dash ("--suffix -small"): argparse
+#: would take such a value for an option.
+_DASH_VALUED = ("--suffix",)
+
+
+def _dash_values(argv: list[str]) -> list[str]:
+    """``--suffix -small`` as ``--suffix=-small``, so argparse accepts it."""
+    args, rest = [], list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            return args + [arg] + rest
+        if arg in _DASH_VALUED and rest and rest[0].startswith("-"):
+            arg = f"{arg}={rest.pop(0)}"
+        args.append(arg)
+    return args

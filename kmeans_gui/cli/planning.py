@@ -136,6 +136,8 @@ def refusal(job: Job, force: bool) -> str | None:
         return f"refusing to overwrite the input with {job.output}"
     if job.output.is_dir():
         return f"{job.output} is a folder"
+    if not job.output.is_file():  # a device, pipe or socket: never replaced
+        return f"{job.output} is not a regular file"
     if not force:
         return f"{job.output} already exists (use --force to replace it)"
     return None

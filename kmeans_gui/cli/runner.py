@@ -95,7 +95,8 @@ def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
                 bar.update(done / total, f"{done}/{total} images  {job.input.name}")
                 on_progress = None
             printer(compress(job, settings, force=options.force, effort=options.effort,
-                             on_progress=on_progress, prefetched=prefetched))
+                             on_progress=on_progress, prefetched=prefetched,
+                             max_pixels=options.max_pixels))
         return interrupts.requested()
     except KeyboardInterrupt:
         return True

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 
 
-from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
-                    load_image, steps, write_atomic)
-from ..core.loading import load_image_data
+from ..core import (MAX_PIXELS, ImageError, OutputExists, QuantizeSettings,
+                    build_histogram, encode_png, finish, load_image, steps, write_atomic)
+from ..core.loading import load_image_data, read_stream
 from . import interrupts
 from .options import STDIO
 from .planning import Job, refusal
@@ -29,7 +29,7 @@ def _quiet(fraction: float, label: str) -> None:
 
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              effort: str = "auto", on_progress: ProgressCallback | None = None,
-             prefetched=None) -> Outcome:
+             prefetched=None, max_pixels: int = MAX_PIXELS) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
     ``prefetched``: a ``png_inflate`` inflation started early (ignored unless
@@ -37,7 +37,7 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
     with interrupts.job():
         try:
             return _compress(job, settings, force, effort, on_progress or _quiet,
-                             prefetched)
+                             prefetched, max_pixels)
         except ImageError as exc:
             return failure(job.input, job.output, _reason(exc, job))
         except MemoryError:
@@ -66,16 +66,17 @@ def _reason(exc: ImageError, job: Job) -> str:
 
 
 def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
-              progress: ProgressCallback, prefetched) -> Outcome:
+              progress: ProgressCallback, prefetched, max_pixels: int) -> Outcome:
     started = time.perf_counter()
     why = refusal(job, force)
     if why:
         return failure(job.input, job.output, why)
     progress(0.0, "loading")
     if job.input == STDIO:
-        image = load_image_data(sys.stdin.buffer.read())
+        image = load_image_data(read_stream(sys.stdin.buffer, max_pixels),
+                                max_pixels=max_pixels)
     else:
-        image = load_image(job.input, prefetched=prefetched)
+        image = load_image(job.input, max_pixels, prefetched=prefetched)
     progress(0.15, "counting colours")
     histogram = build_histogram(image.pixels)
     state = None
@@ -96,7 +97,11 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
             if not _to_stdout(data):
                 return failure(job.input, job.output, "standard output was closed")
         else:
-            write_atomic(job.output, data)
+            try:
+                write_atomic(job.output, data, overwrite=force)
+            except OutputExists:  # another process wrote it after the check
+                return failure(job.input, job.output, refusal(job, False)
+                               or f"{job.output} already exists")
     return Outcome(
         input=str(job.input), output=str(job.output), ok=True, k=settings.k,
         colors_used=result.colors_used(), iterations=result.iterations,

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 _SOURCES = {
-    "errors": ["ImageError"],
+    "errors": ["ImageError", "OutputExists"],
     "histogram": ["ColorHistogram", "build_histogram"],
     "kmeans": ["INITS", "MAX_K", "KMeansState", "kmeans_steps"],
     "loading": ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "image_from_array",
@@ -40,7 +40,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
     from .colorspace import SPACES  # noqa: F401
-    from .errors import ImageError  # noqa: F401
+    from .errors import ImageError, OutputExists  # noqa: F401
     from .histogram import ColorHistogram, build_histogram  # noqa: F401
     from .kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401
     from .loading import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage,  # noqa: F401

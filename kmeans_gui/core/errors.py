@@ -7,3 +7,7 @@ class ImageError(Exception):
     The GUI shows ``str(error)`` in a message box and the CLI prints it as
     ``path: reason``; neither shows a traceback for this type.
     """
+
+
+class OutputExists(ImageError):
+    """The output file exists and replacing it was not asked for."""

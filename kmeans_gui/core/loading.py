@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
-from .png_inflate import MAX_PIXELS, Inflation, too_large
+from .png_inflate import MAX_PIXELS, Inflation, megapixels, too_large
 from .png_read import read_png
 
 # One pixel limit: the max_pixels checked below, from the header, before
@@ -86,6 +86,23 @@ def load_image_data(data: bytes, name: str = "standard input",
     if not data:
         raise ImageError(f"{name}: no data")
     return _with_pillow(io.BytesIO(data), name, max_pixels, None, len(data))
+
+
+#: Bytes of a stream (standard input) read per pixel allowed: more than any
+#: image file holds per pixel (16-bit RGBA stored uncompressed takes 8).
+STREAM_BYTES_PER_PIXEL = 10
+
+
+def read_stream(stream, max_pixels: int = MAX_PIXELS, name: str = "standard input") -> bytes:
+    """All of a binary ``stream``, for ``load_image_data``; ImageError when it
+    holds more than any image within ``max_pixels`` could (memory is then
+    bounded by the limit, not by what the other end of a pipe sends)."""
+    limit = STREAM_BYTES_PER_PIXEL * max_pixels + (1 << 20)
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ImageError(f"{name}: more data than any image within the limit of "
+                         f"{megapixels(max_pixels)} megapixels holds")
+    return data
 
 
 def _with_pillow(source, name: str, max_pixels: int, path: Path | None,

@@ -69,6 +69,10 @@ from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproje
 #: anything larger is more likely a decompression bomb than a photo.
 #: (The core's loader re-exports this.)
 MAX_PIXELS = 200_000_000
+#: The largest limit that may be asked for (``--max-pixels``, the app's
+#: setting): 2 gigapixels decode to 6-8 GB, and the engine needs about twice
+#: that at its peak, more than most machines have.
+MAX_PIXELS_CEILING = 2_000_000_000
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import tempfile
 import zlib
 from pathlib import Path
 
 
 from . import parallel
-from .errors import ImageError
+from .errors import ImageError, OutputExists
 from .pipeline import QuantizeResult
 from .png_write import encode_indexed8
 
@@ -92,13 +94,18 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over.
+def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = True) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then move it into place.
 
     A reader never sees a half-written file, and a failure leaves any existing
-    file at ``path`` untouched.
+    file at ``path`` untouched. Without ``overwrite`` an existing ``path`` is
+    never replaced, even by a race with another writer: the finished file is
+    hard-linked into place, which fails if the name exists (raising
+    :class:`OutputExists`). Only regular files are ever written or replaced:
+    a device, pipe, socket or folder at ``path`` (or a link to one) is refused.
     """
     path = Path(path)
+    _check_target(path, overwrite)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -112,7 +119,11 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        _check_target(path, overwrite)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _move_exclusive(tmp, path)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -121,6 +132,46 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise ImageError(f"{path}: could not be written ({exc.strerror or exc})") from None
         raise
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    """Refuse to write over anything but a regular file (or, without
+    ``overwrite``, over anything at all)."""
+    try:
+        st = os.stat(path)  # follows links: a link to a device is a device
+    except OSError:
+        return  # nothing there (or a dangling link, which the write replaces)
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageError(f"{path} is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageError(f"{path} is not a regular file")
+    if not overwrite:
+        raise OutputExists(f"{path} already exists")
+
+
+def _move_exclusive(tmp: str, path: Path) -> None:
+    """Rename ``tmp`` to ``path`` unless ``path`` exists, atomically."""
+    try:
+        os.link(tmp, path)  # fails if the name exists, whoever created it when
+    except FileExistsError:
+        raise OutputExists(f"{path} already exists") from None
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        # No hard links here (FAT, some network shares): claim the name by
+        # creating it exclusively, then replace that empty placeholder.
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise OutputExists(f"{path} already exists") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+#: errno values by which a file system says it has no hard links.
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK,
+                  errno.ENOSYS, errno.EACCES}
 
 
 def _umask() -> int:
@@ -143,9 +194,10 @@ def save_png(result: QuantizeResult, path: str | os.PathLike, *,
         if source is not None and same_file(path, source) and not overwrite_source:
             raise ImageError(f"{path}: refusing to overwrite the input image")
         if not overwrite:
-            raise ImageError(f"{path}: the file already exists")
+            raise OutputExists(f"{path}: the file already exists")
         if path.is_dir():
             raise ImageError(f"{path}: is a folder")
+    _check_target(path, overwrite=True)
     data = encode_png(result, icc_profile=icc_profile, dpi=dpi, effort=effort)
-    write_atomic(path, data)
+    write_atomic(path, data, overwrite=overwrite)
     return len(data)
