@@ -5,6 +5,10 @@ write; otherwise it just records the request, which the next job start or
 checkpoint honours. So a SIGINT from the terminal (sent to every process of
 the group) and one forwarded by the parent stop a job once, wherever it is,
 and a file is either fully renamed into place or never created.
+
+A stop signal that the process inherited as ignored (``cmd &`` in a
+non-interactive shell ignores SIGINT) stays ignored. ``main`` installs the
+handlers before anything slow (imports, planning), nested installs keep them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class _State:
     signum = signal.SIGINT  # the first one, for the exit status
     busy = False  # a job is running
     writing = False  # inside the atomic write: let it finish
+    installed = 0  # install() calls not yet restored
 
 
 _state = _State()
@@ -39,17 +44,33 @@ def _handler(signum, frame) -> None:
 
 
 def install() -> dict:
-    """Route the stop signals through the deferring handler; return the old handlers."""
-    _state.requested = False
-    _state.signum = signal.SIGINT
-    previous = {signum: signal.signal(signum, _handler) for signum in STOP_SIGNALS}
+    """Route the stop signals through the deferring handler; return the old handlers.
+
+    Signals ignored when the process started stay ignored. Inside an earlier
+    install (``main`` installs first) the handlers and any request already
+    recorded are kept.
+    """
+    if _state.installed == 0:
+        _state.requested = False
+        _state.signum = signal.SIGINT
+    _state.installed += 1
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) not in (signal.SIG_IGN, _handler):
+            previous[signum] = signal.signal(signum, _handler)
     unblock()
     return previous
 
 
 def restore(previous: dict) -> None:
+    _state.installed = max(0, _state.installed - 1)
     for signum, handler in previous.items():
         signal.signal(signum, handler)
+
+
+def handled() -> list[int]:
+    """The stop signals this process acts on (those it does not ignore)."""
+    return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is _handler]
 
 
 def block() -> None:
@@ -67,6 +88,11 @@ def requested() -> bool:
     return _state.requested
 
 
+def received() -> int:
+    """The first stop signal received (SIGINT if none was)."""
+    return int(_state.signum)
+
+
 def exit_status() -> int:
     """128 + the signal number, as shells report a command stopped by it."""
     return 128 + int(_state.signum)
@@ -81,19 +107,19 @@ def checkpoint() -> None:
 @contextmanager
 def job() -> Iterator[None]:
     checkpoint()
-    _state.busy = True
+    was_busy, _state.busy = _state.busy, True
     try:
         yield
     finally:
-        _state.busy = False
+        _state.busy = was_busy
 
 
 @contextmanager
 def writing() -> Iterator[None]:
     """A section Ctrl-C does not break; the request is honoured afterwards."""
     checkpoint()
-    _state.writing = True
+    was_writing, _state.writing = _state.writing, True
     try:
         yield
     finally:
-        _state.writing = False
+        _state.writing = was_writing

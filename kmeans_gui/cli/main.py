@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from . import interrupts
 from .options import UsageError, parse
 
 EXIT_USAGE = 2
@@ -15,11 +16,16 @@ def _error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before anything slow: a stop signal during start-up (importing numpy
+    # takes a while) is reported like one during the work.
+    previous = interrupts.install()
     try:
         return _main(argv)
-    except KeyboardInterrupt:  # Ctrl-C before any work started (e.g. while importing)
+    except KeyboardInterrupt:  # a stop signal before any work started
         sys.stderr.write("kmeans-compress: interrupted\n")
-        return 130
+        return interrupts.exit_status()
+    finally:
+        interrupts.restore(previous)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -34,9 +40,12 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as exc:
         return _error(str(exc))
 
-    pending = _start_reading(options)
+    pending = None
     try:
-        return _run(options, pending)
+        with interrupts.job():  # until the run starts, a stop signal ends it at once
+            pending = _start_reading(options)
+            start = _prepare(options)
+        return start(pending) if callable(start) else start
     finally:
         if pending is not None:
             pending.cancel()  # unused (refused, failed early): stop its thread
@@ -55,7 +64,9 @@ def _start_reading(options):
         return None
 
 
-def _run(options, pending) -> int:
+def _prepare(options):
+    """Import the core, check the settings and plan: a function running the
+    jobs, or an exit status."""
     # The core (and numpy) is imported only once there is work to do.
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
@@ -73,4 +84,4 @@ def _run(options, pending) -> int:
         return _error(str(exc))
 
     from .runner import run
-    return run(jobs, settings, options, prefetched=pending)
+    return lambda pending: run(jobs, settings, options, prefetched=pending)

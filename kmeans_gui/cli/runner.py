@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TextIO
 
@@ -119,51 +118,119 @@ def _pool_context():
 
 
 def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
-    """Jobs spread over ``workers`` processes; True when interrupted."""
+    """Jobs spread over ``workers`` processes; True when interrupted.
+
+    If a worker dies (the out-of-memory killer, a crash), the pool breaks and
+    every image not yet done fails with it, including those never started;
+    those are run again, each in a pool of its own, so that only the image
+    that kills its worker again is reported as failed.
+    """
     previous = interrupts.install()
-    context = _pool_context()
-    # Workers must not see SIGINT before their own handler is installed.
-    interrupts.block()
-    try:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                       initializer=_start_worker, initargs=(threads,))
-        futures: dict[Future, Job] = {
-            executor.submit(compress, job, settings, force=options.force,
-                            effort=options.effort): job
-            for job in _largest_first(jobs)
-        }
-    finally:
-        interrupts.unblock()
-    reported: set[Future] = set()
+    pools = _Pools(_pool_context(), settings, options)
     total = len(jobs)
+    done = 0
     interrupted = False
+
+    def report(outcome: Outcome) -> None:
+        nonlocal done
+        done += 1
+        printer(outcome)
+        bar.update(done / total, f"{done}/{total} images")
+
     try:
         with interrupts.job():
             bar.update(0.0, f"0/{total} images")
-            for future in as_completed(futures):
-                reported.add(future)
-                printer(_outcome(future, futures[future]))
-                bar.update(len(reported) / total, f"{len(reported)}/{total} images")
-        executor.shutdown(wait=True)
+            lost = []
+            for job, future in pools.run(_largest_first(jobs), workers):
+                if _died(future):
+                    lost.append(job)
+                else:
+                    report(_outcome(future, job))
+            for job, future in pools.run_isolated(lost, workers):
+                report(_outcome(future, job))
     except KeyboardInterrupt:
         interrupted = True
         # Outside interrupts.job() now: further signals only get recorded.
-        # Workers stop at their next safe point (SIGINT means "stop" to them).
+        # Workers stop at their next safe point: they get the signal this
+        # process got (one they inherited as ignored they keep ignoring).
         for child in multiprocessing.active_children():
             try:
-                os.kill(child.pid, signal.SIGINT)
+                os.kill(child.pid, interrupts.received())
             except (ProcessLookupError, TypeError):
                 pass
-        executor.shutdown(wait=True, cancel_futures=True)
         # Files finished while stopping were written completely: report them.
-        for future in futures:
-            if future not in reported and future.done() and not future.cancelled():
-                if future.exception() is None and future.result().ok:
-                    printer(future.result())
+        for outcome in pools.stop():
+            printer(outcome)
     finally:
         interrupts.restore(previous)
     return interrupted or interrupts.requested()
+
+
+class _Pools:
+    """Worker process pools and the futures of the jobs given to them."""
+
+    def __init__(self, context, settings, options) -> None:
+        self.context, self.settings, self.options = context, settings, options
+        self.live: dict[Future, ProcessPoolExecutor] = {}
+        self.reported: set[Future] = set()
+
+    def _submit(self, jobs, workers: int) -> dict[Future, Job]:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        # Workers must not see a stop signal before their own handler is installed.
+        interrupts.block()
+        try:
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=self.context,
+                                           initializer=_start_worker, initargs=(threads,))
+            futures = {executor.submit(compress, job, self.settings, force=self.options.force,
+                                       effort=self.options.effort,
+                                       max_pixels=self.options.max_pixels): job
+                       for job in jobs}
+        finally:
+            interrupts.unblock()
+        for future in futures:
+            self.live[future] = executor
+        return futures
+
+    def _finished(self, future: Future) -> None:
+        self.reported.add(future)
+        executor = self.live.pop(future)
+        if executor not in self.live.values():
+            executor.shutdown(wait=True)
+
+    def run(self, jobs: list[Job], workers: int):
+        """(job, future) as each finishes, all in one pool of ``workers``."""
+        if not jobs:
+            return
+        futures = self._submit(jobs, workers)
+        for future in as_completed(futures):
+            self._finished(future)
+            yield futures[future], future
+
+    def run_isolated(self, jobs: list[Job], workers: int):
+        """(job, future) as each finishes, each job in a pool of its own,
+        ``workers`` at a time."""
+        queue = list(jobs)
+        running: dict[Future, Job] = {}
+        while queue or running:
+            while queue and len(running) < workers:
+                running.update(self._submit([queue.pop(0)], 1))
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                self._finished(future)
+                yield running.pop(future), future
+
+    def stop(self) -> list[Outcome]:
+        """Shut every pool down (queued jobs cancelled); the outcomes of jobs
+        that completed meanwhile and were not reported yet."""
+        for executor in set(self.live.values()):
+            executor.shutdown(wait=True, cancel_futures=True)
+        return [future.result() for future in self.live
+                if future not in self.reported and future.done() and not future.cancelled()
+                and future.exception() is None and future.result().ok]
+
+
+def _died(future: Future) -> bool:
+    return isinstance(future.exception(), BrokenProcessPool)
 
 
 def _largest_first(jobs: list[Job]) -> list[Job]:
