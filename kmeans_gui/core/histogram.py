@@ -17,6 +17,13 @@ MAX_EXACT_COLORS = 1 << 17
 #: still equals the mean over the pixels assigned to it.
 BIN_MASK = 0xFCFCFCFC
 EXACT_MASK = 0xFFFFFFFF
+#: RGBA with more 6-bit bins than half a table of 2**RGBA_BIN_BITS slots holds
+#: (noise, say) is grouped into coarser bins instead -- 5 bits of red, green
+#: and blue, 3 of alpha: 2**18 bins, as many as RGB's -- so the tables stay the
+#: size of RGB's instead of doubling with the image (a 24 MP noisy RGBA image
+#: took 3.7 GB). Sums stay exact, so centroids are still exact means.
+RGBA_BIN_BITS = 19
+COARSE_MASK = 0xF8F8F8E0
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,7 @@ class ColorHistogram:
     n_transparent: int  # fully transparent pixels, left out of the groups
     exact: bool  # True when each group is a single colour
     keys: np.ndarray  # (n,) uint32: packed RGBA (R in the high byte) & mask, per group
-    mask: int  # EXACT_MASK or BIN_MASK: a pixel belongs to the group whose key
+    mask: int  # EXACT_MASK, BIN_MASK or COARSE_MASK: a pixel belongs to the group whose key
     #            equals its packed RGBA (alpha 255 for RGB) & mask
 
     @property
@@ -62,14 +69,46 @@ def build_histogram(pixels: np.ndarray, max_exact: int = MAX_EXACT_COLORS) -> Co
         keys = (((bins >> 12) << 26) | (((bins >> 6) & 63) << 18) | ((bins & 63) << 10)
                 | 0xFC).astype(np.uint32)
         used = 0
-    cap_bits = 20
-    while used < 0:
+    mask = EXACT_MASK if exact else BIN_MASK
+    if used < 0:  # RGBA: 6-bit bins if they are few, else coarser ones
+        del keys, counts, sums
         keys, counts, sums, used, transparent = _kernels.build_histogram(
-            flat, BIN_MASK, cap_bits, 1 << (cap_bits - 1))
-        cap_bits += 2
+            flat, BIN_MASK, RGBA_BIN_BITS, 1 << (RGBA_BIN_BITS - 1))
+    if used < 0:
+        del keys, counts, sums
+        mask = COARSE_MASK
+        keys, counts, sums, transparent = _coarse_rgba(flat)
     filled = counts > 0
     counts = counts[filled]
     colors = sums[filled] / counts[:, None]
     return ColorHistogram(colors=colors, counts=counts, n_transparent=int(transparent),
-                          exact=bool(exact), keys=keys[filled],
-                          mask=EXACT_MASK if exact else BIN_MASK)
+                          exact=bool(exact), keys=keys[filled], mask=mask)
+
+
+#: Pixels counted per strip by ``_coarse_rgba``.
+_STRIP = 1 << 20
+
+
+def _coarse_rgba(flat: np.ndarray):
+    """``build_histogram`` with ``COARSE_MASK`` for RGBA, by direct indexing
+    into the 2**18 bins, a strip of pixels at a time."""
+    bins = 1 << 18
+    counts = np.zeros(bins, np.int64)
+    sums = np.zeros((bins, 4), np.int64)
+    transparent = 0
+    for start in range(0, len(flat), _STRIP):
+        part = flat[start:start + _STRIP]
+        visible = part[part[:, 3] != 0]
+        transparent += len(part) - len(visible)
+        index = (visible[:, 0] >> 3).astype(np.int64) << 13
+        index |= (visible[:, 1] >> 3).astype(np.int64) << 8
+        index |= (visible[:, 2] >> 3).astype(np.int64) << 3
+        index |= visible[:, 3] >> 5
+        counts += np.bincount(index, minlength=bins)
+        for channel in range(4):  # float64 sums of at most 2**20 bytes: exact
+            sums[:, channel] += np.bincount(index, weights=visible[:, channel],
+                                            minlength=bins).astype(np.int64)
+    b = np.arange(bins, dtype=np.uint32)
+    keys = ((((b >> 13) & 31) << 27) | (((b >> 8) & 31) << 19) | (((b >> 3) & 31) << 11)
+            | ((b & 7) << 5)).astype(np.uint32)
+    return keys, counts, sums, transparent

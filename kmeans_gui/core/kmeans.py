@@ -77,13 +77,15 @@ def kmeans_steps(
     if restarts is None:
         restarts = 3 if k <= 32 else 1
     check_settings(k, space, init, max_iter, tol)
-    offset = 1 if hist.n_transparent else 0
+    offset = 1 if _reserve_transparent(hist, k) else 0
     prefix = TRANSPARENT[None, :] if offset else np.zeros((0, 4), np.uint8)
-    n_clusters = max(1, k - offset)
+    n_clusters = k - offset
     n = len(hist)
-    if n == 0:  # every pixel transparent
-        yield KMeansState(0, 0.0, 0.0, prefix.copy(), 0.0, True, "few colours",
-                          np.zeros(0, np.int64))
+    if n == 0 or n_clusters == 0:  # every pixel transparent, or k = 1 and most are
+        inertia = _distance_to_transparent(hist, space)
+        visible = float(hist.counts.sum())
+        yield KMeansState(0, inertia, inertia / visible if visible else 0.0, prefix.copy(),
+                          0.0, True, "few colours", np.zeros(n, np.int64))
         return
     # Palettes are opaque RGB unless the image has (semi-)transparent pixels.
     channels = hist.n_channels if (offset or hist.n_channels == 4 and
@@ -102,7 +104,7 @@ def kmeans_steps(
     x = np.ascontiguousarray(to_working(colors, space))
     rng = np.random.default_rng(seed)
     if initial is not None:
-        start = np.asarray(initial, dtype=np.float64)[:, :channels]
+        start = _checked_initial(initial, channels, n_clusters)
         runs = [_Lloyd(x, weights, np.ascontiguousarray(to_working(start, space)))]
     else:
         keys = None if hist.exact else hist.keys
@@ -135,6 +137,44 @@ def kmeans_steps(
                           reason, run.labels + offset)
         if reason:
             return
+
+
+def _reserve_transparent(hist: ColorHistogram, k: int) -> bool:
+    """Whether the palette keeps an entry for fully transparent pixels.
+
+    k counts that entry. With k = 1 it is the only entry if at least half the
+    pixels are transparent; otherwise the one entry is the visible pixels'
+    colour (the transparent ones then get it too).
+    """
+    if not hist.n_transparent:
+        return False
+    return k >= 2 or hist.n_transparent >= int(hist.counts.sum())
+
+
+def _distance_to_transparent(hist: ColorHistogram, space: str) -> float:
+    """Inertia of mapping every visible pixel to the transparent entry."""
+    if not len(hist):
+        return 0.0
+    x = to_working(hist.colors, space)  # four channels: transparent is the origin
+    return float((hist.counts * (x * x).sum(axis=1)).sum())
+
+
+def _checked_initial(initial, channels: int, n_clusters: int) -> np.ndarray:
+    """``initial`` as (m, channels) float64 sRGB(A), or ValueError."""
+    start = np.asarray(initial)
+    if start.ndim != 2 or start.shape[1] not in (3, 4) or start.shape[1] < channels:
+        raise ValueError(f"initial centroids must be an (m, {channels}) array of sRGB"
+                         f"{'A' if channels == 4 else ''} values, not shape {start.shape}")
+    if not 1 <= len(start) <= n_clusters:
+        raise ValueError(f"initial centroids: between 1 and {n_clusters} needed "
+                         f"(k less any transparent entry), not {len(start)}")
+    try:
+        start = start[:, :channels].astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("initial centroids must be numbers") from None
+    if not (np.isfinite(start).all() and (start >= 0).all() and (start <= 255).all()):
+        raise ValueError("initial centroids must be finite sRGB(A) values in 0..255")
+    return start
 
 
 #: For binned histograms (large photos) with more groups than this, k-means++

@@ -9,6 +9,9 @@ from .colorspace import LINEAR_LUT, to_working
 
 #: From this many pixels on, a direct 2**24 cache beats hashing colours.
 DIRECT_CACHE_PIXELS = 1 << 21
+#: Largest colour cache of the hashed remap, per thread (6 bytes a slot; it
+#: fills to half): 2**24 slots took 96 MB per core for a noisy RGBA image.
+MAX_CACHE_BITS = 22
 
 _SPACE_CODES = {"rgb": _kernels.SPACE_RGB, "oklab": _kernels.SPACE_OKLAB}
 
@@ -48,6 +51,7 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     ``dither`` in (0, 1], serpentine Floyd-Steinberg error diffusion at that
     strength. Returns (h, w) uint8.
     """
+    _check(pixels, palette)
     h, w, channels = pixels.shape
     if not 0.0 <= dither <= 1.0:
         raise ValueError("dither strength must be between 0 and 1")
@@ -63,9 +67,28 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     if channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS:
         out = _kernels.remap_rgb(flat, coords, proj, axis, order, code, LINEAR_LUT)
         return out.reshape(h, w)
-    cap_bits = int(min(24, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
+    cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
     out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
     return out.reshape(h, w)
+
+
+def _check(pixels: np.ndarray, palette: np.ndarray) -> None:
+    """ValueError unless ``pixels`` is (h, w, 3|4) uint8 and ``palette`` holds
+    1 to 256 sRGB(A) entries with no more channels than the pixels."""
+    if (not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim != 3
+            or pixels.shape[2] not in (3, 4)):
+        raise ValueError("pixels must be an (h, w, 3 or 4) uint8 array")
+    palette = np.asarray(palette)
+    if palette.ndim != 2 or palette.shape[1] not in (3, 4):
+        raise ValueError(f"the palette must be an (n, 3 or 4) array, not shape {palette.shape}")
+    if not 1 <= len(palette) <= 256:
+        raise ValueError(f"the palette must have 1 to 256 entries, not {len(palette)}")
+    if palette.shape[1] > pixels.shape[2]:
+        raise ValueError("an RGBA palette cannot remap RGB pixels; drop its alpha column")
+    if palette.dtype != np.uint8:
+        if not np.issubdtype(palette.dtype, np.number) or not (
+                np.isfinite(palette).all() and (palette >= 0).all() and (palette <= 255).all()):
+            raise ValueError("palette values must be numbers in 0..255")
 
 
 def index_counts(indices: np.ndarray) -> np.ndarray:
