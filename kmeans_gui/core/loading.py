@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,8 +121,10 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
         raise ImageError(_too_large(name, None, max_pixels)) from None
     except PermissionError:
         raise ImageError(f"{name}: permission denied") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError,
+            struct.error, zlib.error) as exc:
+        # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError,
+        # and some damage (an iCCP chunk cut short) as IndexError and the like.
         raise ImageError(f"{name}: the image data is damaged or truncated ({exc})") from None
     except MemoryError:
         raise ImageError(f"{name}: not enough memory to decode this image") from None

@@ -119,6 +119,17 @@ def zlib_split(raw: bytes) -> bytes:
                     range(0, len(stream), 3))
 
 
+def test_pillow_index_errors_on_damage_are_image_errors(tmp_path: Path) -> None:
+    """Found by the fuzz script: Pillow raises IndexError for an iCCP chunk
+    cut short after the image data."""
+    good = png(3, 2, colour=3)
+    at = good.index(b"IEND") - 4
+    path = tmp_path / "iccp.png"
+    path.write_bytes(good[:at] + chunk(b"iCCP", b"name\0") + good[at:])
+    with pytest.raises(ImageError, match="damaged or truncated"):
+        load_image(path)
+
+
 # ------------------------------------------------ 4: one pixel limit, everywhere
 
 def test_the_limit_is_200_megapixels_in_every_path(tmp_path: Path) -> None:
