@@ -23,6 +23,7 @@ from kmeans_gui.core import (ColorHistogram, ImageError, LoadedImage, QuantizeRe
                              remap, save_png, steps)
 
 from .imaging import downscale, fit_size, palette_shares
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -121,7 +122,7 @@ class LoadJob(Job):
 
     def work(self) -> None:
         started = time.perf_counter()
-        image = load_image(self.path)
+        image = load_image(self.path, Settings().max_pixels())  # read at each open
         if self.interrupted():
             return
         preview = downscale(image.pixels, fit_size(image.width, image.height, *self.preview_box))

@@ -12,7 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from kmeans_gui.appinfo import APP_NAME, ORG_DOMAIN, ORG_NAME, SETTINGS_APP, VERSION
-from kmeans_gui.core import INITS, MAX_K, SPACES, QuantizeSettings
+from kmeans_gui.core import INITS, MAX_K, MAX_PIXELS, SPACES, QuantizeSettings
+from kmeans_gui.core.png_inflate import MAX_PIXELS_CEILING
 
 MAX_RECENT = 8
 MIN_K = 2
@@ -70,6 +71,15 @@ class Settings:
 
     def clear_recent(self) -> None:
         self._store.setValue("paths/recent", [])
+
+    # --------------------------------------------------------------- limits
+    def max_pixels(self) -> int:
+        """The largest image opened ("limits/max_pixels"; no dialog sets it yet)."""
+        try:
+            value = int(self._store.value("limits/max_pixels", MAX_PIXELS))
+        except (TypeError, ValueError):
+            return MAX_PIXELS
+        return value if 1 <= value <= MAX_PIXELS_CEILING else MAX_PIXELS
 
     # ------------------------------------------------------------- controls
     def quantize_settings(self) -> QuantizeSettings:
