@@ -10,7 +10,8 @@ the environment you run this in, e.g. ``uv run --with atheris``)::
     uv run --with atheris python benchmarks/fuzz_png.py --atheris -- -max_total_time=600
 
 Prints the number of cases, how many the fast reader decoded, and every case
-that differs from Pillow or raises anything but ImageError (saved to --out).
+that differs from Pillow or raises anything but ImageError (saved to --out;
+atheris also stops at the first and prints its own summary).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+if "--atheris" in sys.argv:  # coverage for the reader and the loader
+    import atheris
+
+    with atheris.instrument_imports(include=["kmeans_gui"]):
+        from kmeans_gui.core import loading, png_inflate, png_read  # noqa: F401
 
 from kmeans_gui.core import ImageError, load_image, loading  # noqa: E402
 from kmeans_gui.core.png_read import read_png  # noqa: E402
@@ -80,7 +87,6 @@ def main() -> int:
         check = Checker(Path(folder), args.out)
         started = time.perf_counter()
         if args.atheris:
-            import atheris  # noqa: PLC0415 - optional, for developers
             bases = seeds()
 
             def one(data: bytes) -> None:
