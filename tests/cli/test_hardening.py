@@ -78,21 +78,21 @@ def test_max_pixels_is_checked_and_documented(capsys) -> None:
 
 def test_racing_writers_never_replace_each_other(tmp_path: Path) -> None:
     target = tmp_path / "out.png"
+    def write(i: int, barrier: threading.Barrier, won: list, lost: list) -> None:
+        barrier.wait()
+        try:
+            write_atomic(target, b"writer %d" % i, overwrite=False)
+            won.append(i)
+        except ImageError as exc:
+            lost.append(str(exc))
+
     for round_ in range(20):
         if target.exists():
             target.unlink()
         barrier = threading.Barrier(8)
         won, lost = [], []
-
-        def write(i: int) -> None:
-            barrier.wait()
-            try:
-                write_atomic(target, b"writer %d" % i, overwrite=False)
-                won.append(i)
-            except ImageError as exc:
-                lost.append(str(exc))
-
-        threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+        threads = [threading.Thread(target=write, args=(i, barrier, won, lost))
+                   for i in range(8)]
         for t in threads:
             t.start()
         for t in threads:

@@ -99,7 +99,7 @@ def _mutate(png: bytes, rnd: random.Random) -> bytes:
         raw = bytearray(png)
         pos = 8
         target = rnd.randrange(len(chunks))
-        for kind, data in chunks[:target]:
+        for _kind, data in chunks[:target]:
             pos += 12 + len(data)
         length = rnd.choice([0, 1, len(chunks[target][1]) + rnd.randint(-3, 3),
                              0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, rnd.randrange(1 << 32)])
@@ -115,7 +115,7 @@ def _mutate(png: bytes, rnd: random.Random) -> bytes:
         raw = bytearray(png)
         pos = 8
         target = rnd.randrange(len(chunks))
-        for kind, data in chunks[:target + 1]:
+        for _kind, data in chunks[:target + 1]:
             pos += 12 + len(data)
         raw[pos - 1 - rnd.randrange(4)] ^= 1 + rnd.randrange(255)
         return bytes(raw)
