@@ -130,7 +130,7 @@ MAX_CHUNK = 16 << 20
 #: IDAT chunks has about 100 000); millions of empty ones are an attack.
 MAX_CHUNKS = 1 << 20
 #: Bytes read from the file at a time.
-READ_BUFFER = 8 << 20
+READ_BUFFER = 1 << 20
 
 
 class NotHandled(Exception):
@@ -304,7 +304,7 @@ def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
         while (kind := chunks.next()[0]) != b"IDAT":
             text += _before_image_data(header, kind, chunks.body(kind, chunks.length))
         yield header
-        yield from _inflate(chunks.image_data(), header.stride * header.height, batch_size)
+        yield from _inflate(chunks.image_data(batch_size), header.stride * header.height)
         kind = chunks.kind
         while kind != b"IEND":
             text += _after_image_data(kind, chunks.body(kind, chunks.length))
@@ -382,24 +382,37 @@ class _ChunkStream:
             raise NotHandled(f"bad CRC in {kind!r}")
         return body
 
-    def image_data(self):
-        """The bodies of consecutive IDAT chunks (long ones in parts); ends with
-        ``kind`` and ``length`` describing the first chunk after them."""
+    def image_data(self, size):
+        """The data of consecutive IDAT chunks, in batches of ``size()`` bytes
+        (the last one shorter) read straight into each batch; ends with
+        ``kind`` and ``length`` describing the first chunk after them.
+
+        One buffer per batch, not one object per chunk: a thread's freed
+        small blocks stay in its malloc arena (+15 MB for a 24 MP photo).
+        """
+        batch, filled = bytearray(size()), 0
         while self.kind == b"IDAT":
             left = self.length
             while left:
-                part = self._exact(min(left, INFLATE_INPUT_ALONE))
-                left -= len(part)
-                yield part
+                n = min(left, len(batch) - filled)
+                if self.f.readinto(memoryview(batch)[filled:filled + n]) != n:
+                    raise NotHandled("truncated chunk, or no IEND")
+                filled += n
+                left -= n
+                if filled == len(batch):
+                    yield batch
+                    batch, filled = bytearray(size()), 0
             self._exact(4)  # the CRC, unchecked (see the class doc)
             self.next()
+        if filled:
+            yield memoryview(batch)[:filled]
 
 
-def _inflate(image_data, expected: int, batch_size):
+def _inflate(image_data, expected: int):
     """The inflated IDAT data in pieces; exactly ``expected`` bytes or NotHandled."""
     inflater = zlib.decompressobj()
     produced = 0
-    for batch in _batches(image_data, batch_size):
+    for batch in image_data:
         # Asking for at most one byte more than is left bounds the memory a
         # decompression bomb can take, without ever leaving an unconsumed tail
         # of a file that is what it says.
@@ -411,23 +424,6 @@ def _inflate(image_data, expected: int, batch_size):
             yield piece
     if not inflater.eof or produced != expected:
         raise NotHandled("the image data is incomplete")
-
-
-def _batches(parts, size):
-    """The parts' bytes in order, regrouped into pieces of about ``size()``."""
-    pending, total, want = [], 0, size()
-    for part in parts:
-        part = memoryview(part)
-        start = 0
-        while start < len(part):
-            pending.append(part[start:start + want - total])
-            start += len(pending[-1])
-            total += len(pending[-1])
-            if total >= want:
-                yield b"".join(pending)
-                pending, total, want = [], 0, size()
-    if pending:
-        yield b"".join(pending)
 
 
 def _parse_ihdr(data: bytes, max_pixels: int) -> PngHeader:
