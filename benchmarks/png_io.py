@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core import (QuantizeSettings, encode_png, load_image, loading, parallel,
-                             quantize)
-from kmeans_gui.core.png_inflate import start_inflate
+from kmeans_gui.core import QuantizeSettings, encode_png, load_image, parallel, quantize
+from kmeans_gui.core.files import load as loading
+from kmeans_gui.core.png.reader import start_inflate
 
 
 def pillow_load(path: Path):
@@ -57,7 +57,7 @@ STARTUP = """
 import sys, time
 started = time.perf_counter()
 if sys.argv[2] == "early":
-    from kmeans_gui.core.png_inflate import start_inflate
+    from kmeans_gui.core.png.reader import start_inflate
     pending = start_inflate(sys.argv[1])
 else:
     pending = None

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, encode_png, load_image, quantize
-from kmeans_gui.core.writing import bit_depth
+from kmeans_gui.core.files.save import bit_depth
 
 
 def pillow_png(result, level: int, strategy: int) -> bytes:

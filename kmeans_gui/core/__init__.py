@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 _SOURCES = {
     "errors": ["ImageError"],
-    "histogram": ["ColorHistogram", "build_histogram"],
-    "kmeans": ["INITS", "MAX_K", "KMeansState", "kmeans_steps"],
-    "loading": ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "image_from_array",
+    "quantizer.histogram": ["ColorHistogram", "build_histogram"],
+    "quantizer.kmeans": ["INITS", "MAX_K", "KMeansState", "kmeans_steps"],
+    "files.load": ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "image_from_array",
                 "load_image"],
-    "colorspace": ["SPACES"],
-    "pipeline": ["QuantizeResult", "QuantizeSettings", "finish", "quantize", "steps"],
-    "remapping": ["index_counts", "remap"],
-    "writing": ["bit_depth", "encode_png", "save_png", "write_atomic"],
+    "quantizer.colorspace": ["SPACES"],
+    "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "finish", "quantize", "steps"],
+    "quantizer.remapping": ["index_counts", "remap"],
+    "files.save": ["bit_depth", "encode_png", "save_png", "write_atomic"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -39,13 +39,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
-    from .colorspace import SPACES  # noqa: F401
+    from .quantizer.colorspace import SPACES  # noqa: F401
     from .errors import ImageError  # noqa: F401
-    from .histogram import ColorHistogram, build_histogram  # noqa: F401
-    from .kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401
-    from .loading import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage,  # noqa: F401
+    from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
+    from .quantizer.kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401
+    from .files.load import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage,  # noqa: F401
                           image_from_array, load_image)
-    from .pipeline import (QuantizeResult, QuantizeSettings, finish,  # noqa: F401
+    from .quantizer.pipeline import (QuantizeResult, QuantizeSettings, finish,  # noqa: F401
                            quantize, steps)
-    from .remapping import index_counts, remap  # noqa: F401
-    from .writing import bit_depth, encode_png, save_png, write_atomic  # noqa: F401
+    from .quantizer.remapping import index_counts, remap  # noqa: F401
+    from .files.save import bit_depth, encode_png, save_png, write_atomic  # noqa: F401

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from kmeans_gui.core import encode_png, parallel, png_write, writing
-from kmeans_gui.core.pipeline import QuantizeResult
+from kmeans_gui.core import encode_png, parallel
+from kmeans_gui.core.files import save as writing
+from kmeans_gui.core.png import writer as png_write
+from kmeans_gui.core.quantizer.pipeline import QuantizeResult
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

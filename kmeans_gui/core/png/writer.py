@@ -21,7 +21,7 @@ import struct
 import numpy as np
 from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproject)
 
-from . import parallel
+from .. import parallel
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Raw bytes deflated per piece (whole rows; at least one row).

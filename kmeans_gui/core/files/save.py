@@ -9,10 +9,10 @@ import zlib
 from pathlib import Path
 
 
-from . import parallel
-from .errors import ImageError
-from .pipeline import QuantizeResult
-from .png_write import encode_indexed8
+from .. import parallel
+from ..errors import ImageError
+from ..quantizer.pipeline import QuantizeResult
+from ..png.writer import encode_indexed8
 
 #: Encoder presets. Measured on quantized photos: for 1-4 bit images zlib's
 #: run-length strategy is the smallest in most cases (k = 4 and k = 16 on the
@@ -21,7 +21,7 @@ from .png_write import encode_indexed8
 #: filtered); for 8-bit images the default strategy beats filtered (mosaic,
 #: k = 256, level 7: 5.17 vs 5.54 MB). "fast" takes that choice at level 7
 #: (0.8 s for 24 MP at 8 bits with Pillow; 8-bit files are written by
-#: png_write, which deflates on all cores); "small" tries the candidates at
+#: png.writer, which deflates on all cores); "small" tries the candidates at
 #: level 9 and keeps the smallest file (2-4 % smaller, several times slower on
 #: large images); "auto" is "small" up to AUTO_SMALL_PIXELS and "fast" beyond.
 EFFORTS = ("auto", "fast", "small")

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
-from .png_inflate import MAX_PIXELS, Inflation
-from .png_read import read_png
+from ..errors import ImageError
+from ..png.reader import MAX_PIXELS, Inflation
+from ..png.decoder import read_png
 
 #: File name patterns of the formats offered in open dialogs.
 READABLE_PATTERNS = (
@@ -50,9 +50,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *,
                prefetched: Inflation | None = None) -> LoadedImage:
     """Decode ``path``; raise :class:`ImageError` with a readable reason on failure.
 
-    8-bit RGB(A) PNGs go through the fast reader (``png_read``), which
+    8-bit RGB(A) PNGs go through the fast reader (``png.decoder``), which
     gives exactly what the Pillow path below gives; ``prefetched`` is its
-    inflation of ``path`` started early with ``png_inflate.start_inflate``.
+    inflation of ``path`` started early with ``png.reader.start_inflate``.
     """
     path = Path(path)
     name = path.name

@@ -14,7 +14,7 @@ from PIL import Image
 from .colorspace import rgb_to_oklab
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import KMeansState, check_settings, kmeans_steps
-from .loading import LoadedImage
+from ..files.load import LoadedImage
 from .remapping import index_counts, remap
 
 
@@ -31,7 +31,7 @@ class QuantizeSettings:
     def validated(self) -> QuantizeSettings:
         check_settings(self.k, self.space, self.init, self.max_iter, self.tol)
         if not 0.0 <= self.dither <= 1.0:
-            from .errors import ImageError
+            from ..errors import ImageError
             raise ImageError("the dithering strength must be between 0 and 1")
         return self
 

@@ -3,7 +3,7 @@
 For the PNGs it handles -- 8-bit RGB or RGBA, not interlaced, without
 transparency, orientation or animation chunks -- this module reads and checks
 the chunks (order, lengths, CRCs except IDAT's, which the zlib stream's
-Adler-32 covers) and inflates the image data; the core's ``png_read``
+Adler-32 covers) and inflates the image data; ``png.decoder``
 unfilters the scanlines in C, and ``load_image`` uses both.
 Anything else, including any damage, is left to Pillow so that behaviour and
 error messages stay exactly Pillow's: the reader then answers ``None`` (or
@@ -14,7 +14,7 @@ its modules on first use), so a caller can start it before numpy and the
 rest of the core are imported: inflating releases the GIL, so a 24 MP photo
 (~0.25 s to inflate) is mostly done by the time numpy (~0.2 s) is loaded::
 
-    from kmeans_gui.core.png_inflate import start_inflate
+    from kmeans_gui.core.png.reader import start_inflate
     pending = start_inflate(path)             # returns at once; a thread works
     from kmeans_gui.core import load_image    # numpy imports meanwhile
     image = load_image(path, prefetched=pending)
@@ -168,7 +168,7 @@ class Inflation:
 
     @staticmethod
     def _unfilter(header: PngHeader, pieces) -> bytearray:
-        from .png_unfilter import buffer_address, unfilter_into  # ctypes, no numpy
+        from .._native.unfilter import buffer_address, unfilter_into  # ctypes, no numpy
         pixels = bytearray(header.width * header.height * header.channels)
         if not unfilter_into(header.width, header.height, header.channels, pieces,
                              buffer_address(pixels)):

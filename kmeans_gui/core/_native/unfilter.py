@@ -1,6 +1,6 @@
 """Inflated PNG scanlines to pixels, in C, with no numpy.
 
-Used by ``png_read`` on the caller's thread and by ``png_inflate``'s reading
+Used by ``png.decoder`` on the caller's thread and by ``png.reader``'s reading
 thread when the command line asks it to finish the whole decode while numpy
 is still importing.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 
-from ._native import I64, PTR, declare
+from . import I64, PTR, declare
 
 _unfilter = declare("png_unfilter", I64, PTR, PTR, I64, I64, I64, PTR)
 

@@ -11,8 +11,8 @@ import ctypes
 
 import numpy as np
 
-from ._native import F64, I64, INT, PTR, declare
-from .parallel import pieces, run_pieces
+from . import F64, I64, INT, PTR, declare
+from ..parallel import pieces, run_pieces
 
 SPACE_RGB = 0
 SPACE_OKLAB = 1

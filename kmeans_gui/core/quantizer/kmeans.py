@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
+from .._native import kernels as _kernels
 from .colorspace import SPACES, from_working, to_working
-from .errors import ImageError
+from ..errors import ImageError
 from .histogram import ColorHistogram
 
 INITS = ("kmeans++", "random")
