@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 _SOURCES = {
     "errors": ["ImageError"],
     "quantizer.histogram": ["ColorHistogram", "build_histogram"],
-    "quantizer.kmeans": ["INITS", "MAX_K", "KMeansState", "kmeans_steps"],
-    "files.load": ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "image_from_array",
-                "load_image"],
-    "quantizer.colorspace": ["SPACES"],
+    "kmeans_gui.limits": ["EFFORTS", "INITS", "MAX_K", "MAX_PIXELS", "MIN_K", "READABLE_PATTERNS", "SPACES"],
+    "quantizer.kmeans": ["KMeansState", "kmeans_steps"],
+    "files.load": ["LoadedImage", "load_image", "load_image_data"],
     "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "finish", "quantize", "steps"],
     "quantizer.remapping": ["index_counts", "remap"],
     "files.save": ["bit_depth", "encode_png", "save_png", "write_atomic"],
@@ -29,7 +28,9 @@ def __getattr__(name: str):
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if not module.startswith("kmeans_gui."):
+        module = f"{__name__}.{module}"
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
@@ -39,12 +40,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
-    from .quantizer.colorspace import SPACES  # noqa: F401
+    from ..limits import (EFFORTS, INITS, MAX_K, MAX_PIXELS, MIN_K,  # noqa: F401
+                          READABLE_PATTERNS, SPACES)
     from .errors import ImageError  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
-    from .quantizer.kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401
-    from .files.load import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage,  # noqa: F401
-                          image_from_array, load_image)
+    from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
+    from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
     from .quantizer.pipeline import (QuantizeResult, QuantizeSettings, finish,  # noqa: F401
                            quantize, steps)
     from .quantizer.remapping import index_counts, remap  # noqa: F401

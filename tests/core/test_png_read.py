@@ -87,7 +87,7 @@ def outcome(load, path, **options):
     except ImageError as exc:
         return ("error", str(exc))
     return ("image", image.pixels.shape, image.pixels.tobytes(), image.icc_profile,
-            image.dpi, image.source_format, image.file_size, image.path, image.extra)
+            image.dpi, image.source_format, image.file_size, image.path)
 
 
 def pillow_outcome(monkeypatch, path, **options):

@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 
+from ...limits import EFFORTS
 from .. import parallel
 from ..errors import ImageError
 from ..quantizer.pipeline import QuantizeResult
@@ -24,7 +25,6 @@ from ..png.writer import encode_indexed8
 #: png.writer, which deflates on all cores); "small" tries the candidates at
 #: level 9 and keeps the smallest file (2-4 % smaller, several times slower on
 #: large images); "auto" is "small" up to AUTO_SMALL_PIXELS and "fast" beyond.
-EFFORTS = ("auto", "fast", "small")
 AUTO_SMALL_PIXELS = 4_000_000
 
 

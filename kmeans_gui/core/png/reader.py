@@ -61,10 +61,8 @@ import threading
 
 from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproject)
 
-#: Largest image accepted, in pixels. 200 MP decodes to 600-800 MB of RGB(A);
-#: anything larger is more likely a decompression bomb than a photo.
-#: (The core's loader re-exports this.)
-MAX_PIXELS = 200_000_000
+from ...limits import MAX_PIXELS
+
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -6,11 +6,12 @@ import io
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from ... import limits
 from .colorspace import rgb_to_oklab
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import KMeansState, check_settings, kmeans_steps
@@ -20,13 +21,13 @@ from .remapping import index_counts, remap
 
 @dataclass(frozen=True)
 class QuantizeSettings:
-    k: int = 16
-    space: str = "oklab"  # "oklab" (perceptual) or "rgb"
-    init: str = "kmeans++"  # "kmeans++" or "random"
-    max_iter: int = 100
-    tol: float = 1e-4
-    seed: int | None = 0
-    dither: float = 0.0  # Floyd-Steinberg strength, 0 = off
+    k: int = limits.DEFAULT_K
+    space: str = limits.DEFAULT_SPACE  # "oklab" (perceptual) or "rgb"
+    init: str = limits.DEFAULT_INIT  # "kmeans++" or "random"
+    max_iter: int = limits.DEFAULT_MAX_ITER
+    tol: float = limits.DEFAULT_TOL
+    seed: int | None = limits.DEFAULT_SEED
+    dither: float = limits.DEFAULT_DITHER  # Floyd-Steinberg strength, 0 = off
 
     def validated(self) -> QuantizeSettings:
         check_settings(self.k, self.space, self.init, self.max_iter, self.tol)
@@ -34,9 +35,6 @@ class QuantizeSettings:
             from ..errors import ImageError
             raise ImageError("the dithering strength must be between 0 and 1")
         return self
-
-    def replace(self, **changes) -> QuantizeSettings:
-        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
