@@ -34,6 +34,7 @@ from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, encode_png, load_image, parallel, quantize
 from kmeans_gui.core.files import load as loading
+from kmeans_gui.core.png.writer import pil_image
 from kmeans_gui.core.png.reader import start_inflate
 
 
@@ -48,7 +49,7 @@ def pillow_load(path: Path):
 
 def pillow_encode(result) -> bytes:
     buffer = io.BytesIO()
-    result.to_pil().save(buffer, "PNG", bits=8, compress_level=7,
+    pil_image(result.indices, result.palette).save(buffer, "PNG", bits=8, compress_level=7,
                          compress_type=zlib.Z_DEFAULT_STRATEGY)
     return buffer.getvalue()
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from ..limits import (DEFAULT_EFFORT, DEFAULT_INIT, DEFAULT_K, DEFAULT_MAX_ITER, DEFAULT_SEED,
                       DEFAULT_SPACE, DEFAULT_TOL, DITHERS, EFFORTS, IMAGE_SUFFIXES, INITS, MAX_K,
                       MIN_K, SPACES)
-
-DEFAULT_SUFFIX = "-k{k}"
+from ..core.files.rules import DEFAULT_SUFFIX
 
 EXAMPLES = """\
 examples:

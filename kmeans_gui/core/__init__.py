@@ -16,9 +16,12 @@ _SOURCES = {
     "kmeans_gui.limits": ["EFFORTS", "INITS", "MAX_K", "MAX_PIXELS", "MIN_K", "READABLE_PATTERNS", "SPACES"],
     "quantizer.kmeans": ["KMeansState", "kmeans_steps"],
     "files.load": ["LoadedImage", "load_image", "load_image_data"],
-    "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "finish", "quantize", "steps"],
+    "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "steps"],
+    "compress": ["encode_png", "finish", "quantize"],
+    "png.writer": ["bit_depth"],
+    "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
-    "files.save": ["bit_depth", "encode_png", "save_png", "write_atomic"],
+    "files.save": ["save_png", "write_atomic"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -46,7 +49,9 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
     from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
-    from .quantizer.pipeline import (QuantizeResult, QuantizeSettings, finish,  # noqa: F401
-                           quantize, steps)
+    from .compress import encode_png, finish, quantize  # noqa: F401
+    from .files.rules import output_name, same_file  # noqa: F401
+    from .png.writer import bit_depth  # noqa: F401
+    from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
     from .quantizer.remapping import index_counts, remap  # noqa: F401
-    from .files.save import bit_depth, encode_png, save_png, write_atomic  # noqa: F401
+    from .files.save import save_png, write_atomic  # noqa: F401

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QApplication, QFormLayout, QFrame, QGroupBox, QLa
                                QProgressBar, QScrollArea, QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import ColorHistogram, ImageError, LoadedImage, save_png, write_atomic
+from kmeans_gui.core import (ColorHistogram, ImageError, LoadedImage, output_name, save_png,
+                             write_atomic)
 
 from . import dialogs
 from .canvas import ComparisonView
@@ -557,8 +558,7 @@ class MainWindow(QMainWindow):
         installed package) in the last folder used instead."""
         k = self.result.settings.k
         if self._source_is_bundled():
-            stem = self.image.path.stem if self.image.path else "image"
-            return Path(self.settings.last_folder()) / f"{stem}-k{k}.png"
+            return output_name(self.image.path, k, folder=self.settings.last_folder())
         return proposed_png_path(self.image.path, k)
 
     @Slot(int, str, int)
