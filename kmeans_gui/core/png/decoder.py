@@ -68,6 +68,5 @@ def unfilter(header: PngHeader, pieces) -> np.ndarray | None:
     Returns ``None`` for an invalid filter type or a wrong amount of data.
     """
     pixels = np.empty((header.height, header.width, header.channels), np.uint8)
-    done = unfilter_into(header.width, header.height, header.channels, pieces,
-                         pixels.ctypes.data)
+    done = unfilter_into(header.width, header.height, header.channels, pieces, pixels)
     return pixels if done else None

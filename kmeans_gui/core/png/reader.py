@@ -165,10 +165,9 @@ class Inflation:
 
     @staticmethod
     def _unfilter(header: PngHeader, pieces) -> bytearray:
-        from .._native.unfilter import buffer_address, unfilter_into  # ctypes, no numpy
+        from .._native.unfilter import unfilter_into  # ctypes, no numpy
         pixels = bytearray(header.width * header.height * header.channels)
-        if not unfilter_into(header.width, header.height, header.channels, pieces,
-                             buffer_address(pixels)):
+        if not unfilter_into(header.width, header.height, header.channels, pieces, pixels):
             raise NotHandled("invalid filter type or wrong amount of image data")
         return pixels
 
