@@ -29,10 +29,12 @@ if "--atheris" in sys.argv:  # coverage for the reader and the loader
     import atheris
 
     with atheris.instrument_imports(include=["kmeans_gui"]):
-        from kmeans_gui.core import loading, png_inflate, png_read  # noqa: F401
+        from kmeans_gui.core.files import load  # noqa: F401
+        from kmeans_gui.core.png import decoder, reader  # noqa: F401
 
-from kmeans_gui.core import ImageError, load_image, loading  # noqa: E402
-from kmeans_gui.core.png_read import read_png  # noqa: E402
+from kmeans_gui.core import ImageError, load_image  # noqa: E402
+from kmeans_gui.core.files import load as loading  # noqa: E402
+from kmeans_gui.core.png.decoder import read_png  # noqa: E402
 from tests.core.test_fuzz_png import mutate, seeds  # noqa: E402
 
 

@@ -57,7 +57,7 @@ def _start_reading(options):
     if (len(options.inputs) != 1 or options.inputs[0].suffix.lower() != ".png"
             or not options.inputs[0].is_file()):  # pipes, devices: the run refuses them
         return None
-    from ..core.png_inflate import start_inflate  # imports no numpy
+    from ..core.png.reader import start_inflate  # imports no numpy
     try:
         return start_inflate(options.inputs[0], options.max_pixels, unfilter=True)
     except RuntimeError:  # no thread to be had: it is read when its turn comes

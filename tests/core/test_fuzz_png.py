@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from kmeans_gui.core import ImageError, load_image, loading
+from kmeans_gui.core import ImageError, load_image
+from kmeans_gui.core.files import load as loading
 
 CASES = 400
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -13,8 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmeans_gui.core import (MAX_PIXELS, ImageError, QuantizeSettings, build_histogram,
-                             kmeans_steps, load_image, quantize, remap)
+from kmeans_gui.core import (
+    MAX_PIXELS,
+    ImageError,
+    QuantizeSettings,
+    build_histogram,
+    kmeans_steps,
+    load_image,
+    quantize,
+    remap,
+)
 
 from ..peak_memory import load_peak_mib
 from ..png_craft import chunk, header_only, png
@@ -163,13 +171,13 @@ def test_a_lower_limit_is_checked_from_the_header(tmp_path: Path) -> None:
         with pytest.raises(ImageError, match=r"too large \(2 MP\); the limit is 1 megapixels"):
             load_image(path, max_pixels=1_000_000)
     data = header_only(tmp_path / "piped.png", 2000, 1000, 3).read_bytes()
-    from kmeans_gui.core.loading import load_image_data
+    from kmeans_gui.core import load_image_data
     with pytest.raises(ImageError, match="the limit is 1 megapixels"):
         load_image_data(data, max_pixels=1_000_000)
 
 
 def test_pillow_limit_follows_the_project_limit() -> None:
-    import kmeans_gui.core.loading  # noqa: F401  (sets Pillow's limit)
+    import kmeans_gui.core.files.load  # noqa: F401  (sets Pillow's limit)
     assert Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS >= MAX_PIXELS
 
 

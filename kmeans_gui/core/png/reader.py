@@ -3,7 +3,7 @@
 For the PNGs it handles -- 8-bit RGB or RGBA, not interlaced, without
 transparency, orientation or animation chunks -- this module reads and checks
 the chunks (order, lengths, CRCs except IDAT's, which the zlib stream's
-Adler-32 covers) and inflates the image data; the core's ``png_read``
+Adler-32 covers) and inflates the image data; ``png.decoder``
 unfilters the scanlines in C, and ``load_image`` uses both.
 Anything else, including any damage, is left to Pillow so that behaviour and
 error messages stay exactly Pillow's: the reader then answers ``None`` (or
@@ -14,7 +14,7 @@ its modules on first use), so a caller can start it before numpy and the
 rest of the core are imported: inflating releases the GIL, so a 24 MP photo
 (~0.25 s to inflate) is mostly done by the time numpy (~0.2 s) is loaded::
 
-    from kmeans_gui.core.png_inflate import start_inflate
+    from kmeans_gui.core.png.reader import start_inflate
     pending = start_inflate(path)             # returns at once; a thread works
     from kmeans_gui.core import load_image    # numpy imports meanwhile
     image = load_image(path, prefetched=pending)
@@ -65,31 +65,8 @@ import threading
 
 from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproject)
 
-#: Largest image accepted, in pixels. 200 MP decodes to 600-800 MB of RGB(A);
-#: anything larger is more likely a decompression bomb than a photo.
-#: (The core's loader re-exports this.)
-MAX_PIXELS = 200_000_000
-#: The largest limit that may be asked for (``--max-pixels``, the app's
-#: setting): 2 gigapixels decode to 6-8 GB, and the engine needs about twice
-#: that at its peak, more than most machines have.
-MAX_PIXELS_CEILING = 2_000_000_000
-
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def megapixels(pixels: int) -> str:
-    """``pixels`` in megapixels as people write them: "200", "1.5", "0.25"."""
-    return f"{pixels / 1e6:.2f}".rstrip("0").rstrip(".")
-
-
-def too_large(pixels: int | None, limit: int) -> str:
-    """The message for an image over the pixel limit, the same in every path."""
-    got = ""
-    if pixels:
-        got = f" ({megapixels(pixels)} MP)"
-        if megapixels(pixels) == megapixels(limit):
-            got = f" ({pixels:,} pixels)"
-    return f"the image is too large{got}; the limit is {megapixels(limit)} megapixels"
+from ...limits import MAX_PIXELS
+from .chunks import SIGNATURE
 
 #: Compressed bytes inflated per call. Each call is one stretch without the
 #: GIL, and taking the GIL back from a busy main thread (one that is
@@ -212,10 +189,9 @@ class Inflation:
 
     @staticmethod
     def _unfilter(header: PngHeader, pieces) -> bytearray:
-        from .png_unfilter import buffer_address, unfilter_into  # ctypes, no numpy
+        from .._native.unfilter import unfilter_into  # ctypes, no numpy
         pixels = bytearray(header.width * header.height * header.channels)
-        if not unfilter_into(header.width, header.height, header.channels, pieces,
-                             buffer_address(pixels)):
+        if not unfilter_into(header.width, header.height, header.channels, pieces, pixels):
             raise NotHandled("invalid filter type or wrong amount of image data")
         return pixels
 

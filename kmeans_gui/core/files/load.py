@@ -7,26 +7,25 @@ import os
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
-from .png_inflate import MAX_PIXELS, Inflation, megapixels, too_large
-from .png_read import read_png
+from ...limits import MAX_PIXELS, READABLE_PATTERNS, megapixels
+from ..errors import ImageError
+from ..png.decoder import read_png
+from ..png.reader import Inflation
+
+__all__ = ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "load_image", "load_image_data",
+           "read_stream"]
 
 # One pixel limit: the max_pixels checked below, from the header, before
 # anything is decoded. Pillow's own decompression-bomb check (a warning from
 # 89.5 MP, an error from 179 MP) would otherwise fire first, with its own
 # message, below the limit this program states.
 Image.MAX_IMAGE_PIXELS = None
-
-#: File name patterns of the formats offered in open dialogs.
-READABLE_PATTERNS = (
-    "*.png", "*.jpg", "*.jpeg", "*.webp", "*.tif", "*.tiff", "*.bmp", "*.gif",
-)
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ class LoadedImage:
     path: Path | None = None
     file_size: int | None = None
     source_format: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def has_alpha(self) -> bool:
@@ -58,9 +56,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *,
                prefetched: Inflation | None = None) -> LoadedImage:
     """Decode ``path``; raise :class:`ImageError` with a readable reason on failure.
 
-    8-bit RGB(A) PNGs go through the fast reader (``png_read``), which
+    8-bit RGB(A) PNGs go through the fast reader (``png.decoder``), which
     gives exactly what the Pillow path below gives; ``prefetched`` is its
-    inflation of ``path`` started early with ``png_inflate.start_inflate``.
+    inflation of ``path`` started early with ``png.reader.start_inflate``.
     """
     path = Path(path)
     name = path.name
@@ -130,16 +128,14 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
         raise ImageError(f"{name}: not enough memory to decode this image") from None
 
 
-def image_from_array(pixels: np.ndarray) -> LoadedImage:
-    """Wrap an in-memory (h, w, 3|4) uint8 array, e.g. for tests and previews."""
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.size == 0:
-        raise ImageError("pixels must be a non-empty (height, width, 3 or 4) array")
-    return LoadedImage(pixels=pixels)
-
-
 def _too_large(name: str, pixels: int | None, limit: int) -> str:
-    return f"{name}: {too_large(pixels, limit)}"
+    """The message for an image over the pixel limit, the same in every path."""
+    got = ""
+    if pixels:
+        got = f" ({megapixels(pixels)} MP)"
+        if megapixels(pixels) == megapixels(limit):
+            got = f" ({pixels:,} pixels)"
+    return f"{name}: the image is too large{got}; the limit is {megapixels(limit)} megapixels"
 
 
 def _decode(im: Image.Image, max_pixels: int, name: str, path: Path | None,
