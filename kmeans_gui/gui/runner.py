@@ -74,11 +74,6 @@ class JobRunner(QObject):
     def is_busy(self) -> bool:
         return self._worker is not None or bool(self._pending)
 
-    def is_active(self, kind: str) -> bool:
-        """Whether a job of ``kind`` is running or waiting."""
-        jobs = ([self._worker.job] if self._worker else []) + self._pending
-        return any(j.kind == kind for j in jobs)
-
     def running_thread(self) -> QThread | None:
         return self._worker
 

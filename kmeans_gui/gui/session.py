@@ -61,9 +61,6 @@ class Session(QObject):
     def is_running(self) -> bool:
         return "quantize" in self._live
 
-    def is_rescaling(self) -> bool:
-        return "rescale" in self._live
-
     def is_saving(self) -> bool:
         return "save" in self._live
 

@@ -124,7 +124,7 @@ def test_closing_mid_run_stops_within_a_second(qtbot, make_window, noise_png, qt
 def test_closing_during_open_stops_cleanly(qtbot, make_window, noise_png):
     window = make_window()
     window.open_path(noise_png)
-    assert window.session.runner.is_active("load")
+    assert window.session.is_loading()
     assert window.close()
     assert not window.session.is_busy()
     assert window.session.image is None
