@@ -6,12 +6,12 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QSlider,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from kmeans_gui.core import MAX_K, QuantizeSettings
+from kmeans_gui.core import QuantizeSettings
+from kmeans_gui.limits import GUI_MIN_K, MAX_K
 
 #: What the app's controls allow (the core and the command line accept more:
-#: one colour, any number of iterations). Stored settings are clamped to these.
-MIN_K = 2
-K_RANGE = (MIN_K, MAX_K)
+#: any number of iterations, any tolerance). Stored settings are clamped to these.
+K_RANGE = (GUI_MIN_K, MAX_K)
 MAX_ITER_RANGE = (1, 1000)
 TOL_RANGE = (0.0, 0.1)
 SEED_RANGE = (0, 2**31 - 1)

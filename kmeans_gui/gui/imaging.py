@@ -1,5 +1,5 @@
 """Array helpers for the GUI that need no Qt: preview sizes, downscaling,
-palette shares, palette export and proposed file names."""
+palette shares and palette export."""
 
 from __future__ import annotations
 
@@ -64,13 +64,6 @@ def gpl_text(palette: np.ndarray, name: str) -> str:
             label += f" alpha {int(entry[3])}"
         lines.append(f"{r:3d} {g:3d} {b:3d}\t{label}")
     return "\n".join(lines) + "\n"
-
-
-def proposed_png_path(source: Path | None, k: int, folder: str | None = None) -> Path:
-    """``NAME-kK.png`` beside the input (or in ``folder`` for unnamed images)."""
-    stem = source.stem if source is not None else "image"
-    base = source.parent if source is not None else Path(folder or Path.home())
-    return base / f"{stem}-k{k}.png"
 
 
 def human_size(n_bytes: int | None) -> str:

@@ -11,7 +11,6 @@ read them without locks.
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,14 +20,15 @@ import numpy as np
 
 from kmeans_gui.core import (ColorHistogram, ImageError, LoadedImage, QuantizeResult,
                              QuantizeSettings, build_histogram, encode_png, finish, load_image,
-                             remap, steps, write_atomic)
+                             remap, save_png, steps)
+from kmeans_gui.limits import DEFAULT_EFFORT
 
 from .imaging import downscale, fit_size, palette_shares
 
 _ids = itertools.count(1)
 
-#: The PNG effort the app encodes (and so saves) with: the writer's default.
-EFFORT = "auto"
+#: The PNG effort the app encodes (and so saves) with.
+EFFORT = DEFAULT_EFFORT
 
 
 @dataclass(frozen=True)
@@ -194,35 +194,24 @@ class RescaleJob(Job):
 
 
 class SaveJob(Job):
-    """Write already encoded PNG bytes to a file. Never stopped midway."""
+    """Save a result whose PNG is already encoded: the core's overwrite rules,
+    then an atomic file write. Never stopped midway."""
 
     kind = "save"
     interruptible = False
 
-    def __init__(self, png: EncodedPng, path: str | Path, source: Path | None) -> None:
+    def __init__(self, result: QuantizeResult, png: EncodedPng, path: str | Path,
+                 source: Path | None) -> None:
         super().__init__()
+        self.result = result
         self.png = png
         self.path = Path(path)
         self.source = source
 
     def work(self) -> Iterator[Saved]:
-        # The file dialog already asked before replacing an existing file.
-        write_png_file(self.png.data, self.path, source=self.source)
-        yield Saved(self.path, len(self.png.data), self.png)
+        # The file dialog already asked before replacing an existing file;
+        # the core still refuses to replace the input image.
+        size = save_png(self.result, self.path, source=self.source, overwrite=True,
+                        effort=self.png.effort, data=self.png.data)
+        yield Saved(self.path, size, self.png)
 
-
-def write_png_file(data: bytes, path: Path, source: Path | None) -> None:
-    """Atomically write ``data`` at ``path``, never over the input image ``source``."""
-    if path.exists():
-        if source is not None and _same_file(path, source):
-            raise ImageError(f"{path}: refusing to overwrite the input image")
-        if path.is_dir():
-            raise ImageError(f"{path}: is a folder")
-    write_atomic(path, data)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()

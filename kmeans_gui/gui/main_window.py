@@ -13,13 +13,13 @@ from PySide6.QtWidgets import (QApplication, QFormLayout, QFrame, QGroupBox, QLa
                                QProgressBar, QScrollArea, QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import ImageError, QuantizeSettings, write_atomic
+from kmeans_gui.core import ImageError, QuantizeSettings, output_name, write_atomic
 
 from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
 from .controls import ControlsPanel
-from .imaging import fit_size, gpl_text, human_size, needs_new_preview, proposed_png_path
+from .imaging import fit_size, gpl_text, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
 from .palette_view import PaletteView
 from .session import Session
@@ -504,9 +504,8 @@ class MainWindow(QMainWindow):
         s = self.session
         k = s.result.settings.k
         if self._source_is_bundled():
-            stem = s.image.path.stem if s.image.path else "image"
-            return Path(self.settings.last_folder()) / f"{stem}-k{k}.png"
-        return proposed_png_path(s.image.path, k)
+            return output_name(s.image.path, k, folder=self.settings.last_folder())
+        return output_name(s.image.path, k)
 
     @Slot(object)
     def _on_saving(self, path: Path) -> None:

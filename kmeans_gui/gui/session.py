@@ -109,7 +109,8 @@ class Session(QObject):
         if self.png is None or self.is_saving():
             return False
         path = Path(path)
-        self._submit(SaveJob(self.png, path, self.image.path if self.image else None))
+        self._submit(SaveJob(self.result.result, self.png, path,
+                             self.image.path if self.image else None))
         self.saving.emit(path)
         return True
 

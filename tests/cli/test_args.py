@@ -64,7 +64,7 @@ def test_help_explains_every_option_with_an_example() -> None:
 
 def test_choices_mirror_the_core() -> None:
     from kmeans_gui.core import INITS, MAX_K, SPACES
-    from kmeans_gui.core.writing import EFFORTS
+    from kmeans_gui.core import EFFORTS
     assert set(options.SPACES) == set(SPACES)
     assert set(options.INITS) == set(INITS)
     assert set(options.EFFORTS) == set(EFFORTS)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import ImageError, build_histogram, kmeans_steps
-from kmeans_gui.core.histogram import BIN_MASK
+from kmeans_gui.core.quantizer.histogram import BIN_MASK
 
 from .reference import kmeans_all_pixels
 

@@ -10,7 +10,7 @@ from kmeans_gui.core import (ImageError, QuantizeSettings, encode_png, load_imag
                              save_png)
 import importlib
 
-writing = importlib.import_module("kmeans_gui.core.writing")
+writing = importlib.import_module("kmeans_gui.core.files.save")
 
 
 def ihdr_bit_depth(path) -> int:
@@ -122,7 +122,7 @@ def test_load_quantize_save_reload(tmp_path):
 
 
 def test_core_imports_no_qt():
-    code = ("import sys, kmeans_gui.core, kmeans_gui.core.metrics; "
+    code = ("import sys, kmeans_gui.core, kmeans_gui.core.quantizer.metrics; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
