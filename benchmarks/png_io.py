@@ -34,8 +34,8 @@ from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, encode_png, load_image, parallel, quantize
 from kmeans_gui.core.files import load as loading
-from kmeans_gui.core.png.writer import pil_image
 from kmeans_gui.core.png.reader import start_inflate
+from kmeans_gui.core.png.writer import pil_image
 
 
 def pillow_load(path: Path):

@@ -8,12 +8,25 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.files.rules import DEFAULT_SUFFIX
+
 # Choices and defaults come from kmeans_gui.limits (standard library only:
 # importing the core here would load numpy just to print --help).
-from ..limits import (DEFAULT_EFFORT, DEFAULT_INIT, DEFAULT_K, DEFAULT_MAX_ITER, DEFAULT_SEED,
-                      DEFAULT_SPACE, DEFAULT_TOL, DITHERS, EFFORTS, IMAGE_SUFFIXES, INITS, MAX_K,
-                      MIN_K, SPACES)
-from ..core.files.rules import DEFAULT_SUFFIX
+from ..limits import (
+    DEFAULT_EFFORT,
+    DEFAULT_INIT,
+    DEFAULT_K,
+    DEFAULT_MAX_ITER,
+    DEFAULT_SEED,
+    DEFAULT_SPACE,
+    DEFAULT_TOL,
+    DITHERS,
+    EFFORTS,
+    INITS,
+    MAX_K,
+    MIN_K,
+    SPACES,
+)
 
 EXAMPLES = """\
 examples:

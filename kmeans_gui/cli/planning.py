@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..core.files import rules
 from ..core.files.rules import output_name
-from .options import IMAGE_SUFFIXES, STDIO, Options, UsageError
+from ..limits import IMAGE_SUFFIXES
+from .options import STDIO, Options, UsageError
 
 
 @dataclass(frozen=True)

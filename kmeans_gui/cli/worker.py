@@ -10,10 +10,17 @@ import sys
 import time
 from collections.abc import Callable
 
-
-from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
-                    load_image, steps, write_atomic)
-from ..core.files.load import load_image_data
+from ..core import (
+    ImageError,
+    QuantizeSettings,
+    build_histogram,
+    encode_png,
+    finish,
+    load_image,
+    load_image_data,
+    steps,
+    write_atomic,
+)
 from . import interrupts
 from .options import STDIO
 from .planning import Job, refusal

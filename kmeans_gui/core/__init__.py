@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 _SOURCES = {
     "errors": ["ImageError"],
     "quantizer.histogram": ["ColorHistogram", "build_histogram"],
-    "kmeans_gui.limits": ["EFFORTS", "INITS", "MAX_K", "MAX_PIXELS", "MIN_K", "READABLE_PATTERNS", "SPACES"],
+    "kmeans_gui.limits": ["EFFORTS", "INITS", "MAX_K", "MAX_PIXELS", "MIN_K", "READABLE_PATTERNS",
+                          "SPACES"],
     "quantizer.kmeans": ["KMeansState", "kmeans_steps"],
     "files.load": ["LoadedImage", "load_image", "load_image_data"],
     "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "steps"],
@@ -43,15 +44,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
-    from ..limits import (EFFORTS, INITS, MAX_K, MAX_PIXELS, MIN_K,  # noqa: F401
-                          READABLE_PATTERNS, SPACES)
+    from ..limits import EFFORTS, INITS, MAX_K, MAX_PIXELS, MIN_K, READABLE_PATTERNS, SPACES  # noqa: F401
+    from .compress import encode_png, finish, quantize  # noqa: F401
     from .errors import ImageError  # noqa: F401
+    from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
+    from .files.rules import output_name, same_file  # noqa: F401
+    from .files.save import save_png, write_atomic  # noqa: F401
+    from .png.writer import bit_depth  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
-    from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
-    from .compress import encode_png, finish, quantize  # noqa: F401
-    from .files.rules import output_name, same_file  # noqa: F401
-    from .png.writer import bit_depth  # noqa: F401
     from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
     from .quantizer.remapping import index_counts, remap  # noqa: F401
-    from .files.save import save_png, write_atomic  # noqa: F401

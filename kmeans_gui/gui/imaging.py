@@ -4,7 +4,6 @@ palette shares and palette export."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 from PIL import Image

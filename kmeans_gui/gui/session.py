@@ -16,8 +16,19 @@ from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
 
 from kmeans_gui.core import ColorHistogram, LoadedImage, QuantizeSettings
 
-from .jobs import (EncodedPng, Finished, Job, LoadJob, Opened, Progress, QuantizeJob, Rescaled,
-                   RescaleJob, Saved, SaveJob)
+from .jobs import (
+    EncodedPng,
+    Finished,
+    Job,
+    LoadJob,
+    Opened,
+    Progress,
+    QuantizeJob,
+    Rescaled,
+    RescaleJob,
+    Saved,
+    SaveJob,
+)
 from .runner import CANCELLABLE, JobRunner
 
 

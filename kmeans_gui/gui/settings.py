@@ -91,7 +91,8 @@ class Settings:
         except (TypeError, ValueError):
             return d
         return QuantizeSettings(
-            k=k, space=space if space in SPACES else d.space, init=init if init in INITS else d.init,
+            k=k, space=space if space in SPACES else d.space,
+            init=init if init in INITS else d.init,
             max_iter=max_iter, tol=tol, seed=seed, dither=dither)
 
     def dither_strength(self) -> float:

@@ -135,7 +135,8 @@ def test_dither_checks():
     rejects("sRGB palette must have shape", K.dither, img, rgb[:3], *good, K.SPACE_RGB,
             LINEAR_LUT, -1, 1.0)
     rejects("strength", K.dither, img, rgb, *good, K.SPACE_RGB, LINEAR_LUT, -1, 1.5)
-    rejects("4 coordinates but the image 3", K.dither, img, rgb, *palette(d=4), K.SPACE_RGB, LINEAR_LUT, -1, 1.0)
+    rejects("4 coordinates but the image 3", K.dither, img, rgb, *palette(d=4), K.SPACE_RGB,
+            LINEAR_LUT, -1, 1.0)
 
 
 def test_unfilter_checks():

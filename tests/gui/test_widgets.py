@@ -75,7 +75,8 @@ def test_wheel_zoom_keeps_point_under_cursor(qtbot, view):
     QApplication.sendEvent(view, event)
     assert view.zoom() == pytest.approx(1.25)
     after = view._to_image(pos)
-    assert after.x() == pytest.approx(image_point.x()) and after.y() == pytest.approx(image_point.y())
+    assert after.x() == pytest.approx(image_point.x())
+    assert after.y() == pytest.approx(image_point.y())
 
 
 def test_divider_drag_moves_split(qtbot, view):

@@ -18,10 +18,10 @@ from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
+from packaging_tooling import ROOT, pyproject
 from PIL import Image
 
 from kmeans_gui.appinfo import APP_ID
-from packaging_tooling import ROOT, pyproject
 
 NATIVE = "kmeans_gui/core/_native"
 LIBRARY = "_kmeans_native.so"  # the packaging targets Linux (_native/library.py)

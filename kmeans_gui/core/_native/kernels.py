@@ -16,8 +16,8 @@ import ctypes
 
 import numpy as np
 
-from . import F64, I64, INT, PTR, declare
 from ..parallel import pieces, run_pieces
+from . import F64, I64, INT, PTR, declare
 
 SPACE_RGB = 0
 SPACE_OKLAB = 1
@@ -119,7 +119,8 @@ def _bounds(upper, lower, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------ histogram
 
-def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int):
+def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Count colours of ``pix`` ((n, 3|4) uint8) in an open-addressing table.
 
     Colours are grouped by ``key & mask`` (mask 0xFFFFFFFF groups exact colours,
@@ -144,12 +145,12 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int):
     return keys, counts, sums, int(used), int(transparent[0])
 
 
-def build_histogram_rgb6(pix: np.ndarray):
+def build_histogram_rgb6(pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``build_histogram`` with ``BIN_MASK`` for opaque RGB, by direct indexing
     into the 2**18 bins instead of hashing. Returns (counts, sums) per bin."""
     pix = _pixels("pixels", pix, channels=(3,))
 
-    def count(start: int, stop: int):
+    def count(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         counts = np.zeros(1 << 18, dtype=np.int64)
         sums = np.zeros((1 << 18, 3), dtype=np.int64)
         _build_histogram_rgb6(pix[start:].ctypes.data, stop - start, counts.ctypes.data,
@@ -223,7 +224,7 @@ def assign(x: np.ndarray, c: np.ndarray, labels: np.ndarray, upper: np.ndarray,
 
 
 def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
-           upper: np.ndarray, lower: np.ndarray):
+           upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int]:
     """Move each centroid to its members' weighted mean; keep bounds valid.
 
     Empty clusters are re-seeded at the sample that contributes most to the
@@ -268,7 +269,8 @@ def _transparent(index: int, k: int) -> int:
     return int(index)
 
 
-def _palette_args(pal, proj, axis, order, channels: int):
+def _palette_args(pal: np.ndarray, proj: np.ndarray, axis: np.ndarray, order: np.ndarray,
+                  channels: int) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
     """The sorted palette's arguments, checked: 1..256 entries of as many
     working coordinates as the image has channels, and ``order`` a
     permutation of the entries."""
@@ -288,7 +290,9 @@ def _palette_args(pal, proj, axis, order, channels: int):
                   axis.ctypes.data, order.ctypes.data)
 
 
-def remap(pix, pal, proj, axis, order, space, lin, transparent_index, cap_bits) -> np.ndarray:
+def remap(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+          order: np.ndarray, space: int, lin: np.ndarray, transparent_index: int,
+          cap_bits: int) -> np.ndarray:
     """Exact nearest-palette index for every pixel, cached per distinct colour.
 
     ``pal``/``proj``/``order``: the palette's working coordinates sorted by
@@ -311,7 +315,8 @@ def remap(pix, pal, proj, axis, order, space, lin, transparent_index, cap_bits) 
     return out
 
 
-def remap_rgb(pix, pal, proj, axis, order, space, lin) -> np.ndarray:
+def remap_rgb(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+              order: np.ndarray, space: int, lin: np.ndarray) -> np.ndarray:
     """``remap`` for opaque RGB with a direct 2**24-entry cache (32 MB per
     thread): faster than hashing when the image has millions of pixels."""
     pix = _pixels("pixels", pix, channels=(3,))
@@ -329,8 +334,9 @@ def remap_rgb(pix, pal, proj, axis, order, space, lin) -> np.ndarray:
     return out
 
 
-def dither(img, pal_rgb, pal, proj, axis, order, space, lin, transparent_index,
-           strength) -> np.ndarray:
+def dither(img: np.ndarray, pal_rgb: np.ndarray, pal: np.ndarray, proj: np.ndarray,
+           axis: np.ndarray, order: np.ndarray, space: int, lin: np.ndarray,
+           transparent_index: int, strength: float) -> np.ndarray:
     """Serpentine Floyd-Steinberg error diffusion at ``strength`` (0..1).
 
     The error is diffused in straight sRGB; the nearest entry for each

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import ImageError
 from ...limits import MAX_PIXELS, READABLE_PATTERNS
-from ..png.reader import Inflation
+from ..errors import ImageError
 from ..png.decoder import read_png
+from ..png.reader import Inflation
 
 __all__ = ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "load_image", "load_image_data"]
 

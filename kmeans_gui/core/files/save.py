@@ -12,6 +12,7 @@ from ..errors import ImageError
 from ..quantizer.pipeline import QuantizeResult
 from .rules import EXISTS, FOLDER, SOURCE, refusal
 
+
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over.
 

@@ -14,8 +14,8 @@ import os
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .reader import Inflation, NotHandled, PngHeader, start_inflate
 from .._native.unfilter import unfilter_into
+from .reader import Inflation, NotHandled, PngHeader, start_inflate
 
 
 def read_png(path: str | os.PathLike, max_pixels: int,

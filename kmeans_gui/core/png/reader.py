@@ -64,7 +64,6 @@ from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproje
 from ...limits import MAX_PIXELS
 from .chunks import SIGNATURE, iter_chunks
 
-
 #: Compressed bytes inflated per call. Each call is one stretch without the
 #: GIL, and taking the GIL back from a busy main thread (one that is
 #: importing) can wait a switch interval (5 ms): so until someone asks for

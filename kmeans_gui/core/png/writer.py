@@ -33,6 +33,7 @@ from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproje
 from ...limits import DEFAULT_EFFORT, EFFORTS
 from .. import parallel
 from .chunks import SIGNATURE, chunk
+
 #: Raw bytes deflated per piece (whole rows; at least one row).
 PIECE_BYTES = 2 << 20
 #: Largest IDAT chunk written.

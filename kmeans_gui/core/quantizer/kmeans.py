@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._native import kernels as _kernels
 from ...limits import INITS, MAX_K, MIN_K, SPACES
-from .colorspace import from_working, to_working
+from .._native import kernels as _kernels
 from ..errors import ImageError
+from .colorspace import from_working, to_working
 from .histogram import ColorHistogram
-
 
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
 

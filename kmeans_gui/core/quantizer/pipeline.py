@@ -110,6 +110,6 @@ def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = Quantiz
     started = time.perf_counter()
     pixels = _pixels(image)
     state = None
-    for state in steps(pixels, settings, histogram):
+    for state in steps(pixels, settings, histogram):  # noqa: B007 (keep the last)
         pass
     return finish(pixels, state, settings, started, choose_order)
