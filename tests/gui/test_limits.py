@@ -14,10 +14,10 @@ def test_a_stored_pixel_limit_applies_at_the_next_open(qtbot, window, scripted_d
     with qtbot.waitSignal(window.open_failed, timeout=20000):
         window.open_path(gradient_png)
     assert "the limit is 0.01 megapixels" in scripted_dialogs.errors[0][2]
-    assert window.image is None
+    assert window.session.image is None
     window.settings._store.setValue("limits/max_pixels", 20_000)
     open_and_wait(qtbot, window, gradient_png)
-    assert window.image.pixels.shape == (120, 160, 3)
+    assert window.session.image.pixels.shape == (120, 160, 3)
 
 
 def test_an_unusable_stored_limit_falls_back_to_the_default(window) -> None:
