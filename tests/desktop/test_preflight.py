@@ -249,3 +249,20 @@ def test_the_check_imports_no_qt():
                            "if m.startswith(('PySide6', 'shiboken6', 'numpy'))))"],
                           capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_ci_installs_the_window_system_libraries_both_plugins_need(platforms):
+    """.ci/run must install what the check would ask a person to install, or
+    the frozen build would lack it and the X11 tests could not run."""
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text().split()
+    libraries = platforms.parents[1] / "lib"
+    needs = set()
+    for binary in (platforms / "libqxcb.so", libraries / "libQt6XcbQpa.so.6",
+                   preflight._plugin(platforms, "wayland")):
+        if binary is not None:
+            needs |= set(preflight.read_elf(binary).needed)
+    window_system = sorted(name for name in needs
+                           if name.startswith(("libxcb", "libxkbcommon", "libX", "libwayland")))
+    assert window_system
+    missing = [name for name in window_system if preflight.PACKAGES[name][0] not in ci]
+    assert not missing, f".ci/run installs no package for {missing}"
