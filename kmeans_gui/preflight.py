@@ -472,7 +472,8 @@ def _message(problems: dict[str, tuple[str | None, list[str]]], explicit: str) -
     if known:
         debian = " ".join(dict.fromkeys(PACKAGES[lib][0] for lib in known))
         fedora = " ".join(dict.fromkeys(PACKAGES[lib][1] for lib in known))
-        lines.append("Install them, then start kmeans-gui again:")
+        lines.append(f"Install {'its package' if len(known) == 1 else 'their packages'}, "
+                     "then start kmeans-gui again:")
         lines.append(f"    Debian/Ubuntu:  sudo apt install {debian}")
         lines.append(f"    Fedora:         sudo dnf install {fedora}")
     for lib in missing:

@@ -106,7 +106,7 @@ def test_a_hidden_xcb_cursor_is_named_with_both_install_commands(tmp_path, platf
         "kmeans-gui cannot start: Qt's X11 (xcb) platform needs a system library that this "
         "machine lacks:\n"
         "    libxcb-cursor.so.0\n"
-        "Install them, then start kmeans-gui again:\n"
+        "Install its package, then start kmeans-gui again:\n"
         "    Debian/Ubuntu:  sudo apt install libxcb-cursor0\n"
         "    Fedora:         sudo dnf install xcb-util-cursor")
 

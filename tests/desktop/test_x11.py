@@ -80,6 +80,6 @@ def test_without_libxcb_cursor_the_app_names_it_instead_of_aborting(xvfb, tmp_pa
         "kmeans-gui cannot start: Qt's X11 (xcb) platform needs a system library that this "
         "machine lacks:\n"
         "    libxcb-cursor.so.0\n"
-        "Install them, then start kmeans-gui again:\n"
+        "Install its package, then start kmeans-gui again:\n"
         "    Debian/Ubuntu:  sudo apt install libxcb-cursor0\n"
         "    Fedora:         sudo dnf install xcb-util-cursor\n")
