@@ -266,3 +266,22 @@ def test_ci_installs_the_window_system_libraries_both_plugins_need(platforms):
     assert window_system
     missing = [name for name in window_system if preflight.PACKAGES[name][0] not in ci]
     assert not missing, f".ci/run installs no package for {missing}"
+
+
+def test_a_library_the_real_loader_finds_never_stops_the_app(platforms, monkeypatch):
+    """Should the search ever miss a route the loader takes, the loader's own
+    verdict on the plugin wins: no false alarm."""
+    monkeypatch.setattr(preflight.Resolver, "missing", lambda self, root: ["libxcb-cursor.so.0"])
+    verdict = preflight.check(x11_env(), platforms=platforms)
+    assert (verdict.platform, verdict.message) == ("xcb", None)
+
+
+def test_run_applies_the_platform_chosen_or_prints_why_not(tmp_path, platforms, monkeypatch,
+                                                           capsys):
+    monkeypatch.setattr(preflight, "plugins_dir", lambda: platforms)
+    env = x11_env(WAYLAND_DISPLAY="wayland-9", XDG_RUNTIME_DIR=str(tmp_path))
+    assert preflight.run(env) is None
+    assert env["QT_QPA_PLATFORM"] == "xcb"  # Qt does not try the dead Wayland socket first
+    assert capsys.readouterr() == ("", "")
+    assert preflight.run({"PATH": "/usr/bin"}) == 1
+    assert capsys.readouterr().err.startswith("kmeans-gui cannot start without a display")
