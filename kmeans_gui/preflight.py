@@ -434,15 +434,15 @@ def check(environ: dict[str, str] | None = None, *, system_dirs: list[str] | Non
     problems: dict[str, tuple[str | None, list[str]]] = {}
     for name in order:
         problem = _platform_problem(name, folder, resolver, environ)
+        if problem and problem[1] and system_dirs is None and not _confirmed_by_loader(name, folder):
+            problem = None  # the loader finds what the search did not
         if problem is None:
+            # Where Qt would try another platform first, skip it (and its warnings).
             chosen = {} if explicit or name == order[0] else {"QT_QPA_PLATFORM": name}
             return Verdict(platform=name, environ=chosen)
-        if system_dirs is None and problem[1] and not _confirmed_by_loader(name, folder):
-            return Verdict(platform=name, environ={} if explicit or name == order[0]
-                           else {"QT_QPA_PLATFORM": name})
         problems[name] = problem
-    return Verdict(message=_message(problems, explicit),
-                   missing=tuple(lib for _, libs in problems.values() for lib in libs))
+    missing = dict.fromkeys(lib for _, libs in problems.values() for lib in libs)
+    return Verdict(message=_message(problems, explicit), missing=tuple(missing))
 
 
 # ----------------------------------------------------------------- message
