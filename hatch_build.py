@@ -14,6 +14,7 @@ import os
 import shlex
 import struct
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def elf_requirements(library: Path) -> tuple[set[str], set[str]]:
         raise ValueError(f"{library} is not a 64-bit little-endian ELF file")
     shoff, = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
-    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+                for i in range(shnum)]
 
     def string(section: int, offset: int) -> str:
         start = sections[section][4] + offset

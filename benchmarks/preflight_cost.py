@@ -37,13 +37,15 @@ TIMED = ("import time, kmeans_gui.app; _t = time.perf_counter()\n{body}\n"
          "print((time.perf_counter() - _t) * 1000)")
 
 VARIANTS = {
-    "check": "from kmeans_gui import preflight; v = preflight.check(); assert v.platform == 'xcb', v",
+    "check": ("from kmeans_gui import preflight\n"
+              "v = preflight.check(); assert v.platform == 'xcb', v"),
     "ldd": ("import subprocess; from kmeans_gui import preflight\n"
             "p = preflight.plugins_dir() / 'libqxcb.so'\n"
             "out = subprocess.run(['ldd', str(p)], capture_output=True, text=True).stdout\n"
             "missing = [l.split()[0] for l in out.splitlines() if 'not found' in l]"),
     "ldconfig -p": ("import subprocess\n"
-                    "out = subprocess.run(['/sbin/ldconfig', '-p'], capture_output=True, text=True).stdout"),
+                    "out = subprocess.run(['/sbin/ldconfig', '-p'], capture_output=True,\n"
+                    "                     text=True).stdout"),
     "dlopen": ("import ctypes, os; from kmeans_gui import preflight\n"
                "ctypes.CDLL(str(preflight.plugins_dir() / 'libqxcb.so'), mode=os.RTLD_LAZY)"),
     "Qt import": "import PySide6.QtWidgets",

@@ -223,9 +223,10 @@ def ld_cache(path: str = "/etc/ld.so.cache") -> dict[str, list[str]]:
         cache: dict[str, list[str]] = {}
         for i in range(nlibs):
             _flags, key, value = struct.unpack_from("<iII", data, start + 48 + 24 * i)
-            name = data[start + key:data.index(b"\0", start + key)].decode("utf-8", "surrogateescape")
+            name = data[start + key:data.index(b"\0", start + key)]
             target = data[start + value:data.index(b"\0", start + value)]
-            cache.setdefault(name, []).append(target.decode("utf-8", "surrogateescape"))
+            cache.setdefault(name.decode("utf-8", "surrogateescape"), []).append(
+                target.decode("utf-8", "surrogateescape"))
     except (struct.error, ValueError):
         return {}
     return cache
@@ -270,7 +271,8 @@ class Resolver:
     """
 
     def __init__(self, environ: dict[str, str], system_dirs: list[str] | None = None):
-        self.env_dirs = [d for d in environ.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":") if d]
+        search = environ.get("LD_LIBRARY_PATH", "").replace(";", ":")
+        self.env_dirs = [d for d in search.split(":") if d]
         if system_dirs is None:
             self.cache = ld_cache()
             self.system_dirs = default_library_dirs()
@@ -434,7 +436,8 @@ def check(environ: dict[str, str] | None = None, *, system_dirs: list[str] | Non
     problems: dict[str, tuple[str | None, list[str]]] = {}
     for name in order:
         problem = _platform_problem(name, folder, resolver, environ)
-        if problem and problem[1] and system_dirs is None and not _confirmed_by_loader(name, folder):
+        if problem and problem[1] and system_dirs is None \
+                and not _confirmed_by_loader(name, folder):
             problem = None  # the loader finds what the search did not
         if problem is None:
             # Where Qt would try another platform first, skip it (and its warnings).
@@ -455,7 +458,8 @@ def _message(problems: dict[str, tuple[str | None, list[str]]], explicit: str) -
         where = f"on QT_QPA_PLATFORM={explicit}" if explicit else "without a display"
         return (f"kmeans-gui cannot start {where}: {reasons}.\n"
                 "Start it from a desktop session; kmeans-compress works without one.")
-    lacking = {PLATFORM_TITLES.get(name, name): libs for name, (_, libs) in problems.items() if libs}
+    lacking = {PLATFORM_TITLES.get(name, name): libs
+               for name, (_, libs) in problems.items() if libs}
     notes = [f"({PLATFORM_TITLES.get(name, name)} cannot be used either: {reason}.)"
              for name, (reason, libs) in problems.items() if not libs]
     missing = list(dict.fromkeys(lib for libs in lacking.values() for lib in libs))

@@ -123,7 +123,8 @@ def test_a_library_without_a_known_package_is_named_with_a_way_to_find_it(tmp_pa
     """A plugin (built here) that needs a library nobody packages."""
     cc = require_tool("gcc", "gcc")
     (tmp_path / "nowhere.c").write_text("int nowhere(void) { return 3; }\n")
-    (tmp_path / "plugin.c").write_text("int nowhere(void);\nint plugin(void) { return nowhere(); }\n")
+    (tmp_path / "plugin.c").write_text(
+        "int nowhere(void);\nint plugin(void) { return nowhere(); }\n")
     subprocess.run([cc, "-shared", "-fPIC", "-Wl,-soname,libnowhere.so.3", "-o",
                     tmp_path / "libnowhere.so.3", tmp_path / "nowhere.c"], check=True, timeout=120)
     platforms = tmp_path / "platforms"
@@ -150,7 +151,8 @@ def test_libraries_on_ld_library_path_count_as_present(tmp_path, platforms):
     bundled = tmp_path / "bundle"
     bundled.mkdir()
     for name in X11_LIBS:
-        (bundled / name).symlink_to(os.path.realpath(Path(preflight.default_library_dirs()[0]) / name))
+        system_copy = Path(preflight.default_library_dirs()[0]) / name
+        (bundled / name).symlink_to(os.path.realpath(system_copy))
     verdict = preflight.check(x11_env(LD_LIBRARY_PATH=str(bundled)), system_dirs=system,
                               platforms=platforms)
     assert verdict.message is None and verdict.platform == "xcb"
@@ -217,8 +219,9 @@ def test_an_explicit_platform_is_respected(tmp_path, platforms, compositor):
 
 def test_no_display_at_all_is_said_plainly(platforms):
     verdict = preflight.check({"PATH": "/usr/bin"}, platforms=platforms)
-    assert verdict.message == ("kmeans-gui cannot start without a display: DISPLAY is not set.\n"
-                               "Start it from a desktop session; kmeans-compress works without one.")
+    assert verdict.message == (
+        "kmeans-gui cannot start without a display: DISPLAY is not set.\n"
+        "Start it from a desktop session; kmeans-compress works without one.")
 
 
 # ------------------------------------------------ the entry point itself

@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import BIN, desktop_env, hidden_libraries_command, linux_only, make_photo, visible_window
+from .conftest import (
+    BIN,
+    desktop_env,
+    hidden_libraries_command,
+    linux_only,
+    make_photo,
+    visible_window,
+)
 
 pytestmark = linux_only
 
