@@ -203,7 +203,8 @@ done
 mounts=""
 system_copies=()
 for lib in "${hidden[@]}"; do
-  path="$(/sbin/ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')"
+  # (awk reads to the end: an early exit would kill ldconfig with SIGPIPE.)
+  path="$(/sbin/ldconfig -p | awk -v l="$lib" '$1 == l && !seen { print $NF; seen = 1 }')"
   if [[ -n "$path" ]]; then
     system_copies+=("$(readlink -f "$path")")
     mounts+="mount --bind /dev/null '$(readlink -f "$path")' && "
