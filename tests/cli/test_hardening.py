@@ -286,13 +286,11 @@ def test_sigterm_is_handled_before_numpy_is_loaded(photo: Path) -> None:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
-def test_sigterm_at_any_moment_reports_the_interruption(photo: Path) -> None:
+def test_sigterm_at_any_moment_reports_the_interruption(tmp_path: Path) -> None:
     """From the moment the handler is in place (imports, planning, the run)."""
+    noise = noise_image(tmp_path / "noise.png", 1000)  # busy for many seconds
     for delay in (0.0, 0.1, 0.3, 0.6, 1.0):
-        output = photo.with_name("photo-k16.png")
-        if output.exists():
-            output.unlink()
-        proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", photo, *SLOW],
+        proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", noise, *SLOW],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=cli_env())
         try:
@@ -309,7 +307,8 @@ def test_sigterm_at_any_moment_reports_the_interruption(photo: Path) -> None:
         assert proc.returncode == 143, (delay, err)
         assert err.endswith("kmeans-compress: interrupted\n"), (delay, err)
         assert "Traceback" not in err
-    assert stray_files(photo.parent) == []
+    assert not (tmp_path / "noise-k16.png").exists()
+    assert stray_files(tmp_path) == []
 
 
 # ------------------------------------------------- 13: --suffix with a dash
