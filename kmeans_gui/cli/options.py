@@ -13,7 +13,7 @@ from pathlib import Path
 # --help); a test keeps them in step.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
-EFFORTS = ("auto", "fast", "small")
+EFFORTS = ("auto", "fast", "max", "small")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 DEFAULT_K = 16
 DEFAULT_SUFFIX = "-k{k}"
@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=_seed, default=0, metavar="N",
         help="random seed; same seed, same bytes (default 0)")
     add("--effort", choices=EFFORTS, default="auto",
-        help="PNG compression effort (default auto: by size)")
+        help="PNG compression effort: auto (default; quick, and tries harder on "
+             "small images), fast, or max (smallest file, several times slower; "
+             "small is another name for it)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
 from .colorspace import rgb_to_oklab
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import KMeansState, check_settings, kmeans_steps
 from .loading import LoadedImage
 from .remapping import index_counts, remap
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class QuantizeResult:
 
     def to_pil(self) -> Image.Image:
         """The result as a Pillow mode-P image (palette and tRNS in ``info``)."""
+        from PIL import Image  # only the GUI and tests need it: the CLI skips the import
         image = Image.fromarray(self.indices, "P")
         image.putpalette(self.palette[:, :3].tobytes(), rawmode="RGB")
         transparency = self.transparency()
@@ -91,62 +93,12 @@ def palette_order(palette: np.ndarray) -> np.ndarray:
     return np.lexsort((lightness, alpha == 255, alpha != 0))
 
 
-#: Images up to this size with at most 16 opaque colours get their palette
-#: order chosen by trial compression (see ``compressible_order``).
-TRIAL_ORDER_PIXELS = 4_000_000
-
-
-def _chain(lab: np.ndarray, start: int) -> np.ndarray:
-    """Greedy nearest-neighbour walk through the palette from ``start``."""
-    dist = ((lab[:, None, :] - lab[None, :, :]) ** 2).sum(axis=2)
-    path = [start]
-    for _ in range(len(lab) - 1):
-        row = dist[path[-1]].copy()
-        row[path] = np.inf
-        path.append(int(row.argmin()))
-    return np.array(path)
-
-
-def compressible_order(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """Of a few palette orders, the one whose PNG deflates smallest.
-
-    For 1-4 bit images the order of the entries changes the file size by up
-    to 10 % (measured, k = 16: dark-to-light won on three of five photos, a
-    nearest-colour walk from the darkest or the most used entry on the
-    others), so each is tried with a quick encode. Returns a permutation.
-    """
-    lab = rgb_to_oklab(palette[:, :3].astype(np.float64))
-    counts = index_counts(indices)[: len(palette)]
-    candidates = [np.arange(len(palette)), _chain(lab, int(lab[:, 0].argmin())),
-                  _chain(lab, int(counts.argmax()))]
-    bits = 1 if len(palette) <= 2 else 2 if len(palette) <= 4 else 4
-    best, best_size = candidates[0], np.inf
-    for perm in candidates:
-        inverse = np.empty_like(perm)
-        inverse[perm] = np.arange(len(perm))
-        image = Image.fromarray(inverse.astype(np.uint8)[indices], "P")
-        image.putpalette(palette[perm, :3].tobytes())
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", bits=bits, compress_level=6, compress_type=zlib.Z_RLE)
-        if buffer.tell() < best_size:
-            best, best_size = perm, buffer.tell()
-    return best
-
-
 def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
            started: float | None = None) -> QuantizeResult:
     """Full-resolution result from a K-Means state."""
     order = palette_order(state.palette)
     palette = np.ascontiguousarray(state.palette[order])
     indices = remap(pixels, palette, settings.space, settings.dither)
-    if (len(palette) <= 16 and palette.shape[1] == 3
-            and indices.size <= TRIAL_ORDER_PIXELS):
-        perm = compressible_order(indices, palette)
-        if not np.array_equal(perm, np.arange(len(perm))):
-            inverse = np.empty_like(perm)
-            inverse[perm] = np.arange(len(perm))
-            palette = np.ascontiguousarray(palette[perm])
-            indices = inverse.astype(np.uint8)[indices]
     seconds = time.perf_counter() - started if started is not None else 0.0
     return QuantizeResult(indices, palette, state.iteration, state.inertia, state.mse,
                           state.reason, seconds)

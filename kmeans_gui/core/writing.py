@@ -2,87 +2,29 @@
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
-import zlib
 from pathlib import Path
 
-
-from . import parallel
 from .errors import ImageError
 from .pipeline import QuantizeResult
-from .png_write import encode_indexed8
+from .png_encoder import bit_depth, encode_indexed
 
-#: Encoder presets. Measured on quantized photos: for 1-4 bit images zlib's
-#: run-length strategy is the smallest in most cases (k = 4 and k = 16 on the
-#: ten test photos: smallest on 9 of 10) and by far the fastest (24 MP mosaic,
-#: k = 16: 0.12 s and 1.20 MB against 0.56 s and 1.30 MB for level 7
-#: filtered); for 8-bit images the default strategy beats filtered (mosaic,
-#: k = 256, level 7: 5.17 vs 5.54 MB). "fast" takes that choice at level 7
-#: (0.8 s for 24 MP at 8 bits with Pillow; 8-bit files are written by
-#: png_write, which deflates on all cores); "small" tries the candidates at
-#: level 9 and keeps the smallest file (2-4 % smaller, several times slower on
-#: large images); "auto" is "small" up to AUTO_SMALL_PIXELS and "fast" beyond.
-EFFORTS = ("auto", "fast", "small")
-AUTO_SMALL_PIXELS = 4_000_000
-
-
-def _resolve(effort: str, pixels: int) -> str:
-    if effort == "auto":
-        return "small" if pixels <= AUTO_SMALL_PIXELS else "fast"
-    return effort
-
-
-def _zlib_plan(effort: str, bits: int) -> tuple[int, tuple[int, ...]]:
-    if effort == "fast":
-        return 7, ((zlib.Z_RLE,) if bits < 8 else (zlib.Z_DEFAULT_STRATEGY,))
-    if effort == "small":
-        if bits < 8:
-            return 9, (zlib.Z_RLE, zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED)
-        return 9, (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED)
-    raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
-
-
-def bit_depth(n_colors: int) -> int:
-    """Smallest PNG palette bit depth holding ``n_colors`` entries."""
-    for bits in (1, 2, 4, 8):
-        if n_colors <= 1 << bits:
-            return bits
-    raise ValueError("a PNG palette holds at most 256 colours")
+#: PNG compression effort (see ``png_encoder``); "small", the old name of
+#: the smallest-file effort, means "max".
+EFFORTS = ("auto", "fast", "max", "small")
 
 
 def encode_png(result: QuantizeResult, *, icc_profile: bytes | None = None,
                dpi: tuple[float, float] | None = None, effort: str = "auto") -> bytes:
     """The PNG file's bytes for ``result``."""
-    bits = bit_depth(result.n_colors)
-    effort = _resolve(effort, result.indices.size)
-    level, strategies = _zlib_plan(effort, bits)
+    if effort not in EFFORTS:
+        raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
     if dpi:
         dpi = tuple(round(v) for v in dpi)
-    if effort == "fast" and bits == 8:
-        return encode_indexed8(result.indices, result.palette,
-                               transparency=result.transparency(), icc_profile=icc_profile,
-                               dpi=dpi, level=level, strategy=strategies[0])
-    options = {"bits": bits, "compress_level": level}
-    transparency = result.transparency()
-    if transparency is not None:
-        options["transparency"] = transparency
-    if icc_profile:
-        options["icc_profile"] = icc_profile
-    if dpi:
-        options["dpi"] = dpi
-
-    def trial(strategy: int) -> bytes:
-        buffer = io.BytesIO()
-        # An image per trial: Pillow keeps the save options on the image object.
-        result.to_pil().save(buffer, "PNG", compress_type=strategy, **options)
-        return buffer.getvalue()
-
-    # Pillow encodes without the GIL, so the trials run side by side (4 MP
-    # mosaic, two cores: k = 256, two trials 1.03 -> 0.61 s; k = 16, three
-    # trials 1.53 -> 0.80 s). min() keeps the first of equal sizes, as before.
-    return min(parallel.run_each(lambda i: trial(strategies[i]), len(strategies)), key=len)
+    return encode_indexed(result.indices, result.palette, transparency=result.transparency(),
+                          icc_profile=icc_profile, dpi=dpi,
+                          effort="max" if effort == "small" else effort)
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
