@@ -6,6 +6,7 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image
+from zlib_ng import zlib_ng
 
 from kmeans_gui.core import QuantizeSettings, encode_png, png_encoder, quantize
 from kmeans_gui.core.pipeline import QuantizeResult
@@ -57,8 +58,8 @@ def test_up_filter_is_the_difference_to_the_row_above():
 
 def full_sizes(rows: np.ndarray, level: int) -> dict:
     sizes = {}
-    for filter_type, strategy in png_encoder.CANDIDATES:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
+    for filter_type, strategy in png_encoder.CANDIDATES:  # with the encoder's zlib-ng
+        compressor = zlib_ng.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
         data = png_encoder.scanlines(rows, filter_type).tobytes()
         sizes[filter_type, strategy] = len(compressor.compress(data) + compressor.flush())
     return sizes
