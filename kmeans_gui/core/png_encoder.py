@@ -111,14 +111,25 @@ def _bands(height: int, stride: int) -> list[tuple[int, int]]:
     return [(s, min(height, s + band)) for s in starts]
 
 
-def _zlib_size(data, level: int, strategy: int) -> int:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy)
+#: Deflate's window: the most history a band's first rows can refer back to.
+WINDOW = 32 << 10
+
+
+def _zlib_size(data, level: int, strategy: int, history=b"") -> int:
+    if history:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy,
+                                      zdict=history)
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy)
     return len(compressor.compress(data)) + len(compressor.flush())
 
 
-def _libdeflate_size(data, level: int, strategy: int) -> int:
-    import deflate
-    return len(deflate.deflate_compress(bytes(data), level))
+def _libdeflate_size(data, level: int, strategy: int, history=b"") -> int:
+    import deflate  # no preset dictionary: the history is compressed along and taken off
+    if not history:
+        return len(deflate.deflate_compress(bytes(data), level))
+    return (len(deflate.deflate_compress(bytes(history) + bytes(data), level))
+            - len(deflate.deflate_compress(bytes(history), level)))
 
 
 def choose(rows: np.ndarray, level: int = TRIAL_LEVEL, sizer=None) -> tuple[int, int]:
@@ -137,9 +148,16 @@ def choose(rows: np.ndarray, level: int = TRIAL_LEVEL, sizer=None) -> tuple[int,
         filter_type, strategy = candidates[i]
         size = 0
         for top, bottom in bands:
-            above = rows[top - 1] if top > 0 else None
-            lines = scanlines(rows[top:bottom], filter_type, above)
-            size += size_of(memoryview(lines).cast("B"), level, strategy)
+            # The rows above the band, up to a window's worth, are its history
+            # (a preset dictionary), as they are in the whole stream: without
+            # it a band of a few wide rows would favour the Up filter, whose
+            # first row needs no history.
+            start = max(0, top - -(-WINDOW // rows.shape[1]))
+            above = rows[start - 1] if start > 0 else None
+            lines = scanlines(rows[start:bottom], filter_type, above)
+            history = lines[:top - start].tobytes()[-WINDOW:]
+            band = memoryview(lines[top - start:]).cast("B")
+            size += size_of(band, level, strategy, history)
         return size
 
     sizes = parallel.run_each(trial, len(candidates))
