@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 from zlib_ng import zlib_ng
 
-from kmeans_gui.core import QuantizeSettings, encode_png, png_encoder, quantize
-from kmeans_gui.core.pipeline import QuantizeResult
+from kmeans_gui.core import QuantizeSettings, encode_png, quantize
+from kmeans_gui.core.png import writer as png_encoder
+from kmeans_gui.core.quantizer.pipeline import QuantizeResult
 
 
 def pack_reference(indices: np.ndarray, bits: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The threaded 8-bit PNG writer against Pillow's writer and decoder."""
+"""The PNG writer against Pillow's writer and decoder."""
 
 import io
 import struct
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from kmeans_gui.core import encode_png, parallel, png_encoder, png_write
-from kmeans_gui.core.pipeline import QuantizeResult
+from kmeans_gui.core import encode_png, parallel
+from kmeans_gui.core.png import writer as png_write
+from kmeans_gui.core.quantizer.pipeline import QuantizeResult
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -61,10 +62,9 @@ def test_same_file_contents_as_pillow(alpha, icc, dpi):
     options = {"icc_profile": icc} if icc else {}
     if dpi:
         options["dpi"] = tuple(round(v) for v in dpi)
-    if result.transparency() is not None:
-        options["transparency"] = result.transparency()
     buffer = io.BytesIO()
-    result.to_pil().save(buffer, "PNG", bits=8, **options)
+    # pil_image puts the tRNS alphas in the image's info, which Pillow writes.
+    png_write.pil_image(result.indices, result.palette).save(buffer, "PNG", bits=8, **options)
     pillows = buffer.getvalue()
     assert decoded(ours) == decoded(pillows)
     assert kinds(ours) == kinds(pillows)
@@ -78,8 +78,8 @@ def test_same_file_contents_as_pillow(alpha, icc, dpi):
 @pytest.mark.parametrize("whole", [True, False])
 def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi, whole, monkeypatch):
     if not whole:  # the sampled choice and the piecewise deflate, on a small image
-        monkeypatch.setattr(png_encoder, "WHOLE_TRIAL_BYTES", 0)
-        monkeypatch.setattr(png_encoder, "BAND_BYTES", 40)
+        monkeypatch.setattr(png_write, "WHOLE_TRIAL_BYTES", 0)
+        monkeypatch.setattr(png_write, "BAND_BYTES", 40)
         monkeypatch.setattr(png_write, "PIECE_BYTES", 100)
     result = random_result(20, 31, k, alpha, seed=k)
     data = encode_png(result, icc_profile=icc, dpi=dpi, effort=effort)
@@ -93,14 +93,14 @@ def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi, whole, mon
             assert im.info["dpi"] == pytest.approx(dpi, abs=0.05)  # dots per metre
         else:
             assert "dpi" not in im.info
-        assert im.info.get("transparency") == result.transparency()
+        assert im.info.get("transparency") == png_write.transparency(result.palette)
         assert np.array_equal(np.asarray(im.convert("RGBA" if alpha else "RGB")),
                               result.to_rgb())
 
 
 def test_pieces_on_any_number_of_threads_give_the_same_file(monkeypatch):
     result = random_result(64, 45, 120, alpha=True)
-    monkeypatch.setattr(png_encoder, "WHOLE_TRIAL_BYTES", 0)  # sampled, then in pieces
+    monkeypatch.setattr(png_write, "WHOLE_TRIAL_BYTES", 0)  # sampled, then in pieces
     monkeypatch.setattr(png_write, "PIECE_BYTES", 46 * 5 + 3)  # 5 rows a piece, 13 pieces
     monkeypatch.setattr(png_write, "IDAT_BYTES", 1000)
     files = []
@@ -112,7 +112,7 @@ def test_pieces_on_any_number_of_threads_give_the_same_file(monkeypatch):
     stream = b"".join(body for kind, body in chunks(files[0]) if kind == b"IDAT")
     lines = zlib.decompress(stream)  # one stream; the Adler-32 checks out
     filter_type = lines[0]
-    expected = png_encoder.scanlines(result.indices, filter_type).tobytes()
+    expected = png_write.scanlines(result.indices, filter_type).tobytes()
     assert lines == expected
     assert stream[:2] == zlib.compress(b"", 6)[:2]
     assert sum(kind == b"IDAT" for kind, _ in chunks(files[0])) > 1

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kmeans_gui.core import _kernels
+from kmeans_gui.core._native import kernels as _kernels
 
 
 def greedy_kmeanspp(x, w, k, uniforms, trials):

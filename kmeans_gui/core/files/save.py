@@ -1,4 +1,4 @@
-"""Writing the indexed-palette PNG: atomic, smallest bit depth, metadata kept."""
+"""Saving a result: the overwrite rules, then an atomic write of its PNG."""
 
 from __future__ import annotations
 
@@ -6,32 +6,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ImageError
-from .pipeline import QuantizeResult
-from .png_encoder import bit_depth, encode_indexed
-
-#: PNG compression effort (see ``png_encoder``); "small", the old name of
-#: the smallest-file effort, means "max".
-EFFORTS = ("auto", "fast", "max", "small")
-
-
-def encode_png(result: QuantizeResult, *, icc_profile: bytes | None = None,
-               dpi: tuple[float, float] | None = None, effort: str = "auto") -> bytes:
-    """The PNG file's bytes for ``result``."""
-    if effort not in EFFORTS:
-        raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
-    if dpi:
-        dpi = tuple(round(v) for v in dpi)
-    return encode_indexed(result.indices, result.palette, transparency=result.transparency(),
-                          icc_profile=icc_profile, dpi=dpi,
-                          effort="max" if effort == "small" else effort)
-
-
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return Path(a).resolve() == Path(b).resolve()
+from ...limits import DEFAULT_EFFORT
+from ..compress import encode_png
+from ..errors import ImageError
+from ..quantizer.pipeline import QuantizeResult
+from .rules import EXISTS, FOLDER, SOURCE, refusal
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -71,23 +50,27 @@ def _umask() -> int:
     return mask
 
 
+_REFUSALS = {SOURCE: "refusing to overwrite the input image", EXISTS: "the file already exists",
+             FOLDER: "is a folder"}
+
+
 def save_png(result: QuantizeResult, path: str | os.PathLike, *,
              source: str | os.PathLike | None = None, overwrite: bool = False,
              overwrite_source: bool = False, icc_profile: bytes | None = None,
-             dpi: tuple[float, float] | None = None, effort: str = "auto") -> int:
+             dpi: tuple[float, float] | None = None, effort: str = DEFAULT_EFFORT,
+             data: bytes | None = None) -> int:
     """Write ``result`` as an indexed PNG at ``path``; return the bytes written.
 
     Refuses to replace an existing file unless ``overwrite``, and to replace
-    ``source`` (the input image) unless ``overwrite_source`` as well.
+    ``source`` (the input image) unless ``overwrite_source`` as well
+    (``rules.refusal``). ``data``: the result already encoded with these
+    options (``encode_png``), so saving is only a file write.
     """
     path = Path(path)
-    if path.exists():
-        if source is not None and same_file(path, source) and not overwrite_source:
-            raise ImageError(f"{path}: refusing to overwrite the input image")
-        if not overwrite:
-            raise ImageError(f"{path}: the file already exists")
-        if path.is_dir():
-            raise ImageError(f"{path}: is a folder")
-    data = encode_png(result, icc_profile=icc_profile, dpi=dpi, effort=effort)
+    why = refusal(path, source, overwrite=overwrite, overwrite_source=overwrite_source)
+    if why is not None:
+        raise ImageError(f"{path}: {_REFUSALS[why]}")
+    if data is None:
+        data = encode_png(result, icc_profile=icc_profile, dpi=dpi, effort=effort)
     write_atomic(path, data)
     return len(data)
