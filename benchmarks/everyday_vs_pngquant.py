@@ -142,8 +142,8 @@ def time_table(sets, pngquant: str, runs: int, folder: Path) -> None:
             for k in (16, 256):
                 a_out, b_out = folder / "t-ours.png", folder / "t-pq.png"
                 a, b = paired(ours(png, k, a_out), theirs(pngquant, png, k, b_out), runs)
-                wall = med(x.wall / y.wall for x, y in zip(a, b))
-                cpu = med(x.cpu / y.cpu for x, y in zip(a, b))
+                wall = med(x.wall / y.wall for x, y in zip(a, b, strict=True))
+                cpu = med(x.cpu / y.cpu for x, y in zip(a, b, strict=True))
                 size_a, size_b = a_out.stat().st_size, b_out.stat().st_size
                 band = "0.3 MP" if mp < 0.75 else "1-24 MP"
                 key = f"{band}, k={k}"
@@ -198,7 +198,7 @@ def batch(sets, pngquant: str, runs: int, folder: Path) -> None:
              "|| [ $? = 99 ]'", "sh", *files]
     out_a.mkdir(exist_ok=True)
     a, b = paired(a_cmd, b_cmd, max(1, runs // 2))
-    ratio = med(x.wall / y.wall for x, y in zip(a, b))
+    ratio = med(x.wall / y.wall for x, y in zip(a, b, strict=True))
     print(f"\n## Batch: 100 images of 0.3 MP, k=16 (median of {max(1, runs // 2)} pairs)")
     print(f"kmeans-compress --jobs 2: {med(x.wall for x in a):.2f} s; pngquant xargs -P2: "
           f"{med(x.wall for x in b):.2f} s; ratio {ratio:.2f}x (target <= 0.55x)")
