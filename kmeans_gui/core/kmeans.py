@@ -30,6 +30,10 @@ class KMeansState:
     converged: bool  # True on the last state
     reason: str  # why it stopped: "", "unchanged", "tolerance", "max_iter", "few colours"
     labels: np.ndarray  # (n_groups,) palette index of each histogram group
+    #: On iteration 1 only: the palette the iteration started from (the seeds,
+    #: after the probe iterations when seedings were raced), so the seeding
+    #: and the first assignment can be shown.
+    start: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -117,6 +121,7 @@ def kmeans_steps(
         runs.sort(key=lambda run: run.inertia)
     run = runs[0]
     previous = run.inertia  # inf unless probed
+    start = np.vstack([prefix, from_working(run.centroids, space)])
     # Iterations are counted from here: the probes are part of the seeding.
     for iteration in range(1, max_iter + 1):
         moved = run.step()
@@ -132,7 +137,7 @@ def kmeans_steps(
         previous = value
         palette = np.vstack([prefix, from_working(run.centroids, space)])
         yield KMeansState(iteration, value, value / total, palette, moved, bool(reason),
-                          reason, run.labels + offset)
+                          reason, run.labels + offset, start if iteration == 1 else None)
         if reason:
             return
 
