@@ -5,8 +5,8 @@ import pytest
 
 from kmeans_gui.core import build_histogram, kmeans_steps
 from kmeans_gui.core.cloud import (AXES, PRESETS, cluster_stats, fit_scale, nearest_labels,
-                                   palette_permutation, project, sample_histogram, size_classes,
-                                   view_matrix, world_coords)
+                                   pack_rgb, palette_permutation, project, sample_histogram,
+                                   size_classes, splat, view_matrix, world_coords)
 from kmeans_gui.core.colorspace import to_working
 
 
@@ -196,3 +196,33 @@ def test_palette_permutation():
         palette_permutation(old, old[:3])
     with pytest.raises(ValueError):
         palette_permutation(old, old + 1)
+
+
+# -------------------------------------------------------------- splatting
+def test_splat_draws_the_nearest_point_on_top():
+    x = np.array([5.2, 5.9, 20.0])
+    y = np.array([5.0, 5.5, 3.0])
+    classes = np.array([3, 3, 0], np.int8)
+    colours = np.array([1, 2, 3], np.uint32)
+    for order in ([0, 1, 2], [1, 0, 2], [2, 1, 0]):
+        for near, far in ((0, 1), (1, 0)):
+            depth = np.zeros(3)
+            depth[near], depth[far] = -1.0, 1.0
+            o = np.array(order)
+            img = splat(x[o], y[o], depth[o], classes[o], colours[o], 30, 12, 0)
+            assert img[5, 5] == colours[near]  # both cover it: the nearer shows
+            assert img[3, 20] == 3
+
+
+def test_splat_stamps_by_size_class_and_clips_at_the_edges():
+    for cls, size in enumerate((1, 5, 9, 21)):
+        img = splat(np.array([10.5]), np.array([10.5]), np.zeros(1), np.array([cls], np.int8),
+                    np.array([7], np.uint32), 21, 21, 0)
+        assert (img == 7).sum() == size and img[10, 10] == 7
+    img = splat(np.array([0.0, -5.0]), np.array([0.0, 3.0]), np.zeros(2),
+                np.array([3, 3], np.int8), np.array([7, 8], np.uint32), 4, 4, 0)
+    assert (img == 7).sum() == 8 and (img == 8).sum() == 0  # a quarter of the disc left
+
+
+def test_pack_rgb():
+    assert pack_rgb(np.array([[255, 0, 16, 9]], np.uint8))[0] == 0xFFFF0010
