@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +22,12 @@ POLL_SECONDS = 0.05
 
 
 class StepGate:
-    """Thread-safe: ``wait`` (worker) blocks while paused until ``step`` or
-    ``resume`` (GUI thread), or until ``interrupted()`` turns true."""
+    """Thread-safe: the worker asks ``wait`` whether it may go on; while
+    paused that is only after a ``step`` (or a ``resume``) from the GUI thread.
+
+    ``wait`` gives up after ``timeout`` seconds so the worker can look for a
+    cancellation between waits (the job yields a stop point and asks again).
+    """
 
     def __init__(self, paused: bool = False) -> None:
         self._cond = threading.Condition()
@@ -32,6 +35,7 @@ class StepGate:
         self._credits = 0
 
     def pause(self) -> None:
+        """Hold the worker after its next iteration (forgets earlier steps)."""
         with self._cond:
             self._paused = True
             self._credits = 0
@@ -51,16 +55,17 @@ class StepGate:
         with self._cond:
             return self._paused
 
-    def wait(self, interrupted: Callable[[], bool]) -> bool:
-        """Block while paused; False when ``interrupted`` ended the wait."""
+    def wait(self, timeout: float = POLL_SECONDS) -> bool:
+        """True when the worker may go on, False while still held after ``timeout``."""
         with self._cond:
-            while self._paused and not self._credits:
-                if interrupted():
-                    return False
-                self._cond.wait(POLL_SECONDS)
+            if self._paused and not self._credits:
+                self._cond.wait(timeout)
+            if not self._paused:
+                return True
             if self._credits:
                 self._credits -= 1
-        return not interrupted()
+                return True
+            return False
 
 
 @dataclass(frozen=True)

@@ -93,11 +93,12 @@ def test_step_gate_holds_the_worker_until_a_step():
     passed = []
     stop = threading.Event()
 
-    def worker():
+    def worker():  # as a job does: ask, and between waits look for a cancellation
         for i in range(3):
-            if not gate.wait(stop.is_set):
-                passed.append("stopped")
-                return
+            while not gate.wait(0.02):
+                if stop.is_set():
+                    passed.append("stopped")
+                    return
             passed.append(i)
 
     thread = threading.Thread(target=worker)
@@ -110,14 +111,16 @@ def test_step_gate_holds_the_worker_until_a_step():
         time.sleep(0.01)
     time.sleep(0.1)
     assert passed == [0]  # one step, one iteration
-    stop.set()  # cancelling ends the wait
+    stop.set()  # a cancelled worker leaves its wait
     thread.join(5)
     assert not thread.is_alive() and passed == [0, "stopped"]
 
     gate = StepGate(paused=True)
+    assert not gate.wait(0.01)
     results = []
-    thread = threading.Thread(target=lambda: results.append(gate.wait(lambda: False)))
+    thread = threading.Thread(target=lambda: results.append(gate.wait(5)))
     thread.start()
+    time.sleep(0.05)
     gate.resume()
     thread.join(5)
-    assert results == [True] and not gate.is_paused()
+    assert results == [True] and not gate.is_paused() and gate.wait(0)
