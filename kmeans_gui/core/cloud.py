@@ -176,15 +176,17 @@ def nearest_labels(colors: np.ndarray, palette: np.ndarray, space: str) -> np.nd
 
 
 def cluster_stats(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
-                  space: str) -> tuple[np.ndarray, np.ndarray]:
+                  space: str, working: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Share of all pixels and mean distance to its colour (working units)
-    for each palette entry, from the histogram and its groups' labels."""
+    for each palette entry, from the histogram and its groups' labels.
+    ``working``: the histogram's colours in the working space, if already known."""
     k = len(palette)
     counts = hist.counts.astype(np.float64)
     labels = np.asarray(labels)
     pixels = np.bincount(labels, weights=counts, minlength=k)[:k]
     channels = palette.shape[1]
-    x = to_working(hist.colors[:, :channels], space)
+    x = working_colours(hist, channels, space) if working is None else working
     c = to_working(palette.astype(np.float64), space)
     dist = np.sqrt(((x - c[labels]) ** 2).sum(1))
     error = np.bincount(labels, weights=counts * dist, minlength=k)[:k]
@@ -192,6 +194,11 @@ def cluster_stats(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
     if hist.n_transparent and k and channels == 4 and palette[0, 3] == 0:
         pixels[0] += hist.n_transparent
     return pixels / max(hist.n_pixels, 1), mean_error
+
+
+def working_colours(hist: ColorHistogram, channels: int, space: str) -> np.ndarray:
+    """The histogram's colours as K-Means sees them (``channels`` as in its palette)."""
+    return to_working(hist.colors[:, :channels], space)
 
 
 def palette_permutation(old: np.ndarray, new: np.ndarray) -> np.ndarray:

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QToolButton, QVBoxLayout, QWidget)
 
-from kmeans_gui.core.cloud import ColourSample, cluster_stats, palette_permutation
+from kmeans_gui.core.cloud import (ColourSample, cluster_stats, palette_permutation,
+                                   working_colours)
 
 from .colour_space_view import ColourSpaceView
 from .stepping import Phase, Record, StepSequence
@@ -33,6 +34,8 @@ class ColourSpacePanel(QWidget):
         self._hist = None
         self._stats_key = None
         self._stats = None
+        self._working = None
+        self._working_key = None
         self._highlight: int | None = None
 
         self.colouring_combo = QComboBox()
@@ -93,6 +96,7 @@ class ColourSpacePanel(QWidget):
 
     def set_image(self, histogram, sample: ColourSample | None, space: str = "oklab") -> None:
         self._hist = histogram
+        self._working_key = self._stats_key = None
         self.view.set_sample(sample, space)
         self.sequence.configure(16, "kmeans++", space, False)
         self.caption.setText("")
@@ -124,21 +128,28 @@ class ColourSpacePanel(QWidget):
         self._update_step_button()
 
     def finish(self, palette: np.ndarray) -> None:
-        """The run's result: the same colours in the saved PNG's order."""
-        current = self.sequence.current
-        if current is None or current.labels is None or self.sequence.pending:
+        """The run's result: the same colours in the saved PNG's order, so
+        palette indices mean the same cluster here as in the swatches and the image."""
+        seq = self.sequence
+        if seq.previous is None:
             return
         try:
-            perm = palette_permutation(current.palette, palette)
+            perm = palette_permutation(seq.previous, palette)
         except ValueError:
             return  # not this run's palette
         inverse = np.empty_like(perm)
         inverse[perm] = np.arange(len(perm))
-        groups = inverse[current.groups] if current.groups is not None else None
-        self.sequence.current = Phase(current.kind, current.iteration, palette,
-                                      inverse[current.labels], current.caption, groups)
-        self.sequence.previous = palette
-        self._show(self.sequence.current)
+
+        def reordered(phase: Phase) -> Phase:
+            return Phase(phase.kind, phase.iteration, phase.palette[perm],
+                         None if phase.labels is None else inverse[phase.labels],
+                         phase.caption, None if phase.groups is None else inverse[phase.groups])
+
+        seq.pending = type(seq.pending)(reordered(phase) for phase in seq.pending)
+        seq.previous = palette
+        if seq.current is not None:
+            seq.current = reordered(seq.current)
+            self._show(seq.current)
 
     def _show(self, phase: Phase | None) -> None:
         if phase is None:
@@ -193,11 +204,15 @@ class ColourSpacePanel(QWidget):
         phase = self.sequence.current
         if phase is None or phase.groups is None or self._hist is None:
             return None
-        key = (id(phase), id(phase.palette))
-        if self._stats_key != key:
+        if self._stats_key is not phase:
+            channels = phase.palette.shape[1]
+            key = (self.view.space(), channels)
+            if self._working_key != key:  # once per image and space
+                self._working = working_colours(self._hist, channels, self.view.space())
+                self._working_key = key
             self._stats = cluster_stats(self._hist, phase.groups, phase.palette,
-                                        self.view.space())
-            self._stats_key = key
+                                        self.view.space(), self._working)
+            self._stats_key = phase
         shares, errors = self._stats
         if not 0 <= index < len(shares):
             return None

@@ -209,3 +209,17 @@ def test_transparent_pixels_are_shown_apart(qtbot):
     x, y = view.centroid_positions()[0]
     assert view.centroid_at(QPointF(x, y)) != 0
     panel.grab()  # paints the swatch apart without error
+
+
+def test_finishing_in_step_mode_reorders_the_phases_still_to_show(panel, hist):
+    states = run(hist, seed=1)
+    panel.set_step_mode(True)
+    for state in states:
+        feed(panel, state)  # the seeding shows; the rest waits for steps
+    order = np.array([2, 0, 3, 1])
+    panel.finish(states[-1].palette[order])
+    while panel.sequence.pending:
+        panel.step()
+    sample = panel.view.sample()
+    assert np.array_equal(panel.view.centroid_palette(), states[-1].palette[order])
+    assert np.array_equal(order[panel.view.labels()], states[-1].labels[sample.groups])
