@@ -149,6 +149,7 @@ class ColourSpacePanel(QWidget):
         seq.previous = palette
         if seq.current is not None:
             seq.current = reordered(seq.current)
+            self.view.reorder(perm)
             self._show(seq.current)
 
     def _show(self, phase: Phase | None) -> None:

@@ -132,6 +132,20 @@ class ColourSpaceView(QWidget):
         else:
             self.update()
 
+    def reorder(self, perm: np.ndarray) -> None:
+        """The same centroids renumbered: entry i becomes old entry ``perm[i]``
+        (trails follow their centroids)."""
+        if self._palette is None or len(perm) != len(self._palette):
+            return
+        inverse = np.empty_like(perm)
+        inverse[perm] = np.arange(len(perm))
+        self._palette = self._palette[perm]
+        self._centroids = self._centroids[perm]
+        self._trail = deque((t[perm] for t in self._trail), maxlen=TRAIL)
+        if self._labels is not None:
+            self._labels = inverse[self._labels]
+        self._invalidate()
+
     def centroid_palette(self) -> np.ndarray | None:
         return self._palette
 

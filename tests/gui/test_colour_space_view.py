@@ -182,7 +182,11 @@ def test_finishing_reorders_the_clusters_like_the_result(panel, hist):
         feed(panel, state)
     last = states[-1]
     order = np.array([3, 1, 0, 2])
+    trail = panel.view.trail_length()
+    before = panel.view.centroid_positions()
     panel.finish(last.palette[order])
+    assert panel.view.trail_length() == trail  # renumbering is not a move
+    assert np.allclose(panel.view.centroid_positions(), before[order])
     sample = panel.view.sample()
     assert np.array_equal(panel.view.centroid_palette(), last.palette[order])
     new_labels = panel.view.labels()
