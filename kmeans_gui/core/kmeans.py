@@ -16,6 +16,8 @@ INITS = ("kmeans++", "random")
 MAX_K = 256
 
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
+#: Up to this k, three seedings are raced by default (see ``kmeans_steps``).
+RACE_MAX_K = 32
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def kmeans_steps(
     ``initial`` ((k', 3|4) sRGB(A)) replaces the seeding with given centroids.
     """
     if restarts is None:
-        restarts = 3 if k <= 32 else 1
+        restarts = 3 if k <= RACE_MAX_K else 1
     check_settings(k, space, init, max_iter, tol)
     offset = 1 if hist.n_transparent else 0
     prefix = TRANSPARENT[None, :] if offset else np.zeros((0, 4), np.uint8)
