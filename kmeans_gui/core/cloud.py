@@ -196,6 +196,27 @@ def cluster_stats(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
     return pixels / max(hist.n_pixels, 1), mean_error
 
 
+def cluster_figures(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
+                    space: str, index: int, working: np.ndarray | None = None
+                    ) -> tuple[float, float]:
+    """``cluster_stats`` for the one entry ``index``: its share of all pixels
+    and its pixels' mean distance to its colour (less work per iteration)."""
+    channels = palette.shape[1]
+    if hist.n_transparent and channels == 4 and index == 0 and palette[0, 3] == 0:
+        members = np.asarray(labels) == 0
+        pixels = hist.counts[members].sum() + hist.n_transparent
+        return pixels / max(hist.n_pixels, 1), 0.0
+    members = np.flatnonzero(np.asarray(labels) == index)
+    counts = hist.counts[members].astype(np.float64)
+    pixels = counts.sum()
+    if not pixels:
+        return 0.0, 0.0
+    x = (working_colours(hist, channels, space) if working is None else working)[members]
+    c = to_working(palette[index:index + 1].astype(np.float64), space)[0]
+    error = float((counts * np.sqrt(((x - c) ** 2).sum(1))).sum() / pixels)
+    return float(pixels / max(hist.n_pixels, 1)), error
+
+
 def working_colours(hist: ColorHistogram, channels: int, space: str) -> np.ndarray:
     """The histogram's colours as K-Means sees them (``channels`` as in its palette)."""
     return to_working(hist.colors[:, :channels], space)

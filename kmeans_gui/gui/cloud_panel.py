@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QToolButton, QVBoxLayout, QWidget)
 
-from kmeans_gui.core.cloud import (ColourSample, cluster_stats, palette_permutation,
+from kmeans_gui.core.cloud import (ColourSample, cluster_figures, palette_permutation,
                                    working_colours)
 
 from .colour_space_view import ColourSpaceView
@@ -32,8 +32,6 @@ class ColourSpacePanel(QWidget):
         self.view = ColourSpaceView()
         self.sequence = StepSequence()
         self._hist = None
-        self._stats_key = None
-        self._stats = None
         self._working = None
         self._working_key = None
         self._highlight: int | None = None
@@ -96,7 +94,7 @@ class ColourSpacePanel(QWidget):
 
     def set_image(self, histogram, sample: ColourSample | None, space: str = "oklab") -> None:
         self._hist = histogram
-        self._working_key = self._stats_key = None
+        self._working_key = None
         self.view.set_sample(sample, space)
         self.sequence.configure(16, "kmeans++", space, False)
         self.caption.setText("")
@@ -157,7 +155,6 @@ class ColourSpacePanel(QWidget):
             return
         self.view.set_clusters(phase.palette, phase.labels)
         self.caption.setText(phase.caption)
-        self._stats_key = None
         self._set_highlight_text(self._highlight)
         self.phase_shown.emit(phase.kind, phase.iteration)
 
@@ -205,19 +202,15 @@ class ColourSpacePanel(QWidget):
         phase = self.sequence.current
         if phase is None or phase.groups is None or self._hist is None:
             return None
-        if self._stats_key is not phase:
-            channels = phase.palette.shape[1]
-            key = (self.view.space(), channels)
-            if self._working_key != key:  # once per image and space
-                self._working = working_colours(self._hist, channels, self.view.space())
-                self._working_key = key
-            self._stats = cluster_stats(self._hist, phase.groups, phase.palette,
-                                        self.view.space(), self._working)
-            self._stats_key = phase
-        shares, errors = self._stats
-        if not 0 <= index < len(shares):
+        if not 0 <= index < len(phase.palette):
             return None
-        return float(shares[index]), float(errors[index])
+        channels = phase.palette.shape[1]
+        key = (self.view.space(), channels)
+        if self._working_key != key:  # once per image and space
+            self._working = working_colours(self._hist, channels, self.view.space())
+            self._working_key = key
+        return cluster_figures(self._hist, phase.groups, phase.palette, self.view.space(),
+                               index, self._working)
 
     def _set_highlight_text(self, index: int | None) -> None:
         phase = self.sequence.current

@@ -13,7 +13,7 @@ import math
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -360,8 +360,9 @@ class ColourSpaceView(QWidget):
             following = trails[age + 1] if age + 1 < len(trails) else current
             alpha = int(40 + 160 * (age + 1) / (len(trails) + 1))
             p.setPen(QPen(QColor(255, 255, 255, alpha), 1.4))
-            for i in range(skip, len(xy)):
-                p.drawLine(QPointF(*xy[i]), QPointF(*following[i]))
+            # One call per age: the older, the fainter.
+            p.drawLines([QLineF(*xy[i], *following[i]) for i in range(skip, len(xy))
+                         if not np.array_equal(xy[i], following[i])])
         # The highlighted and the hovered centroid last, on top.
         order = [i for i in range(skip, len(current)) if i not in (self._highlight, self._hover)]
         order += [i for i in (self._hover, self._highlight)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import build_histogram, kmeans_steps
-from kmeans_gui.core.cloud import (AXES, PRESETS, cluster_stats, fit_scale, nearest_labels,
-                                   pack_rgb, palette_permutation, project, sample_histogram,
-                                   size_classes, splat, view_matrix, world_coords)
+from kmeans_gui.core.cloud import (AXES, PRESETS, cluster_figures, cluster_stats, fit_scale,
+                                   nearest_labels, pack_rgb, palette_permutation, project,
+                                   sample_histogram, size_classes, splat, view_matrix,
+                                   world_coords)
 from kmeans_gui.core.colorspace import to_working
 
 
@@ -226,3 +227,13 @@ def test_splat_stamps_by_size_class_and_clips_at_the_edges():
 
 def test_pack_rgb():
     assert pack_rgb(np.array([[255, 0, 16, 9]], np.uint8))[0] == 0xFFFF0010
+
+
+def test_one_cluster_figures_equal_the_whole_table(small_photo, rgba_image):
+    for pixels, space in ((small_photo, "oklab"), (small_photo, "rgb"), (rgba_image, "oklab")):
+        hist = build_histogram(pixels)
+        state = states(hist, 5, space=space)[-1]
+        shares, errors = cluster_stats(hist, state.labels, state.palette, space)
+        for j in range(len(state.palette)):
+            share, error = cluster_figures(hist, state.labels, state.palette, space, j)
+            assert share == pytest.approx(shares[j]) and error == pytest.approx(errors[j])
