@@ -153,13 +153,17 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
 
 
 def steps(image: LoadedImage | np.ndarray, settings: QuantizeSettings,
-          histogram: ColorHistogram | None = None) -> Iterator[KMeansState]:
-    """K-Means states for ``image``; pass a cached ``histogram`` to skip rebuilding it."""
+          histogram: ColorHistogram | None = None,
+          restarts: int | None = None) -> Iterator[KMeansState]:
+    """K-Means states for ``image``; pass a cached ``histogram`` to skip rebuilding it.
+    ``restarts=1`` starts from one seeding, not the best of several (step mode
+    shows the seeds as they were picked)."""
     settings.validated()
     pixels = image.pixels if isinstance(image, LoadedImage) else image
     hist = histogram if histogram is not None else build_histogram(pixels)
     return kmeans_steps(hist, settings.k, space=settings.space, init=settings.init,
-                        max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed)
+                        max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed,
+                        restarts=restarts)
 
 
 def quantize(image: LoadedImage | np.ndarray, settings: QuantizeSettings = QuantizeSettings(),

@@ -237,3 +237,14 @@ def test_one_cluster_figures_equal_the_whole_table(small_photo, rgba_image):
         for j in range(len(state.palette)):
             share, error = cluster_figures(hist, state.labels, state.palette, space, j)
             assert share == pytest.approx(shares[j]) and error == pytest.approx(errors[j])
+
+
+def test_a_single_seeding_starts_from_the_picked_pixels(small_photo):
+    from kmeans_gui.core import QuantizeSettings, steps
+
+    settings = QuantizeSettings(k=6, init="random", seed=4)
+    first = next(iter(steps(small_photo, settings, restarts=1)))
+    colours = {tuple(c) for c in small_photo.reshape(-1, 3)}
+    assert all(tuple(c) in colours for c in first.start)  # k pixels of the image
+    raced = next(iter(steps(small_photo, settings)))  # the default races seedings
+    assert not np.array_equal(raced.start, first.start)
