@@ -360,9 +360,12 @@ class ColourSpaceView(QWidget):
             following = trails[age + 1] if age + 1 < len(trails) else current
             alpha = int(40 + 160 * (age + 1) / (len(trails) + 1))
             p.setPen(QPen(QColor(255, 255, 255, alpha), 1.4))
-            # One call per age: the older, the fainter.
+            # One call per age: the older, the fainter; a dot where each centroid was.
             p.drawLines([QLineF(*xy[i], *following[i]) for i in range(skip, len(xy))
                          if not np.array_equal(xy[i], following[i])])
+            p.setPen(QPen(QColor(255, 255, 255, alpha), 4.0, Qt.PenStyle.SolidLine,
+                          Qt.PenCapStyle.RoundCap))
+            p.drawPoints([QPointF(*xy[i]) for i in range(skip, len(xy))])
         # The highlighted and the hovered centroid last, on top.
         order = [i for i in range(skip, len(current)) if i not in (self._highlight, self._hover)]
         order += [i for i in (self._hover, self._highlight)
