@@ -256,37 +256,46 @@ def pack_rgb(colors: np.ndarray) -> np.ndarray:
     return (np.uint32(0xFF000000) | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]).astype(np.uint32)
 
 
+def splat_plan(x: np.ndarray, y: np.ndarray, depth: np.ndarray, classes: np.ndarray,
+               width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each point's disc goes: (target pixel, point index) rows in
+    drawing order, far to near, each point's stamp after the farther points'.
+    Depends on the view only, so new colours reuse it (see ``splat_paint``)."""
+    n = len(x)
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(-depth)  # far first
+    xi = np.floor(x[order]).astype(np.int64)
+    yi = np.floor(y[order]).astype(np.int64)
+    # One row per stamp pixel: point i's stamp is the first _STAMP_SIZE[class]
+    # offsets (the offsets are sorted by class).
+    count = _STAMP_SIZE[classes[order]]
+    row_point = np.repeat(np.arange(n), count)
+    offset = np.arange(len(row_point)) - np.repeat(np.cumsum(count) - count, count)
+    px = xi[row_point] + _STAMP[offset, 0]
+    py = yi[row_point] + _STAMP[offset, 1]
+    ok = (px >= 0) & (px < width) & (py >= 0) & (py < height)
+    return (py * width + px)[ok], order[row_point[ok]]
+
+
+def splat_paint(plan: tuple[np.ndarray, np.ndarray], colors: np.ndarray, width: int,
+                height: int, background: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Paint a ``splat_plan`` with packed uint32 ``colors`` into a (height, width)
+    image. Rows are written in order, so a nearer point overwrites a farther
+    one (numpy assigns a 1-D fancy index in order; the tests check that the
+    nearest point wins where points overlap)."""
+    if out is None or out.shape != (height, width):
+        out = np.empty((height, width), dtype=np.uint32)
+    out.fill(background)
+    target, point = plan
+    out.reshape(-1)[target] = colors[point]
+    return out
+
+
 def splat(x: np.ndarray, y: np.ndarray, depth: np.ndarray, classes: np.ndarray,
           colors: np.ndarray, width: int, height: int, background: int,
           out: np.ndarray | None = None) -> np.ndarray:
     """Draw points as small discs into a (height, width) uint32 image, the
-    nearest point (smallest depth) on top. ``colors`` are packed uint32.
-
-    Points are written far to near, each point's stamp after the previous
-    point's, so a nearer point always overwrites a farther one (numpy
-    assigns a 1-D fancy index in order; the tests check that the nearest
-    point wins where points overlap).
-    """
-    if out is None or out.shape != (height, width):
-        out = np.empty((height, width), dtype=np.uint32)
-    out.fill(background)
-    n = len(x)
-    if not n:
-        return out
-    order = np.argsort(-depth)  # far first
-    xi = np.floor(x[order]).astype(np.int64)
-    yi = np.floor(y[order]).astype(np.int64)
-    cls = classes[order]
-    col = colors[order]
-    # One row per stamp pixel, in drawing order: point i's stamp is the first
-    # _STAMP_SIZE[class] offsets (the offsets are sorted by class).
-    count = _STAMP_SIZE[cls]
-    point = np.repeat(np.arange(n), count)
-    offset = np.arange(len(point)) - np.repeat(np.cumsum(count) - count, count)
-    px = xi[point] + _STAMP[offset, 0]
-    py = yi[point] + _STAMP[offset, 1]
-    ok = (px >= 0) & (px < width) & (py >= 0) & (py < height)
-    target = (py * width + px)[ok]
-    values = col[point[ok]]
-    out.reshape(-1)[target] = values
-    return out
+    nearest point (smallest depth) on top. ``colors`` are packed uint32."""
+    plan = splat_plan(x, y, depth, classes, width, height)
+    return splat_paint(plan, colors, width, height, background, out)

@@ -18,7 +18,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kmeans_gui.core.cloud import (AXES, PRESETS, ColourSample, fit_scale, pack_rgb, project,
-                                   size_classes, splat, view_matrix, world_coords)
+                                   size_classes, splat_paint, splat_plan, view_matrix,
+                                   world_coords)
 
 BACKGROUND = 0xFF4A4D52  # mid grey: dark and light colours both stand out
 TRAIL = 6  # previous centroid positions kept per centroid
@@ -70,6 +71,7 @@ class ColourSpaceView(QWidget):
         self._cloud: QImage | None = None  # cached rendering of the points
         self._buffer: np.ndarray | None = None
         self._colours_cache: np.ndarray | None = None
+        self._plan = None  # where the points' discs go, for the current view
         self.frames = 0  # cloud renderings so far (the benchmark and tests read it)
 
     # ------------------------------------------------------------ content
@@ -126,9 +128,10 @@ class ColourSpaceView(QWidget):
         self._labels = None if labels is None else np.asarray(labels)
         if self._highlight is not None and self._highlight >= len(palette):
             self._highlight = None
-        if self._colouring == "cluster" and (labels_changed or colours_changed) or (
-                self._highlight is not None and labels_changed):
-            self._invalidate()
+        if self._highlight is not None and labels_changed:
+            self._invalidate()  # other points in front
+        elif self._colouring == "cluster" and (labels_changed or colours_changed):
+            self._invalidate(geometry=False)  # the same discs, new colours
         else:
             self.update()
 
@@ -160,7 +163,7 @@ class ColourSpaceView(QWidget):
             raise ValueError(f"colouring must be one of {COLOURINGS}")
         if colouring != self._colouring:
             self._colouring = colouring
-            self._invalidate()
+            self._invalidate(geometry=False)
 
     def colouring(self) -> str:
         return self._colouring
@@ -258,11 +261,14 @@ class ColourSpaceView(QWidget):
         return p is not None and len(p) > 0 and p.shape[1] == 4 and p[0, 3] == 0
 
     # ------------------------------------------------------------ drawing
-    def _invalidate(self, colours: bool = True) -> None:
-        """Redraw the points; ``colours``: their colours changed too."""
+    def _invalidate(self, colours: bool = True, geometry: bool = True) -> None:
+        """Redraw the points; ``colours``: their colours changed, ``geometry``:
+        where they are drawn (or their depth order) changed."""
         self._cloud = None
         if colours:
             self._colours_cache = None
+        if geometry:
+            self._plan = None
         self.update()
         self.view_changed.emit()
 
@@ -271,14 +277,16 @@ class ColourSpaceView(QWidget):
         dpr = self.devicePixelRatioF()
         width = max(1, math.ceil(self.width() * dpr))
         height = max(1, math.ceil(self.height() * dpr))
-        matrix, scale, centre = self._geometry()
-        x, y, depth = project(self._world, matrix, scale * dpr, (centre[0] * dpr,
-                                                                 centre[1] * dpr))
-        if self._highlight is not None and self._labels is not None:
-            # The highlighted cluster's points in front of all others.
-            depth = np.where(self._labels == self._highlight, depth - 1e6, depth)
-        self._buffer = splat(x, y, depth, self._classes, self.point_colours(), width, height,
-                             BACKGROUND, self._buffer)
+        if self._plan is None or self._plan[0] != (width, height):
+            matrix, scale, centre = self._geometry()
+            x, y, depth = project(self._world, matrix, scale * dpr, (centre[0] * dpr,
+                                                                     centre[1] * dpr))
+            if self._highlight is not None and self._labels is not None:
+                # The highlighted cluster's points in front of all others.
+                depth = np.where(self._labels == self._highlight, depth - 1e6, depth)
+            self._plan = ((width, height), splat_plan(x, y, depth, self._classes, width, height))
+        self._buffer = splat_paint(self._plan[1], self.point_colours(), width, height,
+                                   BACKGROUND, self._buffer)
         image = QImage(self._buffer.data, width, height, width * 4, QImage.Format.Format_RGB32)
         image.setDevicePixelRatio(dpr)
         self.frames += 1

@@ -6,7 +6,8 @@ import pytest
 from kmeans_gui.core import build_histogram, kmeans_steps
 from kmeans_gui.core.cloud import (AXES, PRESETS, cluster_figures, cluster_stats, fit_scale,
                                    nearest_labels, pack_rgb, palette_permutation, project,
-                                   sample_histogram, size_classes, splat, view_matrix,
+                                   sample_histogram, size_classes, splat, splat_paint,
+                                   splat_plan, view_matrix,
                                    world_coords)
 from kmeans_gui.core.colorspace import to_working
 
@@ -248,3 +249,15 @@ def test_a_single_seeding_starts_from_the_picked_pixels(small_photo):
     assert all(tuple(c) in colours for c in first.start)  # k pixels of the image
     raced = next(iter(steps(small_photo, settings)))  # the default races seedings
     assert not np.array_equal(raced.start, first.start)
+
+
+def test_a_splat_plan_repainted_with_new_colours_equals_a_fresh_splat():
+    rng = np.random.default_rng(7)
+    x, y = rng.random(300) * 40, rng.random(300) * 30
+    depth = rng.random(300)
+    classes = rng.integers(0, 4, 300).astype(np.int8)
+    plan = splat_plan(x, y, depth, classes, 40, 30)
+    for seed in range(3):
+        colours = np.random.default_rng(seed).integers(1, 2**24, 300).astype(np.uint32)
+        assert np.array_equal(splat_paint(plan, colours, 40, 30, 0),
+                              splat(x, y, depth, classes, colours, 40, 30, 0))
