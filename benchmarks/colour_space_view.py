@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from kmeans_gui.appinfo import SAMPLE_IMAGE, asset
     from kmeans_gui.core import build_histogram, kmeans_steps, load_image
-    from kmeans_gui.core.cloud import sample_histogram
+    from kmeans_gui.core.quantizer.cloud import sample_histogram
     from kmeans_gui.gui.cloud_panel import ColourSpacePanel
 
     path = args.image or asset(SAMPLE_IMAGE)

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kmeans_gui.core.cloud import (ColourSample, cluster_figures, palette_permutation,
-                                   working_colours)
+from kmeans_gui.core import ColourSample, cluster_figures, palette_permutation, working_colours
 
 from .colour_space_view import ColourSpaceView
 from .stepping import Phase, Record, StepSequence

@@ -17,9 +17,19 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kmeans_gui.core.cloud import (AXES, PRESETS, ColourSample, fit_scale, pack_rgb, project,
-                                   size_classes, splat_paint, splat_plan, view_matrix,
-                                   world_coords)
+from kmeans_gui.core import (
+    AXES,
+    PRESETS,
+    ColourSample,
+    fit_scale,
+    pack_rgb,
+    project,
+    size_classes,
+    splat_paint,
+    splat_plan,
+    view_matrix,
+    world_coords,
+)
 
 BACKGROUND = 0xFF4A4D52  # mid grey: dark and light colours both stand out
 TRAIL = 6  # previous centroid positions kept per centroid
@@ -334,7 +344,7 @@ class ColourSpaceView(QWidget):
                 self._axis_label(p, origin, tip, name, colour)
             return
         colours = (QColor(240, 110, 150), QColor(240, 210, 90), QColor(230, 230, 230))
-        for axis, (name, colour) in enumerate(zip(axes.names, colours)):
+        for axis, (name, colour) in enumerate(zip(axes.names, colours, strict=True)):
             start = np.zeros(3)
             end = np.zeros(3)
             start[axis], end[axis] = axes.low[axis], axes.high[axis]

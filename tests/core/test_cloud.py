@@ -4,12 +4,25 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import build_histogram, kmeans_steps
-from kmeans_gui.core.cloud import (AXES, PRESETS, cluster_figures, cluster_stats, fit_scale,
-                                   nearest_labels, pack_rgb, palette_permutation, project,
-                                   sample_histogram, size_classes, splat, splat_paint,
-                                   splat_plan, view_matrix,
-                                   world_coords)
-from kmeans_gui.core.colorspace import to_working
+from kmeans_gui.core.quantizer.cloud import (
+    AXES,
+    PRESETS,
+    cluster_figures,
+    cluster_stats,
+    fit_scale,
+    nearest_labels,
+    pack_rgb,
+    palette_permutation,
+    project,
+    sample_histogram,
+    size_classes,
+    splat,
+    splat_paint,
+    splat_plan,
+    view_matrix,
+    world_coords,
+)
+from kmeans_gui.core.quantizer.colorspace import to_working
 
 
 def states(hist, k, **kw):
@@ -44,7 +57,7 @@ def test_sample_weights_stand_for_the_pixels(photo):
     step = sample.weights.min()
     heavy = hist.counts >= step * 1.0001
     assert set(np.flatnonzero(heavy)) <= set(sample.groups)
-    kept = dict(zip(sample.groups, sample.weights))
+    kept = dict(zip(sample.groups, sample.weights, strict=True))
     assert all(kept[g] == hist.counts[g] for g in np.flatnonzero(heavy))
     # ...and the weighted sample has the image's colour distribution: mean and
     # coarse (2-bit per channel) histogram agree with the full histogram's.
@@ -141,7 +154,7 @@ def test_sample_labels_are_the_kmeans_assignment(small_photo, space):
     hist = build_histogram(small_photo)
     sample = sample_histogram(hist, points=500)
     run = states(hist, 6, space=space, seed=3)
-    for before, after in zip(run, run[1:]):
+    for before, after in zip(run, run[1:], strict=False):
         # The labels of iteration i are the nearest centroids of iteration i-1
         # (up to the palette's rounding to 8 bits: nearly all agree).
         labels = after.labels[sample.groups]

@@ -5,8 +5,14 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from kmeans_gui.core import build_histogram, kmeans_steps
-from kmeans_gui.core.cloud import (fit_scale, pack_rgb, project, sample_histogram, view_matrix,
-                                   world_coords)
+from kmeans_gui.core.quantizer.cloud import (
+    fit_scale,
+    pack_rgb,
+    project,
+    sample_histogram,
+    view_matrix,
+    world_coords,
+)
 from kmeans_gui.gui.cloud_panel import ColourSpacePanel
 from kmeans_gui.gui.colour_space_view import TRAIL, ColourSpaceView
 
