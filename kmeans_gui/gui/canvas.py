@@ -118,10 +118,6 @@ class ComparisonView(QWidget):
         self._result.full = indexed_image(indices, palette) if indices is not None else None
         self.update()
 
-    def clear_result(self) -> None:
-        self._result.clear()
-        self.update()
-
     # ----------------------------------------------------------- linking
     def set_highlight(self, index: int | None) -> None:
         """Dim every pixel whose result index is not ``index`` (``None``: none)."""
@@ -177,9 +173,6 @@ class ComparisonView(QWidget):
             x = min(indices.shape[1] - 1, int(point.x() * indices.shape[1] / w))
             return int(indices[y, x])
         return None
-
-    def has_image(self) -> bool:
-        return self._size is not None
 
     def preview_size(self) -> tuple[int, int] | None:
         p = self._original.preview_source
