@@ -138,9 +138,8 @@ class ColourSpaceView(QWidget):
         self._labels = None if labels is None else np.asarray(labels)
         if self._highlight is not None and self._highlight >= len(palette):
             self._highlight = None
-        if self._highlight is not None and labels_changed:
-            self._invalidate()  # other points in front
-        elif self._colouring == "cluster" and (labels_changed or colours_changed):
+        if (self._highlight is not None and labels_changed) or (
+                self._colouring == "cluster" and (labels_changed or colours_changed)):
             self._invalidate(geometry=False)  # the same discs, new colours
         else:
             self.update()
@@ -184,7 +183,7 @@ class ColourSpaceView(QWidget):
             index = None
         if index != self._highlight:
             self._highlight = index
-            self._invalidate()
+            self._invalidate(geometry=False)
 
     def highlight(self) -> int | None:
         return self._highlight
@@ -291,12 +290,12 @@ class ColourSpaceView(QWidget):
             matrix, scale, centre = self._geometry()
             x, y, depth = project(self._world, matrix, scale * dpr, (centre[0] * dpr,
                                                                      centre[1] * dpr))
-            if self._highlight is not None and self._labels is not None:
-                # The highlighted cluster's points in front of all others.
-                depth = np.where(self._labels == self._highlight, depth - 1e6, depth)
             self._plan = ((width, height), splat_plan(x, y, depth, self._classes, width, height))
+        front = None
+        if self._highlight is not None and self._labels is not None:
+            front = self._labels == self._highlight  # in front of all other points
         self._buffer = splat_paint(self._plan[1], self.point_colours(), width, height,
-                                   BACKGROUND, self._buffer)
+                                   BACKGROUND, self._buffer, front)
         image = QImage(self._buffer.data, width, height, width * 4, QImage.Format.Format_RGB32)
         image.setDevicePixelRatio(dpr)
         self.frames += 1

@@ -274,3 +274,15 @@ def test_a_splat_plan_repainted_with_new_colours_equals_a_fresh_splat():
         colours = np.random.default_rng(seed).integers(1, 2**24, 300).astype(np.uint32)
         assert np.array_equal(splat_paint(plan, colours, 40, 30, 0),
                               splat(x, y, depth, classes, colours, 40, 30, 0))
+
+
+def test_splat_paint_puts_the_front_points_over_nearer_ones():
+    x = np.array([5.0, 5.0, 5.0])
+    y = np.array([5.0, 5.0, 5.0])
+    depth = np.array([0.0, -1.0, 1.0])  # point 1 nearest, point 2 farthest
+    classes = np.zeros(3, np.int8)
+    colours = np.array([10, 11, 12], np.uint32)
+    plan = splat_plan(x, y, depth, classes, 10, 10)
+    assert splat_paint(plan, colours, 10, 10, 0)[5, 5] == 11
+    front = np.array([True, False, True])
+    assert splat_paint(plan, colours, 10, 10, 0, front=front)[5, 5] == 10  # nearest of the front

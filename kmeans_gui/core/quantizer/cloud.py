@@ -279,16 +279,22 @@ def splat_plan(x: np.ndarray, y: np.ndarray, depth: np.ndarray, classes: np.ndar
 
 
 def splat_paint(plan: tuple[np.ndarray, np.ndarray], colors: np.ndarray, width: int,
-                height: int, background: int, out: np.ndarray | None = None) -> np.ndarray:
+                height: int, background: int, out: np.ndarray | None = None,
+                front: np.ndarray | None = None) -> np.ndarray:
     """Paint a ``splat_plan`` with packed uint32 ``colors`` into a (height, width)
     image. Rows are written in order, so a nearer point overwrites a farther
     one (numpy assigns a 1-D fancy index in order; the tests check that the
-    nearest point wins where points overlap)."""
+    nearest point wins where points overlap). ``front`` (bool per point):
+    those points are painted again over all others, still nearest on top."""
     if out is None or out.shape != (height, width):
         out = np.empty((height, width), dtype=np.uint32)
     out.fill(background)
     target, point = plan
-    out.reshape(-1)[target] = colors[point]
+    flat = out.reshape(-1)
+    flat[target] = colors[point]
+    if front is not None:
+        rows = front[point]
+        flat[target[rows]] = colors[point[rows]]
     return out
 
 
