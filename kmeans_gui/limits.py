@@ -28,7 +28,8 @@ def megapixels(pixels: int) -> str:
 #: Colour spaces for distances, seeding methods and PNG encoder efforts.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
-EFFORTS = ("auto", "fast", "small")
+#: PNG effort: "small" is the old name of "max" (the smallest file).
+EFFORTS = ("auto", "fast", "max", "small")
 #: The command line's ``--dither`` choices: off, or Floyd-Steinberg.
 DITHERS = ("none", "fs")
 

@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=_seed, default=DEFAULT_SEED, metavar="N",
         help=f"random seed; same seed, same bytes (default {DEFAULT_SEED})")
     add("--effort", choices=EFFORTS, default=DEFAULT_EFFORT,
-        help=f"PNG compression effort (default {DEFAULT_EFFORT}: by size)")
+        help=f"PNG compression effort (default {DEFAULT_EFFORT}); max: the smallest "
+             "file, several times slower (small: the same)")
     add("--max-pixels", type=_max_pixels, default=MAX_PIXELS, metavar="N",
         help=f"refuse larger images (default {megapixels(MAX_PIXELS)} megapixels)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
-from concurrent.futures.process import BrokenProcessPool
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..core import QuantizeSettings, parallel
 from . import interrupts
@@ -16,6 +13,9 @@ from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
 from .worker import compress
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -110,6 +110,7 @@ def _start_worker(threads: int) -> None:
 
 
 def _pool_context():
+    import multiprocessing  # only a pool needs it: one image does not pay the import
     # fork shares the already imported core (about 0.3 s of start-up per
     # process) and is safe here: the parent has run no kernel yet, so it has
     # started no threads. Elsewhere (macOS, Windows) fork is unsafe or missing.
@@ -125,6 +126,7 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     those are run again, each in a pool of its own, so that only the image
     that kills its worker again is reported as failed.
     """
+    import multiprocessing
     previous = interrupts.install()
     pools = _Pools(_pool_context(), settings, options)
     total = len(jobs)
@@ -175,6 +177,7 @@ class _Pools:
         self.reported: set[Future] = set()
 
     def _submit(self, jobs, workers: int) -> dict[Future, Job]:
+        from concurrent.futures import ProcessPoolExecutor
         threads = max(1, (os.cpu_count() or 1) // workers)
         # Workers must not see a stop signal before their own handler is installed.
         interrupts.block()
@@ -199,6 +202,7 @@ class _Pools:
 
     def run(self, jobs: list[Job], workers: int):
         """(job, future) as each finishes, all in one pool of ``workers``."""
+        from concurrent.futures import as_completed
         if not jobs:
             return
         futures = self._submit(jobs, workers)
@@ -209,6 +213,7 @@ class _Pools:
     def run_isolated(self, jobs: list[Job], workers: int):
         """(job, future) as each finishes, each job in a pool of its own,
         ``workers`` at a time."""
+        from concurrent.futures import FIRST_COMPLETED, wait
         queue = list(jobs)
         running: dict[Future, Job] = {}
         while queue or running:
@@ -230,6 +235,7 @@ class _Pools:
 
 
 def _died(future: Future) -> bool:
+    from concurrent.futures.process import BrokenProcessPool
     return isinstance(future.exception(), BrokenProcessPool)
 
 
@@ -245,6 +251,7 @@ def _largest_first(jobs: list[Job]) -> list[Job]:
 
 def _outcome(future: Future, job: Job) -> Outcome:
     """The worker's Outcome; KeyboardInterrupt from a worker is re-raised."""
+    from concurrent.futures.process import BrokenProcessPool
     try:
         return future.result()
     except BrokenProcessPool:
