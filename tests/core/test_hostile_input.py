@@ -176,8 +176,9 @@ def test_a_lower_limit_is_checked_from_the_header(tmp_path: Path) -> None:
         load_image_data(data, max_pixels=1_000_000)
 
 
-def test_pillow_limit_follows_the_project_limit() -> None:
-    import kmeans_gui.core.files.load  # noqa: F401  (sets Pillow's limit)
+def test_pillow_limit_follows_the_project_limit(tmp_path: Path) -> None:
+    with pytest.raises(ImageError):  # any Pillow-path load switches Pillow's own check off
+        load_image(header_only(tmp_path / "p.png", 4, 4, colour=3))
     assert Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS >= MAX_PIXELS
 
 

@@ -20,13 +20,6 @@ from ..png.reader import Inflation
 __all__ = ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "load_image", "load_image_data",
            "read_stream"]
 
-# One pixel limit: the max_pixels checked below, from the header, before
-# anything is decoded. Pillow's own decompression-bomb check (a warning from
-# 89.5 MP, an error from 179 MP) would otherwise fire first, with its own
-# message, below the limit this program states.
-Image.MAX_IMAGE_PIXELS = None
-
-
 @dataclass(frozen=True)
 class LoadedImage:
     """Decoded pixels, C-contiguous uint8 of shape (height, width, 3 or 4)."""
@@ -110,6 +103,11 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
     # Imported here: 8-bit RGB(A) PNGs are read without Pillow, and the command
     # line then never loads it.
     from PIL import Image, UnidentifiedImageError
+    # One pixel limit: max_pixels, checked from the header (in _decode) before
+    # anything is decoded. Pillow's own decompression-bomb check (a warning
+    # from 89.5 MP, an error from 179 MP) would otherwise fire first, with its
+    # own message, below the limit this program states.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(source) as im:
             return _decode(im, max_pixels, name, path, file_size)

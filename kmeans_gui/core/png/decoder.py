@@ -61,18 +61,17 @@ def _read(prefetched: Inflation, max_pixels: int) -> tuple[np.ndarray, PngHeader
     return pixels, header
 
 
-#: Pillow's own defaults for ``Image.MAX_IMAGE_PIXELS`` and
-#: ``PngImagePlugin.MAX_TEXT_CHUNK`` (a test keeps them in step): the fast
-#: path does not import Pillow, and a module not yet imported has not had its
-#: limits changed.
-PILLOW_MAX_IMAGE_PIXELS = int(1024 * 1024 * 1024 // 4 // 3)
+#: Pillow's own default for ``PngImagePlugin.MAX_TEXT_CHUNK`` (a test keeps
+#: it in step): the fast path does not import Pillow, and a module not yet
+#: imported has not had its limits changed. Pillow's decompression-bomb limit
+#: is switched off by the loader (``files.load``: one pixel limit, ours).
 PILLOW_MAX_TEXT_CHUNK = 1024 * 1024
 
 
 def _within_pillow_limits(header: PngHeader, max_pixels: int) -> bool:
     """Whether Pillow would open this without a warning or error of its own."""
     image, png = sys.modules.get("PIL.Image"), sys.modules.get("PIL.PngImagePlugin")
-    bomb = image.MAX_IMAGE_PIXELS if image is not None else PILLOW_MAX_IMAGE_PIXELS
+    bomb = image.MAX_IMAGE_PIXELS if image is not None else None
     text = png.MAX_TEXT_CHUNK if png is not None else PILLOW_MAX_TEXT_CHUNK
     pixels = header.width * header.height
     if pixels > max_pixels or (bomb is not None and pixels > bomb):
