@@ -8,12 +8,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-# Mirrors kmeans_gui.core's SPACES, INITS, writer EFFORTS and the loader's
+# Mirrors kmeans_gui.core's SPACES, INITS, dithering MODES, writer EFFORTS and the loader's
 # READABLE_PATTERNS (importing the core here would load numpy just to print
 # --help); a test keeps them in step.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
 EFFORTS = ("auto", "fast", "small")
+DITHERS = ("none", "fs", "auto", "ordered")
+DEFAULT_DITHER = "auto"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 DEFAULT_K = 16
 DEFAULT_SUFFIX = "-k{k}"
@@ -55,7 +57,8 @@ class Options:
     out_dir: Path | None
     suffix: str
     space: str
-    dither: float  # Floyd-Steinberg strength, 0 = off
+    dither: str  # "none", "fs", "auto" or "ordered"
+    dither_strength: float
     init: str
     max_iter: int
     tol: float
@@ -128,10 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write NAME<SUFFIX>.png beside INPUT ({k} = K)")
     add("--space", choices=SPACES, default="oklab",
         help="colour space for distances (default oklab)")
-    add("--dither", choices=("none", "fs"), default=None,
-        help="Floyd-Steinberg dithering (default none)")
+    add("--dither", choices=DITHERS, default=None,
+        help=f"none, fs (Floyd-Steinberg), auto (selective) or ordered (default "
+             f"{DEFAULT_DITHER})")
     add("--dither-strength", type=_strength, default=None, metavar="S",
-        help="dither strength in (0, 1]; implies --dither fs")
+        help="dithering strength in (0, 1] (default 1)")
     add("--init", choices=INITS, default="kmeans++",
         help="initial palette choice (default kmeans++)")
     add("--max-iter", type=_positive_int, default=100, metavar="N",
@@ -194,18 +198,16 @@ def parse(argv: list[str] | None) -> Options:
                          "output or use -o FILE")
     if ns.dither == "none" and ns.dither_strength is not None:
         raise UsageError("--dither-strength needs dithering; drop --dither none")
-    if ns.dither == "fs" or ns.dither_strength is not None:
-        dither = ns.dither_strength if ns.dither_strength is not None else 1.0
-    else:
-        dither = 0.0
+    dither = ns.dither if ns.dither is not None else DEFAULT_DITHER
+    strength = ns.dither_strength if ns.dither_strength is not None else 1.0
     suffix = DEFAULT_SUFFIX if ns.suffix is None else ns.suffix
     if "/" in suffix or os.sep in suffix:
         raise UsageError("--suffix cannot contain a path separator; use --out-dir")
     suffix = suffix.replace("{k}", str(ns.k))
     return Options(
         inputs=tuple(ns.inputs), k=ns.k, output=output, out_dir=ns.out_dir,
-        suffix=suffix, space=ns.space, dither=dither, init=ns.init,
-        max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
+        suffix=suffix, space=ns.space, dither=dither, dither_strength=strength,
+        init=ns.init, max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
         jobs=ns.jobs if ns.jobs is not None else default_jobs(),
         force=ns.force, quiet=ns.quiet, json=ns.json,
     )

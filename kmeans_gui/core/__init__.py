@@ -17,6 +17,7 @@ _SOURCES = {
     "loading": ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "image_from_array",
                 "load_image"],
     "colorspace": ["SPACES"],
+    "dithering": ["DITHER_MODES"],
     "pipeline": ["QuantizeResult", "QuantizeSettings", "finish", "quantize", "steps"],
     "remapping": ["index_counts", "remap"],
     "writing": ["bit_depth", "encode_png", "save_png", "write_atomic"],
@@ -40,6 +41,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
     from .colorspace import SPACES  # noqa: F401
+    from .dithering import DITHER_MODES  # noqa: F401
     from .errors import ImageError  # noqa: F401
     from .histogram import ColorHistogram, build_histogram  # noqa: F401
     from .kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401

@@ -26,11 +26,17 @@ class QuantizeSettings:
     max_iter: int = 100
     tol: float = 1e-4
     seed: int | None = 0
-    dither: float = 0.0  # Floyd-Steinberg strength, 0 = off
+    dither: str = "auto"  # "none", "fs", "auto" or "ordered" (see dithering.py)
+    dither_strength: float = 1.0  # 0..1; 0 is the same as "none"
 
     def validated(self) -> QuantizeSettings:
         check_settings(self.k, self.space, self.init, self.max_iter, self.tol)
-        if not 0.0 <= self.dither <= 1.0:
+        from .dithering import DITHER_MODES
+        if self.dither not in DITHER_MODES:
+            from .errors import ImageError
+            raise ImageError(f"unknown dithering {self.dither!r}; use one of "
+                             f"{', '.join(DITHER_MODES)}")
+        if not 0.0 <= self.dither_strength <= 1.0:
             from .errors import ImageError
             raise ImageError("the dithering strength must be between 0 and 1")
         return self
@@ -138,7 +144,7 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
     """Full-resolution result from a K-Means state."""
     order = palette_order(state.palette)
     palette = np.ascontiguousarray(state.palette[order])
-    indices = remap(pixels, palette, settings.space, settings.dither)
+    indices = remap(pixels, palette, settings.space, settings.dither, settings.dither_strength)
     if (len(palette) <= 16 and palette.shape[1] == 3
             and indices.size <= TRIAL_ORDER_PIXELS):
         perm = compressible_order(indices, palette)

@@ -178,7 +178,7 @@ class QuantizeJob(Job):
         if self.interrupted():
             self.cancelled.emit(self.job_id)
             return
-        preview = remap(self.preview_pixels, result.palette, s.space, s.dither)
+        preview = remap(self.preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
         shares = palette_shares(result.indices, result.n_colors)
         if self.interrupted():
             self.cancelled.emit(self.job_id)
@@ -210,7 +210,8 @@ class RescaleJob(Job):
         preview = downscale(self.pixels, self.size)
         indices = None
         if self.palette is not None and self.settings is not None and not self.interrupted():
-            indices = remap(preview, self.palette, self.settings.space, self.settings.dither)
+            indices = remap(preview, self.palette, self.settings.space, self.settings.dither,
+                            self.settings.dither_strength)
         self.rescaled.emit(Rescaled(self.job_id, preview, indices))
 
 

@@ -251,8 +251,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.zoom_actual_action)
 
     def _restore(self) -> None:
-        self.controls.set_settings(self.settings.quantize_settings(),
-                                   self.settings.dither_strength())
+        self.controls.set_settings(self.settings.quantize_settings())
         self.controls.set_advanced_open(self.settings.advanced_open())
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
@@ -407,7 +406,7 @@ class MainWindow(QMainWindow):
         if self.image is None or self._load_id is not None:
             return  # opening finishes by starting a run with the then-current settings
         settings = self.controls.settings()
-        self.settings.set_quantize_settings(settings, self.controls.dither_strength())
+        self.settings.set_quantize_settings(settings)
         try:
             job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
         except ImageError as exc:
@@ -658,7 +657,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._debounce.stop()
-        self.settings.set_quantize_settings(self.controls.settings(), self.controls.dither_strength())
+        self.settings.set_quantize_settings(self.controls.settings())
         self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
                                         self.splitter.saveState())
         self.settings.sync()

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from kmeans_gui.appinfo import APP_NAME, ORG_DOMAIN, ORG_NAME, SETTINGS_APP, VERSION
-from kmeans_gui.core import INITS, MAX_K, SPACES, QuantizeSettings
+from kmeans_gui.core import DITHER_MODES, INITS, MAX_K, SPACES, QuantizeSettings
 
 MAX_RECENT = 8
 MIN_K = 2
@@ -82,21 +82,17 @@ class Settings:
             max_iter = min(1000, max(1, int(s.value("controls/max_iter", d.max_iter))))
             tol = min(0.1, max(0.0, float(s.value("controls/tol", d.tol))))
             seed = max(0, int(s.value("controls/seed", d.seed or 0)))
-            dither = min(1.0, max(0.0, float(s.value("controls/dither", d.dither))))
+            dither = str(s.value("controls/dither_mode", d.dither))
+            strength = float(s.value("controls/dither_strength", d.dither_strength))
+            strength = min(1.0, max(0.01, strength))
         except (TypeError, ValueError):
             return d
         return QuantizeSettings(
             k=k, space=space if space in SPACES else d.space, init=init if init in INITS else d.init,
-            max_iter=max_iter, tol=tol, seed=seed, dither=dither)
+            max_iter=max_iter, tol=tol, seed=seed,
+            dither=dither if dither in DITHER_MODES else d.dither, dither_strength=strength)
 
-    def dither_strength(self) -> float:
-        """The strength last chosen, also remembered while dithering is off."""
-        try:
-            return min(1.0, max(0.0, float(self._store.value("controls/dither_strength", 1.0))))
-        except (TypeError, ValueError):
-            return 1.0
-
-    def set_quantize_settings(self, settings: QuantizeSettings, dither_strength: float) -> None:
+    def set_quantize_settings(self, settings: QuantizeSettings) -> None:
         s = self._store
         s.setValue("controls/k", settings.k)
         s.setValue("controls/space", settings.space)
@@ -104,8 +100,8 @@ class Settings:
         s.setValue("controls/max_iter", settings.max_iter)
         s.setValue("controls/tol", settings.tol)
         s.setValue("controls/seed", settings.seed or 0)
-        s.setValue("controls/dither", settings.dither)
-        s.setValue("controls/dither_strength", dither_strength)
+        s.setValue("controls/dither_mode", settings.dither)
+        s.setValue("controls/dither_strength", settings.dither_strength)
 
     def advanced_open(self) -> bool:
         return str(self._store.value("controls/advanced_open", "false")).lower() == "true"

@@ -15,7 +15,7 @@ from .helpers import cli_env, run_cli, run_main
 
 
 @pytest.mark.parametrize("args", [
-    ["-k", "0"], ["-k", "257"], ["-k", "many"], ["--space", "lab"], ["--dither", "ordered"],
+    ["-k", "0"], ["-k", "257"], ["-k", "many"], ["--space", "lab"], ["--dither", "bayer"],
     ["--dither-strength", "0"], ["--dither-strength", "1.5"], ["--max-iter", "0"],
     ["--tol", "-1"], ["--tol", "nan"], ["--seed", "-3"], ["--jobs", "0"], ["--effort", "max"],
     ["--dither", "none", "--dither-strength", "0.5"], ["--bogus"],
@@ -63,9 +63,11 @@ def test_help_explains_every_option_with_an_example() -> None:
 
 
 def test_choices_mirror_the_core() -> None:
-    from kmeans_gui.core import INITS, MAX_K, SPACES
+    from kmeans_gui.core import DITHER_MODES, INITS, MAX_K, QuantizeSettings, SPACES
     from kmeans_gui.core.writing import EFFORTS
     assert set(options.SPACES) == set(SPACES)
+    assert set(options.DITHERS) == set(DITHER_MODES)
+    assert options.DEFAULT_DITHER == QuantizeSettings().dither
     assert set(options.INITS) == set(INITS)
     assert set(options.EFFORTS) == set(EFFORTS)
     from kmeans_gui.core import READABLE_PATTERNS
