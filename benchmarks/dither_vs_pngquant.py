@@ -200,7 +200,7 @@ def report(rows: list[dict]) -> None:
         print(column_summary(f"{tool} KB", [r[tool]["bytes"] / 1000 for r in rows], False))
         print(column_summary(f"{tool} seconds", [r[tool]["t"] for r in rows], False))
     for name, values in derived.items():
-        print(column_summary(name, values, "-" in name))
+        print(column_summary(name, values, "bytes" not in name))
     goal = sum(1 for r in rows if r["auto"]["s2"] >= r["pq"]["s2"]
                and r["auto"]["bytes"] <= 0.9 * r["pq"]["bytes"])
     print(f"\nGoal (auto score >= pngquant's at <= 0.9x its bytes): {goal} of {len(rows)}")

@@ -5,7 +5,7 @@
  * start from the exact nearest entry of every pixel (computed beforehand by the
  * plain remap) and only ever replace it by an entry that is not much farther
  * from the pixel's own colour. Arrays are C-contiguous and checked by the
- * wrappers in dithering_kernels.py. A failed allocation returns -2.
+ * wrappers in dithering.py beside this file. A failed allocation returns -2.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -193,9 +193,10 @@ ALWAYS_INLINE double activity_weight(const double *up, const double *mid, const 
  * base: the exact nearest entry of every pixel. A pixel keeps it (and the
  * error it received is dropped) when it is within P_CLOSE of the pixel; a
  * transparent pixel neither takes nor spreads error. Otherwise the pixel's
- * colour plus its weighted share of the error picks the nearest entry, which
- * is kept only if within the bound of the pixel's own colour. The error left
- * (clamped to P_CLAMP) goes to the neighbours in Floyd-Steinberg's 7/3/5/1. */
+ * colour plus its weighted share of the error it received picks the nearest
+ * entry among those within the bound of the pixel's own colour. The error
+ * left (clamped to P_CLAMP) goes to the neighbours in Floyd-Steinberg's
+ * 7/3/5/1. */
 ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nch,
                                 int64_t band_first, int64_t band_stop, int64_t band_rows,
                                 int64_t warmup, const double *pal, int64_t k, const int d,
@@ -216,12 +217,12 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     Palette P = {k, dd, pal, near, near_d};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
-    double clamp = params[P_CLAMP], half = params[P_ACTIVITY];
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
         double rel = params[P_BOUND_REL] * spacing;
         allow[j] = rel > params[P_BOUND] ? rel : params[P_BOUND];
     }
+    double clamp = params[P_CLAMP], half = params[P_ACTIVITY];
     double q[MAXD], e[MAXD];
     for (int64_t band = band_first; band < band_stop; band++) {
         int64_t first = band * band_rows;
@@ -321,11 +322,13 @@ static const uint8_t BAYER8[64] = {
     15, 47, 7,  39, 13, 45, 5,  37, 63, 31, 55, 23, 61, 29, 53, 21,
 };
 
-/* Ordered dithering of rows [y0, y1): each pixel's colour is moved by the
- * threshold map's offset (-1/2..1/2, times strength) towards the second
- * nearest direction: along the line from its nearest entry n through the
- * pixel, scaled by the spacing of n (distance to its nearest other entry).
- * The nearest entry to the moved colour is kept if within the bound. Pixels
+/* Ordered dithering of rows [y0, y1): each pixel's colour is moved along the
+ * line from its nearest entry n through the pixel by the threshold map's
+ * offset (-1/2..1/2, times strength) times the spacing of n (the distance to
+ * its nearest other entry), so a pixel a fraction t of the way to the next
+ * entry takes that entry at about a fraction t of the map's positions.
+ * It takes the entry nearest the moved colour among those within the bound
+ * (as in dither_auto). Pixels
  * within P_CLOSE of their nearest entry and transparent ones keep it. */
 ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64_t y0,
                                    int64_t y1, const double *pal, int64_t k, const int d,
