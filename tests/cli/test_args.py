@@ -107,3 +107,11 @@ def test_console_script_is_installed(photo: Path) -> None:
                           text=True, env=cli_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert photo.with_name("photo-k4.png").is_file()
+
+
+def test_dither_mode_and_strength() -> None:
+    default = options.parse(["x.png"])
+    assert (default.dither, default.dither_strength) == ("auto", 1.0)
+    chosen = options.parse(["x.png", "--dither", "ordered", "--dither-strength", "0.4"])
+    assert (chosen.dither, chosen.dither_strength) == ("ordered", 0.4)
+    assert options.parse(["x.png", "--dither-strength", "0.5"]).dither == "auto"
