@@ -36,14 +36,14 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core import QuantizeSettings, encode_png, load_image
-from kmeans_gui.core.pipeline import finish, steps
-from kmeans_gui.core.remapping import remap
+from kmeans_gui.core import QuantizeSettings, encode_png, finish, load_image, remap, steps
 
 MODES = ("none", "fs", "auto", "ordered")
 TOOLS = ("pq", "pq-nofs", *MODES)
@@ -85,6 +85,11 @@ if __name__ == "__main__":
 """
 
 
+def last(states):
+    """The final K-Means state."""
+    return deque(states, maxlen=1)[0]
+
+
 def scores(metric_python: str, pairs: list[tuple[str, str]], jobs: int) -> list[float]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(pairs, f)
@@ -110,14 +115,12 @@ def ours(pixels: np.ndarray, k: int, folder: Path, stem: str) -> dict[str, tuple
     are K-Means (shared by the modes) plus the mode's remap and encoding."""
     settings = QuantizeSettings(k=k, dither="none")
     started = time.perf_counter()
-    state = None
-    for state in steps(pixels, settings):
-        pass
+    state = last(steps(pixels, settings))
     kmeans_seconds = time.perf_counter() - started
     made = {}
     for mode in MODES:
         started = time.perf_counter()
-        result = finish(pixels, state, settings.replace(dither=mode))
+        result = finish(pixels, state, replace(settings, dither=mode))
         data = encode_png(result)
         seconds = kmeans_seconds + time.perf_counter() - started
         path = folder / f"{stem}-k{k}-{mode}.png"
@@ -212,11 +215,7 @@ def report(rows: list[dict]) -> None:
 def speed(args) -> None:
     image = load_image(args.speed)
     pixels = image.pixels
-    settings = QuantizeSettings(k=256, dither="none")
-    state = None
-    for state in steps(pixels, settings):
-        pass
-    palette = state.palette
+    palette = last(steps(pixels, QuantizeSettings(k=256, dither="none"))).palette
     remap(pixels[:64, :64], palette, "oklab", "auto")  # warm-up
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(args.repeat):

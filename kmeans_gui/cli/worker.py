@@ -10,10 +10,17 @@ import sys
 import time
 from collections.abc import Callable
 
-
-from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
-                    load_image, steps, write_atomic)
-from ..core.loading import load_image_data
+from ..core import (
+    ImageError,
+    QuantizeSettings,
+    build_histogram,
+    encode_png,
+    finish,
+    load_image,
+    load_image_data,
+    steps,
+    write_atomic,
+)
 from . import interrupts
 from .options import STDIO
 from .planning import Job, refusal
@@ -32,7 +39,7 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              prefetched=None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
-    ``prefetched``: a ``png_inflate`` inflation started early (ignored unless
+    ``prefetched``: a ``png.reader`` inflation started early (ignored unless
     it is for this job's input)."""
     with interrupts.job():
         try:

@@ -36,7 +36,7 @@ def pieces(n: int, minimum: int) -> list[tuple[int, int]]:
     shorter than ``minimum`` (so small inputs stay in one piece)."""
     parts = max(1, min(_threads, n // max(minimum, 1)))
     bounds = [n * i // parts for i in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def run_each(fn: Callable[[int], T], count: int) -> list[T]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kmeans_gui.cli import options
 from kmeans_gui.cli.options import build_parser
 
 from .helpers import cli_env, run_cli, run_main
@@ -62,17 +61,17 @@ def test_help_explains_every_option_with_an_example() -> None:
     assert "example" in text and "kmeans-compress photo.jpg" in text
 
 
-def test_choices_mirror_the_core() -> None:
-    from kmeans_gui.core import DITHER_MODES, INITS, MAX_K, QuantizeSettings, SPACES
-    from kmeans_gui.core.writing import EFFORTS
-    assert set(options.SPACES) == set(SPACES)
-    assert set(options.DITHERS) == set(DITHER_MODES)
-    assert options.DEFAULT_DITHER == QuantizeSettings().dither
-    assert set(options.INITS) == set(INITS)
-    assert set(options.EFFORTS) == set(EFFORTS)
-    from kmeans_gui.core import READABLE_PATTERNS
-    assert set(options.IMAGE_SUFFIXES) == {p.removeprefix("*") for p in READABLE_PATTERNS}
-    assert build_parser().parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
+def test_choices_are_the_cores() -> None:
+    from kmeans_gui.core import EFFORTS, INITS, MAX_K, READABLE_PATTERNS, SPACES
+    parser = build_parser()
+    choices = {a.dest: a.choices for a in parser._actions if a.choices}
+    assert tuple(choices["space"]) == SPACES and tuple(choices["init"]) == INITS
+    assert tuple(choices["effort"]) == EFFORTS
+    from kmeans_gui.limits import DITHERS
+    assert tuple(choices["dither"]) == DITHERS
+    from kmeans_gui.limits import IMAGE_SUFFIXES
+    assert {f"*{s}" for s in IMAGE_SUFFIXES} == set(READABLE_PATTERNS)
+    assert parser.parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
 
 
 def _modules_after(code: str) -> set[str]:
@@ -110,8 +109,9 @@ def test_console_script_is_installed(photo: Path) -> None:
 
 
 def test_dither_mode_and_strength() -> None:
-    default = options.parse(["x.png"])
+    from kmeans_gui.cli.options import parse
+    default = parse(["x.png"])
     assert (default.dither, default.dither_strength) == ("auto", 1.0)
-    chosen = options.parse(["x.png", "--dither", "ordered", "--dither-strength", "0.4"])
+    chosen = parse(["x.png", "--dither", "ordered", "--dither-strength", "0.4"])
     assert (chosen.dither, chosen.dither_strength) == ("ordered", 0.4)
-    assert options.parse(["x.png", "--dither-strength", "0.5"]).dither == "auto"
+    assert parse(["x.png", "--dither-strength", "0.5"]).dither == "auto"

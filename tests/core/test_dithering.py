@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import QuantizeSettings, encode_png, parallel, quantize, remap
-from kmeans_gui.core import dithering
 from kmeans_gui.core._native import dithering as native
-from kmeans_gui.core.colorspace import LINEAR_LUT, to_working
+from kmeans_gui.core.quantizer import dithering
+from kmeans_gui.core.quantizer.colorspace import LINEAR_LUT, to_working
 
 
 def gradient(h: int = 64, w: int = 256) -> np.ndarray:

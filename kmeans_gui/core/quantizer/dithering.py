@@ -1,7 +1,7 @@
 """Dithering modes beyond the plain nearest-colour remap.
 
 * ``fs``: textbook serpentine Floyd-Steinberg at the chosen strength, for
-  comparison (``_kernels.dither``).
+  comparison (``_native.kernels.dither``).
 * ``auto``: selective, error-bounded error diffusion. It starts from the exact
   nearest entry of every pixel and diffuses error only where that helps: a
   pixel whose nearest entry is already close keeps it and carries no error
@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._native import dithering as _native
+from .._native import dithering as _native
 from .colorspace import LINEAR_LUT, to_working
-
-DITHER_MODES = ("none", "fs", "auto", "ordered")
 
 #: Bands of rows that error diffusion runs in, and how many rows before its
 #: band each starts with no error (and discards) so the bands do not show.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels, dithering
+from ... import limits
+from .._native import kernels as _kernels
+from . import dithering
 from .colorspace import LINEAR_LUT, to_working
-from .dithering import DITHER_MODES
 
 #: From this many pixels on, a direct 2**24 cache beats hashing colours.
 DIRECT_CACHE_PIXELS = 1 << 21
@@ -51,8 +52,8 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     plain remap. Returns (h, w) uint8.
     """
     h, w, channels = pixels.shape
-    if dither not in DITHER_MODES:
-        raise ValueError(f"unknown dithering {dither!r}; use one of {', '.join(DITHER_MODES)}")
+    if dither not in limits.DITHERS:
+        raise ValueError(f"unknown dithering {dither!r}; use one of {', '.join(limits.DITHERS)}")
     if not 0.0 <= strength <= 1.0:
         raise ValueError("dither strength must be between 0 and 1")
     pixels = np.ascontiguousarray(pixels)
