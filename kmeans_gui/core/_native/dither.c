@@ -115,8 +115,8 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
     const double *row_d = P->near_d + n * P->k;
     const uint8_t *row = P->near + n * P->k;
     double best = sq_dist(q, P->coords + n * P->d, P->d);
+    if (P->k < 2 || 4.0 * best <= row_d[1] * row_d[1]) return n; /* nearer n than any other */
     double rn = sqrt(best), rbest = rn;
-    if (P->k < 2 || 2.0 * rn <= row_d[1]) return n; /* q is nearer n than any other */
     double reach = 2.0 * sqrt(dn2) + allowance;
     double lim = sqrt(dn2) + allowance;
     lim *= lim;
