@@ -76,7 +76,8 @@ def _prepare(options):
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
                                 max_iter=options.max_iter, tol=options.tol,
-                                seed=options.seed, dither=options.dither)
+                                seed=options.seed, dither=options.dither,
+                                dither_strength=options.dither_strength)
     try:
         settings.validated()
     except ImageError as exc:
