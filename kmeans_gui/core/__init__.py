@@ -22,6 +22,7 @@ _SOURCES = {
     "png.writer": ["bit_depth"],
     "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
+    "quantizer.metrics": ["oklab_delta_e"],
     "files.save": ["save_png", "write_atomic"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
@@ -53,5 +54,6 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .png.writer import bit_depth  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
+    from .quantizer.metrics import oklab_delta_e  # noqa: F401
     from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
     from .quantizer.remapping import index_counts, remap  # noqa: F401

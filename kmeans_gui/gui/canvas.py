@@ -277,6 +277,11 @@ class ComparisonView(QWidget):
             self._draw_divider(p)
         if self._status_text:
             self._draw_message(p, self._status_text, banner=True)
+        if self.hasFocus():  # a visible Tab stop: arrow keys pan, +/- zoom
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+            p.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
         p.end()
 
     def _draw_layer(self, p: QPainter, layer: _Layer, rect: QRectF, clip: QRectF) -> bool:
@@ -420,6 +425,25 @@ class ComparisonView(QWidget):
             return
         self.set_zoom(self._zoom * math.pow(1.25, delta / 120.0), event.position())
         event.accept()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        """Arrow keys pan by a tenth of the view (Shift: half)."""
+        steps = {Qt.Key.Key_Left: (1, 0), Qt.Key.Key_Right: (-1, 0),
+                 Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        step = steps.get(Qt.Key(event.key()))
+        if step is None or self._size is None:
+            return super().keyPressEvent(event)
+        fraction = 0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1
+        self.pan_by(step[0] * self.width() * fraction, step[1] * self.height() * fraction)
+        event.accept()
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()  # the focus frame
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(900, 640)

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 from kmeans_gui.core import QuantizeSettings
 from kmeans_gui.limits import GUI_MIN_K, MAX_K
 
+from .wheel import guard
+
 #: What the app's controls allow (the core and the command line accept more:
 #: any number of iterations, any tolerance). Stored settings are clamped to these.
 K_RANGE = (GUI_MIN_K, MAX_K)
@@ -111,6 +113,16 @@ class ControlsPanel(QWidget):
         self.tol_spin.valueChanged.connect(self._emit_changed)
         self.dither_combo.currentIndexChanged.connect(self._update_enabled)
         self.advanced_button.toggled.connect(self.set_advanced_open)
+        self.space_combo.setToolTip("Perceptual (OKLab) clusters colours as the eye sees "
+                                    "them; RGB clusters the stored values")
+        self.dither_combo.setToolTip("Floyd–Steinberg spreads each pixel's error to its "
+                                     "neighbours: smoother gradients, a larger file. "
+                                     "Changing it keeps the palette")
+        self.init_combo.setToolTip("How K-Means picks its starting colours")
+        self.advanced_button.setToolTip("Iteration cap and stopping tolerance")
+        self._wheel_guard = guard((self.k_spin, self.k_slider, self.space_combo,
+                                   self.dither_combo, self.strength_spin, self.init_combo,
+                                   self.seed_spin, self.max_iter_spin, self.tol_spin), self)
         self.set_settings(QuantizeSettings())  # the core's defaults
 
     @Slot()

@@ -10,6 +10,7 @@ read them without locks.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from kmeans_gui.core import (
     encode_png,
     finish,
     load_image,
+    oklab_delta_e,
     remap,
     save_png,
     steps,
@@ -37,6 +39,18 @@ from kmeans_gui.limits import DEFAULT_EFFORT
 from .imaging import downscale, fit_size, palette_shares
 
 _ids = itertools.count(1)
+
+#: The quality figure is measured on at most about this many pixels (a regular grid).
+QUALITY_SAMPLE = 1 << 20
+
+
+def mean_delta_e(pixels: np.ndarray, result: QuantizeResult) -> float:
+    """Mean OKLab ΔE ×100 of ``result`` against ``pixels``, on a regular grid
+    of at most about ``QUALITY_SAMPLE`` pixels."""
+    h, w = pixels.shape[:2]
+    step = max(1, int(np.ceil(np.sqrt(h * w / QUALITY_SAMPLE))))
+    original = pixels[::step, ::step]
+    return oklab_delta_e(original, result.palette[result.indices[::step, ::step]])
 
 #: The PNG effort the app encodes (and so saves) with.
 EFFORT = DEFAULT_EFFORT
@@ -81,6 +95,8 @@ class Finished:
     shares: np.ndarray
     png: EncodedPng  # the file Save writes
     elapsed: float
+    delta_e: float = float("nan")  # mean OKLab distance x100 against the original
+
 
     @property
     def estimated_size(self) -> int:
@@ -119,7 +135,7 @@ class LoadJob(Job):
     """Decode a file, build its colour histogram and a display-size copy."""
 
     kind = "load"
-    supersedes = frozenset({"load", "quantize", "rescale"})
+    supersedes = frozenset({"load", "quantize", "remap", "rescale"})
 
     def __init__(self, path: str | Path, preview_box: tuple[int, int]) -> None:
         super().__init__()
@@ -142,7 +158,7 @@ class QuantizeJob(Job):
     remap the full image and encode its PNG (the bytes Save will write)."""
 
     kind = "quantize"
-    supersedes = frozenset({"quantize", "rescale"})
+    supersedes = frozenset({"quantize", "remap", "rescale"})
 
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
                  settings: QuantizeSettings, preview_pixels: np.ndarray) -> None:
@@ -151,6 +167,10 @@ class QuantizeJob(Job):
         self.histogram = histogram
         self.settings = settings.validated()
         self.preview_pixels = preview_pixels
+        # Set from the GUI thread by Stop: end K-Means after the current
+        # iteration and finish with its palette (a usable, saveable result).
+        self.finish_early = False
+        self.reported = False  # whether an iteration was reported yet
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
@@ -165,20 +185,58 @@ class QuantizeJob(Job):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
             preview = remap(self.preview_pixels, state.palette, s.space)
+            self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
                            state.reason)
+            if self.finish_early and not state.converged:
+                break
         if state is None:  # cannot happen with a valid histogram
             raise ImageError("K-Means produced no result")
         result = finish(self.image.pixels, state, s, started)
+        if self.finish_early and not state.converged:
+            result = dataclasses.replace(result, reason="stopped")
         yield None
         preview = remap(self.preview_pixels, result.palette, s.space, s.dither)
         shares = palette_shares(result.indices, result.n_colors)
         yield None
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
                           effort=EFFORT)
+        quality = mean_delta_e(self.image.pixels, result)
         yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, quality)
+
+
+class RemapJob(Job):
+    """A new dithering for a finished result: the palette stays, only the
+    pixels are remapped and the PNG encoded again (no K-Means run)."""
+
+    kind = "remap"
+    supersedes = frozenset({"remap", "rescale"})
+
+    def __init__(self, image: LoadedImage, previous: Finished, settings: QuantizeSettings,
+                 preview_pixels: np.ndarray) -> None:
+        super().__init__()
+        self.image = image
+        self.previous = previous
+        self.settings = settings.validated()
+        self.preview_pixels = preview_pixels
+
+    def work(self) -> Iterator[Finished | None]:
+        started = time.perf_counter()
+        s = self.settings
+        old = self.previous.result
+        indices = remap(self.image.pixels, old.palette, s.space, s.dither)
+        result = dataclasses.replace(old, indices=indices)
+        yield None
+        preview = remap(self.preview_pixels, old.palette, s.space, s.dither)
+        shares = palette_shares(indices, result.n_colors)
+        yield None
+        data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
+                          effort=EFFORT)
+        quality = mean_delta_e(self.image.pixels, result)
+        yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
+                       time.perf_counter() - started, quality)
 
 
 class RescaleJob(Job):

@@ -4,6 +4,7 @@ controls and menus into Session calls. It keeps no document state itself."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
@@ -33,7 +34,14 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import ImageError, QuantizeSettings, output_name, write_atomic
+from kmeans_gui.core import (
+    ImageError,
+    QuantizeSettings,
+    bit_depth,
+    output_name,
+    same_file,
+    write_atomic,
+)
 
 from . import dialogs
 from .canvas import ComparisonView
@@ -47,7 +55,17 @@ from .settings import Settings
 
 DEBOUNCE_MS = 250
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
-           "max_iter": "iteration cap reached", "few colours": "the image has few colours"}
+           "max_iter": "iteration cap reached", "few colours": "the image has few colours",
+           "stopped": "stopped by you"}
+#: The window's first size; never larger than the screen's free area.
+DEFAULT_SIZE = QSize(1200, 720)
+DEFAULT_SIDE_WIDTH = 340
+QUALITY_TIP = ("Mean colour error: the average OKLab distance between each pixel and its "
+               "palette colour, ×100. Below 1 is hard to see; above 5 is visible at a glance.")
+
+
+def colours(n: int) -> str:
+    return f"{n} colour" if n == 1 else f"{n} colours"
 
 
 def _icon(theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
@@ -71,6 +89,7 @@ class MainWindow(QMainWindow):
         self.session = Session(self)
         self._remember_load = True  # whether the image being opened goes to Open Recent
         self._rescale_pending = False  # the view changed size during a run
+        self._edited = False  # the user changed a setting or reran since the image opened
 
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
@@ -94,6 +113,8 @@ class MainWindow(QMainWindow):
         self.palette_view = PaletteView()
         self.chart = ConvergenceChart()
         self.chart.setMinimumHeight(190)
+        self.chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do there by keyboard
+        self.chart.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.info_image = QLabel("–")
         self.info_file = QLabel("–")
@@ -130,6 +151,8 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(300)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.side_scroll = scroll
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.canvas)
@@ -137,7 +160,8 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setCollapsible(0, False)
-        self.splitter.setSizes([900, 340])
+        self.splitter.setCollapsible(1, False)  # dragging to the edge never hides the controls
+        self.splitter.setSizes([900, DEFAULT_SIDE_WIDTH])
         self.setCentralWidget(self.splitter)
 
         self.status_label = QLabel()
@@ -148,7 +172,11 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("")
+        self.summary = QLabel("–")
+        self.summary.setToolTip(QUALITY_TIP)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.summary)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -205,9 +233,9 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export Palette…", self.export_palette,
                                           tip="Save the palette as a GIMP .gpl file")
         self.quit_action = self._action("&Quit", self.close, SK.Quit)
-        self.run_action = self._action("&Run Again", self.start_run, QKeySequence(Qt.Key.Key_F5),
+        self.run_action = self._action("&Run Again", self.run_again, QKeySequence(Qt.Key.Key_F5),
                                        _icon("view-refresh", SP.SP_BrowserReload),
-                                       "Run K-Means again with the current settings")
+                                       "Run K-Means again with a new random seed")
         self.stop_action = self._action("S&top", self.stop, QKeySequence(Qt.Key.Key_Escape),
                                         _icon("process-stop", SP.SP_BrowserStop),
                                         "Stop the running quantization")
@@ -233,6 +261,11 @@ class MainWindow(QMainWindow):
             self.mode_group.addAction(action)
             self.mode_actions[mode] = action
         self.about_action = self._action(f"&About {APP_NAME}", self.about)
+        self.show_controls_action = self._action("Show &Controls", self.set_controls_visible,
+                                                 QKeySequence("F9"),
+                                                 tip="Show or hide the side panel")
+        self.show_controls_action.setCheckable(True)
+        self.show_controls_action.setChecked(True)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -251,6 +284,8 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for action in self.mode_actions.values():
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.show_controls_action)
         view_menu.addSeparator()
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
                        self.zoom_actual_action):
@@ -281,16 +316,50 @@ class MainWindow(QMainWindow):
         self.controls.set_advanced_open(self.settings.advanced_open())
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 820)
+            self.resize(DEFAULT_SIZE)
+        self.clamp_to_screen()
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        if self.splitter.sizes()[1] <= 0:  # stored by an older version with the panel collapsed
+            self.splitter.setSizes([max(1, self.width() - DEFAULT_SIDE_WIDTH),
+                                    DEFAULT_SIDE_WIDTH])
+        self.set_controls_visible(self.settings.controls_visible())
         mode = self.settings.view_mode()
         self.canvas.set_mode(mode)
         self.mode_actions[self.canvas.mode()].setChecked(True)
+
+    def clamp_to_screen(self) -> None:
+        """Shrink and move the window into its screen's free area (a geometry
+        stored at another scale or on a larger screen may not fit)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w = max(0, frame.width() - self.width())
+        extra_h = max(0, frame.height() - self.height())
+        width = min(self.width(), free.width() - extra_w)
+        height = min(self.height(), free.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(1, width), max(1, height))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), free.left()), free.right() - frame.width() + 1)
+        y = min(max(frame.y(), free.top()), free.bottom() - frame.height() + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(free.left(), x), max(free.top(), y))
+
+    @Slot(bool)
+    def set_controls_visible(self, visible: bool = True) -> None:
+        self.side_scroll.setVisible(visible)
+        if visible and self.splitter.sizes()[1] <= 0:
+            self.splitter.setSizes([max(1, self.splitter.width() - DEFAULT_SIDE_WIDTH),
+                                    DEFAULT_SIDE_WIDTH])
+        self.show_controls_action.setChecked(visible)
+        self.settings.set_controls_visible(visible)
 
     # ============================================================== opening
     @Slot()
@@ -304,7 +373,10 @@ class MainWindow(QMainWindow):
         self.open_path(asset(SAMPLE_IMAGE), remember=False)
 
     def open_path(self, path: str | Path, remember: bool = True) -> None:
-        """Open ``path`` in a worker; the current image stays until it has loaded."""
+        """Open ``path`` in a worker; the current image stays until it has loaded.
+        An unsaved result is asked about first, as on closing."""
+        if not self._may_discard_result("opening another image"):
+            return
         self._debounce.stop()
         self._remember_load = remember
         self.session.open(path, self.canvas.preview_box())
@@ -322,6 +394,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_original(image.pixels, opened.preview_pixels)
         self.palette_view.clear()
         self.chart.reset()
+        self._edited = False
         self.setWindowTitle(f"{path.name}[*]")
         self.setWindowFilePath(str(path))
         self.setWindowModified(False)
@@ -340,7 +413,7 @@ class MainWindow(QMainWindow):
     @Slot(object, str)
     def _on_load_failed(self, path: Path, message: str) -> None:
         self.canvas.set_status_text("")
-        self.progress.setRange(0, 1)
+        self._reset_progress()
         self.status_label.setText(f"Could not open {path.name}")
         if not path.exists():
             self.settings.remove_recent(path)
@@ -404,9 +477,27 @@ class MainWindow(QMainWindow):
     # ============================================================ running
     @Slot()
     def _on_controls_changed(self) -> None:
+        self._edited = True
         if self.session.image is not None:
             self.status_label.setText("Settings changed; restarting…")
+        # The old run is out of date now: none of its previews may show while
+        # the edit is debounced.
+        self.session.cancel_run()
         self._debounce.start()
+
+    @Slot()
+    def run_again(self) -> None:
+        """Run with a new random seed (the same seed would give the same file)."""
+        self._edited = True
+        seed = self.controls.seed_spin
+        old = seed.value()
+        new = old
+        while new == old:
+            new = random.randint(seed.minimum(), seed.maximum())
+        blocked = seed.blockSignals(True)
+        seed.setValue(new)
+        seed.blockSignals(blocked)
+        self.start_run()
 
     @Slot()
     def start_run(self) -> None:
@@ -429,16 +520,14 @@ class MainWindow(QMainWindow):
     def _on_run_started(self, settings: QuantizeSettings) -> None:
         self.canvas.set_result_full(None, None)
         self.chart.reset()
-        self.progress.setRange(0, settings.max_iter)
-        self.progress.setValue(0)
-        self.progress.setFormat("iteration %v")
+        # Busy, not a fraction of the iteration cap: most runs stop long before it.
+        self.progress.setRange(0, 0)
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
         self.canvas.set_result_preview(p.preview, p.palette)
         self.palette_view.set_palette(p.palette, p.shares)
         self.chart.add(p.iteration, p.inertia)
-        self.progress.setValue(min(p.iteration, self.progress.maximum()))
         self.status_label.setText(
             f"Iteration {p.iteration} · inertia {p.inertia:.4g} · "
             f"{p.moved * 100:.2f} % moved · {p.elapsed:.2f} s"
@@ -455,21 +544,31 @@ class MainWindow(QMainWindow):
         self.canvas.set_result_preview(f.preview, r.palette)
         self.canvas.set_result_full(r.indices, r.palette)
         self.palette_view.set_palette(r.palette, f.shares)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat("done")
+        self._reset_progress()
         reason = REASONS.get(r.reason, r.reason)
-        self.status_label.setText(
-            f"Done: {r.n_colors} colours after {r.iterations} iterations ({reason}) · "
-            f"inertia {r.inertia:.4g} · {f.elapsed:.2f} s")
+        self.chart.finish(r.iterations, reason)
+        if r.reason == "stopped":
+            self.status_label.setText(
+                f"Stopped after {r.iterations} iterations: this {colours(r.n_colors)} result "
+                "is kept and can be saved. F5 runs again.")
+        else:
+            self.status_label.setText(
+                f"Done: {colours(r.n_colors)} after {r.iterations} iterations ({reason}) · "
+                f"{f.elapsed:.2f} s")
         self.run_finished.emit(f)
         if self._rescale_pending:
             self._on_preview_box_changed()
 
+    def _reset_progress(self) -> None:
+        """Nothing running: the bar says whether a result is on screen."""
+        done = self.session.result is not None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if done else 0)
+        self.progress.setFormat("done" if done else "")
+
     def _end_run(self, status: str, progress_text: str | None = None) -> None:
         """A run ended without a result: reset the progress bar."""
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self._reset_progress()
         if progress_text is not None:
             self.progress.setFormat(progress_text)
         self.status_label.setText(status)
@@ -512,9 +611,28 @@ class MainWindow(QMainWindow):
     def save_as(self) -> None:
         if self.session.png is None or self.session.is_saving():
             return
-        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        path = self._ask_save_path()
         if path:
             self.session.save(path)
+
+    def _ask_save_path(self) -> str | None:
+        """Where to save, asked once; None if cancelled or refused. The input
+        image is refused here with a clear message (never offered to replace);
+        another existing file is replaced only if the user agrees."""
+        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        if not path:
+            return None
+        source = self.session.image.path if self.session.image else None
+        if source is not None and same_file(path, source):
+            message = (f"“{Path(path).name}” is the input image; choose another name "
+                       "(the original is never replaced).")
+            self.save_failed.emit(message)
+            dialogs.show_error(self, "Cannot save here", "The image you opened cannot be "
+                               "replaced by its result.", message)
+            return None
+        if Path(path).exists() and not dialogs.ask_replace(self, Path(path).name):
+            return None
+        return path
 
     def _source_is_bundled(self) -> bool:
         path = self.session.image.path if self.session.image else None
@@ -532,10 +650,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_saving(self, path: Path) -> None:
         self.status_label.setText(f"Saving {path.name}…")
+        self.progress.setRange(0, 0)  # busy while the worker writes
 
     @Slot(str, int)
     def _on_saved(self, path: str, size: int) -> None:
         self.setWindowModified(self.session.is_dirty())
+        self._reset_progress()
         self.status_label.setText(f"Saved {Path(path).name} ({human_size(size)})")
         self._update_sizes()
         self.result_saved.emit(path, size)
@@ -543,6 +663,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_save_failed(self, message: str) -> None:
         self.status_label.setText("Saving failed")
+        self._reset_progress()
         self.save_failed.emit(message)
         dialogs.show_error(self, "Cannot save", "The PNG was not saved.", message)
 
@@ -571,17 +692,27 @@ class MainWindow(QMainWindow):
         if image is None or f is None:
             self.info_png.setText("computing…" if s.is_running() else "–")
             self.info_ratio.setText("–")
+            self.summary.setText("computing…" if s.is_running() else "–")
             return
         size = f.estimated_size
         text = (f"{human_size(size)} (saved)" if s.saved_size is not None
                 else f"≈ {human_size(size)} (estimate)")
-        self.info_png.setText(f"{text}, {f.result.n_colors} colours")
+        used = f.result.colors_used()
+        self.info_png.setText(f"{text}, {colours(f.result.n_colors)}")
+        ratio_text = "–"
         if image.file_size:
             ratio = image.file_size / max(size, 1)
-            self.info_ratio.setText(f"{ratio:.2f} × smaller" if ratio >= 1
-                                    else f"{1 / ratio:.2f} × larger")
-        else:
-            self.info_ratio.setText("–")
+            ratio_text = (f"{ratio:.2f} × smaller" if ratio >= 1
+                          else f"{1 / ratio:.2f} × larger")
+        self.info_ratio.setText(ratio_text)
+        parts = [f"PNG {'' if s.saved_size is not None else '≈ '}{human_size(size)}"]
+        if image.file_size:
+            parts.append(ratio_text)
+        parts.append(f"{bit_depth(f.result.n_colors)}-bit")
+        parts.append(f"{colours(used)} used")
+        if f.delta_e == f.delta_e:  # not NaN
+            parts.append(f"ΔE {f.delta_e:.2f}")
+        self.summary.setText(" · ".join(parts))
 
     # =============================================================== view
     @Slot(float)
@@ -611,16 +742,25 @@ class MainWindow(QMainWindow):
 
     # ============================================================= closing
     def has_unsaved_result(self) -> bool:
-        return self.session.is_dirty()
+        """A result worth asking about: not saved, and made by the user (an
+        image they opened, or settings they changed); the sample's automatic
+        first result is not."""
+        s = self.session
+        return s.is_dirty() and (self._edited or not self._source_is_bundled())
+
+    def _may_discard_result(self, doing: str) -> bool:
+        """Ask about an unsaved result before ``doing``; False to cancel."""
+        if not self.has_unsaved_result() or self.session.is_saving():
+            return True
+        s = self.session
+        answer = dialogs.ask_save_changes(self, s.image.path.name if s.image.path
+                                          else "the image", doing)
+        return answer == "discard" or (answer == "save" and self._save_before_close())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.has_unsaved_result() and not self.session.is_saving():
-            s = self.session
-            answer = dialogs.ask_save_changes(self, s.image.path.name if s.image.path
-                                              else "the image")
-            if answer == "cancel" or (answer == "save" and not self._save_before_close()):
-                event.ignore()
-                return
+        if not self._may_discard_result("closing"):
+            event.ignore()
+            return
         self._debounce.stop()
         self.settings.set_quantize_settings(self.controls.settings(),
                                             self.controls.dither_strength())
@@ -640,7 +780,7 @@ class MainWindow(QMainWindow):
     def _save_before_close(self) -> bool:
         """Save through the same worker as File → Save, waiting for it; False
         if cancelled or failed (the failure was shown)."""
-        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        path = self._ask_save_path()
         if not path:
             return False
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

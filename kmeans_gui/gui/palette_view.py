@@ -24,6 +24,30 @@ def describe(entry: np.ndarray, share: float | None) -> str:
     return text
 
 
+def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Permutation of ``new`` that puts each entry where its nearest match in
+    ``previous`` was (greedy, closest pairs first), so swatches keep their
+    places between iterations and when the result's file order arrives."""
+    n = len(new)
+    a = previous.astype(np.int32)
+    b = new.astype(np.int32)
+    if a.shape[1] != b.shape[1]:
+        return np.arange(n)
+    dist = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    order = np.full(n, -1, np.intp)
+    taken = np.zeros(n, bool)
+    placed = 0
+    for flat in np.argsort(dist, axis=None, kind="stable"):
+        slot, entry = divmod(int(flat), n)
+        if order[slot] < 0 and not taken[entry]:
+            order[slot] = entry
+            taken[entry] = True
+            placed += 1
+            if placed == n:
+                break
+    return order
+
+
 class PaletteView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,7 +59,13 @@ class PaletteView(QWidget):
         self.setSizePolicy(sp)
 
     def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None) -> None:
+        """Show ``palette``; a palette of the same size as the one shown keeps
+        its swatches in their places (matched by colour)."""
         count_changed = len(palette) != len(self._palette)
+        if not count_changed and len(palette) > 1:
+            order = stable_order(self._palette, palette)
+            palette = palette[order]
+            shares = shares[order] if shares is not None and len(shares) == len(order) else shares
         self._palette = palette
         self._shares = shares
         if count_changed:

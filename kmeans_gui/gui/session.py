@@ -10,6 +10,7 @@ state: they render what the signals announce and read the fields here.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
@@ -24,6 +25,7 @@ from .jobs import (
     Opened,
     Progress,
     QuantizeJob,
+    RemapJob,
     Rescaled,
     RescaleJob,
     Saved,
@@ -72,6 +74,9 @@ class Session(QObject):
     def is_running(self) -> bool:
         return "quantize" in self._live
 
+    def is_remapping(self) -> bool:
+        return "remap" in self._live
+
     def is_saving(self) -> bool:
         return "save" in self._live
 
@@ -97,6 +102,13 @@ class Session(QObject):
         if self.image is None or self.is_loading():
             self.settings = settings
             return False
+        if self._only_dither_changed(settings):
+            # Same palette, new dithering: remap and encode again, no K-Means.
+            # The current result stays (and can be saved) until the new one is in.
+            job = RemapJob(self.image, self.result, settings, self.preview_pixels)
+            self.settings = job.settings
+            self._submit(job)
+            return True
         job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
         self.settings = job.settings
         self._submit(job)
@@ -104,9 +116,30 @@ class Session(QObject):
         self.run_started.emit(job.settings)
         return True
 
+    def _only_dither_changed(self, settings: QuantizeSettings) -> bool:
+        r = self.result
+        if r is None or self.is_running() or settings.dither == r.settings.dither:
+            return False
+        return dataclasses.replace(r.settings, dither=settings.dither) == settings.validated()
+
     def stop(self) -> None:
-        if self.is_running():
+        """Stop the run. After its first iteration the run ends at once with the
+        palette it has (a result like any other: shown, estimated, saveable);
+        before that there is nothing to keep and it is cancelled."""
+        job = self._live.get("quantize")
+        if job is None:
+            return
+        if job.reported:
+            job.finish_early = True
+        else:
             self.runner.cancel(frozenset({"quantize"}))
+
+    def cancel_run(self) -> None:
+        """Forget the running quantization at once: none of its later reports
+        reach the view (the settings changed; a new run follows)."""
+        if self._live.pop("quantize", None) is not None:
+            self.runner.cancel(frozenset({"quantize"}))
+            self.state_changed.emit()
 
     def rescale(self, size: tuple[int, int]) -> None:
         """New previews at ``size`` (w, h) for the original and the result."""

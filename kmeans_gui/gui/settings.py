@@ -138,6 +138,12 @@ class Settings:
         self._store.setValue("window/state", state)
         self._store.setValue("window/splitter", splitter)
 
+    def controls_visible(self) -> bool:
+        return str(self._store.value("view/controls_visible", "true")).lower() != "false"
+
+    def set_controls_visible(self, value: bool) -> None:
+        self._store.setValue("view/controls_visible", bool(value))
+
     def view_mode(self) -> str:
         mode = str(self._store.value("view/mode", "split"))
         return mode if mode in ("split", "original", "result") else "split"
