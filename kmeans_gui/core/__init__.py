@@ -23,6 +23,7 @@ _SOURCES = {
     "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
     "quantizer.metrics": ["oklab_delta_e"],
+    "quantizer.colorspace": ["rgb_to_oklab"],
     "files.save": ["save_png", "write_atomic"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .files.rules import output_name, same_file  # noqa: F401
     from .files.save import save_png, write_atomic  # noqa: F401
     from .png.writer import bit_depth  # noqa: F401
+    from .quantizer.colorspace import rgb_to_oklab  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
     from .quantizer.metrics import oklab_delta_e  # noqa: F401

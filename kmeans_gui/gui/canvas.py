@@ -27,12 +27,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .imaging import zoom_steps
+from .imaging import delta_e_map, heat_map, zoom_steps
 from .qimages import ArrayImage, indexed_image, rgb_image
 
-MODES = ("split", "original", "result")
+MODES = ("split", "original", "result", "difference")
 DIVIDER_GRAB = 8  # logical pixels either side of the divider that grab it
-PIXEL_ZOOM = 4.0  # from this zoom on, pixels are drawn as hard-edged squares
+PIXEL_ZOOM = 1.0  # from 100 % on, pixels are drawn as hard-edged squares (never smoothed)
 
 
 def _checker_brush() -> QBrush:
@@ -75,6 +75,8 @@ class ComparisonView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._original = _Layer()
         self._result = _Layer()
+        self._difference = _Layer()  # ΔE heat map of the two previews, made when shown
+        self._difference_stale = True
         self._size: tuple[int, int] | None = None  # full image (w, h)
         self._alpha = False
         self._mode = "split"
@@ -93,6 +95,8 @@ class ComparisonView(QWidget):
     def set_original(self, pixels: np.ndarray, preview: np.ndarray) -> None:
         self._original.clear()
         self._result.clear()
+        self._difference.clear()
+        self._difference_stale = True
         self._original.full = rgb_image(pixels)
         self._original.set_preview(rgb_image(preview))
         self._size = (pixels.shape[1], pixels.shape[0])
@@ -103,11 +107,46 @@ class ComparisonView(QWidget):
 
     def set_original_preview(self, preview: np.ndarray) -> None:
         self._original.set_preview(rgb_image(preview))
+        self._difference_stale = True
         self.update()
 
-    def set_result_preview(self, indices: np.ndarray, palette: np.ndarray) -> None:
-        self._result.set_preview(indexed_image(indices, palette))
+    def set_result_preview(self, indices: np.ndarray, palette: np.ndarray,
+                           rgb: np.ndarray | None = None) -> None:
+        """The result at display size: ``rgb`` when given (the file or its
+        dithering downscaled like the original), else ``indices`` into ``palette``."""
+        self._result.set_preview(rgb_image(rgb) if rgb is not None
+                                 else indexed_image(indices, palette))
+        self._difference_stale = True
         self.update()
+
+    def result_preview_pixels(self) -> np.ndarray | None:
+        """What the result side shows at display size, as (h, w, 3|4) pixels."""
+        source = self._result.preview_source
+        if source is None:
+            return None
+        image = source.image.convertToFormat(
+            QImage.Format.Format_RGBA8888 if self._alpha else QImage.Format.Format_RGB888)
+        channels = 4 if self._alpha else 3
+        data = np.frombuffer(image.constBits(), np.uint8,
+                             image.bytesPerLine() * image.height())
+        rows = data.reshape(image.height(), image.bytesPerLine())
+        return rows[:, : image.width() * channels].reshape(image.height(), image.width(),
+                                                              channels).copy()
+
+    def _update_difference(self) -> None:
+        self._difference_stale = False
+        self._difference.clear()
+        original = self._original.preview_source
+        result = self.result_preview_pixels()
+        if original is None or result is None or original.array.shape[:2] != result.shape[:2]:
+            return
+        self._difference.set_preview(rgb_image(heat_map(delta_e_map(original.array, result))))
+
+    def difference_pixels(self) -> np.ndarray | None:
+        if self._difference_stale:
+            self._update_difference()
+        source = self._difference.preview_source
+        return source.array if source is not None else None
 
     def set_result_full(self, indices: np.ndarray | None, palette: np.ndarray | None) -> None:
         self._result.full = indexed_image(indices, palette) if indices is not None else None
@@ -259,6 +298,10 @@ class ComparisonView(QWidget):
                      (self._result, QRectF(x, 0, self.width() - x, self.height()), "Result")]
         elif self._mode == "original":
             sides = [(self._original, full, "Original")]
+        elif self._mode == "difference":
+            if self._difference_stale:
+                self._update_difference()
+            sides = [(self._difference, full, "Difference (ΔE)")]
         else:
             sides = [(self._result, full, "Result")]
         for layer, clip, label in sides:
@@ -267,7 +310,7 @@ class ComparisonView(QWidget):
             if self._alpha:
                 p.fillRect(rect, self._checker)
             drawn = self._draw_layer(p, layer, rect, clip)
-            if not drawn and layer is self._result:
+            if not drawn and layer is not self._original:
                 # No result yet: the original, dimmed, stands in for it.
                 self._draw_layer(p, self._original, rect, clip)
                 p.fillRect(clip.intersected(rect), QColor(0, 0, 0, 110))

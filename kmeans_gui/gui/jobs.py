@@ -36,7 +36,14 @@ from kmeans_gui.core import (
 )
 from kmeans_gui.limits import DEFAULT_EFFORT
 
-from .imaging import downscale, fit_size, palette_shares
+from .imaging import (
+    dithered_preview,
+    downscale,
+    fit_size,
+    oversampled_size,
+    palette_shares,
+    shown_like_original,
+)
 
 _ids = itertools.count(1)
 
@@ -76,6 +83,9 @@ class Progress:
     elapsed: float
     converged: bool
     reason: str
+    # With dithering on: the preview dithered at twice the display size and
+    # downscaled like the original (how the file will look); else None.
+    preview_rgb: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,8 @@ class Finished:
     png: EncodedPng  # the file Save writes
     elapsed: float
     delta_e: float = float("nan")  # mean OKLab distance x100 against the original
+    # The full-resolution result downscaled like the original's preview.
+    preview_rgb: np.ndarray | None = None
 
 
     @property
@@ -108,6 +120,7 @@ class Finished:
 class Rescaled:
     preview_pixels: np.ndarray
     result_preview: np.ndarray | None
+    result_preview_rgb: np.ndarray | None = None  # the file downscaled like the original
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,12 @@ class QuantizeJob(Job):
         s = self.settings
         hist = self.histogram
         state = None
+        size = (self.preview_pixels.shape[1], self.preview_pixels.shape[0])
+        fine = None
+        if s.dither > 0:
+            fine = downscale(self.image.pixels,
+                             oversampled_size(self.image.width, self.image.height, size))
+            yield None
         for state in steps(self.image, s, hist):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
@@ -185,10 +204,12 @@ class QuantizeJob(Job):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
             preview = remap(self.preview_pixels, state.palette, s.space)
+            rgb = (dithered_preview(fine, state.palette, s.space, s.dither, size)
+                   if fine is not None else None)
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
-                           state.reason)
+                           state.reason, rgb)
             if self.finish_early and not state.converged:
                 break
         if state is None:  # cannot happen with a valid histogram
@@ -203,8 +224,11 @@ class QuantizeJob(Job):
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
                           effort=EFFORT)
         quality = mean_delta_e(self.image.pixels, result)
+        yield None
+        shown = shown_like_original(result.indices, result.palette,
+                                    (self.preview_pixels.shape[1], self.preview_pixels.shape[0]))
         yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                       time.perf_counter() - started, quality)
+                       time.perf_counter() - started, quality, shown)
 
 
 class RemapJob(Job):
@@ -235,8 +259,11 @@ class RemapJob(Job):
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
                           effort=EFFORT)
         quality = mean_delta_e(self.image.pixels, result)
+        yield None
+        shown = shown_like_original(result.indices, result.palette,
+                                    (self.preview_pixels.shape[1], self.preview_pixels.shape[0]))
         yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                       time.perf_counter() - started, quality)
+                       time.perf_counter() - started, quality, shown)
 
 
 class RescaleJob(Job):
@@ -246,8 +273,10 @@ class RescaleJob(Job):
     supersedes = frozenset({"rescale"})
 
     def __init__(self, pixels: np.ndarray, size: tuple[int, int],
-                 palette: np.ndarray | None, settings: QuantizeSettings | None) -> None:
+                 palette: np.ndarray | None, settings: QuantizeSettings | None,
+                 indices: np.ndarray | None = None) -> None:
         super().__init__()
+        self.indices = indices  # the full-resolution result, if any
         self.pixels = pixels
         self.size = size
         self.palette = palette
@@ -255,11 +284,14 @@ class RescaleJob(Job):
 
     def work(self) -> Iterator[Rescaled | None]:
         preview = downscale(self.pixels, self.size)
-        indices = None
+        indices = shown = None
         if self.palette is not None and self.settings is not None:
             yield None
             indices = remap(preview, self.palette, self.settings.space, self.settings.dither)
-        yield Rescaled(preview, indices)
+            if self.indices is not None:
+                yield None
+                shown = shown_like_original(self.indices, self.palette, self.size)
+        yield Rescaled(preview, indices, shown)
 
 
 class SaveJob(Job):

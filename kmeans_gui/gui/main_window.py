@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         self.mode_group = QActionGroup(self)
         self.mode_actions: dict[str, QAction] = {}
         modes = (("split", "&Split View"), ("original", "&Original Only"),
-                 ("result", "&Result Only"))
+                 ("result", "&Result Only"), ("difference", "&Difference (ΔE)"))
         for key, (mode, text) in enumerate(modes, start=1):
             action = self._action(text, lambda _=False, m=mode: self.canvas.set_mode(m),
                                   QKeySequence(f"Alt+{key}"))
@@ -525,7 +525,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
-        self.canvas.set_result_preview(p.preview, p.palette)
+        self.canvas.set_result_preview(p.preview, p.palette, p.preview_rgb)
         self.palette_view.set_palette(p.palette, p.shares)
         self.chart.add(p.iteration, p.inertia)
         self.status_label.setText(
@@ -541,7 +541,7 @@ class MainWindow(QMainWindow):
         if f is None:
             return
         r = f.result
-        self.canvas.set_result_preview(f.preview, r.palette)
+        self.canvas.set_result_preview(f.preview, r.palette, f.preview_rgb)
         self.canvas.set_result_full(r.indices, r.palette)
         self.palette_view.set_palette(r.palette, f.shares)
         self._reset_progress()
@@ -604,7 +604,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_original_preview(r.preview_pixels)
         result = self.session.result
         if r.result_preview is not None and result is not None:
-            self.canvas.set_result_preview(r.result_preview, result.result.palette)
+            self.canvas.set_result_preview(r.result_preview, result.result.palette,
+                                           r.result_preview_rgb)
 
     # ============================================================== saving
     @Slot()

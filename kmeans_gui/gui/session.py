@@ -145,7 +145,7 @@ class Session(QObject):
         """New previews at ``size`` (w, h) for the original and the result."""
         r = self.result
         self._submit(RescaleJob(self.image.pixels, size, r.result.palette if r else None,
-                                r.settings if r else None))
+                                r.settings if r else None, r.result.indices if r else None))
 
     def save(self, path: str | Path) -> bool:
         """Write the current result's PNG at ``path`` in the worker; False if

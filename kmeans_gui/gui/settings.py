@@ -146,7 +146,7 @@ class Settings:
 
     def view_mode(self) -> str:
         mode = str(self._store.value("view/mode", "split"))
-        return mode if mode in ("split", "original", "result") else "split"
+        return mode if mode in ("split", "original", "result", "difference") else "split"
 
     def set_view_mode(self, mode: str) -> None:
         self._store.setValue("view/mode", mode)
