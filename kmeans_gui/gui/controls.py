@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from kmeans_gui.core import QuantizeSettings
 from kmeans_gui.limits import GUI_MIN_K, MAX_K
 
+from .kslider import LogKSlider
 from .wheel import guard
 
 #: What the app's controls allow (the core and the command line accept more:
@@ -49,9 +49,9 @@ class ControlsPanel(QWidget):
         self.k_spin = QSpinBox(minimum=K_RANGE[0], maximum=K_RANGE[1])
         self.k_spin.setAccelerated(True)
         self.k_spin.setToolTip("Number of palette colours")
-        self.k_slider = QSlider(Qt.Orientation.Horizontal, minimum=K_RANGE[0], maximum=K_RANGE[1])
-        self.k_slider.setPageStep(16)
-        self.k_slider.setToolTip(self.k_spin.toolTip())
+        self.k_slider = LogKSlider(*K_RANGE)
+        self.k_slider.setToolTip("Number of palette colours, on a logarithmic scale; the marks "
+                                 "are where the PNG needs more bits per pixel (2, 4, 16 colours)")
         k_row = QHBoxLayout()
         k_row.setContentsMargins(0, 0, 0, 0)
         k_row.addWidget(self.k_slider, 1)
@@ -103,8 +103,8 @@ class ControlsPanel(QWidget):
         layout.addWidget(self.advanced_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.advanced)
 
-        self.k_slider.valueChanged.connect(self.k_spin.setValue)
-        self.k_spin.valueChanged.connect(self.k_slider.setValue)
+        self.k_slider.k_changed.connect(self.k_spin.setValue)
+        self.k_spin.valueChanged.connect(self.k_slider.set_k)
         self.k_spin.valueChanged.connect(self._emit_changed)
         for box in (self.space_combo, self.dither_combo, self.init_combo):
             box.currentIndexChanged.connect(self._emit_changed)
@@ -159,7 +159,7 @@ class ControlsPanel(QWidget):
         blocked = [w.blockSignals(True) for w in widgets]
         try:
             self.k_spin.setValue(s.k)
-            self.k_slider.setValue(s.k)
+            self.k_slider.set_k(s.k)
             self.space_combo.setCurrentIndex(max(0, self.space_combo.findData(s.space)))
             self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(s.init)))
             self.dither_combo.setCurrentIndex(1 if s.dither > 0 else 0)

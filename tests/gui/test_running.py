@@ -72,7 +72,8 @@ def test_job_progress_payloads(qtbot, gradient_png):
 
 def test_changing_k_mid_run_cancels_and_restarts(qtbot, window, noise_png):
     finished = start_long_run(qtbot, window, noise_png)
-    window.controls.k_slider.setValue(8)  # as if dragging the slider
+    slider = window.controls.k_slider
+    slider.setValue(slider.position_of(8))  # as if dragging the slider
     window.controls.tol_spin.setValue(0.01)
     assert window.controls.k_spin.value() == 8
     qtbot.waitUntil(lambda: len(finished) == 1, timeout=20000)

@@ -274,3 +274,21 @@ def test_dithering_change_only_remaps(qtbot, window, gradient_png):
     assert dithered.settings.dither > 0
     assert not np.array_equal(dithered.result.indices, first.result.indices)
     assert window.save_action.isEnabled()
+
+
+def test_k_slider_is_logarithmic_with_bit_depth_marks(qtbot, window):
+    slider = window.controls.k_slider
+    # the same relative change takes the same distance
+    assert abs((slider.position_of(5) - slider.position_of(4))
+               - (slider.position_of(160) - slider.position_of(128))) <= 1
+    for k in (2, 3, 4, 5, 16, 17, 100, 256):
+        assert slider.k_at(slider.position_of(k)) == k
+    window.controls.k_spin.setValue(17)
+    assert slider.k() == 17
+    # the 4-bit / 8-bit boundary sits between 16 and 17
+    slider.resize(600, slider.height())
+    assert slider.x_of(16) < slider.x_of(16.5) < slider.x_of(17)
+    image = slider.grab().toImage()
+    x = slider.x_of(16.5)
+    column = {image.pixelColor(x, y).name() for y in range(2, image.height() // 2)}
+    assert len(column) > 1, "no boundary mark drawn"
