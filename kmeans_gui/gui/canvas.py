@@ -77,6 +77,8 @@ class ComparisonView(QWidget):
         self._result = _Layer()
         self._difference = _Layer()  # ΔE heat map of the two previews, made when shown
         self._difference_stale = True
+        # Split-view A/B of kept results: (label, layer) replacing a side, or None.
+        self._compare: list[tuple[str, _Layer] | None] = [None, None]
         self._size: tuple[int, int] | None = None  # full image (w, h)
         self._alpha = False
         self._mode = "split"
@@ -97,6 +99,7 @@ class ComparisonView(QWidget):
         self._result.clear()
         self._difference.clear()
         self._difference_stale = True
+        self._compare = [None, None]
         self._original.full = rgb_image(pixels)
         self._original.set_preview(rgb_image(preview))
         self._size = (pixels.shape[1], pixels.shape[0])
@@ -118,6 +121,27 @@ class ComparisonView(QWidget):
                                  else indexed_image(indices, palette))
         self._difference_stale = True
         self.update()
+
+    def set_comparison(self, left, right) -> None:
+        """Show kept results in the split view: each side is None (the original
+        on the left, the current result on the right) or (label, preview
+        pixels, full indices, palette)."""
+        sides = []
+        for side in (left, right):
+            if side is None:
+                sides.append(None)
+                continue
+            label, preview, indices, palette = side
+            layer = _Layer()
+            layer.set_preview(rgb_image(preview))
+            layer.full = indexed_image(indices, palette)
+            sides.append((label, layer))
+        self._compare = sides
+        self.update()
+
+    def comparison_labels(self) -> tuple[str, str]:
+        left, right = self._compare
+        return (left[0] if left else "Original", right[0] if right else "Result")
 
     def result_preview_pixels(self) -> np.ndarray | None:
         """What the result side shows at display size, as (h, w, 3|4) pixels."""
@@ -294,8 +318,12 @@ class ComparisonView(QWidget):
         full = QRectF(self.rect())
         if self._mode == "split":
             x = self._divider_x()
-            sides = [(self._original, QRectF(0, 0, x, self.height()), "Original"),
-                     (self._result, QRectF(x, 0, self.width() - x, self.height()), "Result")]
+            left, right = self._compare
+            left_label, right_label = self.comparison_labels()
+            sides = [(left[1] if left else self._original, QRectF(0, 0, x, self.height()),
+                      left_label),
+                     (right[1] if right else self._result,
+                      QRectF(x, 0, self.width() - x, self.height()), right_label)]
         elif self._mode == "original":
             sides = [(self._original, full, "Original")]
         elif self._mode == "difference":
@@ -363,7 +391,7 @@ class ComparisonView(QWidget):
         pad = 6
         width = metrics.horizontalAdvance(text) + 2 * pad
         height = metrics.height() + pad
-        on_left = text == "Original" or self._mode != "split"
+        on_left = clip.left() <= 0 or self._mode != "split"
         x = clip.left() + 10 if on_left else clip.right() - 10 - width
         box = QRectF(x, clip.top() + 10, width, height)
         path = QPainterPath()

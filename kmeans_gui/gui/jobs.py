@@ -174,12 +174,16 @@ class QuantizeJob(Job):
     supersedes = frozenset({"quantize", "remap", "rescale"})
 
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
-                 settings: QuantizeSettings, preview_pixels: np.ndarray) -> None:
+                 settings: QuantizeSettings, preview_pixels: np.ndarray,
+                 seeds: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.image = image
         self.histogram = histogram
         self.settings = settings.validated()
         self.preview_pixels = preview_pixels
+        # With seeds: run K-Means once per seed first (no reports), then the
+        # run shown is the seed with the lowest inertia.
+        self.seeds = tuple(seeds)
         # Set from the GUI thread by Stop: end K-Means after the current
         # iteration and finish with its palette (a usable, saveable result).
         self.finish_early = False
@@ -187,8 +191,20 @@ class QuantizeJob(Job):
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
-        s = self.settings
         hist = self.histogram
+        if self.seeds:
+            best: tuple[float, int] | None = None
+            for seed in self.seeds:
+                trial = None
+                for state in steps(self.image, dataclasses.replace(self.settings, seed=seed),
+                                   hist):
+                    trial = state
+                    yield None
+                if trial is not None and (best is None or trial.inertia < best[0]):
+                    best = (trial.inertia, seed)
+            if best is not None:
+                self.settings = dataclasses.replace(self.settings, seed=best[1])
+        s = self.settings
         state = None
         size = (self.preview_pixels.shape[1], self.preview_pixels.shape[0])
         fine = None

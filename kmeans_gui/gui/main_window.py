@@ -47,16 +47,20 @@ from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
 from .controls import ControlsPanel
+from .history import SettingsHistory
 from .imaging import fit_size, gpl_text, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
 from .palette_view import PaletteView
 from .session import Session
 from .settings import Settings
+from .snapshots import Snapshot, SnapshotStrip
 
 DEBOUNCE_MS = 250
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours",
            "stopped": "stopped by you"}
+#: "Try Other Seeds" runs K-Means with this many seeds and keeps the best.
+SEED_TRIALS = 4
 #: The window's first size; never larger than the screen's free area.
 DEFAULT_SIZE = QSize(1200, 720)
 DEFAULT_SIDE_WIDTH = 340
@@ -89,6 +93,7 @@ class MainWindow(QMainWindow):
         self.session = Session(self)
         self._remember_load = True  # whether the image being opened goes to Open Recent
         self._rescale_pending = False  # the view changed size during a run
+        self.history = SettingsHistory()
         self._edited = False  # the user changed a setting or reran since the image opened
 
         self.setAcceptDrops(True)
@@ -155,7 +160,17 @@ class MainWindow(QMainWindow):
         self.side_scroll = scroll
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.canvas)
+        self.snapshot_strip = SnapshotStrip()
+        self.snapshot_strip.hide()  # until the first snapshot is kept
+        self.snapshot_strip.compare_changed.connect(self._on_compare_changed)
+        self.snapshot_strip.restore_requested.connect(self._restore_snapshot)
+        view = QWidget()
+        view_layout = QVBoxLayout(view)
+        view_layout.setContentsMargins(0, 0, 0, 0)
+        view_layout.setSpacing(2)
+        view_layout.addWidget(self.canvas, 1)
+        view_layout.addWidget(self.snapshot_strip)
+        self.splitter.addWidget(view)
         self.splitter.addWidget(scroll)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
@@ -261,6 +276,19 @@ class MainWindow(QMainWindow):
             self.mode_group.addAction(action)
             self.mode_actions[mode] = action
         self.about_action = self._action(f"&About {APP_NAME}", self.about)
+        self.keep_action = self._action("&Keep Snapshot", self.keep_snapshot,
+                                        QKeySequence("Ctrl+K"),
+                                        tip="Keep the current result in the snapshot strip "
+                                            "to compare it later")
+        self.seeds_action = self._action("Try Other &Seeds", self.try_seeds,
+                                         QKeySequence("Ctrl+F5"),
+                                         tip=f"Run K-Means with {SEED_TRIALS} new seeds and "
+                                             "keep the one with the lowest error")
+        self.undo_action = self._action("&Undo Settings", self.undo_settings, SK.Undo,
+                                        tip="Go back to the previous run's settings")
+        self.redo_action = self._action("&Redo Settings", self.redo_settings,
+                                        [QKeySequence("Ctrl+Shift+Z"), QKeySequence(SK.Redo)],
+                                        tip="Go forward again in the settings history")
         self.show_controls_action = self._action("Show &Controls", self.set_controls_visible,
                                                  QKeySequence("F9"),
                                                  tip="Show or hide the side panel")
@@ -278,9 +306,15 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         run_menu = self.menuBar().addMenu("&Quantize")
         run_menu.addAction(self.run_action)
+        run_menu.addAction(self.seeds_action)
         run_menu.addAction(self.stop_action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.keep_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in self.mode_actions.values():
             view_menu.addAction(action)
@@ -303,6 +337,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.run_action)
         toolbar.addAction(self.stop_action)
+        toolbar.addAction(self.keep_action)
         toolbar.addSeparator()
         for action in self.mode_actions.values():
             toolbar.addAction(action)
@@ -394,6 +429,9 @@ class MainWindow(QMainWindow):
         self.canvas.set_original(image.pixels, opened.preview_pixels)
         self.palette_view.clear()
         self.chart.reset()
+        self.snapshot_strip.clear_snapshots()
+        self.snapshot_strip.hide()
+        self.history.clear()
         self._edited = False
         self.setWindowTitle(f"{path.name}[*]")
         self.setWindowFilePath(str(path))
@@ -509,7 +547,81 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, "Invalid settings", str(exc))
             return
         self.settings.set_quantize_settings(settings, self.controls.dither_strength())
+        self.history.push(settings)
         self.session.run(settings)
+        self._update_actions()
+
+    @Slot()
+    def try_seeds(self) -> None:
+        """Run several new seeds and keep the one with the lowest inertia."""
+        if self.session.image is None:
+            return
+        self._edited = True
+        self._debounce.stop()
+        seeds = tuple(random.sample(range(1, 2**31 - 1), SEED_TRIALS))
+        self.status_label.setText(f"Trying {SEED_TRIALS} seeds…")
+        self.session.run(self.controls.settings().validated(), seeds)
+
+    def _apply_settings(self, settings: QuantizeSettings) -> None:
+        """Show ``settings`` in the controls and run them (history unchanged)."""
+        self._edited = True
+        self.controls.set_settings(settings)
+        self.session.cancel_run()
+        self._debounce.stop()
+        self.settings.set_quantize_settings(settings, self.controls.dither_strength())
+        self.session.run(settings)
+        self._update_actions()
+
+    @Slot()
+    def undo_settings(self) -> None:
+        settings = self.history.undo()
+        if settings is not None:
+            self._apply_settings(settings)
+
+    @Slot()
+    def redo_settings(self) -> None:
+        settings = self.history.redo()
+        if settings is not None:
+            self._apply_settings(settings)
+
+    # ============================================================ snapshots
+    @Slot()
+    def keep_snapshot(self) -> Snapshot | None:
+        f = self.session.result
+        if f is None:
+            return None
+        snap = self.snapshot_strip.keep(f)
+        self.snapshot_strip.show()
+        self.status_label.setText(f"Kept snapshot {snap.number}; click it to compare")
+        return snap
+
+    @staticmethod
+    def _side(snap: Snapshot):
+        f = snap.finished
+        preview = f.preview_rgb if f.preview_rgb is not None else f.result.palette[f.preview]
+        return (f"#{snap.number} k={f.settings.k}", preview, f.result.indices,
+                f.result.palette)
+
+    @Slot(list)
+    def _on_compare_changed(self, selected: list) -> None:
+        if not selected:
+            self.canvas.set_comparison(None, None)
+            return
+        size = self.canvas.preview_size()
+        usable = [s for s in selected if s.finished.preview_rgb is None
+                  or (s.finished.preview_rgb.shape[1], s.finished.preview_rgb.shape[0]) == size]
+        if not usable:
+            return
+        if len(usable) == 1:
+            self.canvas.set_comparison(self._side(usable[0]), None)
+        else:
+            self.canvas.set_comparison(self._side(usable[0]), self._side(usable[1]))
+        self.canvas.set_mode("split")
+
+    @Slot(object)
+    def _restore_snapshot(self, snap: Snapshot) -> None:
+        self.history.push(snap.finished.settings)
+        self._apply_settings(snap.finished.settings)
 
     @Slot()
     def stop(self) -> None:
@@ -541,6 +653,13 @@ class MainWindow(QMainWindow):
         if f is None:
             return
         r = f.result
+        seed = self.controls.seed_spin
+        if f.settings.seed is not None and f.settings.seed != seed.value():
+            blocked = seed.blockSignals(True)  # the best of several seeds won
+            seed.setValue(int(f.settings.seed))
+            seed.blockSignals(blocked)
+            self.history.push(f.settings)
+            self._update_actions()
         self.canvas.set_result_preview(f.preview, r.palette, f.preview_rgb)
         self.canvas.set_result_full(r.indices, r.palette)
         self.palette_view.set_palette(r.palette, f.shares)
@@ -733,7 +852,11 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(has_result and not s.is_saving())
         self.export_action.setEnabled(has_result)
         self.run_action.setEnabled(s.image is not None)
+        self.seeds_action.setEnabled(s.image is not None)
         self.stop_action.setEnabled(s.is_running())
+        self.keep_action.setEnabled(has_result)
+        self.undo_action.setEnabled(self.history.can_undo())
+        self.redo_action.setEnabled(self.history.can_redo())
 
     @Slot()
     def about(self) -> None:

@@ -96,20 +96,20 @@ class Session(QObject):
         self._submit(LoadJob(path, preview_box))
         self.loading.emit(path)
 
-    def run(self, settings: QuantizeSettings) -> bool:
+    def run(self, settings: QuantizeSettings, seeds: tuple[int, ...] = ()) -> bool:
         """Quantize the image with ``settings``; False if there is nothing to run
         (no image, or an image still loading: it runs when it has loaded)."""
         if self.image is None or self.is_loading():
             self.settings = settings
             return False
-        if self._only_dither_changed(settings):
+        if not seeds and self._only_dither_changed(settings):
             # Same palette, new dithering: remap and encode again, no K-Means.
             # The current result stays (and can be saved) until the new one is in.
             job = RemapJob(self.image, self.result, settings, self.preview_pixels)
             self.settings = job.settings
             self._submit(job)
             return True
-        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
+        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels, seeds)
         self.settings = job.settings
         self._submit(job)
         self._set_result(None)

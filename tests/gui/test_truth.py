@@ -292,3 +292,51 @@ def test_k_slider_is_logarithmic_with_bit_depth_marks(qtbot, window):
     x = slider.x_of(16.5)
     column = {image.pixelColor(x, y).name() for y in range(2, image.height() // 2)}
     assert len(column) > 1, "no boundary mark drawn"
+
+
+def test_snapshots_compare_in_the_split_view(qtbot, window, gradient_png):
+    first = open_and_wait(qtbot, window, gradient_png)
+    window.keep_action.trigger()
+    assert window.snapshot_strip.isVisible()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.controls.k_spin.setValue(5)
+    window.keep_action.trigger()
+    snaps = window.snapshot_strip.snapshots()
+    assert [s.finished for s in snaps][0] is first and len(snaps) == 2
+    assert "KB" in snaps[0].label or " B" in snaps[0].label
+    window.snapshot_strip.item(0).setSelected(True)
+    assert window.canvas.comparison_labels() == ("#1 k=16", "Result")
+    window.snapshot_strip.item(1).setSelected(True)
+    assert window.canvas.comparison_labels() == ("#1 k=16", "#2 k=5")
+    window.snapshot_strip.clearSelection()
+    assert window.canvas.comparison_labels() == ("Original", "Result")
+
+
+def test_undo_and_redo_step_through_settings(qtbot, window, gradient_png):
+    open_and_wait(qtbot, window, gradient_png)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.controls.k_spin.setValue(7)
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.undo_action.trigger()
+    assert blocker.args[0].settings.k == 16 and window.controls.k_spin.value() == 16
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.redo_action.trigger()
+    assert blocker.args[0].settings.k == 7 and window.controls.k_spin.value() == 7
+    assert not window.redo_action.isEnabled()
+
+
+def test_try_other_seeds_keeps_the_best(qtbot, window, gradient_png):
+    from kmeans_gui.core import steps
+
+    open_and_wait(qtbot, window, gradient_png)
+    tried = []
+    window.session.runner.job_started.connect(lambda job: tried.extend(job.seeds))
+    with qtbot.waitSignal(window.run_finished, timeout=30000) as blocker:
+        window.seeds_action.trigger()
+    best = blocker.args[0]
+    assert len(tried) == 4 and best.settings.seed in tried
+    image = window.session.image
+    finals = {seed: list(steps(image, QuantizeSettings(seed=seed)))[-1].inertia
+              for seed in tried}
+    assert best.result.inertia == min(finals.values())
+    assert window.controls.seed_spin.value() == best.settings.seed
