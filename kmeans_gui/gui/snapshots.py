@@ -68,7 +68,7 @@ class SnapshotStrip(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFixedHeight(THUMB + 3 * self.fontMetrics().height() + 16)
+        self.setFixedHeight(THUMB + 2 * self.fontMetrics().height() + 14)
         self.setToolTip("Kept results (Ctrl+K keeps the current one)")
         self._snapshots: list[Snapshot] = []
         self._count = 0
