@@ -31,6 +31,8 @@ from .imaging import delta_e_map, heat_map, zoom_steps
 from .qimages import ArrayImage, indexed_image, rgb_image
 
 MODES = ("split", "original", "result", "difference")
+#: What transparent pixels are drawn over: a checkerboard, or a plain colour.
+BACKGROUNDS = ("checkerboard", "white", "black", "custom")
 DIVIDER_GRAB = 8  # logical pixels either side of the divider that grab it
 PIXEL_ZOOM = 1.0  # from 100 % on, pixels are drawn as hard-edged squares (never smoothed)
 
@@ -90,6 +92,8 @@ class ComparisonView(QWidget):
         self._last_pos = QPointF()
         self._status_text = ""
         self._checker = _checker_brush()
+        self._background = "checkerboard"
+        self._background_brush = self._checker
         self._box_timer = QTimer(self, singleShot=True, interval=200)
         self._box_timer.timeout.connect(self.preview_box_changed)
 
@@ -189,6 +193,24 @@ class ComparisonView(QWidget):
         """The view's size in device pixels: what a fitted preview needs."""
         dpr = self.devicePixelRatioF()
         return (max(1, math.ceil(self.width() * dpr)), max(1, math.ceil(self.height() * dpr)))
+
+    # --------------------------------------------------------- background
+    def background(self) -> str:
+        return self._background
+
+    def set_background(self, kind: str, colour: QColor | None = None) -> None:
+        """Draw transparent pixels over ``kind``: "checkerboard", "white",
+        "black", or "custom" with ``colour``."""
+        if kind not in BACKGROUNDS:
+            kind = "checkerboard"
+        self._background = kind
+        if kind == "checkerboard":
+            self._background_brush = self._checker
+        elif kind == "custom":
+            self._background_brush = QBrush(colour if colour is not None else QColor("#808080"))
+        else:
+            self._background_brush = QBrush(QColor(kind))
+        self.update()
 
     # --------------------------------------------------------------- mode
     def mode(self) -> str:
@@ -336,7 +358,7 @@ class ComparisonView(QWidget):
             p.save()
             p.setClipRect(clip)
             if self._alpha:
-                p.fillRect(rect, self._checker)
+                p.fillRect(rect, self._background_brush)
             drawn = self._draw_layer(p, layer, rect, clip)
             if not drawn and layer is not self._original:
                 # No result yet: the original, dimmed, stands in for it.

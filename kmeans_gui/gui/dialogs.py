@@ -6,7 +6,8 @@ test run; the window calls them through this module, never directly.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QMessageBox, QWidget
 
 from kmeans_gui.core import READABLE_PATTERNS
 
@@ -78,3 +79,9 @@ def ask_save_changes(parent: QWidget | None, name: str, doing: str = "closing") 
 
 def show_about(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.about(parent, title, text)
+
+
+def ask_colour(parent: QWidget | None, current: str) -> str | None:
+    """A colour as "#rrggbb", or None if cancelled."""
+    colour = QColorDialog.getColor(QColor(current), parent, "Background Colour")
+    return colour.name() if colour.isValid() else None

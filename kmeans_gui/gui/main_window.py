@@ -12,6 +12,7 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QColor,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -292,6 +293,28 @@ class MainWindow(QMainWindow):
         self.show_controls_action = self._action("Show &Controls", self.set_controls_visible,
                                                  QKeySequence("F9"),
                                                  tip="Show or hide the side panel")
+        self.background_group = QActionGroup(self)
+        self.background_actions: dict[str, QAction] = {}
+        for kind, text in (("checkerboard", "&Checkerboard"), ("white", "&White"),
+                           ("black", "&Black"), ("custom", "C&ustom Colour…")):
+            action = self._action(text, lambda _=False, k=kind: self.set_background(k),
+                                  tip="What transparent pixels are shown over")
+            action.setCheckable(True)
+            self.background_group.addAction(action)
+            self.background_actions[kind] = action
+        tips = {"split": "Original and result side by side, with a draggable divider",
+                "original": "Only the original", "result": "Only the result",
+                "difference": "Where colour is lost: each pixel's OKLab ΔE as a heat map "
+                              "(black none, red some, yellow to white a lot)"}
+        for mode, action in self.mode_actions.items():
+            action.setToolTip(tips[mode])
+            action.setStatusTip(tips[mode])
+        for action, tip in ((self.zoom_fit_action, "Fit the image to the view"),
+                            (self.zoom_actual_action, "One image pixel per screen pixel"),
+                            (self.zoom_in_action, "Zoom in"), (self.zoom_out_action, "Zoom out"),
+                            (self.open_sample_action, "Open the bundled sample photo")):
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
         self.show_controls_action.setCheckable(True)
         self.show_controls_action.setChecked(True)
 
@@ -320,6 +343,9 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.show_controls_action)
+        background_menu = view_menu.addMenu("&Background")
+        for action in self.background_actions.values():
+            background_menu.addAction(action)
         view_menu.addSeparator()
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
                        self.zoom_actual_action):
@@ -363,6 +389,9 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([max(1, self.width() - DEFAULT_SIDE_WIDTH),
                                     DEFAULT_SIDE_WIDTH])
         self.set_controls_visible(self.settings.controls_visible())
+        kind, colour = self.settings.background()
+        self._background_colour = colour
+        self.set_background(kind if kind != "custom" else "custom", ask=False)
         mode = self.settings.view_mode()
         self.canvas.set_mode(mode)
         self.mode_actions[self.canvas.mode()].setChecked(True)
@@ -386,6 +415,19 @@ class MainWindow(QMainWindow):
         y = min(max(frame.y(), free.top()), free.bottom() - frame.height() + 1)
         if (x, y) != (frame.x(), frame.y()):
             self.move(max(free.left(), x), max(free.top(), y))
+
+    def set_background(self, kind: str, ask: bool = True) -> None:
+        """Show transparent pixels over ``kind``; "custom" asks for a colour
+        (unless ``ask`` is False: the stored one)."""
+        if kind == "custom" and ask:
+            colour = dialogs.ask_colour(self, self._background_colour)
+            if colour is None:
+                self.background_actions[self.canvas.background()].setChecked(True)
+                return
+            self._background_colour = colour
+        self.canvas.set_background(kind, QColor(self._background_colour))
+        self.background_actions[self.canvas.background()].setChecked(True)
+        self.settings.set_background(self.canvas.background(), self._background_colour)
 
     @Slot(bool)
     def set_controls_visible(self, visible: bool = True) -> None:

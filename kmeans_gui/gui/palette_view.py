@@ -62,10 +62,16 @@ class PaletteView(QWidget):
         """Show ``palette``; a palette of the same size as the one shown keeps
         its swatches in their places (matched by colour)."""
         count_changed = len(palette) != len(self._palette)
+        order = np.arange(len(palette))
         if not count_changed and len(palette) > 1:
             order = stable_order(self._palette, palette)
-            palette = palette[order]
-            shares = shares[order] if shares is not None and len(shares) == len(order) else shares
+        if palette.shape[1] == 4 and len(palette):
+            # Opaque entries first, then translucent ones from most to least opaque.
+            alpha = palette[order, 3].astype(np.int32)
+            order = order[np.argsort(-alpha, kind="stable")]
+        palette = palette[order]
+        if shares is not None and len(shares) == len(order):
+            shares = shares[order]
         self._palette = palette
         self._shares = shares
         if count_changed:
@@ -141,10 +147,14 @@ class PaletteView(QWidget):
         for i, entry in enumerate(self._palette):
             rect = self._cell(i)
             alpha = int(entry[3]) if len(entry) == 4 else 255
-            if alpha < 255:
+            if alpha < 255:  # translucent: over a checkerboard, as in the view
                 p.fillRect(rect, QColor("#d0d0d0"))
-                p.fillRect(rect.adjusted(0, 0, -rect.width() // 2, -rect.height() // 2),
-                           QColor("#a0a0a0"))
+                tile = max(3, rect.width() // 4)
+                for y in range(rect.top(), rect.bottom() + 1, tile):
+                    for x in range(rect.left(), rect.right() + 1, tile):
+                        if ((x - rect.left()) // tile + (y - rect.top()) // tile) % 2:
+                            p.fillRect(QRect(x, y, tile, tile).intersected(rect),
+                                       QColor("#909090"))
             p.fillRect(rect, QColor(int(entry[0]), int(entry[1]), int(entry[2]), alpha))
             p.setPen(border)
             p.drawRect(rect.adjusted(0, 0, -1, -1))

@@ -36,6 +36,7 @@ class ScriptedDialogs:
     asked_save_changes: int = 0
     save_changes_asked_before: list = field(default_factory=list)  # what was being done
     replace: bool = True  # answer to "replace the existing file?"
+    colour: str | None = "#00ff00"  # answer to the background colour dialog
     asked_replace: list = field(default_factory=list)  # file names asked about
 
 
@@ -72,6 +73,7 @@ def scripted_dialogs(monkeypatch):
     monkeypatch.setattr(dialogs, "show_error", show_error)
     monkeypatch.setattr(dialogs, "ask_save_changes", ask_save_changes)
     monkeypatch.setattr(dialogs, "ask_replace", ask_replace)
+    monkeypatch.setattr(dialogs, "ask_colour", lambda parent, current: script.colour)
     monkeypatch.setattr(dialogs, "show_about", lambda *a: None)
     return script
 

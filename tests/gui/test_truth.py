@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QSlider,
+    QToolBar,
+    QWidget,
 )
 
 from kmeans_gui.core import QuantizeSettings
@@ -340,3 +342,57 @@ def test_try_other_seeds_keeps_the_best(qtbot, window, gradient_png):
               for seed in tried}
     assert best.result.inertia == min(finals.values())
     assert window.controls.seed_spin.value() == best.settings.seed
+
+
+def _rgba_png(tmp_path):
+    y, x = np.mgrid[0:80, 0:120]
+    pixels = np.zeros((80, 120, 4), np.uint8)
+    pixels[..., 0] = x * 2
+    pixels[..., 1] = y * 3
+    pixels[..., 2] = 90
+    pixels[..., 3] = np.where(x < 40, 0, np.where(x < 80, 128, 255))
+    return write_image(tmp_path / "alpha.png", pixels)
+
+
+def test_background_choice_for_transparent_pixels(qtbot, make_window, scripted_dialogs,
+                                                   tmp_path):
+    window = make_window()
+    open_and_wait(qtbot, window, _rgba_png(tmp_path))
+    window.canvas.set_mode("original")
+    window.canvas.set_zoom(32.0)
+    window.canvas.pan_by(100_000, 0)  # the left edge: fully transparent pixels
+
+    def centre_colour():
+        image = window.canvas.grab().toImage()
+        return image.pixelColor(image.width() // 2, image.height() // 2).name()
+
+    window.background_actions["black"].trigger()
+    assert centre_colour() == "#000000"
+    window.background_actions["white"].trigger()
+    assert centre_colour() == "#ffffff"
+    window.background_actions["custom"].trigger()  # the scripted dialog answers green
+    assert centre_colour() == "#00ff00"
+    window.close()
+    again = make_window()
+    assert again.canvas.background() == "custom"
+    assert again.background_actions["custom"].isChecked()
+
+
+def test_translucent_swatches_are_grouped_by_alpha(qtbot, window, tmp_path):
+    window.controls.set_settings(QuantizeSettings(k=12))
+    open_and_wait(qtbot, window, _rgba_png(tmp_path))
+    alpha = window.palette_view.colors()[:, 3].astype(int)
+    assert (alpha < 255).any() and (alpha == 255).any()
+    assert list(alpha) == sorted(alpha, reverse=True)
+
+
+def test_every_control_and_tool_button_has_a_tooltip(qtbot, window):
+    missing = [type(w).__name__ for w in window.controls.findChildren(QWidget)
+               if isinstance(w, (QAbstractSpinBox, QComboBox, QSlider, QAbstractButton))
+               and not w.toolTip()]
+    assert missing == []
+    toolbar_actions = [a for tb in window.findChildren(QToolBar) for a in tb.actions()
+                       if not a.isSeparator()]
+    assert all(a.toolTip() and a.toolTip() != a.text().replace("&", "")
+               for a in toolbar_actions), [a.text() for a in toolbar_actions if
+                                           a.toolTip() == a.text().replace("&", "")]
