@@ -21,6 +21,7 @@ import numpy as np
 
 from kmeans_gui.core import (
     ColorHistogram,
+    ColourSample,
     ImageError,
     LoadedImage,
     QuantizeResult,
@@ -31,6 +32,7 @@ from kmeans_gui.core import (
     load_image,
     oklab_delta_e,
     remap,
+    sample_histogram,
     save_png,
     steps,
 )
@@ -44,6 +46,7 @@ from .imaging import (
     palette_shares,
     shown_like_original,
 )
+from .stepping import StepGate
 
 _ids = itertools.count(1)
 
@@ -70,6 +73,7 @@ class Opened:
     histogram: ColorHistogram
     preview_pixels: np.ndarray  # the original downscaled to display size
     seconds: float
+    sample: ColourSample | None = None  # the colour-space view's points
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class Progress:
     elapsed: float
     converged: bool
     reason: str
+    labels: np.ndarray | None = None  # palette index of every histogram group
+    mse: float = 0.0  # inertia per clustered pixel
+    start: np.ndarray | None = None  # iteration 1: the palette it started from
     # With dithering on: the preview dithered at twice the display size and
     # downscaled like the original (how the file will look); else None.
     preview_rgb: np.ndarray | None = None
@@ -162,8 +169,10 @@ class LoadJob(Job):
         preview = downscale(image.pixels, fit_size(image.width, image.height, *self.preview_box))
         yield None
         histogram = build_histogram(image.pixels)
+        yield None
+        sample = sample_histogram(histogram)
         yield Opened(image.path or self.path, image, histogram, preview,
-                     time.perf_counter() - started)
+                     time.perf_counter() - started, sample)
 
 
 class QuantizeJob(Job):
@@ -175,12 +184,15 @@ class QuantizeJob(Job):
 
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
                  settings: QuantizeSettings, preview_pixels: np.ndarray,
+                 gate: StepGate | None = None, restarts: int | None = None,
                  seeds: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.image = image
         self.histogram = histogram
         self.settings = settings.validated()
         self.preview_pixels = preview_pixels
+        self.gate = gate  # step mode holds the run after each iteration
+        self.restarts = restarts  # 1 in step mode: the seeds as picked, no race
         # With seeds: run K-Means once per seed first (no reports), then the
         # run shown is the seed with the lowest inertia.
         self.seeds = tuple(seeds)
@@ -212,7 +224,7 @@ class QuantizeJob(Job):
             fine = downscale(self.image.pixels,
                              oversampled_size(self.image.width, self.image.height, size))
             yield None
-        for state in steps(self.image, s, hist):
+        for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
                                  minlength=len(state.palette))[: len(state.palette)]
@@ -225,9 +237,12 @@ class QuantizeJob(Job):
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
-                           state.reason, rgb)
+                           state.reason, state.labels, state.mse, state.start, rgb)
             if self.finish_early and not state.converged:
                 break
+            # Step mode: wait for the next step, a stop point every poll.
+            while self.gate is not None and not state.converged and not self.gate.wait():
+                yield None
         if state is None:  # cannot happen with a valid histogram
             raise ImageError("K-Means produced no result")
         result = finish(self.image.pixels, state, s, started)
