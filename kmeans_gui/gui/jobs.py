@@ -238,11 +238,12 @@ class QuantizeJob(Job):
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
                            state.reason, state.labels, state.mse, state.start, rgb)
+            # Step mode: wait for the next step, a stop point every poll.
+            while (self.gate is not None and not state.converged and not self.finish_early
+                   and not self.gate.wait()):
+                yield None
             if self.finish_early and not state.converged:
                 break
-            # Step mode: wait for the next step, a stop point every poll.
-            while self.gate is not None and not state.converged and not self.gate.wait():
-                yield None
         if state is None:  # cannot happen with a valid histogram
             raise ImageError("K-Means produced no result")
         result = finish(self.image.pixels, state, s, started)
