@@ -98,11 +98,27 @@ def result_pixels(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(palette[indices])
 
 
+def _result_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
+    """The result as a Pillow RGB(A) image, expanded from its palette in C."""
+    h, w = indices.shape
+    mode = "RGBA" if palette.shape[1] == 4 else "RGB"
+    table = np.zeros((256, palette.shape[1]), np.uint8)
+    table[: len(palette)] = palette
+    im = Image.frombuffer("P", (w, h), np.ascontiguousarray(indices), "raw", "P", 0, 1)
+    im.putpalette(table.tobytes(), mode)
+    return im.convert(mode)
+
+
 def shown_like_original(indices: np.ndarray, palette: np.ndarray,
                         size: tuple[int, int]) -> np.ndarray:
     """The full-resolution result downscaled to ``size`` with the same filter
     as the original's preview: the file as it looks at that zoom."""
-    return downscale(result_pixels(indices, palette), size)
+    h, w = indices.shape
+    if (w, h) == tuple(size):
+        return result_pixels(indices, palette)
+    small = _result_image(indices, palette).resize(tuple(size), Image.Resampling.LANCZOS,
+                                                    reducing_gap=2.0)
+    return np.ascontiguousarray(np.asarray(small))
 
 
 def oversampled_size(width: int, height: int, size: tuple[int, int]) -> tuple[int, int]:

@@ -51,7 +51,7 @@ from .stepping import StepGate
 _ids = itertools.count(1)
 
 #: The quality figure is measured on at most about this many pixels (a regular grid).
-QUALITY_SAMPLE = 1 << 20
+QUALITY_SAMPLE = 1 << 18
 
 
 def mean_delta_e(pixels: np.ndarray, result: QuantizeResult) -> float:
