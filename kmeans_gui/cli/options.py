@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=_seed, default=DEFAULT_SEED, metavar="N",
         help=f"random seed; same seed, same bytes (default {DEFAULT_SEED})")
     add("--effort", choices=EFFORTS, default=DEFAULT_EFFORT,
-        help=f"PNG compression effort (default {DEFAULT_EFFORT}: by size)")
+        help=f"PNG compression effort (default {DEFAULT_EFFORT}); max: the smallest "
+             "file, several times slower (small: the same)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",
