@@ -63,7 +63,8 @@ def _run(options, pending) -> int:
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
                                 max_iter=options.max_iter, tol=options.tol,
-                                seed=options.seed, dither=options.dither)
+                                seed=options.seed, dither=options.dither,
+                                dither_strength=options.dither_strength)
     try:
         settings.validated()
     except ImageError as exc:

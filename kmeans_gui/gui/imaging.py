@@ -128,11 +128,11 @@ def oversampled_size(width: int, height: int, size: tuple[int, int]) -> tuple[in
     return (max(1, w), max(1, h))
 
 
-def dithered_preview(fine: np.ndarray, palette: np.ndarray, space: str, dither: float,
-                     size: tuple[int, int]) -> np.ndarray:
+def dithered_preview(fine: np.ndarray, palette: np.ndarray, space: str, dither: str,
+                     strength: float, size: tuple[int, int]) -> np.ndarray:
     """``fine`` (the original at oversampled size) dithered to ``palette`` and
     downscaled to ``size``."""
-    indices = remap(fine, palette, space, dither)
+    indices = remap(fine, palette, space, dither, strength)
     return downscale(result_pixels(indices, palette), size)
 
 

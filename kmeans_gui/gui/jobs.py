@@ -220,7 +220,7 @@ class QuantizeJob(Job):
         state = None
         size = (self.preview_pixels.shape[1], self.preview_pixels.shape[0])
         fine = None
-        if s.dither > 0:
+        if s.dither != "none" and s.dither_strength > 0:
             fine = downscale(self.image.pixels,
                              oversampled_size(self.image.width, self.image.height, size))
             yield None
@@ -232,7 +232,8 @@ class QuantizeJob(Job):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
             preview = remap(self.preview_pixels, state.palette, s.space)
-            rgb = (dithered_preview(fine, state.palette, s.space, s.dither, size)
+            rgb = (dithered_preview(fine, state.palette, s.space, s.dither,
+                                    s.dither_strength, size)
                    if fine is not None else None)
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
@@ -250,7 +251,7 @@ class QuantizeJob(Job):
         if self.finish_early and not state.converged:
             result = dataclasses.replace(result, reason="stopped")
         yield None
-        preview = remap(self.preview_pixels, result.palette, s.space, s.dither)
+        preview = remap(self.preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
         shares = palette_shares(result.indices, result.n_colors)
         yield None
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
@@ -282,10 +283,11 @@ class RemapJob(Job):
         started = time.perf_counter()
         s = self.settings
         old = self.previous.result
-        indices = remap(self.image.pixels, old.palette, s.space, s.dither)
+        indices = remap(self.image.pixels, old.palette, s.space, s.dither, s.dither_strength)
         result = dataclasses.replace(old, indices=indices)
         yield None
-        preview = remap(self.preview_pixels, old.palette, s.space, s.dither)
+        preview = remap(self.preview_pixels, old.palette, s.space, s.dither,
+                        s.dither_strength)
         shares = palette_shares(indices, result.n_colors)
         yield None
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
@@ -319,7 +321,8 @@ class RescaleJob(Job):
         indices = shown = None
         if self.palette is not None and self.settings is not None:
             yield None
-            indices = remap(preview, self.palette, self.settings.space, self.settings.dither)
+            indices = remap(preview, self.palette, self.settings.space, self.settings.dither,
+                            self.settings.dither_strength)
             if self.indices is not None:
                 yield None
                 shown = shown_like_original(self.indices, self.palette, self.size)

@@ -125,9 +125,13 @@ class Session(QObject):
 
     def _only_dither_changed(self, settings: QuantizeSettings) -> bool:
         r = self.result
-        if r is None or self.is_running() or settings.dither == r.settings.dither:
+        if r is None or self.is_running():
             return False
-        return dataclasses.replace(r.settings, dither=settings.dither) == settings.validated()
+        old = r.settings
+        if (settings.dither, settings.dither_strength) == (old.dither, old.dither_strength):
+            return False
+        return dataclasses.replace(old, dither=settings.dither,
+                                   dither_strength=settings.dither_strength) == settings.validated()
 
     def stop(self) -> None:
         """Stop the run. After its first iteration the run ends at once with the

@@ -26,7 +26,7 @@ class Snapshot:
     def label(self) -> str:
         f = self.finished
         s = f.settings
-        text = f"#{self.number} k={s.k}" + (" dith." if s.dither > 0 else "")
+        text = f"#{self.number} k={s.k}" + (f" {s.dither}" if s.dither != "none" else "")
         text += f"\n{human_size(f.estimated_size)}"
         if f.delta_e == f.delta_e:
             text += f" · ΔE {f.delta_e:.2f}"
@@ -36,9 +36,9 @@ class Snapshot:
     def tooltip(self) -> str:
         s = self.finished.settings
         return (f"Snapshot {self.number}: k = {s.k}, {s.space}, {s.init}, seed {s.seed}, "
-                f"dithering {s.dither * 100:.0f} %\nClick to compare with the current "
-                "result; Ctrl+click a second one to compare the two. Double-click to "
-                "bring back its settings.")
+                f"dithering {s.dither} at {s.dither_strength * 100:.0f} %\n"
+                "Click to compare with the current result; Ctrl+click a second one to "
+                "compare the two. Double-click to bring back its settings.")
 
 
 def thumbnail(finished: Finished) -> QPixmap:

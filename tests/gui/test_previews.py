@@ -30,7 +30,7 @@ def test_fit_preview_is_the_saved_file_downscaled_like_the_original(
                       axis=2).astype(np.uint8)
     path = tmp_path / "big.png"
     Image.fromarray(pixels).save(path)
-    window.controls.set_settings(QuantizeSettings(k=16, dither=1.0, max_iter=8))
+    window.controls.set_settings(QuantizeSettings(k=16, dither="fs", max_iter=8))
     finished = open_and_wait(qtbot, window, path, timeout=60000)
     assert not scripted_dialogs.errors
     scripted_dialogs.save_path = str(tmp_path / "saved.png")
@@ -47,7 +47,7 @@ def test_fit_preview_is_the_saved_file_downscaled_like_the_original(
 
 
 def test_live_previews_show_the_chosen_dithering(qtbot, window, noise_png):
-    window.controls.set_settings(QuantizeSettings(k=8, tol=0.0, max_iter=1000, dither=1.0))
+    window.controls.set_settings(QuantizeSettings(k=8, tol=0.0, max_iter=1000, dither="fs"))
     reports = []
     window.session.progress.connect(reports.append)
     with qtbot.waitSignal(window.preview_shown, timeout=20000):
@@ -88,7 +88,8 @@ def test_difference_view_is_a_delta_e_heat_map(qtbot, window, gradient_png):
 
 def test_dithered_stop_keeps_working(qtbot, window, noise_png):
     """Stopping a dithered run yields a result whose preview is the file's."""
-    window.controls.set_settings(QuantizeSettings(k=64, tol=0.0, max_iter=1000, dither=0.5))
+    window.controls.set_settings(QuantizeSettings(k=64, tol=0.0, max_iter=1000, dither="fs",
+                                                   dither_strength=0.5))
     with qtbot.waitSignal(window.preview_shown, timeout=20000):
         window.open_path(noise_png)
     with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:

@@ -264,16 +264,18 @@ def test_run_again_uses_a_new_seed(qtbot, window, gradient_png):
 
 
 def test_dithering_change_only_remaps(qtbot, window, gradient_png):
+    window.controls.set_settings(QuantizeSettings(dither="none"))
     first = open_and_wait(qtbot, window, gradient_png)
     started = []
     window.session.runner.job_started.connect(lambda job: started.append(job.kind))
     with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
-        window.controls.dither_combo.setCurrentIndex(1)
+        combo = window.controls.dither_combo
+        combo.setCurrentIndex(combo.findData("fs"))
         assert window.save_action.isEnabled()  # the old result stays saveable meanwhile
     dithered = blocker.args[0]
     assert started == ["remap"]
     assert np.array_equal(dithered.result.palette, first.result.palette)
-    assert dithered.settings.dither > 0
+    assert dithered.settings.dither == "fs"
     assert not np.array_equal(dithered.result.indices, first.result.indices)
     assert window.save_action.isEnabled()
 
