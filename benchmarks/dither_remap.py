@@ -28,12 +28,13 @@ def main() -> None:
     image = load_image(path)
     hist = build_histogram(image.pixels)
     preview = downscale(image.pixels, fit_size(image.width, image.height, 900, 640))
-    plain = QuantizeSettings(k=k)
+    plain = QuantizeSettings(k=k, dither="none")
     full_seconds, finished = run(QuantizeJob(image, hist, plain, preview))
     remaps = []
-    for strength in (1.0, 0.5, 1.0):
-        seconds, _ = run(RemapJob(image, finished, QuantizeSettings(k=k, dither=strength),
+    for mode in ("fs", "auto", "ordered"):
+        seconds, _ = run(RemapJob(image, finished, QuantizeSettings(k=k, dither=mode),
                                   preview))
+        print(f"dithering -> {mode}: {seconds:.2f} s")
         remaps.append(seconds)
     print(f"{image.width}x{image.height}, k={k}")
     print(f"full K-Means run (no dithering): {full_seconds:.2f} s")
