@@ -166,21 +166,22 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
     double reach = 2.0 * sqrt(dn2) + allowance;
     double lim = sqrt(dn2) + allowance;
     lim *= lim;
-    int64_t best_j = n;
+    int64_t best_i = 0;
     const double *row_c = P->near_c ? P->near_c + n * P->k * P->d : NULL;
+    /* stop: the smaller of the two limits (one comparison a candidate) */
+    double stop = rn + rbest < reach ? rn + rbest : reach;
     for (int64_t i = 1; i < P->k; i++) {
-        double r = row_d[i];
-        if (r > reach || r > rn + rbest) break;
-        int64_t j = row[i];
-        const double *cj = row_c ? row_c + i * P->d : P->coords + j * P->d;
+        if (row_d[i] > stop) break;
+        const double *cj = row_c ? row_c + i * P->d : P->coords + row[i] * P->d;
         double dd = sq_dist(q, cj, P->d);
         if (dd < best && sq_dist(p, cj, P->d) <= lim) {
             best = dd;
-            best_j = j;
+            best_i = i;
             rbest = sqrt(dd);
+            stop = rn + rbest < reach ? rn + rbest : reach;
         }
     }
-    return best_j;
+    return row[best_i];
 }
 
 /* For each entry g: the entries sorted by distance from g (stable, so g comes
