@@ -167,3 +167,27 @@ def test_wrappers_check_their_arguments():
     with pytest.raises(ValueError):
         native.dither_ordered(img.astype(np.float32), table, native.SPACE_OKLAB, LINEAR_LUT,
                               base, 1.0, params, 1000)
+
+
+def _auto_with_cache(img, palette, cache: bool) -> np.ndarray:
+    table = dithering.palette_tables(palette, img.shape[2], "oklab")
+    base = remap(img, palette, "oklab")
+    params = dithering._params("oklab")
+    params[-1] = 1.0 if cache else 0.0
+    return native.dither_auto(img, table, native.SPACE_OKLAB, LINEAR_LUT, base,
+                              dithering.AUTO_DIFFUSION, params, dithering.BAND_ROWS,
+                              dithering.WARMUP_ROWS, 1 << 30)
+
+
+def test_the_colour_cache_does_not_change_the_result(photo, rgba_image):
+    # photo-like (many colours, so the cache evicts), graphics-like (few
+    # colours, flat areas and hard edges, so it mostly hits), and with alpha
+    graphic = np.zeros((96, 128, 3), np.uint8)
+    graphic[:, :64] = (30, 90, 200)
+    graphic[24:72, 32:100] = (250, 250, 250)
+    graphic[40:56] = np.rint(np.linspace(0, 255, 128))[None, :, None]
+    for img in (photo, graphic, rgba_image):
+        palette = quantize(img, QuantizeSettings(k=16, dither="none")).palette
+        cached = _auto_with_cache(img, palette, True)
+        assert np.array_equal(cached, _auto_with_cache(img, palette, False))
+        assert np.array_equal(cached, remap(img, palette, "oklab", "auto"))

@@ -27,6 +27,7 @@ enum {
     P_BOUND_REL, /* ...or this fraction of the nearest entry's spacing, if larger */
     P_CLAMP,     /* longest error vector carried to the neighbours */
     P_ACTIVITY,  /* local second difference (squared) at which the weight halves */
+    P_CACHE,     /* nonzero: cache pixel coordinates by colour (0 only for tests) */
     P_COUNT
 };
 
@@ -83,6 +84,50 @@ ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const doub
     }
 }
 
+/* A direct-mapped cache of pixel_coords by colour: photos repeat few distinct
+ * colours over many pixels, and a hit gives the very same doubles, so the
+ * result does not depend on what the cache holds. */
+typedef struct {
+    uint64_t *tags; /* packed colour + 1 (0: empty) */
+    double *coords; /* (slots, d) */
+    int shift;
+} CoordCache;
+
+static int cache_init(CoordCache *c, int64_t pixels, int d) {
+    c->tags = NULL;
+    c->coords = NULL;
+    c->shift = 0;
+    if (pixels <= 0) return 1; /* no cache */
+    int bits = 10;
+    while (bits < 18 && ((int64_t)1 << (bits + 3)) < pixels) bits++;
+    c->shift = 32 - bits;
+    c->tags = calloc((size_t)1 << bits, sizeof(uint64_t));
+    c->coords = malloc(sizeof(double) * d * ((size_t)1 << bits));
+    return c->tags && c->coords;
+}
+
+static void cache_free(CoordCache *c) {
+    free(c->tags);
+    free(c->coords);
+}
+
+ALWAYS_INLINE void cached_coords(CoordCache *c, const uint8_t *p, int nch, int space,
+                                 const double *lin, double *out) {
+    if (!c->tags) {
+        pixel_coords(p, nch, space, lin, out);
+        return;
+    }
+    uint32_t key = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    if (nch == 4) key |= (uint32_t)p[3] << 24;
+    uint32_t slot = (uint32_t)(key * 2654435761u) >> c->shift;
+    double *v = c->coords + (size_t)slot * nch;
+    if (c->tags[slot] != (uint64_t)key + 1) {
+        pixel_coords(p, nch, space, lin, v);
+        c->tags[slot] = (uint64_t)key + 1;
+    }
+    for (int t = 0; t < nch; t++) out[t] = v[t];
+}
+
 ALWAYS_INLINE double sq_dist(const double *a, const double *b, int d) {
     double s = 0.0;
     for (int t = 0; t < d; t++) {
@@ -102,6 +147,7 @@ typedef struct {
     const double *coords;   /* (k, d) */
     const uint8_t *near;    /* (k, k): near[g*k + i] is g's i-th nearest entry */
     const double *near_d;   /* (k, k): its distance from g */
+    const double *near_c;   /* (k, k, d) or NULL: those entries' coordinates, in that order */
 } Palette;
 
 /* The entry nearest to q among those allowed for the pixel p: within
@@ -120,20 +166,22 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
     double reach = 2.0 * sqrt(dn2) + allowance;
     double lim = sqrt(dn2) + allowance;
     lim *= lim;
-    int64_t best_j = n;
+    int64_t best_i = 0;
+    const double *row_c = P->near_c ? P->near_c + n * P->k * P->d : NULL;
+    /* stop: the smaller of the two limits (one comparison a candidate) */
+    double stop = rn + rbest < reach ? rn + rbest : reach;
     for (int64_t i = 1; i < P->k; i++) {
-        double r = row_d[i];
-        if (r > reach || r > rn + rbest) break;
-        int64_t j = row[i];
-        const double *cj = P->coords + j * P->d;
+        if (row_d[i] > stop) break;
+        const double *cj = row_c ? row_c + i * P->d : P->coords + row[i] * P->d;
         double dd = sq_dist(q, cj, P->d);
         if (dd < best && sq_dist(p, cj, P->d) <= lim) {
             best = dd;
-            best_j = j;
+            best_i = i;
             rbest = sqrt(dd);
+            stop = rn + rbest < reach ? rn + rbest : reach;
         }
     }
-    return best_j;
+    return row[best_i];
 }
 
 /* For each entry g: the entries sorted by distance from g (stable, so g comes
@@ -208,14 +256,29 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     double *cur = calloc((w + 2) * d, sizeof(double));
     double *nxt = calloc((w + 2) * d, sizeof(double));
     double *allow = malloc(sizeof(double) * k);
-    if (!rows || !cur || !nxt || !allow) {
+    CoordCache cache;
+    int cache_ok = cache_init(&cache, params[P_CACHE] != 0.0 ? (band_stop - band_first) * (band_rows + warmup) * w : 0, d);
+    if (!rows || !cur || !nxt || !allow || !cache_ok) {
+        cache_free(&cache);
         free(rows);
         free(cur);
         free(nxt);
         free(allow);
         return OUT_OF_MEMORY;
     }
-    Palette P = {k, dd, pal, near, near_d};
+    /* the neighbours' coordinates in scanning order: no gather in the search */
+    double *near_c = malloc(sizeof(double) * k * k * d);
+    if (!near_c) {
+        cache_free(&cache);
+        free(rows);
+        free(cur);
+        free(nxt);
+        free(allow);
+        return OUT_OF_MEMORY;
+    }
+    for (int64_t g = 0; g < k * k; g++)
+        for (int t = 0; t < dd; t++) near_c[g * dd + t] = pal[near[g] * dd + t];
+    Palette P = {k, dd, pal, near, near_d, near_c};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
@@ -238,7 +301,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
                 double *slot = rows + (have_hi % 3) * w * d;
                 const uint8_t *src = img + have_hi * w * nch;
                 for (int64_t x = 0; x < w; x++)
-                    pixel_coords(src + x * nch, nch, space, lin, slot + x * d);
+                    cached_coords(&cache, src + x * nch, nch, space, lin, slot + x * d);
                 have_hi++;
             }
             const double *mid = rows + (y % 3) * w * d;
@@ -292,6 +355,8 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
             memset(nxt, 0, sizeof(double) * (w + 2) * d);
         }
     }
+    cache_free(&cache);
+    free(near_c);
     free(rows);
     free(cur);
     free(nxt);
@@ -336,7 +401,7 @@ ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64
                                    const double *lin, const uint8_t *base, double strength,
                                    const double *params, uint8_t *out) {
     const int dd = d;
-    Palette P = {k, dd, pal, near, near_d};
+    Palette P = {k, dd, pal, near, near_d, NULL};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     double p[MAXD], q[MAXD];
     for (int64_t y = y0; y < y1; y++) {

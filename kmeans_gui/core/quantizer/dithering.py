@@ -45,7 +45,7 @@ _SPACE_CODES = {"rgb": _native.SPACE_RGB, "oklab": _native.SPACE_OKLAB}
 
 
 def _params(space: str) -> np.ndarray:
-    p = np.array(PARAMS_OKLAB, dtype=np.float64)
+    p = np.array(PARAMS_OKLAB + (1.0,), dtype=np.float64)  # last: coordinate cache on
     if space == "rgb":  # distances scale, squared ones and ratios do not
         p[:4] *= SRGB_PER_OKLAB
         p[4] *= SRGB_PER_OKLAB ** 2
