@@ -23,6 +23,8 @@ _SOURCES = {
     "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
     "files.save": ["save_png", "write_atomic"],
+    "files.palettes": ["PALETTE_FORMATS", "hex_color", "palette_format", "parse_color",
+                       "parse_colors", "read_palette", "write_palette"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -49,6 +51,15 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .errors import ImageError  # noqa: F401
     from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
     from .files.rules import output_name, same_file  # noqa: F401
+    from .files.palettes import (  # noqa: F401
+        PALETTE_FORMATS,
+        hex_color,
+        palette_format,
+        parse_color,
+        parse_colors,
+        read_palette,
+        write_palette,
+    )
     from .files.save import save_png, write_atomic  # noqa: F401
     from .png.writer import bit_depth  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
