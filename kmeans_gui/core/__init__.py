@@ -50,7 +50,6 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .compress import encode_png, finish, quantize  # noqa: F401
     from .errors import ImageError  # noqa: F401
     from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
-    from .files.rules import output_name, same_file  # noqa: F401
     from .files.palettes import (  # noqa: F401
         PALETTE_FORMATS,
         hex_color,
@@ -60,6 +59,7 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
         read_palette,
         write_palette,
     )
+    from .files.rules import output_name, same_file  # noqa: F401
     from .files.save import save_png, write_atomic  # noqa: F401
     from .png.writer import bit_depth  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
