@@ -8,6 +8,7 @@ import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import TextIO
 
 from ..core import QuantizeSettings, parallel
@@ -30,6 +31,8 @@ class Printer:
         self.stdout_closed = False
 
     def __call__(self, outcome: Outcome) -> None:
+        if outcome.ok and self.options.palette is not None:
+            outcome = replace(outcome, palette_file=str(self.options.palette))
         self.bar.clear()
         if not outcome.ok:
             self.failed += 1
@@ -95,7 +98,9 @@ def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
                 bar.update(done / total, f"{done}/{total} images  {job.input.name}")
                 on_progress = None
             printer(compress(job, settings, force=options.force, effort=options.effort,
-                             on_progress=on_progress, prefetched=prefetched))
+                             on_progress=on_progress, prefetched=prefetched,
+                             importance=options.importance,
+                             export_palette=options.export_palette))
         return interrupts.requested()
     except KeyboardInterrupt:
         return True
@@ -129,7 +134,7 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
                                        initializer=_start_worker, initargs=(threads,))
         futures: dict[Future, Job] = {
             executor.submit(compress, job, settings, force=options.force,
-                            effort=options.effort): job
+                            effort=options.effort, importance=options.importance): job
             for job in _largest_first(jobs)
         }
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ..core import (
     ImageError,
@@ -16,8 +17,12 @@ from ..core import (
     build_histogram,
     encode_png,
     finish,
+    hex_color,
     load_image,
     load_image_data,
+    load_mask,
+    mask_weights,
+    palette_bytes,
     steps,
     write_atomic,
 )
@@ -36,15 +41,18 @@ def _quiet(fraction: float, label: str) -> None:
 
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              effort: str = "auto", on_progress: ProgressCallback | None = None,
-             prefetched=None) -> Outcome:
+             prefetched=None, importance: Path | None = None,
+             export_palette: Path | None = None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
     ``prefetched``: a ``png.reader`` inflation started early (ignored unless
-    it is for this job's input)."""
+    it is for this job's input). ``importance``: a grayscale mask (white =
+    important) resized to the image; ``export_palette``: where to write the
+    result's palette too (format by extension)."""
     with interrupts.job():
         try:
             return _compress(job, settings, force, effort, on_progress or _quiet,
-                             prefetched)
+                             prefetched, importance, export_palette)
         except ImageError as exc:
             return failure(job.input, job.output, _reason(exc, job))
         except MemoryError:
@@ -73,7 +81,8 @@ def _reason(exc: ImageError, job: Job) -> str:
 
 
 def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
-              progress: ProgressCallback, prefetched) -> Outcome:
+              progress: ProgressCallback, prefetched, importance: Path | None,
+              export_palette: Path | None) -> Outcome:
     started = time.perf_counter()
     why = refusal(job, force)
     if why:
@@ -84,7 +93,14 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     else:
         image = load_image(job.input, prefetched=prefetched)
     progress(0.15, "counting colours")
-    histogram = build_histogram(image.pixels)
+    weights = None
+    if importance is not None:
+        try:
+            mask = load_mask(importance, (image.width, image.height))
+        except ImageError as exc:
+            raise ImageError(f"importance mask {exc}") from None
+        weights = mask_weights(mask)
+    histogram = build_histogram(image.pixels, weights)
     state = None
     for state in steps(image.pixels, settings, histogram):
         # The iteration count is unknown in advance; approach 70% geometrically.
@@ -94,6 +110,10 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     result = finish(image.pixels, state, settings)
     progress(0.8, "encoding")
     data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
+    palette_data = None
+    if export_palette is not None:
+        palette_data = palette_bytes(result.palette, export_palette.suffix.lower(),
+                                     export_palette.stem)
     with interrupts.writing():
         why = refusal(job, force)  # the file may have appeared meanwhile
         if why:
@@ -104,10 +124,16 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
                 return failure(job.input, job.output, "standard output was closed")
         else:
             write_atomic(job.output, data)
+        if palette_data is not None:
+            write_atomic(export_palette, palette_data)
     return Outcome(
-        input=str(job.input), output=str(job.output), ok=True, k=settings.k,
+        input=str(job.input), output=str(job.output), ok=True,
+        k=settings.k if settings.palette is None else len(settings.palette),
         colors_used=result.colors_used(), iterations=result.iterations,
         reason=result.reason, seconds=time.perf_counter() - started,
         input_bytes=image.file_size, output_bytes=len(data),
         width=image.width, height=image.height,
+        keep=[hex_color(c) for c in settings.keep] if settings.keep else None,
+        importance=None if importance is None else str(importance),
+        exported_palette=None if export_palette is None else str(export_palette),
     )

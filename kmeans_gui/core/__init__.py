@@ -23,8 +23,9 @@ _SOURCES = {
     "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
     "files.save": ["save_png", "write_atomic"],
-    "files.palettes": ["PALETTE_FORMATS", "hex_color", "palette_format", "parse_color",
-                       "parse_colors", "read_palette", "write_palette"],
+    "files.masks": ["load_mask", "mask_weights", "save_mask"],
+    "files.palettes": ["PALETTE_FORMATS", "hex_color", "palette_bytes", "palette_format",
+                       "parse_color", "parse_colors", "read_palette", "write_palette"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -50,9 +51,11 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .compress import encode_png, finish, quantize  # noqa: F401
     from .errors import ImageError  # noqa: F401
     from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
+    from .files.masks import load_mask, mask_weights, save_mask  # noqa: F401
     from .files.palettes import (  # noqa: F401
         PALETTE_FORMATS,
         hex_color,
+        palette_bytes,
         palette_format,
         parse_color,
         parse_colors,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ...limits import MAX_K
+from ...limits import MAX_K, PALETTE_SUFFIXES
 from ..errors import ImageError
 from ..png.writer import encode_indexed
 from .save import write_atomic
@@ -29,6 +29,7 @@ PALETTE_FORMATS = {
     ".act": "Adobe colour table",
     ".png": "PNG image",
 }
+assert tuple(PALETTE_FORMATS) == PALETTE_SUFFIXES
 
 _HEX6 = re.compile(r"#?([0-9a-fA-F]{6})")
 _HEX3 = re.compile(r"#?([0-9a-fA-F]{3})")
@@ -224,7 +225,9 @@ def _read_png(data: bytes, name: str) -> list:
                 colors = np.array(im.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
                 return [tuple(int(v) for v in c) for c in colors]
             pixels = np.asarray(im.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not a readable PNG (not an image file)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{name}: not a readable PNG ({exc})") from None
     flat = pixels.reshape(-1, 4)
     flat = flat[flat[:, 3] > 0][:, :3]
