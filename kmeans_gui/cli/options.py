@@ -229,6 +229,8 @@ def parse(argv: list[str] | None) -> Options:
         raise UsageError("--palette sets the colours; drop -k")
     if ns.palette is not None and ns.keep is not None:
         raise UsageError("--palette keeps every colour of the file already; drop --keep")
+    if ns.palette is not None and ns.importance is not None:
+        raise UsageError("--importance guides K-Means, which --palette skips; drop one")
     if ns.export_palette is not None:
         if len(ns.inputs) > 1 or ns.inputs[0] != STDIO and _is_dir(ns.inputs[0]):
             raise UsageError("--export-palette takes a single INPUT image")

@@ -100,7 +100,8 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         except ImageError as exc:
             raise ImageError(f"importance mask {exc}") from None
         weights = mask_weights(mask)
-    histogram = build_histogram(image.pixels, weights)
+    # A given palette needs no K-Means, so no histogram.
+    histogram = None if settings.palette is not None else build_histogram(image.pixels, weights)
     state = None
     for state in steps(image.pixels, settings, histogram):
         # The iteration count is unknown in advance; approach 70% geometrically.

@@ -61,6 +61,9 @@ def test_palette_refuses_k_and_keep(photo: Path, tmp_path: Path, capsys) -> None
     code, _, err = run_main(photo, "--palette", tmp_path / "p.hex", "--keep", "#fff",
                             capsys=capsys)
     assert code == 2 and "drop --keep" in err
+    code, _, err = run_main(photo, "--palette", tmp_path / "p.hex", "--importance", photo,
+                            capsys=capsys)
+    assert code == 2 and "drop one" in err
 
 
 def test_bad_palette_file_is_one_line_naming_the_line(photo: Path, tmp_path: Path,

@@ -62,11 +62,21 @@ def fixed_palette(colors) -> np.ndarray:
     return pal.astype(np.uint8)
 
 
-def palette_state(hist: ColorHistogram, colors) -> KMeansState:
+def palette_state(hist: ColorHistogram | None, colors,
+                  pixels: np.ndarray | None = None) -> KMeansState:
     """The one "state" of a run mapped to a given palette: its colours in
     their order (a transparent entry appended when the image needs one and
-    the palette has room), each histogram group labelled with its nearest."""
+    the palette has room), each histogram group labelled with its nearest.
+    Without a histogram (none is needed to remap), ``pixels`` tell whether
+    a transparent entry is needed, and there are no labels."""
     pal = fixed_palette(colors)
+    if hist is None:
+        transparent = pixels is not None and pixels.shape[2] == 4 and \
+            bool((pixels[..., 3] == 0).any())
+        if transparent and len(pal) < limits.MAX_K:
+            pal = np.vstack([np.column_stack([pal, np.full(len(pal), 255, np.uint8)]),
+                             np.zeros((1, 4), np.uint8)])
+        return KMeansState(0, 0.0, 0.0, pal, 0.0, True, "fixed palette", np.zeros(0, np.int64))
     if hist.n_transparent and len(pal) < limits.MAX_K:
         pal = np.vstack([np.column_stack([pal, np.full(len(pal), 255, np.uint8)]),
                          np.zeros((1, 4), np.uint8)])
@@ -138,9 +148,9 @@ def steps(image: HasPixels | np.ndarray, settings: QuantizeSettings,
     weights makes K-Means minimise the weighted error)."""
     settings.validated()
     pixels = _pixels(image)
+    if settings.palette is not None:  # no K-Means, so no histogram needed
+        return iter([palette_state(histogram, settings.palette, pixels)])
     hist = histogram if histogram is not None else build_histogram(pixels)
-    if settings.palette is not None:
-        return iter([palette_state(hist, settings.palette)])
     fixed = np.array(settings.keep, dtype=np.int64).reshape(-1, 3) if settings.keep else None
     return kmeans_steps(hist, settings.k, space=settings.space, init=settings.init,
                         max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed,
