@@ -145,17 +145,22 @@ class QuantizeJob(Job):
     supersedes = frozenset({"quantize", "rescale"})
 
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
-                 settings: QuantizeSettings, preview_pixels: np.ndarray) -> None:
+                 settings: QuantizeSettings, preview_pixels: np.ndarray,
+                 weights: np.ndarray | None = None) -> None:
         super().__init__()
         self.image = image
         self.histogram = histogram
         self.settings = settings.validated()
         self.preview_pixels = preview_pixels
+        self.weights = weights  # importance per pixel: the histogram is rebuilt with them
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
         s = self.settings
         hist = self.histogram
+        if self.weights is not None and s.palette is None:
+            hist = build_histogram(self.image.pixels, self.weights)
+            yield None
         state = None
         for state in steps(self.image, s, hist):
             # Shares over the whole image straight from the histogram's labels.

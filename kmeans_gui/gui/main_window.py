@@ -33,17 +33,18 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import ImageError, QuantizeSettings, output_name, write_atomic
+from kmeans_gui.core import ImageError, QuantizeSettings, output_name
 
 from . import dialogs
-from .canvas import ComparisonView
 from .chart import ConvergenceChart
 from .controls import ControlsPanel
-from .imaging import fit_size, gpl_text, human_size, needs_new_preview
+from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
+from .palette_tools import PaletteTools
 from .palette_view import PaletteView
 from .session import Session
 from .settings import Settings
+from .tool_canvas import ToolCanvas
 
 DEBOUNCE_MS = 250
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================ setup
     def _build_widgets(self) -> None:
-        self.canvas = ComparisonView()
+        self.canvas = ToolCanvas()
         self.controls = ControlsPanel()
         self.palette_view = PaletteView()
         self.chart = ConvergenceChart()
@@ -202,8 +203,9 @@ class MainWindow(QMainWindow):
             [QKeySequence(SK.Save), QKeySequence(SK.SaveAs)],
             _icon("document-save-as", SP.SP_DialogSaveButton),
             "Save the result as an indexed-palette PNG")
-        self.export_action = self._action("&Export Palette…", self.export_palette,
-                                          tip="Save the palette as a GIMP .gpl file")
+        self.export_action = self._action(
+            "&Export Palette…", self.export_palette, QKeySequence("Ctrl+Shift+E"),
+            tip="Save the palette (.gpl, .pal, .txt, .hex, .act or .png)")
         self.quit_action = self._action("&Quit", self.close, SK.Quit)
         self.run_action = self._action("&Run Again", self.start_run, QKeySequence(Qt.Key.Key_F5),
                                        _icon("view-refresh", SP.SP_BrowserReload),
@@ -233,6 +235,8 @@ class MainWindow(QMainWindow):
             self.mode_group.addAction(action)
             self.mode_actions[mode] = action
         self.about_action = self._action(f"&About {APP_NAME}", self.about)
+        self.palette_tools = PaletteTools(self)
+        self.palette_box.layout().addWidget(self.palette_tools.widget)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -242,6 +246,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_sample_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.palette_tools.import_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -255,6 +260,7 @@ class MainWindow(QMainWindow):
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
                        self.zoom_actual_action):
             view_menu.addAction(action)
+        self.menuBar().addMenu(self.palette_tools.menu())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -548,22 +554,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_palette(self) -> None:
-        s = self.session
-        if s.result is None:
-            return
-        palette = s.result.result.palette
-        proposed = self.proposed_save_path().with_suffix(".gpl")
-        stem = s.image.path.stem if s.image.path else "palette"
-        path = dialogs.ask_save_palette(self, str(proposed))
-        if not path:
-            return
-        try:
-            write_atomic(path, gpl_text(palette, f"{stem} ({len(palette)} colours)").encode())
-        except ImageError as exc:
-            dialogs.show_error(self, "Cannot export palette", "The palette was not saved.",
-                               str(exc))
-            return
-        self.status_label.setText(f"Exported palette to {Path(path).name}")
+        self.palette_tools.export_palette()
 
     def _update_sizes(self) -> None:
         s = self.session

@@ -10,6 +10,7 @@ state: they render what the signals announce and read the fields here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
@@ -29,6 +30,7 @@ from .jobs import (
     Saved,
     SaveJob,
 )
+from .palette_control import PaletteControl
 from .runner import CANCELLABLE, JobRunner
 
 
@@ -64,6 +66,8 @@ class Session(QObject):
         self.saved_size: int | None = None
         self._live: dict[str, Job] = {}  # kind -> the newest job whose reports count
         self._loading_path: Path | None = None
+        # Pinned colours, a given palette, the importance mask: applied to every run.
+        self.palette_control = PaletteControl(self)
 
     # ------------------------------------------------------------ state
     def is_loading(self) -> bool:
@@ -97,7 +101,25 @@ class Session(QObject):
         if self.image is None or self.is_loading():
             self.settings = settings
             return False
-        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
+        control = self.palette_control
+        reserved = 1 if self.histogram is not None and self.histogram.n_transparent else 0
+        settings = control.settings_for(settings, reserved)
+        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels,
+                          control.weights())
+        self.settings = job.settings
+        self._submit(job)
+        self._set_result(None)
+        self.run_started.emit(job.settings)
+        return True
+
+    def remap_to(self, colors, settings: QuantizeSettings) -> bool:
+        """Map the image to exactly ``colors`` ((n, 3), in order) without K-Means:
+        what an edited or removed swatch asks for."""
+        if self.image is None or self.is_loading():
+            return False
+        palette = tuple((int(c[0]), int(c[1]), int(c[2])) for c in colors)
+        job = QuantizeJob(self.image, self.histogram, replace(settings, palette=palette, keep=()),
+                          self.preview_pixels)
         self.settings = job.settings
         self._submit(job)
         self._set_result(None)
@@ -226,5 +248,6 @@ class Session(QObject):
         self.path = opened.path
         self.image, self.histogram = opened.image, opened.histogram
         self.preview_pixels = opened.preview_pixels
+        self.palette_control.clear_mask()  # painted on the previous image
         self._set_result(None)
         self.image_changed.emit(opened)
