@@ -121,6 +121,7 @@ def fixed_colours(images: Path, k: int) -> None:
     print("  target: pinned <= naive, pinned within +5 % of unconstrained")
     worst_unc = -1.0
     beaten = True
+    beaten_sq = True  # in what K-Means minimises: mean squared OKLab distance
     for name in names:
         path = images / name
         if not path.exists():
@@ -133,14 +134,19 @@ def fixed_colours(images: Path, k: int) -> None:
             pinned = quantize(pixels, QuantizeSettings(k=k, keep=keep))
             have = {tuple(int(v) for v in c[:3]) for c in pinned.palette}
             assert set(keep) <= have, "a pinned colour is missing"
-            e_pin = delta_e_map(pixels, pinned.to_rgb()).mean()
-            e_naive = delta_e_map(pixels, naive_pinned(pixels, settings, keep)).mean()
+            d_pin = delta_e_map(pixels, pinned.to_rgb())
+            d_naive = delta_e_map(pixels, naive_pinned(pixels, settings, keep))
+            e_pin, e_naive = d_pin.mean(), d_naive.mean()
+            beaten_sq &= (d_pin ** 2).mean() <= (d_naive ** 2).mean()
             worst_unc = max(worst_unc, e_pin / e_free - 1)
             beaten &= e_pin <= e_naive
             print(f"  {name:14s} {n} pinned: unconstrained {e_free:5.2f}  naive {e_naive:5.2f}"
                   f"  pinned {e_pin:5.2f}  (vs unconstrained {e_pin / e_free - 1:+.1%}, "
                   f"vs naive {e_pin / e_naive - 1:+.1%})")
-    print(f"  never worse than naive: {'ok' if beaten else 'MISS'}; worst vs unconstrained "
+    print(f"  never worse than naive in squared error (the K-Means objective): "
+          f"{'ok' if beaten_sq else 'MISS'}")
+    print(f"  never worse than naive in mean Delta E: {'ok' if beaten else 'MISS'}; "
+          f"worst vs unconstrained "
           f"{worst_unc:+.1%} ({'ok' if worst_unc <= 0.05 else 'MISS'})")
 
 

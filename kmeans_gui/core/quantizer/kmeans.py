@@ -74,7 +74,9 @@ def kmeans_steps(
     ``initial`` ((k', 3|4) sRGB(A)) replaces the seeding with given centroids.
     ``fixed`` ((m, 3) uint8 sRGB): colours that appear exactly in every
     palette, count toward ``k``, take part in the assignment but are never
-    moved or re-seeded; the other ``k - m`` centroids adapt around them.
+    moved or re-seeded; the other ``k - m`` centroids adapt around them. One
+    of the runs raced then starts from the unconstrained palette with each
+    fixed colour in place of its nearest entry (a second K-Means run first).
     """
     if restarts is None:
         restarts = 3 if k <= 32 else 1
@@ -118,6 +120,17 @@ def kmeans_steps(
         runs = [_Lloyd(x, weights, _around(anchors, _seed_centroids(
                     x, weights, n_clusters, init, rng, keys), n_clusters), m)
                 for _ in range(max(1, restarts))]
+        if m:
+            # Also race the obvious answer: the unconstrained palette with each
+            # fixed colour in place of its nearest entry. Lloyd iterations never
+            # raise the error, so the result is never worse than that.
+            free = None
+            for free in kmeans_steps(hist, k, space=space, init=init, max_iter=max_iter,
+                                     tol=tol, seed=seed, restarts=restarts,
+                                     probe_iterations=probe_iterations):
+                pass
+            adaptive = to_working(free.palette[offset:].astype(np.float64), space)
+            runs.append(_Lloyd(x, weights, _around(anchors, adaptive, n_clusters), m))
     if len(runs) > 1:
         # Several seedings, a few silent iterations each, then the best goes on:
         # K-Means only finds a local optimum, and which one depends on the seed.
