@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from .options import UsageError, parse
 
@@ -82,6 +83,9 @@ def _run(options, pending) -> int:
     from ..core import ImageError, QuantizeSettings
     try:
         keep, palette = _colours(options)
+        if palette is not None:  # its size is the k of output names (NAME-kK.png)
+            options = replace(options, k=len(palette),
+                              suffix=options.suffix.replace("{k}", str(len(palette))))
         settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
                                     max_iter=options.max_iter, tol=options.tol,
                                     seed=options.seed, dither=options.dither, keep=keep,

@@ -245,7 +245,8 @@ def parse(argv: list[str] | None) -> Options:
     suffix = DEFAULT_SUFFIX if ns.suffix is None else ns.suffix
     if "/" in suffix or os.sep in suffix:
         raise UsageError("--suffix cannot contain a path separator; use --out-dir")
-    suffix = suffix.replace("{k}", str(k))
+    if ns.palette is None:  # else {k} is the palette's size, known once it is read
+        suffix = suffix.replace("{k}", str(k))
     return Options(
         inputs=tuple(ns.inputs), k=k, output=output, out_dir=ns.out_dir,
         suffix=suffix, space=ns.space, dither=dither, init=ns.init,

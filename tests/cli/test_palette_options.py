@@ -54,6 +54,14 @@ def test_palette_maps_to_exactly_that_palette_in_order(photo: Path, tmp_path: Pa
     assert record["palette_file"] == str(gpl) and record["k"] == 5
 
 
+def test_palette_size_names_the_output(photo: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "p.hex").write_text("000000\nffffff\n808080\n")
+    code, _, err = run_main(photo, "--palette", tmp_path / "p.hex", capsys=capsys)
+    assert code == 0, err
+    assert png_palette(photo.with_name("photo-k3.png")) == [(0, 0, 0), (255, 255, 255),
+                                                            (128, 128, 128)]
+
+
 def test_palette_refuses_k_and_keep(photo: Path, tmp_path: Path, capsys) -> None:
     (tmp_path / "p.hex").write_text("000000\n")
     code, _, err = run_main(photo, "--palette", tmp_path / "p.hex", "-k", "4", capsys=capsys)

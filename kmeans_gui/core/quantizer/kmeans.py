@@ -125,7 +125,7 @@ def kmeans_steps(
             # fixed colour in place of its nearest entry. Lloyd iterations never
             # raise the error, so the result is never worse than that.
             free = None
-            for free in kmeans_steps(hist, k, space=space, init=init, max_iter=max_iter,
+            for free in kmeans_steps(hist, k, space=space, init=init, max_iter=max_iter,  # noqa: B007
                                      tol=tol, seed=seed, restarts=restarts,
                                      probe_iterations=probe_iterations):
                 pass
