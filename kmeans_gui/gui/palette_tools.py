@@ -117,7 +117,9 @@ class PaletteTools(QObject):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        for action in (self.eyedropper_action, self.brush_action, self.erase_action):
+        for action, short in ((self.eyedropper_action, "Pick"), (self.brush_action, "Brush"),
+                              (self.erase_action, "Erase")):
+            action.setIconText(short)  # the buttons are narrow; menus show the full text
             button = QToolButton()
             button.setDefaultAction(action)
             row.addWidget(button)
@@ -136,6 +138,7 @@ class PaletteTools(QObject):
         self.overlay_check.setChecked(True)
         self.overlay_check.toggled.connect(self.overlay_action.setChecked)
         row2.addWidget(self.overlay_check)
+        self.clear_mask_action.setIconText("Clear")
         clear = QToolButton()
         clear.setDefaultAction(self.clear_mask_action)
         row2.addWidget(clear)
