@@ -143,6 +143,14 @@ class PaletteControl(QObject):
         k = max(settings.k, min(MAX_K, len(keep) + reserved))
         return replace(settings, k=k, keep=keep[:MAX_K - reserved], palette=None)
 
+    def restore(self, settings: QuantizeSettings) -> None:
+        """Pins and the given palette as a run's ``settings`` had them (for
+        snapshots and settings history: both travel in QuantizeSettings)."""
+        self.pinned = [rgb(c) for c in settings.keep]
+        self.fixed_palette = (None if settings.palette is None
+                              else tuple(rgb(c) for c in settings.palette))
+        self.changed.emit()
+
     def weights(self) -> np.ndarray | None:
         """Per-pixel K-Means weights from the mask, or None when nothing is painted."""
         return mask_weights(self.mask) if self.has_mask() else None

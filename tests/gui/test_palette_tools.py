@@ -172,3 +172,17 @@ def test_brush_paints_the_mask_and_runs_use_it(qtbot, window, patch_png, tmp_pat
     with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.palette_tools.load_mask_action.trigger()
     assert np.array_equal(window.session.palette_control.mask, mask)
+
+
+def test_control_round_trips_through_settings(qapp):
+    from kmeans_gui.gui.palette_control import PaletteControl
+    control = PaletteControl()
+    control.set_pinned([(1, 2, 3), (4, 5, 6)])
+    settings = control.settings_for(QuantizeSettings(k=1))
+    assert settings.keep == ((1, 2, 3), (4, 5, 6)) and settings.k == 2
+    other = PaletteControl()
+    other.restore(settings)
+    assert other.pinned == control.pinned and other.fixed_palette is None
+    control.set_fixed_palette([(9, 9, 9)])
+    other.restore(control.settings_for(QuantizeSettings()))
+    assert other.fixed_palette == ((9, 9, 9),)
