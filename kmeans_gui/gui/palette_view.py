@@ -58,6 +58,8 @@ class PaletteView(QWidget):
     pin_toggled = Signal(int)  # palette index
     edit_requested = Signal(int)
     remove_requested = Signal(int)
+    hovered = Signal(int)  # swatch under the pointer, -1 for none
+    clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +69,8 @@ class PaletteView(QWidget):
         self._current: int | None = None
         self._editable = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._highlight: int | None = None
+        self._hover: int | None = None
         self.setMouseTracking(True)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
@@ -105,6 +109,36 @@ class PaletteView(QWidget):
             index = None
         self._current = index
         self.update()
+    def set_highlight(self, index: int | None) -> None:
+        """Ring one swatch (the cluster highlighted in the image and the cloud)."""
+        index = None if index is None or index < 0 else index
+        if index != self._highlight:
+            self._highlight = index
+            self.update()
+
+    def highlight(self) -> int | None:
+        return self._highlight
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        index = self.index_at(event.position().toPoint())
+        if index != self._hover:
+            self._hover = index
+            self.hovered.emit(-1 if index is None else index)
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        if self._hover is not None:
+            self._hover = None
+            self.hovered.emit(-1)
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        index = self.index_at(event.position().toPoint())
+        if index is not None:
+            self.set_current(index)  # the swatch the keys act on
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(-1 if index is None else index)
+        super().mousePressEvent(event)
 
     def clear(self) -> None:
         self.set_palette(np.zeros((0, 3), np.uint8))
@@ -153,12 +187,6 @@ class PaletteView(QWidget):
     def _entry_is_colour(self, index: int) -> bool:
         entry = self._palette[index]
         return not (len(entry) == 4 and entry[3] == 0)  # the transparent entry is not a colour
-
-    def mousePressEvent(self, event) -> None:  # noqa: N802
-        index = self.index_at(event.position().toPoint())
-        if index is not None:
-            self.set_current(index)
-        super().mousePressEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
         index = self.index_at(event.position().toPoint())
@@ -246,3 +274,9 @@ class PaletteView(QWidget):
         if self._current is not None and self.hasFocus():
             p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
             p.drawRect(self._cell(self._current).adjusted(1, 1, -1, -1))
+        if self._highlight is not None and self._highlight < len(self._palette):
+            rect = self._cell(self._highlight)
+            p.setPen(QPen(QColor("black"), 3))
+            p.drawRect(rect.adjusted(1, 1, -2, -2))
+            p.setPen(QPen(QColor("white"), 1))
+            p.drawRect(rect.adjusted(1, 1, -2, -2))

@@ -32,6 +32,7 @@ from .jobs import (
 )
 from .palette_control import PaletteControl
 from .runner import CANCELLABLE, JobRunner
+from .stepping import StepGate
 
 
 class Session(QObject):
@@ -66,6 +67,7 @@ class Session(QObject):
         self.saved_size: int | None = None
         self._live: dict[str, Job] = {}  # kind -> the newest job whose reports count
         self._loading_path: Path | None = None
+        self.step_gate = StepGate()  # paused in step mode: runs wait for each step
         # Pinned colours, a given palette, the importance mask: applied to every run.
         self.palette_control = PaletteControl(self)
 
@@ -104,8 +106,13 @@ class Session(QObject):
         control = self.palette_control
         reserved = 1 if self.histogram is not None and self.histogram.n_transparent else 0
         settings = control.settings_for(settings, reserved)
+        stepping = self.step_gate.is_paused()
+        if stepping:
+            self.step_gate.pause()  # the new run waits after its first iteration
+        # Step mode shows the seeding as it happens: one seeding, not a race.
         job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels,
-                          control.weights())
+                          self.step_gate, restarts=1 if stepping else None,
+                          weights=control.weights())
         self.settings = job.settings
         self._submit(job)
         self._set_result(None)

@@ -23,8 +23,8 @@ class ToolCanvas(ComparisonView):
         super().__init__(parent)
         self._tool = "pan"
         self._mask: np.ndarray | None = None
-        self._overlay: QImage | None = None
-        self._overlay_buffer: np.ndarray | None = None
+        self._mask_overlay: QImage | None = None
+        self._mask_buffer: np.ndarray | None = None
         self.show_overlay = True
         self.brush_radius = 12.0  # image pixels
         self.erase = False
@@ -51,14 +51,14 @@ class ToolCanvas(ComparisonView):
     def set_mask(self, mask: np.ndarray | None) -> None:
         """The importance mask to draw over the original (None: none)."""
         self._mask = mask
-        self._overlay = None
+        self._mask_overlay = None
         if mask is not None:
             h, w = mask.shape
             buffer = np.zeros((h, w, 4), np.uint8)
             buffer[..., 0], buffer[..., 1], buffer[..., 2] = OVERLAY
             buffer[..., 3] = (mask.astype(np.uint16) * 150 // 255).astype(np.uint8)
-            self._overlay_buffer = buffer
-            self._overlay = QImage(buffer.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+            self._mask_buffer = buffer
+            self._mask_overlay = QImage(buffer.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         self.update()
 
     def image_point(self, pos: QPointF) -> tuple[float, float] | None:
@@ -123,9 +123,9 @@ class ToolCanvas(ComparisonView):
         p = QPainter(self)
         if self._mode == "split":
             p.setClipRect(QRectF(0, 0, self._divider_x(), self.height()))
-        if self._overlay is not None and self.show_overlay:
+        if self._mask_overlay is not None and self.show_overlay:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            p.drawImage(self.image_rect(), self._overlay)
+            p.drawImage(self.image_rect(), self._mask_overlay)
         if self._tool == "brush" and self._hover is not None:
             s = self._scale()
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

@@ -142,10 +142,12 @@ def _pixels(image: HasPixels | np.ndarray) -> np.ndarray:
 
 
 def steps(image: HasPixels | np.ndarray, settings: QuantizeSettings,
-          histogram: ColorHistogram | None = None) -> Iterator[KMeansState]:
+          histogram: ColorHistogram | None = None,
+          restarts: int | None = None) -> Iterator[KMeansState]:
     """K-Means states for ``image`` (pixels, or a ``LoadedImage``); pass a
     cached ``histogram`` to skip rebuilding it (one built with importance
-    weights makes K-Means minimise the weighted error)."""
+    weights makes K-Means minimise the weighted error). ``restarts=1`` starts
+    from one seeding, not the best of several (step mode shows the seeds as picked)."""
     settings.validated()
     pixels = _pixels(image)
     if settings.palette is not None:  # no K-Means, so no histogram needed
@@ -154,7 +156,7 @@ def steps(image: HasPixels | np.ndarray, settings: QuantizeSettings,
     fixed = np.array(settings.keep, dtype=np.int64).reshape(-1, 3) if settings.keep else None
     return kmeans_steps(hist, settings.k, space=settings.space, init=settings.init,
                         max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed,
-                        fixed=fixed)
+                        fixed=fixed, restarts=restarts)
 
 
 def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = QuantizeSettings(),
