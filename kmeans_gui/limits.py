@@ -19,7 +19,8 @@ MAX_PIXELS = 200_000_000
 #: Colour spaces for distances, seeding methods and PNG encoder efforts.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
-EFFORTS = ("auto", "fast", "small")
+#: PNG effort: "small" is the old name of "max" (the smallest file).
+EFFORTS = ("auto", "fast", "max", "small")
 #: The command line's ``--dither`` choices: off, or Floyd-Steinberg.
 DITHERS = ("none", "fs")
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from .options import UsageError, parse
-
 EXIT_USAGE = 2
 
 
@@ -24,10 +22,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        # Answered before argparse and the option tables are even imported.
+        from ..appinfo import VERSION
+        sys.stdout.write(f"kmeans-compress {VERSION}\n")
+        return 0
     for stream in (sys.stdout, sys.stderr):
         # File names that the terminal's encoding cannot show must not crash the report.
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    from .options import UsageError, parse
     try:
         options = parse(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a bad argument
@@ -99,6 +103,7 @@ def _run(options, pending) -> int:
             and not options.force):
         return _error(f"{options.export_palette} exists; use -f to replace it")
 
+    from .options import UsageError
     from .planning import plan  # may create --out-dir: only once all else is valid
     try:
         jobs = plan(options)

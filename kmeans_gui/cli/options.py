@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--export-palette", type=Path, metavar="FILE",
         help="also write the palette (format by extension; one INPUT only)")
     add("--effort", choices=EFFORTS, default=DEFAULT_EFFORT,
-        help=f"PNG compression effort (default {DEFAULT_EFFORT}: by size)")
+        help=f"PNG compression effort (default {DEFAULT_EFFORT}); max: the smallest "
+             "file, several times slower (small: the same)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",

@@ -16,7 +16,7 @@ from .helpers import cli_env, run_cli, run_main
 @pytest.mark.parametrize("args", [
     ["-k", "0"], ["-k", "257"], ["-k", "many"], ["--space", "lab"], ["--dither", "ordered"],
     ["--dither-strength", "0"], ["--dither-strength", "1.5"], ["--max-iter", "0"],
-    ["--tol", "-1"], ["--tol", "nan"], ["--seed", "-3"], ["--jobs", "0"], ["--effort", "max"],
+    ["--tol", "-1"], ["--tol", "nan"], ["--seed", "-3"], ["--jobs", "0"], ["--effort", "slow"],
     ["--dither", "none", "--dither-strength", "0.5"], ["--bogus"],
     ["-o", "a.png", "--out-dir", "d"], ["--suffix", "x/y"],
 ])

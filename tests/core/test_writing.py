@@ -60,7 +60,7 @@ def test_same_seed_gives_byte_identical_png(photo):
     assert encode_png(quantize(photo, settings)) == encode_png(quantize(photo, settings))
 
 
-@pytest.mark.parametrize("effort", ["auto", "fast", "small"])
+@pytest.mark.parametrize("effort", ["auto", "fast", "max", "small"])
 def test_efforts_decode_to_the_same_pixels(photo, effort, tmp_path):
     result = quantize(photo, QuantizeSettings(k=16))
     path = tmp_path / "e.png"
