@@ -62,6 +62,9 @@ def _start_reading(options):
 def _colours(options):
     """(--keep colours, --palette colours) as tuples of (r, g, b), read from
     their files when they name one; ``ImageError`` for a bad value or file."""
+    if options.keep is None and options.palette is None:
+        return (), None
+    # Palette files may be PNGs, so this needs Pillow: imported only when asked for.
     from ..core import ImageError, parse_colors, read_palette
 
     def rows(array):

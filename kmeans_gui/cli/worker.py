@@ -17,12 +17,8 @@ from ..core import (
     build_histogram,
     encode_png,
     finish,
-    hex_color,
     load_image,
     load_image_data,
-    load_mask,
-    mask_weights,
-    palette_bytes,
     steps,
     write_atomic,
 )
@@ -95,6 +91,8 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     progress(0.15, "counting colours")
     weights = None
     if importance is not None:
+        # Masks and palette files need Pillow: imported only when asked for.
+        from ..core import load_mask, mask_weights
         try:
             mask = load_mask(importance, (image.width, image.height))
         except ImageError as exc:
@@ -113,6 +111,7 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
     palette_data = None
     if export_palette is not None:
+        from ..core import palette_bytes
         palette_data = palette_bytes(result.palette, export_palette.suffix.lower(),
                                      export_palette.stem)
     with interrupts.writing():
@@ -134,7 +133,7 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         reason=result.reason, seconds=time.perf_counter() - started,
         input_bytes=image.file_size, output_bytes=len(data),
         width=image.width, height=image.height,
-        keep=[hex_color(c) for c in settings.keep] if settings.keep else None,
+        keep=["#{:02x}{:02x}{:02x}".format(*c) for c in settings.keep] if settings.keep else None,
         importance=None if importance is None else str(importance),
         exported_palette=None if export_palette is None else str(export_palette),
     )
