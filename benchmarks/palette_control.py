@@ -13,6 +13,7 @@ Prints, with the targets beside them:
     palette, then replace the nearest entries with the pinned colours";
   * fixed palette: median time of the full-resolution remap of the 24 MP
     mosaic to a 32-colour palette (and of the whole steps + finish path).
+All without dithering: the palettes are compared.
 With --crops, writes before/after crops of the eyes (the README's figure).
 """
 
@@ -66,7 +67,7 @@ def importance(images: Path, ks, crops: Path | None) -> None:
     print(f"importance: chelsea.png, eyes mask = {inside.mean():.1%} of the pixels")
     print("  target: inside Delta E -30 % or better, whole image +15 % or less")
     for k in ks:
-        settings = QuantizeSettings(k=k)
+        settings = QuantizeSettings(k=k, dither="none")
         plain = quantize(pixels, settings)
         masked = quantize(pixels, settings, histogram=weighted)
         e0 = delta_e_map(pixels, plain.to_rgb())
@@ -127,11 +128,11 @@ def fixed_colours(images: Path, k: int) -> None:
         if not path.exists():
             continue
         pixels = load_image(path).pixels[..., :3]
-        settings = QuantizeSettings(k=k)
+        settings = QuantizeSettings(k=k, dither="none")
         e_free = delta_e_map(pixels, quantize(pixels, settings).to_rgb()).mean()
         for n in (2, 3, 4):
             keep = pick_colours(pixels, n, seed=n)
-            pinned = quantize(pixels, QuantizeSettings(k=k, keep=keep))
+            pinned = quantize(pixels, QuantizeSettings(k=k, keep=keep, dither="none"))
             have = {tuple(int(v) for v in c[:3]) for c in pinned.palette}
             assert set(keep) <= have, "a pinned colour is missing"
             d_pin = delta_e_map(pixels, pinned.to_rgb())
@@ -152,8 +153,9 @@ def fixed_colours(images: Path, k: int) -> None:
 
 def fixed_palette(mosaic: Path, runs: int) -> None:
     pixels = load_image(mosaic).pixels
-    palette = quantize(pixels[::16, ::16].copy(), QuantizeSettings(k=32)).palette[:, :3]
-    settings = QuantizeSettings(palette=tuple(map(tuple, palette.tolist())))
+    sample = pixels[::16, ::16].copy()
+    palette = quantize(sample, QuantizeSettings(k=32, dither="none")).palette[:, :3]
+    settings = QuantizeSettings(palette=tuple(map(tuple, palette.tolist())), dither="none")
     remap(pixels, palette)  # warm-up
     t_remap, t_all = [], []
     for _ in range(runs):

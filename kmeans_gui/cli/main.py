@@ -95,7 +95,8 @@ def _run(options, pending) -> int:
                               suffix=options.suffix.replace("{k}", str(len(palette))))
         settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
                                     max_iter=options.max_iter, tol=options.tol,
-                                    seed=options.seed, dither=options.dither, keep=keep,
+                                    seed=options.seed, dither=options.dither,
+                                    dither_strength=options.dither_strength, keep=keep,
                                     palette=palette)
         settings.validated()
     except ImageError as exc:

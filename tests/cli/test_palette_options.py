@@ -100,10 +100,11 @@ def test_importance_mask_is_resized_and_reported(tmp_path: Path, capsys) -> None
     mask[20:25, 30:36] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
     code, stdout, err = run_main(tmp_path / "in.png", "-k", "4", "-o", tmp_path / "plain.png",
-                                 capsys=capsys)
+                                 "--dither", "none", capsys=capsys)
     assert code == 0, err
     code, stdout, err = run_main(tmp_path / "in.png", "-k", "4", "-o", tmp_path / "w.png",
-                                 "--importance", tmp_path / "mask.png", "--json", capsys=capsys)
+                                 "--dither", "none", "--importance", tmp_path / "mask.png",
+                                 "--json", capsys=capsys)
     assert code == 0, err
     assert json.loads(stdout)["importance"] == str(tmp_path / "mask.png")
 

@@ -107,7 +107,7 @@ def test_all_fixed_and_too_many_fixed(photo):
         QuantizeSettings(k=2, keep=((0, 0, 0), (1, 1, 1), (2, 2, 2))).validated()
 
 
-@pytest.mark.parametrize("dither", [0.0, 1.0])
+@pytest.mark.parametrize("dither", ["none", "fs", "ordered"])
 def test_fixed_palette_keeps_its_order(small_photo, dither):
     rng = np.random.default_rng(5)
     pal = rng.integers(0, 256, (32, 3)).astype(np.uint8)
@@ -116,7 +116,7 @@ def test_fixed_palette_keeps_its_order(small_photo, dither):
     assert np.array_equal(result.palette, pal)
     with Image.open(io.BytesIO(encode_png(result))) as im:
         assert np.array_equal(np.array(im.getpalette(), np.uint8).reshape(-1, 3), pal)
-    if dither == 0.0:
+    if dither == "none":
         want = nearest(small_photo, pal, "oklab")
         got = result.indices
         if not np.array_equal(got, want):  # ties: equal distances are fine
@@ -130,7 +130,7 @@ def test_fixed_palette_keeps_its_order(small_photo, dither):
 
 def test_fixed_palette_adds_a_transparent_entry_at_the_end(rgba_image):
     pal = ((10, 20, 30), (200, 100, 0))
-    result = quantize(rgba_image, QuantizeSettings(palette=pal))
+    result = quantize(rgba_image, QuantizeSettings(palette=pal, dither="none"))
     assert result.palette.shape == (3, 4)
     assert np.array_equal(result.palette[:2, :3], np.array(pal))
     assert tuple(result.palette[2]) == (0, 0, 0, 0)

@@ -33,7 +33,7 @@ def patch_png(tmp_path):
 
 
 def test_pinned_swatch_survives_reruns_and_k_changes(qtbot, window, gradient_png):
-    window.controls.set_settings(QuantizeSettings(k=8))
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
     open_and_wait(qtbot, window, gradient_png)
     palette = window.session.result.result.palette
     window.palette_view.setFocus()
@@ -43,7 +43,7 @@ def test_pinned_swatch_survives_reruns_and_k_changes(qtbot, window, gradient_png
     assert window.session.palette_control.pinned == [pinned]
     assert window.palette_view.is_pinned(3)
     for k in (5, 12):
-        window.controls.set_settings(QuantizeSettings(k=k))
+        window.controls.set_settings(QuantizeSettings(k=k, dither="none"))
         f = run_and_wait(qtbot, window, window.start_run)
         assert f.settings.keep == (pinned,)
         assert pinned in result_colours(window)
@@ -55,7 +55,7 @@ def test_pinned_swatch_survives_reruns_and_k_changes(qtbot, window, gradient_png
 
 
 def test_eyedropper_pins_the_clicked_colour(qtbot, window, patch_png):
-    window.controls.set_settings(QuantizeSettings(k=4))
+    window.controls.set_settings(QuantizeSettings(k=4, dither="none"))
     open_and_wait(qtbot, window, patch_png)
     window.canvas.set_mode("original")
     window.palette_tools.eyedropper_action.trigger()
@@ -75,7 +75,7 @@ def test_eyedropper_pins_the_clicked_colour(qtbot, window, patch_png):
 
 
 def test_edit_swatch_remaps_only_and_pins(qtbot, window, gradient_png, monkeypatch):
-    window.controls.set_settings(QuantizeSettings(k=6))
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
     open_and_wait(qtbot, window, gradient_png)
     before = window.session.result.result.palette.copy()
     monkeypatch.setattr(dialogs, "ask_color", lambda parent, initial: (255, 0, 255))
@@ -89,7 +89,7 @@ def test_edit_swatch_remaps_only_and_pins(qtbot, window, gradient_png, monkeypat
 
 
 def test_remove_swatch_remaps_to_the_rest(qtbot, window, gradient_png):
-    window.controls.set_settings(QuantizeSettings(k=6))
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
     open_and_wait(qtbot, window, gradient_png)
     before = window.session.result.result.palette.copy()
     f = run_and_wait(qtbot, window, lambda: window.palette_view.remove_requested.emit(0))
@@ -97,7 +97,7 @@ def test_remove_swatch_remaps_to_the_rest(qtbot, window, gradient_png):
 
 
 def test_import_palette_map_or_keep(qtbot, window, gradient_png, tmp_path, monkeypatch):
-    window.controls.set_settings(QuantizeSettings(k=8))
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
     open_and_wait(qtbot, window, gradient_png)
     gpl = tmp_path / "three.gpl"
     gpl.write_text("GIMP Palette\n255 0 0\n0 0 255\n250 250 250\n")
@@ -124,7 +124,7 @@ def test_import_bad_palette_shows_the_line(qtbot, window, gradient_png, tmp_path
 @pytest.mark.parametrize("ext", [".gpl", ".pal", ".txt", ".hex", ".act", ".png"])
 def test_export_palette_in_every_format(qtbot, window, gradient_png, tmp_path,
                                         scripted_dialogs, ext):
-    window.controls.set_settings(QuantizeSettings(k=5))
+    window.controls.set_settings(QuantizeSettings(k=5, dither="none"))
     open_and_wait(qtbot, window, gradient_png)
     scripted_dialogs.palette_path = str(tmp_path / f"out{ext}")
     window.export_action.trigger()
@@ -134,7 +134,7 @@ def test_export_palette_in_every_format(qtbot, window, gradient_png, tmp_path,
 
 def test_brush_paints_the_mask_and_runs_use_it(qtbot, window, patch_png, tmp_path,
                                                monkeypatch):
-    window.controls.set_settings(QuantizeSettings(k=4))
+    window.controls.set_settings(QuantizeSettings(k=4, dither="none"))
     open_and_wait(qtbot, window, patch_png)
     plain = window.session.result.result
     window.canvas.set_mode("original")
@@ -178,7 +178,7 @@ def test_control_round_trips_through_settings(qapp):
     from kmeans_gui.gui.palette_control import PaletteControl
     control = PaletteControl()
     control.set_pinned([(1, 2, 3), (4, 5, 6)])
-    settings = control.settings_for(QuantizeSettings(k=1))
+    settings = control.settings_for(QuantizeSettings(k=1, dither="none"))
     assert settings.keep == ((1, 2, 3), (4, 5, 6)) and settings.k == 2
     other = PaletteControl()
     other.restore(settings)
