@@ -54,6 +54,30 @@ def draw_lock(p: QPainter, rect: QRect, entry) -> None:
     p.restore()
 
 
+def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Permutation of ``new`` that puts each entry where its nearest match in
+    ``previous`` was (greedy, closest pairs first), so swatches keep their
+    places between iterations and when the result's file order arrives."""
+    n = len(new)
+    a = previous.astype(np.int32)
+    b = new.astype(np.int32)
+    if a.shape[1] != b.shape[1]:
+        return np.arange(n)
+    dist = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    order = np.full(n, -1, np.intp)
+    taken = np.zeros(n, bool)
+    placed = 0
+    for flat in np.argsort(dist, axis=None, kind="stable"):
+        slot, entry = divmod(int(flat), n)
+        if order[slot] < 0 and not taken[entry]:
+            order[slot] = entry
+            taken[entry] = True
+            placed += 1
+            if placed == n:
+                break
+    return order
+
+
 class PaletteView(QWidget):
     pin_toggled = Signal(int)  # palette index
     edit_requested = Signal(int)
@@ -69,15 +93,29 @@ class PaletteView(QWidget):
         self._current: int | None = None
         self._editable = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._highlight: int | None = None
+        self._highlight: int | None = None  # a palette index (not a display slot)
         self._hover: int | None = None
+        self._order = np.zeros(0, np.intp)  # display slot -> index in the given palette
         self.setMouseTracking(True)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
 
     def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None) -> None:
+        """Show ``palette``; a palette of the same size as the one shown keeps
+        its swatches in their places (matched by colour)."""
         count_changed = len(palette) != len(self._palette)
+        order = np.arange(len(palette))
+        if not count_changed and len(palette) > 1:
+            order = stable_order(self._palette, palette)
+        if palette.shape[1] == 4 and len(palette):
+            # Opaque entries first, then translucent ones from most to least opaque.
+            alpha = palette[order, 3].astype(np.int32)
+            order = order[np.argsort(-alpha, kind="stable")]
+        self._order = order
+        palette = palette[order]
+        if shares is not None and len(shares) == len(order):
+            shares = shares[order]
         self._palette = palette
         self._shares = shares
         if self._current is not None and self._current >= len(palette):
@@ -95,13 +133,16 @@ class PaletteView(QWidget):
         self.update()
 
     def is_pinned(self, index: int) -> bool:
-        return 0 <= index < len(self._palette) and rgb_of(self._palette[index]) in self._pinned
+        """Whether palette entry ``index`` (in the palette given) shows a lock."""
+        slot = self._slot_of(index)
+        return slot is not None and rgb_of(self._palette[slot]) in self._pinned
 
     def set_editable(self, editable: bool) -> None:
         """Whether pin/edit/remove are offered (not while a run is going)."""
         self._editable = editable
 
     def current(self) -> int | None:
+        """The palette index the keys act on (in the palette given)."""
         return self._current
 
     def set_current(self, index: int | None) -> None:
@@ -119,8 +160,16 @@ class PaletteView(QWidget):
     def highlight(self) -> int | None:
         return self._highlight
 
+    def palette_index(self, slot: int | None) -> int | None:
+        """The index in the palette given to ``set_palette`` shown at ``slot``."""
+        return None if slot is None or slot >= len(self._order) else int(self._order[slot])
+
+    def _slot_of(self, index: int) -> int | None:
+        slots = np.flatnonzero(self._order == index)
+        return int(slots[0]) if len(slots) else None
+
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        index = self.index_at(event.position().toPoint())
+        index = self.palette_index(self.index_at(event.position().toPoint()))
         if index != self._hover:
             self._hover = index
             self.hovered.emit(-1 if index is None else index)
@@ -133,7 +182,7 @@ class PaletteView(QWidget):
         super().leaveEvent(event)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        index = self.index_at(event.position().toPoint())
+        index = self.palette_index(self.index_at(event.position().toPoint()))
         if index is not None:
             self.set_current(index)  # the swatch the keys act on
         if event.button() == Qt.MouseButton.LeftButton:
@@ -182,26 +231,30 @@ class PaletteView(QWidget):
         shares = self._shares
         share = float(shares[index]) if shares is not None and index < len(shares) else None
         text = describe(self._palette[index], share)
-        return text + "  ·  pinned" if self.is_pinned(index) else text
+        return text + "  ·  pinned" if rgb_of(self._palette[index]) in self._pinned else text
 
-    def _entry_is_colour(self, index: int) -> bool:
-        entry = self._palette[index]
+    def _entry_is_colour(self, slot: int | None) -> bool:
+        if slot is None:
+            return False
+        entry = self._palette[slot]
         return not (len(entry) == 4 and entry[3] == 0)  # the transparent entry is not a colour
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
-        index = self.index_at(event.position().toPoint())
-        if index is not None and self._editable and self._entry_is_colour(index):
-            self.edit_requested.emit(index)
+        slot = self.index_at(event.position().toPoint())
+        if slot is not None and self._editable and self._entry_is_colour(slot):
+            self.edit_requested.emit(self.palette_index(slot))
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
-        index = self.index_at(event.pos())
-        if index is None or not self._editable or not self._entry_is_colour(index):
+        slot = self.index_at(event.pos())
+        if slot is None or not self._editable or not self._entry_is_colour(slot):
             return
+        index = self.palette_index(slot)
         self.set_current(index)
         menu = self.menu_for(index)
         menu.exec(event.globalPos())
 
     def menu_for(self, index: int) -> QMenu:
+        """Pin / edit / remove palette entry ``index`` (in the palette given)."""
         menu = QMenu(self)
         pin = menu.addAction("Unpin colour" if self.is_pinned(index) else "Pin colour")
         pin.setShortcut("P")
@@ -221,13 +274,15 @@ class PaletteView(QWidget):
         if not n:
             return super().keyPressEvent(event)
         cur = self._current
+        slot = self._slot_of(cur) if cur is not None else None
         cols = self._columns(self.width())
         moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -cols,
                  Qt.Key.Key_Down: cols}
-        if key in moves:
-            self.set_current(0 if cur is None else min(n - 1, max(0, cur + moves[key])))
+        if key in moves:  # arrows move through the swatches as shown
+            slot = 0 if slot is None else min(n - 1, max(0, slot + moves[key]))
+            self.set_current(self.palette_index(slot))
             return
-        if cur is None or not self._editable or not self._entry_is_colour(cur):
+        if cur is None or not self._editable or not self._entry_is_colour(slot):
             return super().keyPressEvent(event)
         if key in (Qt.Key.Key_P, Qt.Key.Key_Space):
             self.pin_toggled.emit(cur)
@@ -262,20 +317,26 @@ class PaletteView(QWidget):
         for i, entry in enumerate(self._palette):
             rect = self._cell(i)
             alpha = int(entry[3]) if len(entry) == 4 else 255
-            if alpha < 255:
+            if alpha < 255:  # translucent: over a checkerboard, as in the view
                 p.fillRect(rect, QColor("#d0d0d0"))
-                p.fillRect(rect.adjusted(0, 0, -rect.width() // 2, -rect.height() // 2),
-                           QColor("#a0a0a0"))
+                tile = max(3, rect.width() // 4)
+                for y in range(rect.top(), rect.bottom() + 1, tile):
+                    for x in range(rect.left(), rect.right() + 1, tile):
+                        if ((x - rect.left()) // tile + (y - rect.top()) // tile) % 2:
+                            p.fillRect(QRect(x, y, tile, tile).intersected(rect),
+                                       QColor("#909090"))
             p.fillRect(rect, QColor(int(entry[0]), int(entry[1]), int(entry[2]), alpha))
             p.setPen(border)
             p.drawRect(rect.adjusted(0, 0, -1, -1))
             if rgb_of(entry) in self._pinned and alpha > 0:
                 draw_lock(p, rect, entry)
-        if self._current is not None and self.hasFocus():
+        current = self._slot_of(self._current) if self._current is not None else None
+        if current is not None and self.hasFocus():
             p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
-            p.drawRect(self._cell(self._current).adjusted(1, 1, -1, -1))
-        if self._highlight is not None and self._highlight < len(self._palette):
-            rect = self._cell(self._highlight)
+            p.drawRect(self._cell(current).adjusted(1, 1, -1, -1))
+        slot = self._slot_of(self._highlight) if self._highlight is not None else None
+        if slot is not None:
+            rect = self._cell(slot)
             p.setPen(QPen(QColor("black"), 3))
             p.drawRect(rect.adjusted(1, 1, -2, -2))
             p.setPen(QPen(QColor("white"), 1))
