@@ -47,3 +47,11 @@ DEFAULT_EFFORT = "auto"
 #: File name suffixes of the formats the loader reads (and open dialogs offer).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 READABLE_PATTERNS = tuple(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
+#: Palette file formats read and written (``kmeans_gui.core.files.palettes``).
+PALETTE_SUFFIXES = (".gpl", ".pal", ".txt", ".hex", ".act", ".png")
+
+#: An importance mask's white pixels weigh this many times more than its black
+#: ones in K-Means (weight = 1 + (IMPORTANCE_GAIN - 1) * mask / 255): enough
+#: for a small region to win palette entries, not so much that the rest of
+#: the image loses most of them (see benchmarks/palette_control.py).
+IMPORTANCE_GAIN = 17

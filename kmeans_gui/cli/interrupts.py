@@ -13,6 +13,7 @@ handlers before anything slow (imports, planning), nested installs keep them.
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ class _State:
     busy = False  # a job is running
     writing = False  # inside the atomic write: let it finish
     installed = 0  # install() calls not yet restored
+    worker = False  # a pool worker process
 
 
 _state = _State()
@@ -38,6 +40,10 @@ def _handler(signum, frame) -> None:
     if first:
         _state.signum = signum
     _state.requested = True
+    if _state.worker and not _state.busy:
+        # A pool worker between images has nothing to finish or report: the
+        # parent stops it so (a broken pool terminates its other workers).
+        os._exit(128 + signum)
     if first and _state.busy and not _state.writing:
         raise KeyboardInterrupt
 
@@ -59,6 +65,16 @@ def install() -> dict:
             previous[signum] = signal.signal(signum, _handler)
     unblock()
     return previous
+
+
+def install_worker() -> None:
+    """``install`` in a pool worker. It was forked while the parent ran a
+    job, so the parent's state is dropped: the worker is busy only inside its
+    own jobs, and a stop signal between them ends it quietly."""
+    _state.requested = _state.busy = _state.writing = False
+    _state.installed = 0
+    _state.worker = True
+    install()
 
 
 def restore(previous: dict) -> None:

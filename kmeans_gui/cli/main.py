@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from . import interrupts
 
@@ -69,19 +70,55 @@ def _start_reading(options):
         return None
 
 
+def _colours(options):
+    """(--keep colours, --palette colours) as tuples of (r, g, b), read from
+    their files when they name one; ``ImageError`` for a bad value or file."""
+    if options.keep is None and options.palette is None:
+        return (), None
+    # Palette files may be PNGs, so this needs Pillow: imported only when asked for.
+    from ..core import ImageError, parse_colors, read_palette
+
+    def rows(array):
+        return tuple(tuple(int(v) for v in row) for row in array)
+
+    keep = ()
+    if options.keep is not None:
+        try:
+            keep = rows(parse_colors(options.keep))
+        except ValueError as exc:
+            from pathlib import Path
+            if not Path(options.keep).is_file():
+                raise ImageError(f"--keep: {exc}, and no file of that name") from None
+            keep = rows(read_palette(options.keep))
+    palette = None
+    if options.palette is not None:
+        palette = rows(read_palette(options.palette))
+    return keep, palette
+
+
 def _prepare(options):
     """Import the core, check the settings and plan: a function running the
     jobs, or an exit status."""
     # The core (and numpy) is imported only once there is work to do.
     from ..core import ImageError, QuantizeSettings
-    settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
-                                max_iter=options.max_iter, tol=options.tol,
-                                seed=options.seed, dither=options.dither,
-                                dither_strength=options.dither_strength)
     try:
+        keep, palette = _colours(options)
+        if palette is not None:  # its size is the k of output names (NAME-kK.png)
+            options = replace(options, k=len(palette),
+                              suffix=options.suffix.replace("{k}", str(len(palette))))
+        settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
+                                    max_iter=options.max_iter, tol=options.tol,
+                                    seed=options.seed, dither=options.dither,
+                                    dither_strength=options.dither_strength, keep=keep,
+                                    palette=palette)
         settings.validated()
     except ImageError as exc:
         return _error(str(exc))
+    if options.importance is not None and not options.importance.is_file():
+        return _error(f"--importance: {options.importance}: no such file")
+    if (options.export_palette is not None and options.export_palette.exists()
+            and not options.force):
+        return _error(f"{options.export_palette} exists; use -f to replace it")
 
     from .options import UsageError
     from .planning import plan  # may create --out-dir: only once all else is valid

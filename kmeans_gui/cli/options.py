@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.files.rules import DEFAULT_SUFFIX
+from ..core.files.rules import DEFAULT_SUFFIX, same_file
 
 # Choices and defaults come from kmeans_gui.limits (standard library only:
 # importing the core here would load numpy just to print --help).
@@ -29,6 +29,7 @@ from ..limits import (
     MAX_PIXELS,
     MAX_PIXELS_CEILING,
     MIN_K,
+    PALETTE_SUFFIXES,
     SPACES,
     megapixels,
 )
@@ -39,6 +40,9 @@ examples:
   kmeans-compress -k 64 --out-dir small/ --json *.png > report.jsonl
   kmeans-compress -k 32 --out-dir small/ photos/   # every image in photos/
   kmeans-compress -k 64 - < in.png > out.png       # standard input to output
+  kmeans-compress -k 12 --keep '#c0392b,#ffffff' map.png    # these stay exact
+  kmeans-compress --palette pico-8.hex sprite.png  # map to a given palette
+  kmeans-compress --importance eyes.png cat.jpg    # white areas matter more
 
 exit status: 0 all written, 1 some inputs failed (the others are written),
 2 bad arguments, 130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted
@@ -82,6 +86,10 @@ class Options:
     quiet: bool
     json: bool
     max_pixels: int = MAX_PIXELS
+    keep: str | None = None  # --keep: colours ("#c0392b,#fff") or a palette file
+    palette: Path | None = None  # --palette: map to exactly this palette file
+    importance: Path | None = None  # --importance: grayscale mask, white = important
+    export_palette: Path | None = None  # --export-palette: write the palette here
 
 
 def _number(text: str, kind: type, ok, rule: str):
@@ -141,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("inputs", nargs="+", metavar="INPUT", type=_path,
         help="image files, folders of them, or - for stdin")
-    add("-k", dest="k", type=_k, default=DEFAULT_K, metavar="K",
+    add("-k", dest="k", type=_k, default=None, metavar="K",
         help=f"palette size, {MIN_K}-{MAX_K} (default {DEFAULT_K})")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("-o", "--output", type=_path, metavar="OUTPUT",
@@ -165,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"stop when an iteration gains less (default {DEFAULT_TOL:g})")
     add("--seed", type=_seed, default=DEFAULT_SEED, metavar="N",
         help=f"random seed; same seed, same bytes (default {DEFAULT_SEED})")
+    add("--keep", metavar="COLOURS|FILE",
+        help="colours every palette keeps exactly: '#rrggbb,...' or a palette file")
+    add("--palette", type=Path, metavar="FILE",
+        help="map to exactly this palette (.gpl .pal .txt .hex .act .png); no -k")
+    add("--importance", type=Path, metavar="MASK",
+        help="grayscale image, white = important (resized to each INPUT)")
+    add("--export-palette", type=Path, metavar="FILE",
+        help="also write the palette (format by extension; one INPUT only)")
     add("--effort", choices=EFFORTS, default=DEFAULT_EFFORT,
         help=f"PNG compression effort (default {DEFAULT_EFFORT}); max: the smallest "
              "file, several times slower (small: the same)")
@@ -225,16 +241,35 @@ def parse(argv: list[str] | None) -> Options:
     dither = ns.dither if ns.dither is not None else DEFAULT_DITHER
     strength = (ns.dither_strength if ns.dither_strength is not None
                 else DEFAULT_DITHER_STRENGTH)
+    if ns.palette is not None and ns.k is not None:
+        raise UsageError("--palette sets the colours; drop -k")
+    if ns.palette is not None and ns.keep is not None:
+        raise UsageError("--palette keeps every colour of the file already; drop --keep")
+    if ns.palette is not None and ns.importance is not None:
+        raise UsageError("--importance guides K-Means, which --palette skips; drop one")
+    if ns.export_palette is not None:
+        if len(ns.inputs) > 1 or ns.inputs[0] != STDIO and _is_dir(ns.inputs[0]):
+            raise UsageError("--export-palette takes a single INPUT image")
+        if ns.export_palette.suffix.lower() not in PALETTE_SUFFIXES:
+            raise UsageError(f"--export-palette: unknown palette format "
+                             f"{ns.export_palette.suffix or '(no extension)'!r}; use one of "
+                             f"{', '.join(PALETTE_SUFFIXES)}")
+        for path in (*ns.inputs, *( [output] if output not in (None, STDIO) else [])):
+            if path != STDIO and same_file(path, ns.export_palette):
+                raise UsageError("--export-palette would overwrite an input or the output")
+    k = DEFAULT_K if ns.k is None else ns.k
     suffix = DEFAULT_SUFFIX if ns.suffix is None else ns.suffix
     if "/" in suffix or os.sep in suffix:
         raise UsageError("--suffix cannot contain a path separator; use --out-dir")
-    suffix = suffix.replace("{k}", str(ns.k))
+    if ns.palette is None:  # else {k} is the palette's size, known once it is read
+        suffix = suffix.replace("{k}", str(k))
     return Options(
-        inputs=tuple(ns.inputs), k=ns.k, output=output, out_dir=ns.out_dir,
+        inputs=tuple(ns.inputs), k=k, output=output, out_dir=ns.out_dir,
         suffix=suffix, space=ns.space, dither=dither, dither_strength=strength,
         init=ns.init, max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
         jobs=ns.jobs if ns.jobs is not None else default_jobs(),
-        force=ns.force, quiet=ns.quiet, json=ns.json, max_pixels=ns.max_pixels,
+        force=ns.force, quiet=ns.quiet, json=ns.json, max_pixels=ns.max_pixels, keep=ns.keep,
+        palette=ns.palette, importance=ns.importance, export_palette=ns.export_palette,
     )
 
 
@@ -254,3 +289,10 @@ def _dash_values(argv: list[str]) -> list[str]:
             arg = f"{arg}={rest.pop(0)}"
         args.append(arg)
     return args
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False

@@ -22,6 +22,10 @@ class Outcome:
     output_bytes: int | None = None
     width: int | None = None
     height: int | None = None
+    keep: list[str] | None = None  # the fixed colours (--keep), "#rrggbb" each
+    palette_file: str | None = None  # --palette: the palette mapped to
+    importance: str | None = None  # --importance: the mask used
+    exported_palette: str | None = None  # --export-palette: the file written
 
     @property
     def ratio(self) -> float | None:
@@ -44,6 +48,9 @@ def as_json(outcome: Outcome) -> str:
         record = {key: record[key] for key in ("input", "output", "ok", "error")}
     else:
         del record["error"]
+        for key in ("keep", "palette_file", "importance", "exported_palette"):
+            if record[key] is None:  # only runs that used the option report it
+                del record[key]
     # ensure_ascii=False keeps non-ASCII file names readable; still valid JSON.
     return json.dumps(record, ensure_ascii=False)
 

@@ -29,6 +29,9 @@ class Printer:
         self.stdout_closed = False
 
     def __call__(self, outcome: Outcome) -> None:
+        if outcome.ok and self.options.palette is not None:
+            from dataclasses import replace
+            outcome = replace(outcome, palette_file=str(self.options.palette))
         self.bar.clear()
         if not outcome.ok:
             self.failed += 1
@@ -95,7 +98,9 @@ def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
                 on_progress = None
             printer(compress(job, settings, force=options.force, effort=options.effort,
                              on_progress=on_progress, prefetched=prefetched,
-                             max_pixels=options.max_pixels))
+                             max_pixels=options.max_pixels,
+                             importance=options.importance,
+                             export_palette=options.export_palette))
         return interrupts.requested()
     except KeyboardInterrupt:
         return True
@@ -104,7 +109,7 @@ def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
 
 
 def _start_worker(threads: int) -> None:
-    interrupts.install()
+    interrupts.install_worker()
     # The processes already fill the cores: more threads per image only contend.
     parallel.set_threads(threads)
 
@@ -186,7 +191,8 @@ class _Pools:
                                            initializer=_start_worker, initargs=(threads,))
             futures = {executor.submit(compress, job, self.settings, force=self.options.force,
                                        effort=self.options.effort,
-                                       max_pixels=self.options.max_pixels): job
+                                       max_pixels=self.options.max_pixels,
+                                       importance=self.options.importance): job
                        for job in jobs}
         finally:
             interrupts.unblock()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ..core import (
     MAX_PIXELS,
@@ -39,15 +40,18 @@ def _quiet(fraction: float, label: str) -> None:
 
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              effort: str = "auto", on_progress: ProgressCallback | None = None,
-             prefetched=None, max_pixels: int = MAX_PIXELS) -> Outcome:
+             prefetched=None, max_pixels: int = MAX_PIXELS, importance: Path | None = None,
+             export_palette: Path | None = None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
     ``prefetched``: a ``png.reader`` inflation started early (ignored unless
-    it is for this job's input)."""
+    it is for this job's input). ``importance``: a grayscale mask (white =
+    important) resized to the image; ``export_palette``: where to write the
+    result's palette too (format by extension)."""
     with interrupts.job():
         try:
             return _compress(job, settings, force, effort, on_progress or _quiet,
-                             prefetched, max_pixels)
+                             prefetched, max_pixels, importance, export_palette)
         except ImageError as exc:
             return failure(job.input, job.output, _reason(exc, job))
         except MemoryError:
@@ -76,7 +80,8 @@ def _reason(exc: ImageError, job: Job) -> str:
 
 
 def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
-              progress: ProgressCallback, prefetched, max_pixels: int) -> Outcome:
+              progress: ProgressCallback, prefetched, max_pixels: int,
+              importance: Path | None, export_palette: Path | None) -> Outcome:
     started = time.perf_counter()
     why = refusal(job, force)
     if why:
@@ -88,7 +93,17 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     else:
         image = load_image(job.input, max_pixels, prefetched=prefetched)
     progress(0.15, "counting colours")
-    histogram = build_histogram(image.pixels)
+    weights = None
+    if importance is not None:
+        # Masks and palette files need Pillow: imported only when asked for.
+        from ..core import load_mask, mask_weights
+        try:
+            mask = load_mask(importance, (image.width, image.height))
+        except ImageError as exc:
+            raise ImageError(f"importance mask {exc}") from None
+        weights = mask_weights(mask)
+    # A given palette needs no K-Means, so no histogram.
+    histogram = None if settings.palette is not None else build_histogram(image.pixels, weights)
     state = None
     for state in steps(image.pixels, settings, histogram):
         # The iteration count is unknown in advance; approach 70% geometrically.
@@ -98,6 +113,11 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
     result = finish(image.pixels, state, settings)
     progress(0.8, "encoding")
     data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
+    palette_data = None
+    if export_palette is not None:
+        from ..core import palette_bytes
+        palette_data = palette_bytes(result.palette, export_palette.suffix.lower(),
+                                     export_palette.stem)
     with interrupts.writing():
         why = refusal(job, force)  # the file may have appeared meanwhile
         if why:
@@ -112,10 +132,20 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
             except OutputExists:  # another process wrote it after the check
                 return failure(job.input, job.output, refusal(job, False)
                                or f"{job.output} already exists")
+        if palette_data is not None:
+            try:
+                write_atomic(export_palette, palette_data, overwrite=force)
+            except OutputExists:
+                return failure(job.input, job.output,
+                               f"{export_palette} exists; use -f to replace it")
     return Outcome(
-        input=str(job.input), output=str(job.output), ok=True, k=settings.k,
+        input=str(job.input), output=str(job.output), ok=True,
+        k=settings.k if settings.palette is None else len(settings.palette),
         colors_used=result.colors_used(), iterations=result.iterations,
         reason=result.reason, seconds=time.perf_counter() - started,
         input_bytes=image.file_size, output_bytes=len(data),
         width=image.width, height=image.height,
+        keep=["#{:02x}{:02x}{:02x}".format(*c) for c in settings.keep] if settings.keep else None,
+        importance=None if importance is None else str(importance),
+        exported_palette=None if export_palette is None else str(export_palette),
     )

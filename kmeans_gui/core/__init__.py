@@ -30,6 +30,9 @@ _SOURCES = {
     "quantizer.metrics": ["oklab_delta_e"],
     "quantizer.colorspace": ["rgb_to_oklab"],
     "files.save": ["save_png", "write_atomic"],
+    "files.masks": ["load_mask", "mask_weights", "save_mask"],
+    "files.palettes": ["PALETTE_FORMATS", "hex_color", "palette_bytes", "palette_format",
+                       "parse_color", "parse_colors", "read_palette", "write_palette"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -64,6 +67,17 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .compress import encode_png, finish, quantize  # noqa: F401
     from .errors import ImageError, OutputExists  # noqa: F401
     from .files.load import LoadedImage, load_image, load_image_data, read_stream  # noqa: F401
+    from .files.masks import load_mask, mask_weights, save_mask  # noqa: F401
+    from .files.palettes import (  # noqa: F401
+        PALETTE_FORMATS,
+        hex_color,
+        palette_bytes,
+        palette_format,
+        parse_color,
+        parse_colors,
+        read_palette,
+        write_palette,
+    )
     from .files.rules import output_name, same_file  # noqa: F401
     from .files.save import save_png, write_atomic  # noqa: F401
     from .png.writer import bit_depth  # noqa: F401

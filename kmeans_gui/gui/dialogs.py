@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QMessageBox, QWidget
 
-from kmeans_gui.core import READABLE_PATTERNS
+from kmeans_gui.core import PALETTE_FORMATS, READABLE_PATTERNS
 
 
 def image_filter() -> str:
@@ -49,8 +49,67 @@ def ask_replace(parent: QWidget | None, name: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def palette_filter() -> str:
+    """One filter per palette format, then all of them."""
+    parts = [f"{what} (*{ext})" for ext, what in PALETTE_FORMATS.items()]
+    every = " ".join(f"*{ext}" for ext in PALETTE_FORMATS)
+    return ";;".join([f"Palettes ({every})", *parts])
+
+
 def ask_save_palette(parent: QWidget | None, proposed: str) -> str | None:
-    return _ask_save(parent, "Export Palette", proposed, "GIMP palettes (*.gpl)", ".gpl")
+    """A palette file to write; its extension picks the format (.gpl when none fits)."""
+    path, chosen = QFileDialog.getSaveFileName(parent, "Export Palette", proposed,
+                                               palette_filter())
+    if not path:
+        return None
+    if not any(path.lower().endswith(ext) for ext in PALETTE_FORMATS):
+        # The filter chosen names the format: "GIMP palette (*.gpl)" -> ".gpl".
+        ext = chosen[chosen.rfind("*") + 1:-1] if "*" in chosen else ".gpl"
+        path += ext if ext in PALETTE_FORMATS else ".gpl"
+    return path
+
+
+def ask_open_palette(parent: QWidget | None, folder: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Import Palette", folder,
+                                          palette_filter() + ";;All files (*)")
+    return path or None
+
+
+def ask_import_mode(parent: QWidget | None, name: str, count: int) -> str | None:
+    """"map" (exactly these colours), "keep" (pin them, adapt the rest) or None."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Import Palette",
+                      f"“{name}” has {count} colour{'s' if count != 1 else ''}.",
+                      QMessageBox.StandardButton.Cancel, parent)
+    box.setInformativeText("Map the image to exactly this palette, or keep these colours "
+                           "and let K-Means adapt the rest?")
+    map_button = box.addButton("Map to This Palette", QMessageBox.ButtonRole.AcceptRole)
+    keep_button = box.addButton("Keep These, Adapt the Rest", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(map_button)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is map_button:
+        return "map"
+    if clicked is keep_button:
+        return "keep"
+    return None
+
+
+def ask_color(parent: QWidget | None, initial: tuple[int, int, int]) -> tuple[int, int, int] | None:
+    """A colour from the colour dialog (which has a hex field), or None."""
+    color = QColorDialog.getColor(QColor(*initial), parent, "Edit Colour")
+    if not color.isValid():
+        return None
+    return color.red(), color.green(), color.blue()
+
+
+def ask_open_mask(parent: QWidget | None, folder: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Load Importance Mask", folder,
+                                          image_filter())
+    return path or None
+
+
+def ask_save_mask(parent: QWidget | None, proposed: str) -> str | None:
+    return _ask_save(parent, "Save Importance Mask", proposed, "PNG images (*.png)", ".png")
 
 
 def show_error(parent: QWidget | None, title: str, text: str, detail: str = "") -> None:

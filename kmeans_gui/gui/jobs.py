@@ -186,7 +186,7 @@ class QuantizeJob(Job):
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
                  settings: QuantizeSettings, preview_pixels: np.ndarray,
                  gate: StepGate | None = None, restarts: int | None = None,
-                 seeds: tuple[int, ...] = ()) -> None:
+                 seeds: tuple[int, ...] = (), weights: np.ndarray | None = None) -> None:
         super().__init__()
         self.image = image
         self.histogram = histogram
@@ -201,10 +201,14 @@ class QuantizeJob(Job):
         # iteration and finish with its palette (a usable, saveable result).
         self.finish_early = False
         self.reported = False  # whether an iteration was reported yet
+        self.weights = weights  # importance per pixel: the histogram is rebuilt with them
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
         hist = self.histogram
+        if self.weights is not None and self.settings.palette is None:
+            hist = build_histogram(self.image.pixels, self.weights)
+            yield None
         if self.seeds:
             best: tuple[float, int] | None = None
             for seed in self.seeds:

@@ -43,21 +43,21 @@ from kmeans_gui.core import (
     bit_depth,
     output_name,
     same_file,
-    write_atomic,
 )
 
 from . import dialogs
-from .canvas import ComparisonView
 from .chart import ConvergenceChart
 from .cloud_panel import ColourSpacePanel
 from .controls import ControlsPanel
 from .history import SettingsHistory
-from .imaging import fit_size, gpl_text, human_size, needs_new_preview
+from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
+from .palette_tools import PaletteTools
 from .palette_view import PaletteView
 from .session import Session
 from .settings import Settings
 from .snapshots import Snapshot, SnapshotStrip
+from .tool_canvas import ToolCanvas
 
 DEBOUNCE_MS = 250
 #: The colour-space dock starts shown on screens at least this wide; on
@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================ setup
     def _build_widgets(self) -> None:
-        self.canvas = ComparisonView()
+        self.canvas = ToolCanvas()
         self.controls = ControlsPanel()
         self.palette_view = PaletteView()
         self.chart = ConvergenceChart()
@@ -269,8 +269,9 @@ class MainWindow(QMainWindow):
             [QKeySequence(SK.Save), QKeySequence(SK.SaveAs)],
             _icon("document-save-as", SP.SP_DialogSaveButton),
             "Save the result as an indexed-palette PNG")
-        self.export_action = self._action("&Export Palette…", self.export_palette,
-                                          tip="Save the palette as a GIMP .gpl file")
+        self.export_action = self._action(
+            "&Export Palette…", self.export_palette, QKeySequence("Ctrl+Shift+E"),
+            tip="Save the palette (.gpl, .pal, .txt, .hex, .act or .png)")
         self.quit_action = self._action("&Quit", self.close, SK.Quit)
         self.run_action = self._action("&Run Again", self.run_again, QKeySequence(Qt.Key.Key_F5),
                                        _icon("view-refresh", SP.SP_BrowserReload),
@@ -349,6 +350,8 @@ class MainWindow(QMainWindow):
             action.setStatusTip(tip)
         self.show_controls_action.setCheckable(True)
         self.show_controls_action.setChecked(True)
+        self.palette_tools = PaletteTools(self)
+        self.palette_box.layout().addWidget(self.palette_tools.widget)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -358,6 +361,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_sample_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.palette_tools.import_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -387,6 +391,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.cloud_dock.toggleViewAction())
+        self.menuBar().addMenu(self.palette_tools.menu())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -881,22 +886,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_palette(self) -> None:
-        s = self.session
-        if s.result is None:
-            return
-        palette = s.result.result.palette
-        proposed = self.proposed_save_path().with_suffix(".gpl")
-        stem = s.image.path.stem if s.image.path else "palette"
-        path = dialogs.ask_save_palette(self, str(proposed))
-        if not path:
-            return
-        try:
-            write_atomic(path, gpl_text(palette, f"{stem} ({len(palette)} colours)").encode())
-        except ImageError as exc:
-            dialogs.show_error(self, "Cannot export palette", "The palette was not saved.",
-                               str(exc))
-            return
-        self.status_label.setText(f"Exported palette to {Path(path).name}")
+        self.palette_tools.export_palette()
 
     def _update_sizes(self) -> None:
         s = self.session

@@ -1,13 +1,17 @@
-"""The palette as a grid of swatches; hovering one tells its hex value and share."""
+"""The palette as a grid of swatches; hovering one tells its hex value and share.
+
+Swatches can be pinned (a lock is drawn on them), edited and removed: by the
+context menu, a double-click (edit), or the keyboard once the view has focus
+(arrows select, P or Space pins, Enter edits, Delete removes)."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
 SWATCH = 14  # smallest swatch cell in logical pixels, spacing included
 MAX_SWATCH = 34
@@ -22,6 +26,32 @@ def describe(entry: np.ndarray, share: float | None) -> str:
     if share is not None:
         text += f"  ·  {share * 100:.1f} % of pixels"
     return text
+
+
+def rgb_of(entry) -> tuple[int, int, int]:
+    return int(entry[0]), int(entry[1]), int(entry[2])
+
+
+def draw_lock(p: QPainter, rect: QRect, entry) -> None:
+    """A small padlock in the top right corner of ``rect``, dark or light to
+    stand out from the swatch's colour."""
+    r, g, b = rgb_of(entry)
+    light = 0.299 * r + 0.587 * g + 0.114 * b > 140
+    ink = QColor(0, 0, 0, 220) if light else QColor(255, 255, 255, 235)
+    size = max(7.0, min(12.0, rect.width() * 0.42))
+    x = rect.right() - size - 1
+    y = rect.top() + 1
+    body = QRectF(x, y + size * 0.45, size, size * 0.55)
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QPen(ink, max(1.2, size / 7)))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    shackle = QPainterPath()
+    shackle.moveTo(x + size * 0.25, body.top())
+    shackle.arcTo(QRectF(x + size * 0.25, y, size * 0.5, size * 0.6), 180, -180)
+    p.drawPath(shackle)
+    p.fillRect(body, ink)
+    p.restore()
 
 
 def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -49,6 +79,9 @@ def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 
 class PaletteView(QWidget):
+    pin_toggled = Signal(int)  # palette index
+    edit_requested = Signal(int)
+    remove_requested = Signal(int)
     hovered = Signal(int)  # swatch under the pointer, -1 for none
     clicked = Signal(int)
 
@@ -56,6 +89,10 @@ class PaletteView(QWidget):
         super().__init__(parent)
         self._palette = np.zeros((0, 3), np.uint8)
         self._shares: np.ndarray | None = None
+        self._pinned: set[tuple[int, int, int]] = set()
+        self._current: int | None = None
+        self._editable = True
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._highlight: int | None = None  # a palette index (not a display slot)
         self._hover: int | None = None
         self._order = np.zeros(0, np.intp)  # display slot -> index in the given palette
@@ -81,6 +118,8 @@ class PaletteView(QWidget):
             shares = shares[order]
         self._palette = palette
         self._shares = shares
+        if self._current is not None and self._current >= len(palette):
+            self._current = len(palette) - 1 if len(palette) else None
         if count_changed:
             self.updateGeometry()
         self.update()
@@ -88,6 +127,29 @@ class PaletteView(QWidget):
     def colors(self) -> np.ndarray:
         return self._palette
 
+    def set_pinned(self, colors) -> None:
+        """Swatches of these (r, g, b) colours show a lock."""
+        self._pinned = {tuple(int(v) for v in c[:3]) for c in colors}
+        self.update()
+
+    def is_pinned(self, index: int) -> bool:
+        """Whether palette entry ``index`` (in the palette given) shows a lock."""
+        slot = self._slot_of(index)
+        return slot is not None and rgb_of(self._palette[slot]) in self._pinned
+
+    def set_editable(self, editable: bool) -> None:
+        """Whether pin/edit/remove are offered (not while a run is going)."""
+        self._editable = editable
+
+    def current(self) -> int | None:
+        """The palette index the keys act on (in the palette given)."""
+        return self._current
+
+    def set_current(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self._palette):
+            index = None
+        self._current = index
+        self.update()
     def set_highlight(self, index: int | None) -> None:
         """Ring one swatch (the cluster highlighted in the image and the cloud)."""
         index = None if index is None or index < 0 else index
@@ -120,8 +182,10 @@ class PaletteView(QWidget):
         super().leaveEvent(event)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        index = self.palette_index(self.index_at(event.position().toPoint()))
+        if index is not None:
+            self.set_current(index)  # the swatch the keys act on
         if event.button() == Qt.MouseButton.LeftButton:
-            index = self.palette_index(self.index_at(event.position().toPoint()))
             self.clicked.emit(-1 if index is None else index)
         super().mousePressEvent(event)
 
@@ -166,7 +230,69 @@ class PaletteView(QWidget):
     def tooltip_for(self, index: int) -> str:
         shares = self._shares
         share = float(shares[index]) if shares is not None and index < len(shares) else None
-        return describe(self._palette[index], share)
+        text = describe(self._palette[index], share)
+        return text + "  ·  pinned" if rgb_of(self._palette[index]) in self._pinned else text
+
+    def _entry_is_colour(self, slot: int | None) -> bool:
+        if slot is None:
+            return False
+        entry = self._palette[slot]
+        return not (len(entry) == 4 and entry[3] == 0)  # the transparent entry is not a colour
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        slot = self.index_at(event.position().toPoint())
+        if slot is not None and self._editable and self._entry_is_colour(slot):
+            self.edit_requested.emit(self.palette_index(slot))
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        slot = self.index_at(event.pos())
+        if slot is None or not self._editable or not self._entry_is_colour(slot):
+            return
+        index = self.palette_index(slot)
+        self.set_current(index)
+        menu = self.menu_for(index)
+        menu.exec(event.globalPos())
+
+    def menu_for(self, index: int) -> QMenu:
+        """Pin / edit / remove palette entry ``index`` (in the palette given)."""
+        menu = QMenu(self)
+        pin = menu.addAction("Unpin colour" if self.is_pinned(index) else "Pin colour")
+        pin.setShortcut("P")
+        pin.triggered.connect(lambda: self.pin_toggled.emit(index))
+        edit = menu.addAction("Edit colour…")
+        edit.setShortcut("Return")
+        edit.triggered.connect(lambda: self.edit_requested.emit(index))
+        remove = menu.addAction("Remove colour")
+        remove.setShortcut("Delete")
+        remove.setEnabled(len(self._palette) > 1)
+        remove.triggered.connect(lambda: self.remove_requested.emit(index))
+        return menu
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        n = len(self._palette)
+        key = event.key()
+        if not n:
+            return super().keyPressEvent(event)
+        cur = self._current
+        slot = self._slot_of(cur) if cur is not None else None
+        cols = self._columns(self.width())
+        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -cols,
+                 Qt.Key.Key_Down: cols}
+        if key in moves:  # arrows move through the swatches as shown
+            slot = 0 if slot is None else min(n - 1, max(0, slot + moves[key]))
+            self.set_current(self.palette_index(slot))
+            return
+        if cur is None or not self._editable or not self._entry_is_colour(slot):
+            return super().keyPressEvent(event)
+        if key in (Qt.Key.Key_P, Qt.Key.Key_Space):
+            self.pin_toggled.emit(cur)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
+            self.edit_requested.emit(cur)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            if n > 1:
+                self.remove_requested.emit(cur)
+        else:
+            super().keyPressEvent(event)
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -202,6 +328,12 @@ class PaletteView(QWidget):
             p.fillRect(rect, QColor(int(entry[0]), int(entry[1]), int(entry[2]), alpha))
             p.setPen(border)
             p.drawRect(rect.adjusted(0, 0, -1, -1))
+            if rgb_of(entry) in self._pinned and alpha > 0:
+                draw_lock(p, rect, entry)
+        current = self._slot_of(self._current) if self._current is not None else None
+        if current is not None and self.hasFocus():
+            p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+            p.drawRect(self._cell(current).adjusted(1, 1, -1, -1))
         slot = self._slot_of(self._highlight) if self._highlight is not None else None
         if slot is not None:
             rect = self._cell(slot)

@@ -31,6 +31,7 @@ from .jobs import (
     Saved,
     SaveJob,
 )
+from .palette_control import PaletteControl
 from .runner import CANCELLABLE, JobRunner
 from .stepping import StepGate
 
@@ -68,6 +69,8 @@ class Session(QObject):
         self._live: dict[str, Job] = {}  # kind -> the newest job whose reports count
         self._loading_path: Path | None = None
         self.step_gate = StepGate()  # paused in step mode: runs wait for each step
+        # Pinned colours, a given palette, the importance mask: applied to every run.
+        self.palette_control = PaletteControl(self)
 
     # ------------------------------------------------------------ state
     def is_loading(self) -> bool:
@@ -104,6 +107,9 @@ class Session(QObject):
         if self.image is None or self.is_loading():
             self.settings = settings
             return False
+        control = self.palette_control
+        reserved = 1 if self.histogram is not None and self.histogram.n_transparent else 0
+        settings = control.settings_for(settings, reserved)
         if not seeds and self._only_dither_changed(settings):
             # Same palette, new dithering: remap and encode again, no K-Means.
             # The current result stays (and can be saved) until the new one is in.
@@ -116,7 +122,23 @@ class Session(QObject):
             self.step_gate.pause()  # the new run waits after its first iteration
         # Step mode shows the seeding as it happens: one seeding, not a race.
         job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels,
-                          self.step_gate, restarts=1 if stepping else None, seeds=seeds)
+                          self.step_gate, restarts=1 if stepping else None, seeds=seeds,
+                          weights=control.weights())
+        self.settings = job.settings
+        self._submit(job)
+        self._set_result(None)
+        self.run_started.emit(job.settings)
+        return True
+
+    def remap_to(self, colors, settings: QuantizeSettings) -> bool:
+        """Map the image to exactly ``colors`` ((n, 3), in order) without K-Means:
+        what an edited or removed swatch asks for."""
+        if self.image is None or self.is_loading():
+            return False
+        palette = tuple((int(c[0]), int(c[1]), int(c[2])) for c in colors)
+        job = QuantizeJob(self.image, self.histogram,
+                          dataclasses.replace(settings, palette=palette, keep=()),
+                          self.preview_pixels)
         self.settings = job.settings
         self._submit(job)
         self._set_result(None)
@@ -270,5 +292,6 @@ class Session(QObject):
         self.path = opened.path
         self.image, self.histogram = opened.image, opened.histogram
         self.preview_pixels = opened.preview_pixels
+        self.palette_control.clear_mask()  # painted on the previous image
         self._set_result(None)
         self.image_changed.emit(opened)

@@ -38,3 +38,30 @@ def kmeans_all_pixels(pixels: np.ndarray, initial: np.ndarray, space: str,
             assert len(members), "reference run hit an empty cluster; pick another start"
             c[j] = members.mean(axis=0)
     raise AssertionError("reference K-Means did not converge")
+
+
+def weighted_kmeans_all_pixels(pixels: np.ndarray, weights: np.ndarray, initial: np.ndarray,
+                               space: str, n_fixed: int = 0,
+                               max_iter: int = 300) -> tuple[np.ndarray, int]:
+    """Lloyd's algorithm over every pixel, each weighted; the first ``n_fixed``
+    centroids of ``initial`` never move.
+
+    Returns the final palette (sRGB uint8) and the number of iterations.
+    """
+    x = to_working(pixels.reshape(-1, pixels.shape[-1]).astype(np.float64), space)
+    w = weights.reshape(-1).astype(np.float64)
+    c = to_working(initial.astype(np.float64), space)
+    labels = None
+    for iteration in range(1, max_iter + 1):
+        d = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+        new = d.argmin(axis=1)
+        if labels is not None and np.array_equal(new, labels):
+            palette = from_working(c, space)
+            palette[:n_fixed] = initial[:n_fixed]
+            return palette, iteration
+        labels = new
+        for j in range(n_fixed, len(c)):
+            member = labels == j
+            assert w[member].sum() > 0, "reference run hit an empty cluster"
+            c[j] = (w[member, None] * x[member]).sum(axis=0) / w[member].sum()
+    raise AssertionError("reference K-Means did not converge")

@@ -148,3 +148,15 @@ def test_unfilter_checks():
     rejects("writable buffer", unfilter_into, 2, 2, 3, rows, 12345)  # not a raw address
     rejects("cannot unfilter", unfilter_into, 2, 2, 2, rows, bytearray(8))
     rejects("cannot unfilter", unfilter_into, 0, 2, 3, rows, bytearray(0))
+
+
+def test_update_keeps_fixed_centroids_and_checks_the_mask():
+    labels, upper, lower = fresh_state()
+    K.assign(X, C, labels, upper, lower, True)
+    fixed = np.zeros(len(C), bool)
+    fixed[0] = True
+    moved, _ = K.update(X, W, labels, C, upper, lower, fixed)
+    assert np.array_equal(moved[0], C[0])
+    rejects("fixed must have shape", K.update, X, W, labels, C, upper, lower, fixed[:-1])
+    rejects("fixed must be bool", K.update, X, W, labels, C, upper, lower,
+            np.zeros(len(C), np.float64))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from kmeans_gui.core import QuantizeSettings
 from kmeans_gui.gui.canvas import ComparisonView
+from kmeans_gui.gui.palette_view import PaletteView
 
 from .conftest import open_and_wait, write_image
 from .test_running import start_long_run
@@ -237,7 +238,9 @@ def test_every_tab_stop_is_a_visible_control(qtbot, window, gradient_png):
         widget = widget.nextInFocusChain()
         if widget is window.controls.k_spin:
             break
-    allowed = (QAbstractSpinBox, QComboBox, QSlider, QAbstractButton, ComparisonView)
+    # The palette view is a control: its keys pin, edit and remove swatches.
+    allowed = (QAbstractSpinBox, QComboBox, QSlider, QAbstractButton, ComparisonView,
+               PaletteView)
     strays = [f"{type(w).__name__} {w.objectName()} in {type(w.parentWidget()).__name__}"
               for w in stops if not isinstance(w, allowed)
               and not isinstance(w.parentWidget(), allowed)]  # a spin box's own line edit

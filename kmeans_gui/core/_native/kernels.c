@@ -454,11 +454,12 @@ done:
 
 /* Move each centroid to its members' weighted mean (into c) and keep the
  * bounds valid. Empty clusters are re-seeded at the sample that contributes
- * most to the inertia, never stealing a cluster's only sample. Returns the
- * number re-seeded. */
+ * most to the inertia, never stealing a cluster's only sample. Centroids
+ * with fixed[j] set (fixed may be NULL) stay where they are and are never
+ * re-seeded. Returns the number re-seeded. */
 EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, int64_t *labels,
                       const double *c_old, int64_t k, double *upper, double *lower,
-                      double *c) {
+                      double *c, const uint8_t *fixed) {
     double *sums = calloc(k * d, sizeof(double));
     double *weight = calloc(k, sizeof(double));
     double *move = malloc(sizeof(double) * k);
@@ -474,10 +475,11 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
     }
     for (int64_t j = 0; j < k; j++) {
         for (int64_t t = 0; t < d; t++)
-            c[j * d + t] = weight[j] > 0 ? sums[j * d + t] / weight[j] : c_old[j * d + t];
+            c[j * d + t] = weight[j] > 0 && !(fixed && fixed[j]) ? sums[j * d + t] / weight[j]
+                                                                 : c_old[j * d + t];
     }
     for (int64_t j = 0; j < k; j++) {
-        if (weight[j] > 0) continue;
+        if (weight[j] > 0 || (fixed && fixed[j])) continue;
         double worst = -1.0;
         int64_t worst_i = -1;
         for (int64_t i = 0; i < n; i++) {
@@ -494,7 +496,7 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
         weight[a] -= w[worst_i];
         for (int64_t t = 0; t < d; t++) {
             sums[a * d + t] -= w[worst_i] * x[worst_i * d + t];
-            c[a * d + t] = sums[a * d + t] / weight[a];
+            if (!(fixed && fixed[a])) c[a * d + t] = sums[a * d + t] / weight[a];
             c[j * d + t] = x[worst_i * d + t];
         }
         weight[j] = w[worst_i];

@@ -27,7 +27,7 @@ _build_histogram = declare("build_histogram", I64, PTR, I64, INT, ctypes.c_uint3
 _build_histogram_rgb6 = declare("build_histogram_rgb6", None, PTR, I64, PTR, PTR)
 _kmeanspp = declare("kmeanspp", I64, PTR, I64, I64, PTR, I64, PTR, I64, PTR)
 _assign = declare("assign", I64, PTR, I64, I64, I64, PTR, I64, PTR, PTR, PTR, INT)
-_update = declare("update", I64, PTR, I64, I64, PTR, PTR, PTR, I64, PTR, PTR, PTR)
+_update = declare("update", I64, PTR, I64, I64, PTR, PTR, PTR, I64, PTR, PTR, PTR, PTR)
 _inertia = declare("inertia", F64, PTR, I64, I64, PTR, PTR, PTR)
 _remap = declare("remap", I64, PTR, I64, INT, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, I64,
                  INT, PTR)
@@ -224,21 +224,29 @@ def assign(x: np.ndarray, c: np.ndarray, labels: np.ndarray, upper: np.ndarray,
 
 
 def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
-           upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int]:
+           upper: np.ndarray, lower: np.ndarray, fixed: np.ndarray | None = None
+           ) -> tuple[np.ndarray, int]:
     """Move each centroid to its members' weighted mean; keep bounds valid.
 
     Empty clusters are re-seeded at the sample that contributes most to the
-    inertia (and its bounds reset). Returns (centroids, n_reseeded).
+    inertia (and its bounds reset). Centroids marked in ``fixed`` ((k,) bool)
+    never move and are never re-seeded. Returns (centroids, n_reseeded).
     """
     x, w = _samples(x, w)
     n, d = x.shape
     c_old = _centroids("centroids", c_old, d)
     labels = _labels(labels, n, c_old.shape[0])
     upper, lower = _bounds(upper, lower, n)
+    fixed_ptr = None
+    if fixed is not None:
+        fixed = _input("fixed", fixed, np.bool_, 1)
+        _need(fixed.shape == (c_old.shape[0],),
+              f"fixed must have shape ({c_old.shape[0]},), not {fixed.shape}")
+        fixed_ptr = fixed.ctypes.data
     c = np.empty_like(c_old)
     reseeded = _checked(_update(x.ctypes.data, n, d, w.ctypes.data, labels.ctypes.data,
                                 c_old.ctypes.data, c_old.shape[0], upper.ctypes.data,
-                                lower.ctypes.data, c.ctypes.data))
+                                lower.ctypes.data, c.ctypes.data, fixed_ptr))
     return c, reseeded
 
 

@@ -1,0 +1,156 @@
+"""What the person asked of the palette, as part of the document: pinned
+colours, a given palette to map to, and the importance mask.
+
+The Session owns one :class:`PaletteControl` and applies it to every run
+(``settings_for``, ``weights``); widgets change it only through its methods
+and redraw on ``changed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from kmeans_gui.core import MAX_K, QuantizeSettings, mask_weights
+
+RGB = tuple[int, int, int]
+
+
+def rgb(color) -> RGB:
+    return int(color[0]), int(color[1]), int(color[2])
+
+
+class PaletteControl(QObject):
+    changed = Signal()  # pins or the given palette changed
+    mask_changed = Signal()  # the importance mask changed (painted, cleared, loaded)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pinned: list[RGB] = []
+        self.fixed_palette: tuple[RGB, ...] | None = None  # "map to this palette"
+        self.mask: np.ndarray | None = None  # (h, w) uint8, white = important
+
+    # ------------------------------------------------------------ pins
+    def is_pinned(self, color) -> bool:
+        return rgb(color) in self.pinned
+
+    def pin(self, color) -> None:
+        c = rgb(color)
+        if c not in self.pinned:
+            self.pinned.append(c)
+            self.changed.emit()
+
+    def unpin(self, color) -> None:
+        c = rgb(color)
+        if c in self.pinned:
+            self.pinned.remove(c)
+            self.changed.emit()
+
+    def toggle_pin(self, color) -> bool:
+        """Pin or unpin ``color``; True if it is pinned now."""
+        if self.is_pinned(color):
+            self.unpin(color)
+            return False
+        self.pin(color)
+        return True
+
+    def replace_pin(self, old, new) -> None:
+        """``new`` pinned in place of ``old`` (pinned or not)."""
+        o, n = rgb(old), rgb(new)
+        pins = [c for c in self.pinned if c != n]
+        if o in pins:
+            pins[pins.index(o)] = n
+        else:
+            pins.append(n)
+        self.pinned = pins
+        self.changed.emit()
+
+    def set_pinned(self, colors) -> None:
+        pins: list[RGB] = []
+        for color in colors:
+            c = rgb(color)
+            if c not in pins:
+                pins.append(c)
+        self.pinned = pins
+        self.changed.emit()
+
+    # ------------------------------------------------ the given palette
+    def set_fixed_palette(self, colors) -> None:
+        """Map every run to exactly ``colors`` (in order); ``None`` to adapt again."""
+        self.fixed_palette = None if colors is None else tuple(rgb(c) for c in colors)
+        self.changed.emit()
+
+    # ---------------------------------------------------------- the mask
+    def ensure_mask(self, height: int, width: int) -> np.ndarray:
+        if self.mask is None or self.mask.shape != (height, width):
+            self.mask = np.zeros((height, width), np.uint8)
+        return self.mask
+
+    def paint(self, x: float, y: float, radius: float, erase: bool = False,
+              emit: bool = True) -> None:
+        """A disc of ``radius`` image pixels at (x, y): white, or black to erase."""
+        if self.mask is None:
+            return
+        h, w = self.mask.shape
+        r = max(0.5, radius)
+        x0, x1 = max(0, int(x - r)), min(w, int(x + r) + 1)
+        y0, y1 = max(0, int(y - r)), min(h, int(y + r) + 1)
+        if x0 >= x1 or y0 >= y1:
+            return
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        disc = (xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= r * r
+        self.mask[y0:y1, x0:x1][disc] = 0 if erase else 255
+        if emit:
+            self.mask_changed.emit()
+
+    def stroke(self, points, radius: float, erase: bool = False) -> None:
+        """Discs along the segments between ``points`` ((x, y) image pixels)."""
+        if self.mask is None or not points:
+            return
+        step = max(1.0, radius / 2)
+        prev = points[0]
+        self.paint(prev[0], prev[1], radius, erase, emit=False)
+        for point in points[1:]:
+            dx, dy = point[0] - prev[0], point[1] - prev[1]
+            n = max(1, int(np.hypot(dx, dy) / step))
+            for i in range(1, n + 1):
+                self.paint(prev[0] + dx * i / n, prev[1] + dy * i / n, radius, erase,
+                           emit=False)
+            prev = point
+        self.mask_changed.emit()
+
+    def clear_mask(self) -> None:
+        if self.mask is not None:
+            self.mask = None
+            self.mask_changed.emit()
+
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        self.mask = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
+        self.mask_changed.emit()
+
+    def has_mask(self) -> bool:
+        return self.mask is not None and bool(self.mask.any())
+
+    # ------------------------------------------------------------ runs
+    def settings_for(self, settings: QuantizeSettings, reserved: int = 0) -> QuantizeSettings:
+        """``settings`` with the pins or the given palette. k grows to hold every
+        pin (plus ``reserved`` entries, e.g. the transparent one) when it must."""
+        if self.fixed_palette is not None:
+            return replace(settings, palette=self.fixed_palette, keep=())
+        keep = tuple(self.pinned)
+        k = max(settings.k, min(MAX_K, len(keep) + reserved))
+        return replace(settings, k=k, keep=keep[:MAX_K - reserved], palette=None)
+
+    def restore(self, settings: QuantizeSettings) -> None:
+        """Pins and the given palette as a run's ``settings`` had them (for
+        snapshots and settings history: both travel in QuantizeSettings)."""
+        self.pinned = [rgb(c) for c in settings.keep]
+        self.fixed_palette = (None if settings.palette is None
+                              else tuple(rgb(c) for c in settings.palette))
+        self.changed.emit()
+
+    def weights(self) -> np.ndarray | None:
+        """Per-pixel K-Means weights from the mask, or None when nothing is painted."""
+        return mask_weights(self.mask) if self.has_mask() else None

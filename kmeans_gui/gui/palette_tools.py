@@ -1,0 +1,407 @@
+"""The window's palette tools: pin, edit and remove swatches, the eyedropper,
+Import/Export Palette, and the importance brush (with its mask files).
+
+:class:`PaletteTools` wires the palette view, the tool canvas and a small
+tool bar under the palette to the Session's :class:`PaletteControl`; the
+window builds it once and adds its menu.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kmeans_gui.core import ImageError, load_mask, read_palette, save_mask, write_palette
+
+from . import dialogs
+from .palette_control import rgb
+
+STROKE_RERUN_MS = 400  # after the last brush stroke, run again
+
+
+class PaletteTools(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.control = self.session.palette_control
+        self.view = window.palette_view
+        self.canvas = window.canvas
+        self._rerun = QTimer(self, singleShot=True, interval=STROKE_RERUN_MS)
+        self._rerun.timeout.connect(window.start_run)
+        self._build_actions()
+        self.widget = self._build_widget()
+
+        self.view.pin_toggled.connect(self.toggle_pin)
+        self.view.edit_requested.connect(self.edit_swatch)
+        self.view.remove_requested.connect(self.remove_swatch)
+        self.canvas.color_picked.connect(self.pick_color)
+        self.canvas.stroke_moved.connect(self._paint_live)
+        self.canvas.stroke_painted.connect(self._stroke_done)
+        self.control.changed.connect(self._on_control_changed)
+        self.control.mask_changed.connect(self._on_mask_changed)
+        self.session.state_changed.connect(self.update_actions)
+        self.session.result_changed.connect(lambda _f: self.update_actions())
+        self.update_actions()
+
+    # ============================================================ building
+    def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.import_action = a("&Import Palette…", self.import_palette, "Ctrl+Shift+I",
+                               "Map to a palette file, or keep its colours and adapt the rest")
+        self.export_action = self.window.export_action  # File menu; calls export_palette
+        self.adapt_action = a("&Adapt Palette Again", self.adapt_again, None,
+                              "Leave the imported palette: K-Means chooses the colours again")
+        self.unpin_all_action = a("&Unpin All Colours", self.unpin_all, None,
+                                  "Let K-Means move every colour again")
+        self.eyedropper_action = a("Pick &Colour from Original", self.toggle_eyedropper, "I",
+                                   "Click the original to pin that colour", checkable=True)
+        self.brush_action = a("Paint &Importance", self.toggle_brush, "B",
+                              "Paint on the original where colours matter most",
+                              checkable=True)
+        self.erase_action = a("&Erase Importance", self._set_erase, "Shift+B",
+                              "The brush removes importance", checkable=True)
+        self.clear_mask_action = a("C&lear Importance", self.clear_mask, None,
+                                   "Remove the painted importance")
+        self.overlay_action = a("Show Importance &Overlay", self._set_overlay, None,
+                                checkable=True)
+        self.overlay_action.setChecked(True)
+        self.overlay_action.toggled.connect(self._set_overlay)
+        self.load_mask_action = a("L&oad Importance Mask…", self.load_mask, None,
+                                  "A grayscale image: white = important")
+        self.save_mask_action = a("&Save Importance Mask…", self.save_mask, None)
+        self.bigger_action = a("Larger Brush", lambda: self._grow_brush(1.25), "]")
+        self.smaller_action = a("Smaller Brush", lambda: self._grow_brush(0.8), "[")
+
+    def menu(self) -> QMenu:
+        menu = QMenu("&Palette", self.window)
+        for action in (self.import_action, self.export_action, self.adapt_action, None,
+                       self.eyedropper_action, self.unpin_all_action, None,
+                       self.brush_action, self.erase_action, self.bigger_action,
+                       self.smaller_action, self.overlay_action, self.clear_mask_action,
+                       self.load_mask_action, self.save_mask_action):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
+
+    def _build_widget(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        for action, short in ((self.eyedropper_action, "Pick"), (self.brush_action, "Brush"),
+                              (self.erase_action, "Erase")):
+            action.setIconText(short)  # the buttons are narrow; menus show the full text
+            button = QToolButton()
+            button.setDefaultAction(action)
+            row.addWidget(button)
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(1, 500)
+        self.size_spin.setValue(int(self.canvas.brush_radius))
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip("Brush radius in image pixels ([ and ] change it)")
+        self.size_spin.valueChanged.connect(self._set_radius)
+        row.addWidget(QLabel("Size"))
+        row.addWidget(self.size_spin)
+        row.addStretch(1)
+        layout.addLayout(row)
+        row2 = QHBoxLayout()
+        self.overlay_check = QCheckBox("Overlay")
+        self.overlay_check.setChecked(True)
+        self.overlay_check.toggled.connect(self.overlay_action.setChecked)
+        row2.addWidget(self.overlay_check)
+        self.clear_mask_action.setIconText("Clear")
+        clear = QToolButton()
+        clear.setDefaultAction(self.clear_mask_action)
+        row2.addWidget(clear)
+        row2.addStretch(1)
+        self.pins_label = QLabel()
+        row2.addWidget(self.pins_label)
+        layout.addLayout(row2)
+        return box
+
+    # ============================================================== state
+    @Slot()
+    def update_actions(self) -> None:
+        s = self.session
+        has_image = s.image is not None
+        has_result = s.result is not None
+        self.import_action.setEnabled(has_image)
+        self.adapt_action.setEnabled(self.control.fixed_palette is not None)
+        self.unpin_all_action.setEnabled(bool(self.control.pinned))
+        for action in (self.eyedropper_action, self.brush_action, self.load_mask_action):
+            action.setEnabled(has_image)
+        self.clear_mask_action.setEnabled(self.control.mask is not None)
+        self.save_mask_action.setEnabled(self.control.has_mask())
+        self.view.set_editable(has_result and not s.is_running())
+        pins = len(self.control.pinned)
+        if self.control.fixed_palette is not None:
+            text = f"mapped to {len(self.control.fixed_palette)} given colours"
+        else:
+            text = f"{pins} pinned" if pins else ""
+        self.pins_label.setText(text)
+
+    @Slot()
+    def _on_control_changed(self) -> None:
+        self.view.set_pinned(self.control.pinned)
+        self.update_actions()
+
+    @Slot()
+    def _on_mask_changed(self) -> None:
+        self.canvas.set_mask(self.control.mask)
+        self.update_actions()
+
+    def _palette(self) -> np.ndarray | None:
+        r = self.session.result
+        return None if r is None else r.result.palette
+
+    def _colours(self) -> np.ndarray:
+        """The current result's colours (no transparent entry), as (n, 3)."""
+        palette = self._palette()
+        if palette is None:
+            return np.zeros((0, 3), np.uint8)
+        if palette.shape[1] == 4:
+            palette = palette[palette[:, 3] > 0]
+        return palette[:, :3]
+
+    def _settings(self):
+        return self.window.controls.settings()
+
+    # ============================================================ swatches
+    @Slot(int)
+    def toggle_pin(self, index: int) -> None:
+        palette = self._palette()
+        if palette is None or not 0 <= index < len(palette):
+            return
+        pinned = self.control.toggle_pin(palette[index])
+        hexed = "#{:02X}{:02X}{:02X}".format(*rgb(palette[index]))
+        self.window.status_label.setText(f"Pinned {hexed}: it stays in every palette" if pinned
+                                         else f"Unpinned {hexed}")
+
+    @Slot(int)
+    def edit_swatch(self, index: int) -> None:
+        palette = self._palette()
+        if palette is None or not 0 <= index < len(palette) or palette.shape[1] == 4 and \
+                palette[index, 3] == 0:
+            return
+        old = rgb(palette[index])
+        new = dialogs.ask_color(self.window, old)
+        if new is None or new == old:
+            return
+        self.set_swatch(index, new)
+
+    def set_swatch(self, index: int, color) -> None:
+        """Swatch ``index`` becomes ``color`` (pinned); the image is remapped, no K-Means."""
+        palette = self._palette()
+        old = rgb(palette[index])
+        colours = [rgb(c) for c in palette if not (len(c) == 4 and c[3] == 0)]
+        keep_index = [i for i, c in enumerate(palette) if not (len(c) == 4 and c[3] == 0)]
+        colours[keep_index.index(index)] = rgb(color)
+        self.control.replace_pin(old, color)
+        self.session.remap_to(colours, self._settings())
+
+    @Slot(int)
+    def remove_swatch(self, index: int) -> None:
+        palette = self._palette()
+        if palette is None or not 0 <= index < len(palette):
+            return
+        colours = [rgb(c) for i, c in enumerate(palette)
+                   if i != index and not (len(c) == 4 and c[3] == 0)]
+        if not colours:
+            return
+        self.control.unpin(palette[index])
+        self.session.remap_to(colours, self._settings())
+
+    @Slot()
+    def unpin_all(self) -> None:
+        self.control.set_pinned([])
+
+    # =========================================================== eyedropper
+    @Slot()
+    def toggle_eyedropper(self) -> None:
+        on = self.eyedropper_action.isChecked()
+        if on:
+            self.brush_action.setChecked(False)
+        self.canvas.set_tool("eyedropper" if on else "pan")
+
+    @Slot(int, int)
+    def pick_color(self, x: int, y: int) -> None:
+        image = self.session.image
+        if image is None:
+            return
+        pixel = image.pixels[y, x]
+        if len(pixel) == 4 and pixel[3] == 0:
+            self.window.status_label.setText("That pixel is transparent")
+            return
+        color = rgb(pixel)
+        self.control.pin(color)
+        self.window.status_label.setText("Pinned #{:02X}{:02X}{:02X} from the original"
+                                         .format(*color))
+        self.window.start_run()
+
+    # ============================================================== import
+    @Slot()
+    def import_palette(self) -> None:
+        if self.session.image is None:
+            return
+        path = dialogs.ask_open_palette(self.window, self.window.settings.last_folder())
+        if not path:
+            return
+        try:
+            colours = read_palette(path)
+        except ImageError as exc:
+            dialogs.show_error(self.window, "Cannot import palette",
+                               "The palette file could not be read.", str(exc))
+            return
+        mode = dialogs.ask_import_mode(self.window, Path(path).name, len(colours))
+        if mode == "map":
+            self.control.set_fixed_palette(colours)
+        elif mode == "keep":
+            self.control.set_fixed_palette(None)
+            self.control.set_pinned([*self.control.pinned, *colours])
+            controls = self.window.controls
+            settings = controls.settings()
+            if settings.k < len(self.control.pinned):
+                controls.set_settings(replace(settings, k=min(256, len(self.control.pinned))),
+                                      controls.dither_strength())
+        else:
+            return
+        self.window.start_run()
+
+    @Slot()
+    def adapt_again(self) -> None:
+        self.control.set_fixed_palette(None)
+        self.window.start_run()
+
+    @Slot()
+    def export_palette(self) -> None:
+        s = self.session
+        if s.result is None:
+            return
+        proposed = self.window.proposed_save_path().with_suffix(".gpl")
+        path = dialogs.ask_save_palette(self.window, str(proposed))
+        if not path:
+            return
+        try:
+            write_palette(path, self._colours())
+        except (ImageError, OSError) as exc:
+            dialogs.show_error(self.window, "Cannot export palette",
+                               "The palette was not saved.", str(exc))
+            return
+        self.window.status_label.setText(f"Exported palette to {Path(path).name}")
+
+    # =============================================================== brush
+    @Slot()
+    def toggle_brush(self) -> None:
+        on = self.brush_action.isChecked()
+        if on:
+            self.eyedropper_action.setChecked(False)
+            image = self.session.image
+            if image is not None:
+                self.control.ensure_mask(image.height, image.width)
+                self.canvas.set_mask(self.control.mask)
+        self.canvas.set_tool("brush" if on else "pan")
+        self.update_actions()
+
+    def _set_erase(self) -> None:
+        self.canvas.erase = self.erase_action.isChecked()
+
+    def _set_overlay(self) -> None:
+        on = self.overlay_action.isChecked()
+        if hasattr(self, "overlay_check"):
+            self.overlay_check.setChecked(on)
+        self.canvas.show_overlay = on
+        self.canvas.update()
+
+    def _set_radius(self, value: int) -> None:
+        self.canvas.brush_radius = float(value)
+        self.canvas.update()
+
+    def _grow_brush(self, factor: float) -> None:
+        self.size_spin.setValue(max(1, round(self.size_spin.value() * factor)))
+
+    @Slot()
+    def _paint_live(self) -> None:
+        stroke = self.canvas.current_stroke()
+        image = self.session.image
+        if not stroke or image is None:
+            return
+        self.control.ensure_mask(image.height, image.width)
+        self._rerun.stop()
+        self.control.stroke(stroke[-2:], self.canvas.brush_radius, self.canvas.erase)
+
+    @Slot(object, bool)
+    def _stroke_done(self, stroke, erase: bool) -> None:
+        self._rerun.start()
+
+    @Slot()
+    def clear_mask(self) -> None:
+        self.control.clear_mask()
+        if self.brush_action.isChecked():
+            image = self.session.image
+            self.control.ensure_mask(image.height, image.width)
+            self.canvas.set_mask(self.control.mask)
+        self.window.start_run()
+
+    @Slot()
+    def load_mask(self) -> None:
+        image = self.session.image
+        if image is None:
+            return
+        path = dialogs.ask_open_mask(self.window, self.window.settings.last_folder())
+        if not path:
+            return
+        try:
+            mask = load_mask(path, (image.width, image.height))
+        except ImageError as exc:
+            dialogs.show_error(self.window, "Cannot load mask", "The mask could not be read.",
+                               str(exc))
+            return
+        self.control.set_mask(mask)
+        self.window.start_run()
+
+    @Slot()
+    def save_mask(self) -> None:
+        if not self.control.has_mask():
+            return
+        proposed = self.window.proposed_save_path()
+        proposed = proposed.with_name(proposed.stem + "-importance.png")
+        path = dialogs.ask_save_mask(self.window, str(proposed))
+        if not path:
+            return
+        try:
+            save_mask(path, self.control.mask)
+        except (ImageError, OSError) as exc:
+            dialogs.show_error(self.window, "Cannot save mask", "The mask was not saved.",
+                               str(exc))
+            return
+        self.window.status_label.setText(f"Saved the importance mask to {Path(path).name}")
+
