@@ -15,6 +15,7 @@ from . import interrupts
 from .options import STDIO, Options, is_terminal
 from .planning import Job, refusal
 from .progress import ProgressBar
+from .targets import EXIT_TARGET_MISSED
 from .reporting import Outcome, as_error, as_json, as_text, failure
 from .worker import compress
 
@@ -27,12 +28,16 @@ class Printer:
     def __init__(self, options: Options, bar: ProgressBar, out: TextIO, err: TextIO) -> None:
         self.options, self.bar, self.out, self.err = options, bar, out, err
         self.failed = 0
+        self.missed = 0
         self.stdout_closed = False
 
     def __call__(self, outcome: Outcome) -> None:
         self.bar.clear()
         if not outcome.ok:
-            self.failed += 1
+            if outcome.missed:
+                self.missed += 1
+            else:
+                self.failed += 1
             self.err.write(as_error(outcome) + "\n")
             self.err.flush()
         if self.options.json:
@@ -80,7 +85,9 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
     if interrupted:
         err.write("kmeans-compress: interrupted\n")
         return interrupts.exit_status()
-    return EXIT_FAILED if printer.failed else EXIT_OK
+    if printer.failed:
+        return EXIT_FAILED
+    return EXIT_TARGET_MISSED if printer.missed else EXIT_OK
 
 
 def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
@@ -95,7 +102,8 @@ def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
                 bar.update(done / total, f"{done}/{total} images  {job.input.name}")
                 on_progress = None
             printer(compress(job, settings, force=options.force, effort=options.effort,
-                             on_progress=on_progress, prefetched=prefetched))
+                             on_progress=on_progress, prefetched=prefetched,
+                             target=options.target))
         return interrupts.requested()
     except KeyboardInterrupt:
         return True
@@ -129,7 +137,7 @@ def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
                                        initializer=_start_worker, initargs=(threads,))
         futures: dict[Future, Job] = {
             executor.submit(compress, job, settings, force=options.force,
-                            effort=options.effort): job
+                            effort=options.effort, target=options.target): job
             for job in _largest_first(jobs)
         }
     finally:

@@ -29,7 +29,7 @@ def _quiet(fraction: float, label: str) -> None:
 
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              effort: str = "auto", on_progress: ProgressCallback | None = None,
-             prefetched=None) -> Outcome:
+             prefetched=None, target=None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
     ``prefetched``: a ``png_inflate`` inflation started early (ignored unless
@@ -37,7 +37,7 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
     with interrupts.job():
         try:
             return _compress(job, settings, force, effort, on_progress or _quiet,
-                             prefetched)
+                             prefetched, target)
         except ImageError as exc:
             return failure(job.input, job.output, _reason(exc, job))
         except MemoryError:
@@ -66,7 +66,7 @@ def _reason(exc: ImageError, job: Job) -> str:
 
 
 def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
-              progress: ProgressCallback, prefetched) -> Outcome:
+              progress: ProgressCallback, prefetched, target=None) -> Outcome:
     started = time.perf_counter()
     why = refusal(job, force)
     if why:
@@ -78,15 +78,24 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         image = load_image(job.input, prefetched=prefetched)
     progress(0.15, "counting colours")
     histogram = build_histogram(image.pixels)
-    state = None
-    for state in steps(image.pixels, settings, histogram):
-        # The iteration count is unknown in advance; approach 70% geometrically.
-        progress(0.3 + 0.4 * (1.0 - 0.9 ** state.iteration),
-                 f"k-means iteration {state.iteration}")
-    progress(0.7, "remapping")
-    result = finish(image.pixels, state, settings)
-    progress(0.8, "encoding")
-    data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
+    delta_e = None
+    if target is not None:
+        found = _search(image, settings, histogram, effort, target, progress)
+        if not found.met:
+            return failure(job.input, job.output, f"target not met: {found.why}",
+                           missed=True)
+        result, data, delta_e = found.final.result, found.final.data, found.final.delta_e
+        settings = settings.replace(k=found.k)
+    else:
+        state = None
+        for state in steps(image.pixels, settings, histogram):
+            # The iteration count is unknown in advance; approach 70% geometrically.
+            progress(0.3 + 0.4 * (1.0 - 0.9 ** state.iteration),
+                     f"k-means iteration {state.iteration}")
+        progress(0.7, "remapping")
+        result = finish(image.pixels, state, settings)
+        progress(0.8, "encoding")
+        data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
     with interrupts.writing():
         why = refusal(job, force)  # the file may have appeared meanwhile
         if why:
@@ -102,5 +111,20 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         colors_used=result.colors_used(), iterations=result.iterations,
         reason=result.reason, seconds=time.perf_counter() - started,
         input_bytes=image.file_size, output_bytes=len(data),
-        width=image.width, height=image.height,
+        width=image.width, height=image.height, delta_e=delta_e,
     )
+
+
+def _search(image, settings, histogram, effort, target, progress):
+    """The k meeting ``target`` (a ``targets.TargetSpec``), verified."""
+    from ..core.kscan import KCost, Target, search
+    cost = KCost(image.pixels, settings, histogram=histogram, effort=effort,
+                 icc_profile=image.icc_profile, dpi=image.dpi)
+    tried = []
+
+    def on_point(found) -> None:
+        tried.append(found)
+        progress(min(0.85, 0.3 + 0.06 * len(tried)), f"trying k={found.k}")
+
+    return search(cost, Target(max_delta_e=target.max_delta_e, max_bytes=target.max_bytes,
+                               floor_delta_e=target.floor_delta_e), on_point=on_point)
