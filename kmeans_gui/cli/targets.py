@@ -1,15 +1,9 @@
 """Targets that choose k: parsing --max-delta-e, --max-size and --quality.
 
-Stdlib only (the parser runs before numpy is imported).
-
-``--quality MIN-MAX`` keeps pngquant's meaning: use the fewest colours that
-reach MAX; if even 256 colours stay below MIN, write nothing (exit 99). Its
-0-100 scale is mapped onto our quality figure (mean OKLab ΔE ×100) by
-``QUALITY_TABLE``: for each setting, the median ΔE that pngquant 3.0.3
-(``--nofs``) reaches at that setting on the shared test images, measured by
-``benchmarks/quality_calibration.py`` (17 images); in between, ΔE is
-interpolated linearly on a log scale (linearly in the last step, to 0). So ``--quality 0-80`` asks for about the error
-pngquant's own ``--quality 0-80`` typically ends at.
+Stdlib only (the parser runs before numpy is imported). ``--quality MIN-MAX``
+keeps pngquant's meaning: use the fewest colours that reach MAX; if even 256
+colours stay below MIN, write nothing (exit 99). The 0-100 scale is mapped
+onto our quality figure by ``core.quality_scale``.
 """
 
 from __future__ import annotations
@@ -19,35 +13,10 @@ import math
 import re
 from dataclasses import dataclass
 
-#: (pngquant quality, ΔE ×100 it reaches: median over the shared images).
-QUALITY_TABLE = (
-    (0, 12.26),
-    (10, 2.48),
-    (20, 2.18),
-    (30, 2.05),
-    (40, 1.80),
-    (50, 1.58),
-    (60, 1.385),
-    (70, 1.19),
-    (80, 0.94),
-    (90, 0.68),
-    (95, 0.53),
-    (100, 0.0),  # lossless: every colour kept (pngquant's 100 means the same)
-)
+from ..core.quality_scale import QUALITY_TABLE, quality_to_delta_e  # noqa: F401 (re-export)
+
 #: Exit status when a target cannot be met (pngquant's).
 EXIT_TARGET_MISSED = 99
-
-
-def quality_to_delta_e(q: float) -> float:
-    """The ΔE ×100 that a pngquant quality setting stands for."""
-    q = min(100.0, max(0.0, float(q)))
-    for (q0, d0), (q1, d1) in zip(QUALITY_TABLE, QUALITY_TABLE[1:]):
-        if q0 <= q <= q1:
-            t = (q - q0) / (q1 - q0)
-            if d1 <= 0:  # the last step ends at lossless: interpolate linearly
-                return d0 * (1 - t)
-            return math.exp(math.log(d0) * (1 - t) + math.log(d1) * t)
-    return QUALITY_TABLE[-1][1]
 
 
 @dataclass(frozen=True)

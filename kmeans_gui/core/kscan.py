@@ -158,8 +158,12 @@ class KCost:
     def __init__(self, pixels: np.ndarray, settings: QuantizeSettings, *,
                  histogram: ColorHistogram | None = None, effort: str = "auto",
                  icc_profile: bytes | None = None,
-                 dpi: tuple[float, float] | None = None) -> None:
+                 dpi: tuple[float, float] | None = None,
+                 pace: Callable[[], None] | None = None) -> None:
         settings.validated()
+        #: Called between steps (K-Means iterations, encodes): a background
+        #: caller may sleep there to leave the cores to other work.
+        self.pace = pace
         self.pixels = pixels
         self.settings = settings
         self.histogram = histogram if histogram is not None else build_histogram(pixels)
@@ -273,6 +277,8 @@ class KCost:
             if delta_e is None:
                 delta_e = delta_e_of(self.sample, ordered[indices])
             if sizes:
+                if self.pace is not None:
+                    self.pace()
                 size = self._encode(indices, ordered)
                 if self.rows is not None:
                     overhead = self._encode(indices[:1, :1], ordered)

@@ -18,6 +18,7 @@ from kmeans_gui.core import ColorHistogram, ImageError, LoadedImage, save_png, w
 from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
+from .kcurve import CostChart, CurvePresenter, TargetPanel
 from .controls import ControlsPanel
 from .imaging import fit_size, gpl_text, human_size, needs_new_preview, proposed_png_path
 from .jobs import Finished, LoadJob, Opened, Progress, QuantizeJob, Rescaled, RescaleJob, SaveJob
@@ -86,6 +87,11 @@ class MainWindow(QMainWindow):
         self.palette_view = PaletteView()
         self.chart = ConvergenceChart()
         self.chart.setMinimumHeight(190)
+        self.cost_chart = CostChart()
+        self.cost_chart.setMinimumHeight(220)
+        self.target_panel = TargetPanel()
+        self.curve = CurvePresenter(self.cost_chart, self.target_panel, self.controls.settings,
+                                    self.controls.k_spin.setValue, self)
 
         self.info_image = QLabel("–")
         self.info_file = QLabel("–")
@@ -110,10 +116,15 @@ class MainWindow(QMainWindow):
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        side_layout.addWidget(group("Quantization", self.controls))
+        quantization = QVBoxLayout()
+        quantization.setContentsMargins(0, 0, 0, 0)
+        quantization.addWidget(self.controls)
+        quantization.addWidget(self.target_panel)
+        side_layout.addWidget(group("Quantization", quantization))
         self.palette_box = group("Palette", self.palette_view)
         side_layout.addWidget(self.palette_box)
         side_layout.addWidget(self.chart)
+        side_layout.addWidget(self.cost_chart)
         side_layout.addWidget(group("Sizes", info))
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -145,6 +156,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self.controls.changed.connect(self._on_controls_changed)
+        self.runner.busy_changed.connect(self.curve.live_running)
         self.controls.advanced_toggled.connect(self.settings.set_advanced_open)
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
         self.canvas.preview_box_changed.connect(self._on_preview_box_changed)
@@ -325,6 +337,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
         self.image_opened.emit(str(path))
         self.start_run()
+        self.curve.image_opened(image, opened.histogram)
 
     @Slot(int, str)
     def _on_load_failed(self, job_id: int, message: str) -> None:
@@ -400,6 +413,7 @@ class MainWindow(QMainWindow):
         if self.image is not None:
             self.status_label.setText("Settings changed; restarting…")
         self._debounce.start()
+        self.curve.settings_changed()
 
     @Slot()
     def start_run(self) -> None:
@@ -671,6 +685,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker cooperatively and wait for its thread to end."""
         self._run_id = self._load_id = self._rescale_id = None
+        self.curve.shutdown()
         if not self.runner.shutdown(5000):
             # Only a save can take this long; it must not be cut off midway.
             self.runner.shutdown(60000)

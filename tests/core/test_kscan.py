@@ -129,7 +129,7 @@ def within_one_grid_step(got: int, want: int) -> bool:
     return lower <= got <= upper
 
 
-@pytest.mark.parametrize("goal", [3.0, 1.6])
+@pytest.mark.parametrize("goal", [3.5, 2.2])
 def test_quality_search_matches_an_exhaustive_scan(images, goal):
     for pixels in images[:3]:
         cost = KCost(pixels, QuantizeSettings())
