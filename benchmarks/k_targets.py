@@ -105,16 +105,11 @@ def grid_steps(a: int, b: int) -> int:
     return sum(1 for g in grid if lo < g <= hi) if lo != hi else 0
 
 
-def exhaustive(cost: KCost, good, want_smallest: bool, around: int) -> int:
-    finals: dict[int, bool] = {}
-
-    def ok(k: int) -> bool:
-        if k not in finals:
-            finals[k] = good(cost.final(k))
-        return finals[k]
-
+def exhaustive(figures, good, want_smallest: bool, around: int) -> int:
+    """The answer over every grid k, then every k between the grid points
+    around both the grid's answer and ``around`` (the search's)."""
     grid = [1, *K_STEPS]
-    passing = [g for g in grid if ok(g)]
+    passing = [g for g in grid if good(*figures(g))]
     if not passing:
         return -1
     anchor = min(passing) if want_smallest else max(passing)
@@ -123,7 +118,7 @@ def exhaustive(cost: KCost, good, want_smallest: bool, around: int) -> int:
         i = max(g for g in grid if g <= centre)
         j = grid.index(i)
         ks.update(range(grid[max(0, j - 1)], grid[min(len(grid) - 1, j + 1)] + 1))
-    answers = [k for k in sorted(ks) if ok(k)]
+    answers = [k for k in sorted(ks) if good(*figures(k))]
     return min(answers) if want_smallest else max(answers)
 
 
@@ -139,7 +134,16 @@ def accuracy(args) -> None:
         settings = QuantizeSettings()
         cost = KCost(pixels, settings, histogram=hist, icc_profile=image.icc_profile,
                      dpi=image.dpi)
-        size32 = len(cost.final(32).data)
+        known: dict[int, tuple[float, int]] = {}
+
+        def figures(k: int) -> tuple[float, int]:
+            """(ΔE, bytes) of the user's settings at k, each computed once."""
+            if k not in known:
+                final = cost.final(k)
+                known[k] = (final.delta_e, len(final.data))
+            return known[k]
+
+        size32 = figures(32)[1]
         for target in (Target(max_delta_e=2.0), Target(max_delta_e=1.0),
                        Target(max_bytes=size32)):
             started = time.perf_counter()
@@ -152,10 +156,10 @@ def accuracy(args) -> None:
                 print(f"{Path(path).name[:25]:<26}{name:<14} not met: {found.why}")
                 continue
             if by_size:
-                want = exhaustive(cost, lambda f: len(f.data) <= target.max_bytes, False,
+                want = exhaustive(figures, lambda de, size: size <= target.max_bytes, False,
                                   found.k)
             else:
-                want = exhaustive(cost, lambda f: f.delta_e <= target.max_delta_e, True,
+                want = exhaustive(figures, lambda de, size: de <= target.max_delta_e, True,
                                   found.k)
             data = found.final.data
             real = delta_e_of(pixels, decoded(data)[..., :pixels.shape[2]])

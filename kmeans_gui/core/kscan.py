@@ -50,13 +50,17 @@ EXACT_SIZE_PIXELS = 1 << 18
 #: pixels), in SAMPLE_BANDS bands spread evenly over the image, is encoded.
 SAMPLE_ROW_SHARE = 1 / 16
 SAMPLE_MIN_PIXELS = 1 << 17
+SAMPLE_MAX_PIXELS = 1 << 19
 SAMPLE_BANDS = 8
-#: Light K-Means runs (the curve, the search's trials) stop at this tolerance
-#: at the latest.
+#: Light K-Means runs (the curve, the search's trials) stop at this tolerance,
+#: or after LIGHT_MAX_ITER iterations, at the latest.
 LIGHT_TOL = 1e-3
+LIGHT_MAX_ITER = 12
 #: Light runs from this k on start from the previous palette (below it,
 #: seeding is cheap and a fresh one is as good or better).
 WARM_MIN_K = 24
+#: The size search stops when its bracket is narrower than k / SIZE_GAP.
+SIZE_GAP = 8
 #: A sampled quality figure must beat the target by this fraction.
 SAMPLED_MARGIN = 0.005
 
@@ -86,15 +90,18 @@ class ColourTable:
 
     @classmethod
     def of(cls, pixels: np.ndarray, histogram: ColorHistogram | None = None,
-           seed: int = 0) -> ColourTable:
+           seed: int = 0, sample: int | None = None) -> ColourTable:
+        """The exact table when ``histogram`` is exact or the image has at most
+        ``sample`` pixels (default TABLE_SAMPLE_PIXELS), else every n-th pixel's."""
+        sample = sample or TABLE_SAMPLE_PIXELS
         if histogram is not None and histogram.exact:
             return cls(np.rint(histogram.colors), histogram.counts, True)
         flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[2])
-        exact = len(flat) <= TABLE_SAMPLE_PIXELS
+        exact = len(flat) <= sample
         if not exact:
             # Every step-th pixel: a regular sample reads memory in order; an
             # odd step that does not divide the width avoids sampling columns.
-            step = len(flat) // TABLE_SAMPLE_PIXELS
+            step = len(flat) // sample
             step += 1 - step % 2
             while pixels.shape[1] % step == 0:
                 step += 2
@@ -136,11 +143,13 @@ def delta_e_of(pixels: np.ndarray, decoded: np.ndarray) -> float:
     return 100.0 * total / len(a)
 
 
-def _sample_rows(height: int, width: int) -> np.ndarray | None:
+def _sample_rows(height: int, width: int, share: float = SAMPLE_ROW_SHARE
+                 ) -> np.ndarray | None:
     """Rows whose encoding stands for the whole image, or None to encode it all."""
     if height * width <= EXACT_SIZE_PIXELS:
         return None
-    rows = max(math.ceil(height * SAMPLE_ROW_SHARE), math.ceil(SAMPLE_MIN_PIXELS / width))
+    rows = max(min(math.ceil(height * share), math.ceil(SAMPLE_MAX_PIXELS / width)),
+               math.ceil(SAMPLE_MIN_PIXELS / width))
     if 2 * rows >= height:
         return None
     bands = min(SAMPLE_BANDS, rows)
@@ -159,7 +168,8 @@ class KCost:
                  histogram: ColorHistogram | None = None, effort: str = "auto",
                  icc_profile: bytes | None = None,
                  dpi: tuple[float, float] | None = None,
-                 pace: Callable[[], None] | None = None) -> None:
+                 pace: Callable[[], None] | None = None,
+                 table_pixels: int | None = None, row_share: float | None = None) -> None:
         settings.validated()
         #: Called between steps (K-Means iterations, encodes): a background
         #: caller may sleep there to leave the cores to other work.
@@ -170,9 +180,9 @@ class KCost:
         self.effort = resolve_effort(effort, pixels.shape[0] * pixels.shape[1])
         self.icc_profile = icc_profile
         self.dpi = dpi
-        self.table = None if settings.dither > 0 else ColourTable.of(pixels, self.histogram,
-                                                                     seed=0)
-        rows = _sample_rows(*pixels.shape[:2])
+        self.table = None if settings.dither > 0 else ColourTable.of(
+            pixels, self.histogram, seed=0, sample=table_pixels or TABLE_SAMPLE_PIXELS)
+        rows = _sample_rows(*pixels.shape[:2], share=row_share or SAMPLE_ROW_SHARE)
         self.rows = rows
         self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
         self._x = None
@@ -199,8 +209,9 @@ class KCost:
             initial = self.extend(start, k)
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
+        max_iter = min(s.max_iter, LIGHT_MAX_ITER) if light else s.max_iter
         for state in kmeans_steps(self.histogram, k, space=s.space, init=s.init,
-                                  max_iter=s.max_iter, tol=tol, seed=s.seed,
+                                  max_iter=max_iter, tol=tol, seed=s.seed,
                                   restarts=1 if light else None, initial=initial):
             pass
         return state
@@ -262,14 +273,15 @@ class KCost:
                               effort=self.effort))
 
     def measure(self, state: KMeansState, k: int | None = None,
-                sizes: bool = True) -> KPoint:
-        """The quality figure and (estimated) PNG size of a K-Means state."""
+                sizes: bool = True, quality: bool = True) -> KPoint:
+        """The quality figure and (estimated) PNG size of a K-Means state
+        (-1 for a size, nan for a figure not asked for)."""
         started = time.perf_counter()
         palette = state.palette
         height = self.pixels.shape[0]
         size = -1
-        delta_e = None
-        if self.table is not None:
+        delta_e = None if quality else math.nan
+        if self.table is not None and quality:
             delta_e = self.table.delta_e(palette, self.settings.space)
         if sizes or delta_e is None:
             trial = self.pixels.shape[0] * self.pixels.shape[1] <= TRIAL_ORDER_PIXELS
@@ -287,10 +299,10 @@ class KCost:
                       self.delta_e_exact, palette, time.perf_counter() - started)
 
     def point(self, k: int, start: np.ndarray | None = None, *, light: bool = False,
-              sizes: bool = True) -> KPoint:
+              sizes: bool = True, quality: bool = True) -> KPoint:
         began = time.perf_counter()
         state = self.cluster(k, start, light=light)
-        found = self.measure(state, k, sizes)
+        found = self.measure(state, k, sizes, quality)
         return _timed(found, time.perf_counter() - began)
 
     def final(self, k: int) -> Final:
@@ -390,7 +402,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
             below = [p for kk, p in cache.items() if kk < k and kk >= WARM_MIN_K // 2]
             start = max(below, key=lambda p: p.k).palette \
                 if (below and k >= WARM_MIN_K) else None
-            found = cost.point(k, start, light=True, sizes=by_size)
+            found = cost.point(k, start, light=True, sizes=by_size, quality=not by_size)
             cache[k] = found
             points.append(found)
             if on_point is not None:
@@ -419,7 +431,10 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     low = grid[lo] if lo >= 0 else 0
     high = grid[hi] if hi < len(grid) else MAX_K + 1
     if 0 < low and high <= MAX_K:
-        low, high = _interpolate(low, high, value, high_side, limit)
+        # File sizes of light runs at neighbouring k differ by about as much
+        # as their sampling noise, so the size search stops a little short.
+        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else (lambda a: 1)
+        low, high = _interpolate(low, high, value, high_side, limit, gap)
     if by_size:
         chosen = max(1, min(low, MAX_K)) if low > 0 else 1
     else:
@@ -427,11 +442,12 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     return _verify(cost, target, chosen, points, cache)
 
 
-def _interpolate(low: int, high: int, value, high_side, limit: float) -> tuple[int, int]:
-    """Narrow ``low`` < answer <= ``high`` to neighbours: guess where the figure
-    crosses ``limit`` (linear in log k and log figure), then try the guess's
-    neighbour too, which usually closes the bracket."""
-    while high - low > 1:
+def _interpolate(low: int, high: int, value, high_side, limit: float,
+                 gap) -> tuple[int, int]:
+    """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
+    guess where the figure crosses ``limit`` (linear in log k and log figure),
+    then try the guess's neighbour too, which usually closes the bracket."""
+    while high - low > gap(low):
         guess = None
         a, b = value(low), value(high)
         if a > 0 and b > 0 and limit > 0 and a != b:
@@ -445,7 +461,7 @@ def _interpolate(low: int, high: int, value, high_side, limit: float) -> tuple[i
         else:
             low = guess
             neighbour = guess + 1
-        if low < neighbour < high:
+        if low < neighbour < high and high - low > gap(low):
             if high_side(neighbour):
                 high = neighbour
             else:

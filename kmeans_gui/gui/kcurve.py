@@ -37,7 +37,11 @@ log = logging.getLogger(__name__)
 SIZE_COLOUR = QColor("#2a7ab9")
 QUALITY_COLOUR = QColor("#c0392b")
 #: While the live run goes, the curve works this share of the time.
-LIVE_DUTY = 0.1
+LIVE_DUTY = 0.2
+#: The chart's points count colours on fewer pixels and encode fewer rows
+#: than the command line's search (see benchmarks/k_targets.py estimates).
+CHART_TABLE_PIXELS = 1 << 16
+CHART_ROW_SHARE = 1 / 32
 #: Longest single sleep between two steps (so cancelling stays quick).
 MAX_PAUSE = 0.25
 
@@ -280,7 +284,8 @@ class CurveWorker(QObject):
         try:
             with parallel.limited(1):
                 cost = KCost(pixels, settings, histogram=histogram, effort=effort,
-                             icc_profile=icc_profile, dpi=dpi, pace=self._pacer(cancel))
+                             icc_profile=icc_profile, dpi=dpi, pace=self._pacer(cancel),
+                             table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE)
                 complete = True
                 if curve:
                     for point in scan(cost, ks):
