@@ -10,7 +10,8 @@ from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QIcon, QKeySequence)
 from PySide6.QtWidgets import (QApplication, QFormLayout, QFrame, QGroupBox, QLabel, QMainWindow,
-                               QProgressBar, QScrollArea, QSplitter, QStyle, QVBoxLayout, QWidget)
+                               QProgressBar, QScrollArea, QSplitter, QStyle, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
 from kmeans_gui.core import ColorHistogram, ImageError, LoadedImage, save_png, write_atomic
@@ -123,8 +124,12 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(group("Quantization", quantization))
         self.palette_box = group("Palette", self.palette_view)
         side_layout.addWidget(self.palette_box)
-        side_layout.addWidget(self.chart)
-        side_layout.addWidget(self.cost_chart)
+        # The two charts share one place: convergence while a run goes, k vs cost after.
+        self.charts = QTabWidget()
+        self.charts.setDocumentMode(True)
+        self.charts.addTab(self.chart, "Convergence")
+        self.charts.addTab(self.cost_chart, "k vs cost")
+        side_layout.addWidget(self.charts)
         side_layout.addWidget(group("Sizes", info))
         side_layout.addStretch(1)
         scroll = QScrollArea()

@@ -71,7 +71,8 @@ def test_clicking_a_point_sets_k(qtbot, window, gradient_png):
     open_and_wait(qtbot, window, gradient_png)
     wait_for_curve(qtbot, window)
     chart = window.cost_chart
-    chart.repaint()
+    window.charts.setCurrentWidget(chart)
+    qtbot.waitUntil(lambda: chart.chart().plotArea().width() > 0, timeout=5000)
     for k in (4, 64):
         x = chart.widget_x_of(k)
         with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
