@@ -9,10 +9,10 @@ pick it up.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
@@ -21,18 +21,20 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 NATIVE = Path("kmeans_gui") / "core" / "_native"
 
 
-def library_name() -> str:
-    if sys.platform == "win32":
-        return "_kmeans_native.dll"
-    if sys.platform == "darwin":
-        return "_kmeans_native.dylib"
-    return "_kmeans_native.so"
+def library_name(root: Path) -> str:
+    """The file name the package loads, from ``_native/library.py`` (loaded by
+    path: the package itself is not importable while it is being built)."""
+    spec = importlib.util.spec_from_file_location(
+        "_kmeans_native_library", root / NATIVE / "library.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.library_name()
 
 
 def compile_library(root: Path) -> Path:
     folder = root / NATIVE
     sources = sorted(str(p) for p in folder.glob("*.c"))
-    target = folder / library_name()
+    target = folder / library_name(root)
     compiler = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     # -fno-math-errno lets sqrt compile to one instruction; no -ffast-math, so
     # results stay IEEE-exact and seeded runs stay byte-identical.

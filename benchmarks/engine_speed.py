@@ -23,8 +23,15 @@ import sys
 import tempfile
 import time
 
-from kmeans_gui.core import (QuantizeSettings, build_histogram, encode_png, finish,
-                             load_image, remap, steps)
+from kmeans_gui.core import (
+    QuantizeSettings,
+    build_histogram,
+    encode_png,
+    finish,
+    load_image,
+    remap,
+    steps,
+)
 
 
 def timed(fn):
@@ -39,7 +46,7 @@ def quantize_split(pixels, k):
 
     def run():
         state = None
-        for state in steps(pixels, settings, hist):
+        for state in steps(pixels, settings, hist):  # noqa: B007 (keep the last)
             pass
         return state
 
@@ -103,7 +110,7 @@ def main() -> None:
     for effort in ("fast", "small"):
         times, sizes = [], []
         for _ in range(max(1, args.repeat // 2)):
-            t, data = timed(lambda: encode_png(result256, effort=effort))
+            t, data = timed(lambda effort=effort: encode_png(result256, effort=effort))
             times.append(t)
             sizes.append(len(data))
         print(f"encode k=256 effort={effort:<5} median {statistics.median(times):.3f} s, "
@@ -115,7 +122,8 @@ def main() -> None:
         print(f"memory k={k:<3} load->quantize->save: peak RSS {m['peak'] / 2**20:.0f} MiB, "
               f"of which {(m['peak'] - m['baseline']) / 2**20:.0f} MiB above the process at "
               f"rest ({m['baseline'] / 2**20:.0f} MiB: Python, numpy, Pillow); decoded image "
-              f"{m['decoded'] / 2**20:.0f} MiB; ratio {(m['peak'] - m['baseline']) / m['decoded']:.2f}x"
+              f"{m['decoded'] / 2**20:.0f} MiB; "
+              f"ratio {(m['peak'] - m['baseline']) / m['decoded']:.2f}x"
               f" above rest, {m['peak'] / m['decoded']:.2f}x total (target 4x)")
 
 

@@ -82,9 +82,12 @@ def main(argv: list[str] | None = None) -> int:
 
     window.preview_shown.connect(on_preview)
     loop = QEventLoop()
-    window.run_finished.connect(lambda f: (marks.__setitem__("finished", clock.nsecsElapsed() / 1e6),
-                                           marks.__setitem__("iterations", f.result.iterations),
-                                           loop.quit()))
+    def on_finished(f) -> None:
+        marks["finished"] = clock.nsecsElapsed() / 1e6
+        marks["iterations"] = f.result.iterations
+        loop.quit()
+
+    window.run_finished.connect(on_finished)
     window.open_failed.connect(lambda message: (print("open failed:", message), loop.quit()))
 
     rows = []

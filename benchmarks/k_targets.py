@@ -25,6 +25,7 @@ the warm-started curve against fresh runs (time and ΔE).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -39,8 +40,7 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.cli.targets import QUALITY_TABLE
-from kmeans_gui.core import QuantizeSettings, build_histogram, load_image
-from kmeans_gui.core import kscan
+from kmeans_gui.core import QuantizeSettings, build_histogram, kscan, load_image
 from kmeans_gui.core.kscan import K_STEPS, ColourTable, KCost, Target, delta_e_of, scan, search
 
 
@@ -129,63 +129,76 @@ def exhaustive(good, want_smallest: bool, around: int, fine: bool) -> tuple[int,
     return best, best, best
 
 
+def _accuracy_rows(path: str, fine_pixels: int) -> tuple[int, bool]:
+    """Print one image's rows; returns (worst grid steps, every file met)."""
+    worst = 0
+    all_met = True
+    image = load_image(path)
+    pixels = image.pixels
+    hist = build_histogram(pixels)
+    settings = QuantizeSettings()
+    cost = KCost(pixels, settings, histogram=hist, icc_profile=image.icc_profile,
+                 dpi=image.dpi)
+    delta_es: dict[int, float] = {}
+    sizes: dict[int, int] = {}
+
+    def delta_e(k: int) -> float:
+        """ΔE of the user's settings at k, computed once."""
+        if k not in delta_es:
+            delta_es[k] = cost.final(k).delta_e
+        return delta_es[k]
+
+    def size(k: int) -> int:
+        if k not in sizes:
+            final = cost.final(k)
+            sizes[k], delta_es[k] = len(final.data), final.delta_e
+        return sizes[k]
+
+    fine = pixels.shape[0] * pixels.shape[1] <= fine_pixels
+    size32 = size(32)
+    for target in (Target(max_delta_e=2.0), Target(max_delta_e=1.0),
+                   Target(max_bytes=size32)):
+        started = time.perf_counter()
+        found = search(cost, target)
+        seconds = time.perf_counter() - started
+        by_size = target.max_bytes is not None
+        name = f"size {target.max_bytes // 1024}K" if by_size else \
+            f"ΔE {target.max_delta_e:g}"
+        if not found.met:
+            print(f"{Path(path).name[:25]:<26}{name:<14} not met: {found.why}")
+            continue
+        limit = target.max_bytes if by_size else target.max_delta_e
+        if by_size:
+            want, low, high = exhaustive(lambda k, limit=limit: size(k) <= limit, False,
+                                         found.k, fine)
+        else:
+            want, low, high = exhaustive(lambda k, limit=limit: delta_e(k) <= limit, True,
+                                         found.k, fine)
+        data = found.final.data
+        real = delta_e_of(pixels, decoded(data)[..., :pixels.shape[2]])
+        met = len(data) <= target.max_bytes if by_size else real <= target.max_delta_e
+        all_met &= met
+        steps = max(grid_steps(found.k, low), grid_steps(found.k, high))
+        want = want if low == high else f"{low}-{high}"
+        worst = max(worst, steps)
+        print(f"{Path(path).name[:25]:<26}{name:<14}{found.k:>4}{want!s:>8}{steps:>6}"
+              f"{real:>9.3f}{len(data):>10}{'yes' if met else 'NO':>5}{seconds:>6.2f}",
+              flush=True)
+    return worst, all_met
+
+
 def accuracy(args) -> None:
-    print("exh.: the exhaustive answer (a range: images over 4 MP are scanned on the grid "
-          "only, so the answer lies in it); steps: grid steps from it, at worst")
+    print(f"exh.: the exhaustive answer (a range: images over {args.fine_pixels} pixels are "
+          "scanned on the grid only, so the answer lies in it); steps: grid steps from it, "
+          "at worst")
     print(f"{'image':<26}{'target':<14}{'k':>4}{'exh.':>8}{'steps':>6}{'real ΔE':>9}"
           f"{'bytes':>10}{'met':>5}{'s':>6}")
     worst = 0
     all_met = True
     for path in args.images:
-        image = load_image(path)
-        pixels = image.pixels
-        hist = build_histogram(pixels)
-        settings = QuantizeSettings()
-        cost = KCost(pixels, settings, histogram=hist, icc_profile=image.icc_profile,
-                     dpi=image.dpi)
-        delta_es: dict[int, float] = {}
-        sizes: dict[int, int] = {}
-
-        def delta_e(k: int) -> float:
-            """ΔE of the user's settings at k, computed once."""
-            if k not in delta_es:
-                delta_es[k] = cost.final(k).delta_e
-            return delta_es[k]
-
-        def size(k: int) -> int:
-            if k not in sizes:
-                sizes[k] = len(cost.final(k).data)
-            return sizes[k]
-
-        fine = pixels.shape[0] * pixels.shape[1] <= 4_000_000
-        size32 = size(32)
-        for target in (Target(max_delta_e=2.0), Target(max_delta_e=1.0),
-                       Target(max_bytes=size32)):
-            started = time.perf_counter()
-            found = search(cost, target)
-            seconds = time.perf_counter() - started
-            by_size = target.max_bytes is not None
-            name = f"size {target.max_bytes // 1024}K" if by_size else \
-                f"ΔE {target.max_delta_e:g}"
-            if not found.met:
-                print(f"{Path(path).name[:25]:<26}{name:<14} not met: {found.why}")
-                continue
-            if by_size:
-                want, low, high = exhaustive(lambda k: size(k) <= target.max_bytes, False,
-                                             found.k, fine)
-            else:
-                want, low, high = exhaustive(lambda k: delta_e(k) <= target.max_delta_e, True,
-                                             found.k, fine)
-            data = found.final.data
-            real = delta_e_of(pixels, decoded(data)[..., :pixels.shape[2]])
-            met = len(data) <= target.max_bytes if by_size else real <= target.max_delta_e
-            all_met &= met
-            steps = max(grid_steps(found.k, low), grid_steps(found.k, high))
-            want = want if low == high else f"{low}-{high}"
-            worst = max(worst, steps)
-            print(f"{Path(path).name[:25]:<26}{name:<14}{found.k:>4}{want!s:>8}{steps:>6}"
-                  f"{real:>9.3f}{len(data):>10}{'yes' if met else 'NO':>5}{seconds:>6.2f}",
-                  flush=True)
+        steps, met = _accuracy_rows(path, args.fine_pixels)
+        worst = max(worst, steps)
+        all_met &= met
     print(f"worst distance from the exhaustive answer: {worst} grid steps (target <= 1); "
           f"every file meets its target: {all_met}")
 
@@ -212,18 +225,20 @@ def estimates(args) -> None:
         fresh_s = time.perf_counter() - started
         for point in warm:
             state_palette = point.palette
-            result = kscan.finish(pixels, _state(state_palette), settings.replace(k=point.k))
+            at_k = dataclasses.replace(settings, k=point.k)
+            result = kscan.finish(pixels, _state(state_palette), at_k)
             real_size = len(cost.encode(result))
             size_errors.append(point.size / real_size - 1)
             if exact_table is not None:
                 de_errors.append(point.delta_e / exact_table.delta_e(state_palette, "oklab") - 1)
         name = Path(path).name[:25]
-        print(f"{name:<26} size est. error: median {100 * statistics.median(size_errors):+.1f} %"
+        median_error = 100 * statistics.median(size_errors)
+        ratios = [w.delta_e / f.delta_e for w, f in zip(warm, fresh, strict=True)]
+        print(f"{name:<26} size est. error: median {median_error:+.1f} %"
               f", worst {100 * max(size_errors, key=abs):+.1f} %; ΔE sample error worst "
               f"{100 * max(de_errors, key=abs, default=0):+.2f} %"
               f" | curve warm {warm_s:.2f} s, fresh {fresh_s:.2f} s; ΔE warm/fresh median "
-              f"{statistics.median(w.delta_e / f.delta_e for w, f in zip(warm, fresh)):.3f}"
-              f", worst {max(w.delta_e / f.delta_e for w, f in zip(warm, fresh)):.3f}",
+              f"{statistics.median(ratios):.3f}, worst {max(ratios):.3f}",
               flush=True)
 
 
@@ -242,6 +257,8 @@ def main() -> None:
     t.add_argument("--repeats", type=int, default=3)
     a = sub.add_parser("accuracy")
     a.add_argument("images", nargs="+")
+    a.add_argument("--fine-pixels", type=int, default=4_000_000,
+                   help="scan every k near the answer for images up to this size")
     e = sub.add_parser("estimates")
     e.add_argument("images", nargs="+")
     args = parser.parse_args()

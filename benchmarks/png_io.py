@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core import (QuantizeSettings, encode_png, load_image, loading, parallel,
-                             quantize)
-from kmeans_gui.core.png_inflate import start_inflate
+from kmeans_gui.core import QuantizeSettings, encode_png, load_image, parallel, quantize
+from kmeans_gui.core.files import load as loading
+from kmeans_gui.core.png.reader import start_inflate
+from kmeans_gui.core.png.writer import pil_image
 
 
 def pillow_load(path: Path):
@@ -48,7 +49,7 @@ def pillow_load(path: Path):
 
 def pillow_encode(result) -> bytes:
     buffer = io.BytesIO()
-    result.to_pil().save(buffer, "PNG", bits=8, compress_level=7,
+    pil_image(result.indices, result.palette).save(buffer, "PNG", bits=8, compress_level=7,
                          compress_type=zlib.Z_DEFAULT_STRATEGY)
     return buffer.getvalue()
 
@@ -57,7 +58,7 @@ STARTUP = """
 import sys, time
 started = time.perf_counter()
 if sys.argv[2] == "early":
-    from kmeans_gui.core.png_inflate import start_inflate
+    from kmeans_gui.core.png.reader import start_inflate
     pending = start_inflate(sys.argv[1])
 else:
     pending = None

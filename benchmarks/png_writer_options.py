@@ -22,13 +22,14 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, encode_png, load_image, quantize
-from kmeans_gui.core.writing import bit_depth
+from kmeans_gui.core.png.writer import bit_depth, pil_image
 
 
 def pillow_png(result, level: int, strategy: int) -> bytes:
     buffer = io.BytesIO()
-    result.to_pil().save(buffer, "PNG", bits=bit_depth(result.n_colors),
-                         compress_level=level, compress_type=strategy)
+    image = pil_image(result.indices, result.palette)
+    image.save(buffer, "PNG", bits=bit_depth(result.n_colors), compress_level=level,
+               compress_type=strategy)
     return buffer.getvalue()
 
 

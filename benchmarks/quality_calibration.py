@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core.quality_scale import QUALITY_TABLE, quality_to_delta_e
-from kmeans_gui.core import load_image
+from kmeans_gui.core import QUALITY_TABLE, load_image, quality_to_delta_e
 from kmeans_gui.core.kscan import delta_e_of
 
 

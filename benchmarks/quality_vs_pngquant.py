@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, build_histogram, encode_png, load_image, quantize
-from kmeans_gui.core.metrics import oklab_delta_e, rgb_mse
+from kmeans_gui.core.quantizer.metrics import oklab_delta_e, rgb_mse
 
 
 def decoded(data_or_path) -> np.ndarray:

@@ -37,7 +37,8 @@ def _make_app(argv: list[str]):
 
     from kmeans_gui.gui.settings import configure_application
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kmeans-gui", *argv])
+    program = sys.argv[0] if sys.argv else "kmeans-gui"
+    app = QApplication.instance() or QApplication([program, *argv])
     configure_application(app)
     QGuiApplication.setDesktopFileName(APP_ID)
     icon = asset(f"icons/{APP_ID}.svg")
@@ -94,7 +95,8 @@ def self_test(file: str | None = None) -> int:
             app.exit(1)
 
         # Nothing modal may block an unattended run.
-        dialogs.show_error = lambda parent, title, text, detail="": fail(f"{title}: {text} {detail}")
+        dialogs.show_error = (lambda parent, title, text, detail="":
+                              fail(f"{title}: {text} {detail}"))
         dialogs.ask_save_png = lambda parent, proposed: str(out)
         dialogs.ask_save_changes = lambda parent, name: "discard"
 

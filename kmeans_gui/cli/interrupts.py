@@ -13,7 +13,6 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-
 #: Signals that stop a run: Ctrl-C, and the polite kill of CI timeouts and
 #: process managers.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

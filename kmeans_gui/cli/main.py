@@ -47,7 +47,7 @@ def _start_reading(options):
     GIL, so on a second core that overlaps importing numpy and the core."""
     if len(options.inputs) != 1 or options.inputs[0].suffix.lower() != ".png":
         return None
-    from ..core.png_inflate import start_inflate  # imports no numpy
+    from ..core.png.reader import start_inflate  # imports no numpy
     try:
         return start_inflate(options.inputs[0], unfilter=True)
     except RuntimeError:  # no thread to be had: it is read when its turn comes

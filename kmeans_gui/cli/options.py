@@ -8,17 +8,26 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .targets import TargetSpec, parse_delta_e, parse_quality, parse_size, target_from
+from ..core.files.rules import DEFAULT_SUFFIX
 
-# Mirrors kmeans_gui.core's SPACES, INITS, writer EFFORTS and the loader's
-# READABLE_PATTERNS (importing the core here would load numpy just to print
-# --help); a test keeps them in step.
-SPACES = ("rgb", "oklab")
-INITS = ("kmeans++", "random")
-EFFORTS = ("auto", "fast", "small")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
-DEFAULT_K = 16
-DEFAULT_SUFFIX = "-k{k}"
+# Choices and defaults come from kmeans_gui.limits (standard library only:
+# importing the core here would load numpy just to print --help).
+from ..limits import (
+    DEFAULT_EFFORT,
+    DEFAULT_INIT,
+    DEFAULT_K,
+    DEFAULT_MAX_ITER,
+    DEFAULT_SEED,
+    DEFAULT_SPACE,
+    DEFAULT_TOL,
+    DITHERS,
+    EFFORTS,
+    INITS,
+    MAX_K,
+    MIN_K,
+    SPACES,
+)
+from .targets import TargetSpec, parse_delta_e, parse_quality, parse_size, target_from
 
 EXAMPLES = """\
 examples:
@@ -91,7 +100,8 @@ def _positive_int(text: str) -> int:
 
 
 def _k(text: str) -> int:
-    return _number(text, int, lambda v: 1 <= v <= 256, "must be between 1 and 256")
+    return _number(text, int, lambda v: MIN_K <= v <= MAX_K,
+                   f"must be between {MIN_K} and {MAX_K}")
 
 
 def _strength(text: str) -> float:
@@ -125,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("inputs", nargs="+", metavar="INPUT", type=_path,
         help="image files, folders of them, or - for stdin")
     add("-k", dest="k", type=_k, default=None, metavar="K",
-        help=f"palette size, 1-256 (default {DEFAULT_K})")
+        help=f"palette size, {MIN_K}-{MAX_K} (default {DEFAULT_K})")
     goal = parser.add_mutually_exclusive_group()
     goal.add_argument("--max-delta-e", type=parse_delta_e, metavar="D",
                       help="smallest k with mean OKLab ΔE×100 <= D")
@@ -140,22 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write NAME-kK.png into DIR (created if missing)")
     where.add_argument("--suffix", metavar="SUFFIX",
                        help="write NAME<SUFFIX>.png beside INPUT ({k} = K)")
-    add("--space", choices=SPACES, default="oklab",
-        help="colour space for distances (default oklab)")
-    add("--dither", choices=("none", "fs"), default=None,
+    add("--space", choices=SPACES, default=DEFAULT_SPACE,
+        help=f"colour space for distances (default {DEFAULT_SPACE})")
+    add("--dither", choices=DITHERS, default=None,
         help="Floyd-Steinberg dithering (default none)")
     add("--dither-strength", type=_strength, default=None, metavar="S",
         help="dither strength in (0, 1]; implies --dither fs")
-    add("--init", choices=INITS, default="kmeans++",
-        help="initial palette choice (default kmeans++)")
-    add("--max-iter", type=_positive_int, default=100, metavar="N",
-        help="stop K-Means after N iterations (default 100)")
-    add("--tol", type=_tolerance, default=1e-4, metavar="T",
-        help="stop when an iteration gains less (default 1e-4)")
-    add("--seed", type=_seed, default=0, metavar="N",
-        help="random seed; same seed, same bytes (default 0)")
-    add("--effort", choices=EFFORTS, default="auto",
-        help="PNG compression effort (default auto: by size)")
+    add("--init", choices=INITS, default=DEFAULT_INIT,
+        help=f"initial palette choice (default {DEFAULT_INIT})")
+    add("--max-iter", type=_positive_int, default=DEFAULT_MAX_ITER, metavar="N",
+        help=f"stop K-Means after N iterations (default {DEFAULT_MAX_ITER})")
+    add("--tol", type=_tolerance, default=DEFAULT_TOL, metavar="T",
+        help=f"stop when an iteration gains less (default {DEFAULT_TOL:g})")
+    add("--seed", type=_seed, default=DEFAULT_SEED, metavar="N",
+        help=f"random seed; same seed, same bytes (default {DEFAULT_SEED})")
+    add("--effort", choices=EFFORTS, default=DEFAULT_EFFORT,
+        help=f"PNG compression effort (default {DEFAULT_EFFORT}: by size)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",

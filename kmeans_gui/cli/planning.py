@@ -6,20 +6,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .options import IMAGE_SUFFIXES, STDIO, Options, UsageError
+from ..core.files import rules
+from ..core.files.rules import output_name
+from ..limits import IMAGE_SUFFIXES
+from .options import STDIO, Options, UsageError
 
 
 @dataclass(frozen=True)
 class Job:
     input: Path
     output: Path
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return _key(a) == _key(b)
 
 
 def _key(path: Path) -> str:
@@ -41,9 +37,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
 def output_for(source: Path, options: Options) -> Path:
     if options.output is not None:
         return options.output
-    name = f"{source.stem}{options.suffix}.png"
-    folder = options.out_dir if options.out_dir is not None else source.parent
-    return folder / name
+    return output_name(source, options.k, suffix=options.suffix, folder=options.out_dir)
 
 
 def _is_folder(path: Path) -> bool:
@@ -130,12 +124,13 @@ def refusal(job: Job, force: bool) -> str | None:
     """
     if _is_folder(job.input):  # planning kept a folder only when it has no images
         return "no images in this folder"
-    if job.output == STDIO or not job.output.exists():
+    if job.output == STDIO:
         return None
-    if _same_file(job.output, job.input):
+    why = rules.refusal(job.output, job.input, overwrite=force)
+    if why == rules.SOURCE:
         return f"refusing to overwrite the input with {job.output}"
-    if job.output.is_dir():
+    if why == rules.FOLDER:
         return f"{job.output} is a folder"
-    if not force:
+    if why == rules.EXISTS:
         return f"{job.output} already exists (use --force to replace it)"
     return None

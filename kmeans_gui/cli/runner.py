@@ -15,8 +15,8 @@ from . import interrupts
 from .options import STDIO, Options, is_terminal
 from .planning import Job, refusal
 from .progress import ProgressBar
-from .targets import EXIT_TARGET_MISSED
 from .reporting import Outcome, as_error, as_json, as_text, failure
+from .targets import EXIT_TARGET_MISSED
 from .worker import compress
 
 EXIT_OK, EXIT_FAILED = 0, 1

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..core.quality_scale import QUALITY_TABLE, quality_to_delta_e  # noqa: F401 (re-export)
+from ..core import QUALITY_TABLE, quality_to_delta_e  # noqa: F401 (re-export)
 
 #: Exit status when a target cannot be met (pngquant's).
 EXIT_TARGET_MISSED = 99

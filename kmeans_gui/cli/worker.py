@@ -6,14 +6,22 @@ an :class:`Outcome` with a readable reason, only Ctrl-C propagates.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
 
-
-from ..core import (ImageError, QuantizeSettings, build_histogram, encode_png, finish,
-                    load_image, steps, write_atomic)
-from ..core.loading import load_image_data
+from ..core import (
+    ImageError,
+    QuantizeSettings,
+    build_histogram,
+    encode_png,
+    finish,
+    load_image,
+    load_image_data,
+    steps,
+    write_atomic,
+)
 from . import interrupts
 from .options import STDIO
 from .planning import Job, refusal
@@ -32,7 +40,7 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              prefetched=None, target=None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
-    ``prefetched``: a ``png_inflate`` inflation started early (ignored unless
+    ``prefetched``: a ``png.reader`` inflation started early (ignored unless
     it is for this job's input)."""
     with interrupts.job():
         try:
@@ -85,7 +93,7 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
             return failure(job.input, job.output, f"target not met: {found.why}",
                            missed=True)
         result, data, delta_e = found.final.result, found.final.data, found.final.delta_e
-        settings = settings.replace(k=found.k)
+        settings = dataclasses.replace(settings, k=found.k)
     else:
         state = None
         for state in steps(image.pixels, settings, histogram):
@@ -117,7 +125,7 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
 
 def _search(image, settings, histogram, effort, target, progress):
     """The k meeting ``target`` (a ``targets.TargetSpec``), verified."""
-    from ..core.kscan import KCost, Target, search
+    from ..core import KCost, Target, search
     cost = KCost(image.pixels, settings, histogram=histogram, effort=effort,
                  icc_profile=image.icc_profile, dpi=image.dpi)
     tried = []

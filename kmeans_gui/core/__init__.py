@@ -12,14 +12,20 @@ from typing import TYPE_CHECKING
 
 _SOURCES = {
     "errors": ["ImageError"],
-    "histogram": ["ColorHistogram", "build_histogram"],
-    "kmeans": ["INITS", "MAX_K", "KMeansState", "kmeans_steps"],
-    "loading": ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "image_from_array",
-                "load_image"],
-    "colorspace": ["SPACES"],
-    "pipeline": ["QuantizeResult", "QuantizeSettings", "finish", "quantize", "steps"],
-    "remapping": ["index_counts", "remap"],
-    "writing": ["bit_depth", "encode_png", "save_png", "write_atomic"],
+    "quantizer.histogram": ["ColorHistogram", "build_histogram"],
+    "kmeans_gui.limits": ["EFFORTS", "INITS", "MAX_K", "MAX_PIXELS", "MIN_K", "READABLE_PATTERNS",
+                          "SPACES"],
+    "quantizer.kmeans": ["KMeansState", "kmeans_steps"],
+    "files.load": ["LoadedImage", "load_image", "load_image_data"],
+    "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "steps"],
+    "compress": ["encode_png", "finish", "quantize"],
+    "png.writer": ["bit_depth"],
+    "files.rules": ["output_name", "same_file"],
+    "quantizer.remapping": ["index_counts", "remap"],
+    "files.save": ["save_png", "write_atomic"],
+    "kscan": ["K_STEPS", "KCost", "KPoint", "SearchResult", "Target", "delta_e_of", "scan",
+              "search"],
+    "quality_scale": ["QUALITY_TABLE", "quality_to_delta_e"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -29,7 +35,9 @@ def __getattr__(name: str):
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if not module.startswith("kmeans_gui."):
+        module = f"{__name__}.{module}"
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
@@ -39,13 +47,25 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads them
-    from .colorspace import SPACES  # noqa: F401
+    from ..limits import EFFORTS, INITS, MAX_K, MAX_PIXELS, MIN_K, READABLE_PATTERNS, SPACES  # noqa: F401
+    from .compress import encode_png, finish, quantize  # noqa: F401
     from .errors import ImageError  # noqa: F401
-    from .histogram import ColorHistogram, build_histogram  # noqa: F401
-    from .kmeans import INITS, MAX_K, KMeansState, kmeans_steps  # noqa: F401
-    from .loading import (MAX_PIXELS, READABLE_PATTERNS, LoadedImage,  # noqa: F401
-                          image_from_array, load_image)
-    from .pipeline import (QuantizeResult, QuantizeSettings, finish,  # noqa: F401
-                           quantize, steps)
-    from .remapping import index_counts, remap  # noqa: F401
-    from .writing import bit_depth, encode_png, save_png, write_atomic  # noqa: F401
+    from .files.load import LoadedImage, load_image, load_image_data  # noqa: F401
+    from .files.rules import output_name, same_file  # noqa: F401
+    from .files.save import save_png, write_atomic  # noqa: F401
+    from .kscan import (  # noqa: F401
+        K_STEPS,
+        KCost,
+        KPoint,
+        SearchResult,
+        Target,
+        delta_e_of,
+        scan,
+        search,
+    )
+    from .png.writer import bit_depth  # noqa: F401
+    from .quality_scale import QUALITY_TABLE, quality_to_delta_e  # noqa: F401
+    from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
+    from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
+    from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
+    from .quantizer.remapping import index_counts, remap  # noqa: F401

@@ -23,6 +23,7 @@ the result it returns with the real encoder.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -30,15 +31,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _kernels
-from .colorspace import from_working, rgb_to_oklab, to_working
-from .histogram import ColorHistogram, build_histogram
-from .kmeans import MAX_K, KMeansState, kmeans_steps
-from .pipeline import (TRIAL_ORDER_PIXELS, QuantizeResult, QuantizeSettings,
-                       compressible_order, finish, palette_order)
-from .remapping import remap
-from .writing import _resolve as resolve_effort
-from .writing import encode_png
+from ..limits import MAX_K
+from ._native import kernels as _kernels
+from .compress import encode_png, finish
+from .png import writer
+from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
+from .quantizer.histogram import ColorHistogram, build_histogram
+from .quantizer.kmeans import KMeansState, kmeans_steps
+from .quantizer.ordering import candidate_orders, palette_order, permuted
+from .quantizer.pipeline import QuantizeResult, QuantizeSettings
+from .quantizer.remapping import remap
 
 #: The palette sizes of the curve: about two per octave.
 K_STEPS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -177,7 +179,7 @@ class KCost:
         self.pixels = pixels
         self.settings = settings
         self.histogram = histogram if histogram is not None else build_histogram(pixels)
-        self.effort = resolve_effort(effort, pixels.shape[0] * pixels.shape[1])
+        self.effort = writer._resolve(effort, pixels.shape[0] * pixels.shape[1])
         self.icc_profile = icc_profile
         self.dpi = dpi
         self.table = None if settings.dither > 0 else ColourTable.of(
@@ -210,10 +212,11 @@ class KCost:
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
         max_iter = min(s.max_iter, LIGHT_MAX_ITER) if light else s.max_iter
-        for state in kmeans_steps(self.histogram, k, space=s.space, init=s.init,
-                                  max_iter=max_iter, tol=tol, seed=s.seed,
+        for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
+                                  init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
                                   restarts=1 if light else None, initial=initial):
-            pass
+            if self.pace is not None:
+                self.pace()
         return state
 
     def extend(self, palette: np.ndarray, k: int) -> np.ndarray | None:
@@ -255,16 +258,14 @@ class KCost:
     # -- measuring
 
     def _indices(self, pixels: np.ndarray, palette: np.ndarray, trial: bool):
-        """Palette order, remap and (small palettes) order by trial, as ``finish`` does."""
+        """Palette order, remap and (small palettes) order by trial, as ``finish``
+        does for the whole image (``trial``: whether it would for the whole image)."""
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
         indices = remap(pixels, palette, self.settings.space, self.settings.dither)
         if trial and len(palette) <= 16 and palette.shape[1] == 3:
-            perm = compressible_order(indices, palette)
-            inverse = np.empty_like(perm)
-            inverse[perm] = np.arange(len(perm))
-            palette = np.ascontiguousarray(palette[perm])
-            indices = inverse.astype(np.uint8)[indices]
+            perm = writer.smallest_order(indices, palette, candidate_orders(indices, palette))
+            indices, palette = permuted(indices, palette, perm)
         return indices, palette
 
     def _encode(self, indices, palette) -> int:
@@ -284,7 +285,7 @@ class KCost:
         if self.table is not None and quality:
             delta_e = self.table.delta_e(palette, self.settings.space)
         if sizes or delta_e is None:
-            trial = self.pixels.shape[0] * self.pixels.shape[1] <= TRIAL_ORDER_PIXELS
+            trial = self.pixels.shape[0] * self.pixels.shape[1] <= writer.TRIAL_ORDER_PIXELS
             indices, ordered = self._indices(self.sample, palette, trial)
             if delta_e is None:
                 delta_e = delta_e_of(self.sample, ordered[indices])
@@ -309,7 +310,7 @@ class KCost:
         """The real result at ``k`` with the user's settings, measured; its PNG
         is encoded on first use of ``Final.data``."""
         state = self.cluster(k)
-        result = finish(self.pixels, state, self.settings.replace(k=k))
+        result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k))
         if self.table is not None:
             delta_e = self.table.delta_e(result.palette, self.settings.space)
             exact = self.table.exact

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ def pieces(n: int, minimum: int) -> list[tuple[int, int]]:
     shorter than ``minimum`` (so small inputs stay in one piece)."""
     parts = max(1, min(threads(), n // max(minimum, 1)))
     bounds = [n * i // parts for i in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def run_each(fn: Callable[[int], T], count: int) -> list[T]:

@@ -34,7 +34,7 @@ QUALITY_TABLE = (
 def quality_to_delta_e(q: float) -> float:
     """The ΔE ×100 that a pngquant quality setting stands for."""
     q = min(100.0, max(0.0, float(q)))
-    for (q0, d0), (q1, d1) in zip(QUALITY_TABLE, QUALITY_TABLE[1:]):
+    for (q0, d0), (q1, d1) in zip(QUALITY_TABLE, QUALITY_TABLE[1:], strict=False):
         if q0 <= q <= q1:
             t = (q - q0) / (q1 - q0)
             if d1 <= 0:  # the last step ends at lossless: interpolate linearly

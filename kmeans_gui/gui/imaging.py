@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..core import index_counts
+from ..core import index_counts, output_name
 
 #: Previews are never computed smaller than this (longest side, device pixels).
 MIN_PREVIEW_SIDE = 64
@@ -68,9 +68,7 @@ def gpl_text(palette: np.ndarray, name: str) -> str:
 
 def proposed_png_path(source: Path | None, k: int, folder: str | None = None) -> Path:
     """``NAME-kK.png`` beside the input (or in ``folder`` for unnamed images)."""
-    stem = source.stem if source is not None else "image"
-    base = source.parent if source is not None else Path(folder or Path.home())
-    return base / f"{stem}-k{k}.png"
+    return output_name(source, k, folder=None if source is not None else folder or Path.home())
 
 
 def human_size(n_bytes: int | None) -> str:

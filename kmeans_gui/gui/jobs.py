@@ -18,9 +18,20 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from kmeans_gui.core import (ColorHistogram, ImageError, LoadedImage, QuantizeResult,
-                             QuantizeSettings, build_histogram, encode_png, finish, load_image,
-                             remap, save_png, steps)
+from kmeans_gui.core import (
+    ColorHistogram,
+    ImageError,
+    LoadedImage,
+    QuantizeResult,
+    QuantizeSettings,
+    build_histogram,
+    encode_png,
+    finish,
+    load_image,
+    remap,
+    save_png,
+    steps,
+)
 
 from .imaging import downscale, fit_size, palette_shares
 

@@ -15,22 +15,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCharts import (QChart, QChartView, QLineSeries, QLogValueAxis, QScatterSeries,
-                              QValueAxis)
+from PySide6.QtCharts import (
+    QChart,
+    QChartView,
+    QLineSeries,
+    QLogValueAxis,
+    QScatterSeries,
+    QValueAxis,
+)
 from PySide6.QtCore import QMargins, QObject, QPointF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QSpinBox, QStackedWidget,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QStackedWidget, QWidget
 
-from kmeans_gui.core.quality_scale import quality_to_delta_e
-from kmeans_gui.core import parallel
-from kmeans_gui.core.kscan import K_STEPS, KCost, KPoint, Target, scan, search
+from kmeans_gui.core import (
+    K_STEPS,
+    KCost,
+    KPoint,
+    Target,
+    parallel,
+    quality_to_delta_e,
+    scan,
+    search,
+)
 
 log = logging.getLogger(__name__)
 
@@ -448,7 +461,7 @@ class CurvePresenter(QObject):
 
     @staticmethod
     def _key(settings):
-        return settings.replace(k=16)
+        return dataclasses.replace(settings, k=16)
 
     def _restart(self, curve: bool) -> None:
         if self._image is None:

@@ -7,22 +7,49 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent,
-                           QGuiApplication, QIcon, QKeySequence)
-from PySide6.QtWidgets import (QApplication, QFormLayout, QFrame, QGroupBox, QLabel, QMainWindow,
-                               QProgressBar, QScrollArea, QSplitter, QStyle, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import ColorHistogram, ImageError, LoadedImage, save_png, write_atomic
+from kmeans_gui.core import (
+    ColorHistogram,
+    ImageError,
+    LoadedImage,
+    output_name,
+    save_png,
+    write_atomic,
+)
 
 from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
-from .kcurve import CostChart, CurvePresenter, TargetPanel
 from .controls import ControlsPanel
 from .imaging import fit_size, gpl_text, human_size, needs_new_preview, proposed_png_path
 from .jobs import Finished, LoadJob, Opened, Progress, QuantizeJob, Rescaled, RescaleJob, SaveJob
+from .kcurve import CostChart, CurvePresenter, TargetPanel
 from .palette_view import PaletteView
 from .runner import JobRunner
 from .settings import Settings
@@ -211,14 +238,16 @@ class MainWindow(QMainWindow):
         self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, SK.ZoomOut,
                                             QIcon.fromTheme("zoom-out"))
         self.zoom_fit_action = self._action("&Fit to Window", self.canvas.zoom_fit,
-                                            QKeySequence("Ctrl+0"), QIcon.fromTheme("zoom-fit-best"))
+                                            QKeySequence("Ctrl+0"),
+                                            QIcon.fromTheme("zoom-fit-best"))
         self.zoom_actual_action = self._action("&Actual Pixels (100 %)", self.canvas.zoom_actual,
                                                QKeySequence("Ctrl+1"),
                                                QIcon.fromTheme("zoom-original"))
         self.mode_group = QActionGroup(self)
         self.mode_actions: dict[str, QAction] = {}
-        for key, (mode, text) in enumerate((("split", "&Split View"), ("original", "&Original Only"),
-                                            ("result", "&Result Only")), start=1):
+        modes = (("split", "&Split View"), ("original", "&Original Only"),
+                 ("result", "&Result Only"))
+        for key, (mode, text) in enumerate(modes, start=1):
             action = self._action(text, lambda _=False, m=mode: self.canvas.set_mode(m),
                                   QKeySequence(f"Alt+{key}"))
             action.setCheckable(True)
@@ -576,8 +605,7 @@ class MainWindow(QMainWindow):
         installed package) in the last folder used instead."""
         k = self.result.settings.k
         if self._source_is_bundled():
-            stem = self.image.path.stem if self.image.path else "image"
-            return Path(self.settings.last_folder()) / f"{stem}-k{k}.png"
+            return output_name(self.image.path, k, folder=self.settings.last_folder())
         return proposed_png_path(self.image.path, k)
 
     @Slot(int, str, int)
@@ -619,7 +647,8 @@ class MainWindow(QMainWindow):
         try:
             write_atomic(path, gpl_text(palette, f"{stem} ({len(palette)} colours)").encode())
         except ImageError as exc:
-            dialogs.show_error(self, "Cannot export palette", "The palette was not saved.", str(exc))
+            dialogs.show_error(self, "Cannot export palette", "The palette was not saved.",
+                               str(exc))
             return
         self.status_label.setText(f"Exported palette to {Path(path).name}")
 
@@ -677,7 +706,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._debounce.stop()
-        self.settings.set_quantize_settings(self.controls.settings(), self.controls.dither_strength())
+        self.settings.set_quantize_settings(self.controls.settings(),
+                                            self.controls.dither_strength())
         self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
                                         self.splitter.saveState())
         self.settings.sync()

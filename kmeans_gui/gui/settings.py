@@ -13,9 +13,10 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from kmeans_gui.appinfo import APP_NAME, ORG_DOMAIN, ORG_NAME, SETTINGS_APP, VERSION
 from kmeans_gui.core import INITS, MAX_K, SPACES, QuantizeSettings
+from kmeans_gui.limits import GUI_MIN_K
 
 MAX_RECENT = 8
-MIN_K = 2
+MIN_K = GUI_MIN_K
 
 
 def configure_application(app: QCoreApplication) -> None:
@@ -86,7 +87,8 @@ class Settings:
         except (TypeError, ValueError):
             return d
         return QuantizeSettings(
-            k=k, space=space if space in SPACES else d.space, init=init if init in INITS else d.init,
+            k=k, space=space if space in SPACES else d.space,
+            init=init if init in INITS else d.init,
             max_iter=max_iter, tol=tol, seed=seed, dither=dither)
 
     def dither_strength(self) -> float:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kmeans_gui.cli import options
 from kmeans_gui.cli.options import build_parser
 
 from .helpers import cli_env, run_cli, run_main
@@ -62,15 +61,15 @@ def test_help_explains_every_option_with_an_example() -> None:
     assert "example" in text and "kmeans-compress photo.jpg" in text
 
 
-def test_choices_mirror_the_core() -> None:
-    from kmeans_gui.core import INITS, MAX_K, SPACES
-    from kmeans_gui.core.writing import EFFORTS
-    assert set(options.SPACES) == set(SPACES)
-    assert set(options.INITS) == set(INITS)
-    assert set(options.EFFORTS) == set(EFFORTS)
-    from kmeans_gui.core import READABLE_PATTERNS
-    assert set(options.IMAGE_SUFFIXES) == {p.removeprefix("*") for p in READABLE_PATTERNS}
-    assert build_parser().parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
+def test_choices_are_the_cores() -> None:
+    from kmeans_gui.core import EFFORTS, INITS, MAX_K, READABLE_PATTERNS, SPACES
+    parser = build_parser()
+    choices = {a.dest: a.choices for a in parser._actions if a.choices}
+    assert tuple(choices["space"]) == SPACES and tuple(choices["init"]) == INITS
+    assert tuple(choices["effort"]) == EFFORTS
+    from kmeans_gui.limits import IMAGE_SUFFIXES
+    assert {f"*{s}" for s in IMAGE_SUFFIXES} == set(READABLE_PATTERNS)
+    assert parser.parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
 
 
 def _modules_after(code: str) -> set[str]:

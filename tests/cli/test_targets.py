@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmeans_gui.cli.targets import (QUALITY_TABLE, parse_quality, parse_size,
-                                    quality_to_delta_e)
+from kmeans_gui.cli.targets import QUALITY_TABLE, parse_quality, parse_size, quality_to_delta_e
 from kmeans_gui.core.kscan import delta_e_of
 
 from .helpers import photo_pixels, run_main, write_photo
@@ -141,5 +140,5 @@ def test_quality_mapping_follows_the_table_and_falls_with_quality() -> None:
     for q, figure in QUALITY_TABLE:
         assert quality_to_delta_e(q) == pytest.approx(figure)
     values = [quality_to_delta_e(q) for q in range(0, 101)]
-    assert all(b < a for a, b in zip(values, values[1:]))
+    assert all(b < a for a, b in zip(values, values[1:], strict=False))
     assert quality_to_delta_e(100) == 0

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kmeans_gui.core.colorspace import from_working, to_working
+from kmeans_gui.core.quantizer.colorspace import from_working, to_working
 
 
 def nearest(pixels: np.ndarray, palette: np.ndarray, space: str) -> np.ndarray:

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import ImageError, build_histogram, kmeans_steps
-from kmeans_gui.core.histogram import BIN_MASK
+from kmeans_gui.core.quantizer.histogram import BIN_MASK
 
 from .reference import kmeans_all_pixels
 
 
 def final(states):
     state = None
-    for state in states:
+    for state in states:  # noqa: B007 (keep the last)
         pass
     return state
 
@@ -61,7 +61,7 @@ def test_generator_yields_every_iteration_and_inertia_never_rises(photo):
     assert [s.iteration for s in states] == list(range(1, len(states) + 1))
     assert states[-1].converged and not any(s.converged for s in states[:-1])
     inertias = [s.inertia for s in states]
-    assert all(b <= a * (1 + 1e-12) for a, b in zip(inertias, inertias[1:]))
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(inertias, inertias[1:], strict=False))
     assert states[0].moved == 1.0 and states[-1].moved == 0.0
     for s in states:
         assert s.palette.shape == (12, 3) and s.palette.dtype == np.uint8
@@ -128,7 +128,8 @@ def test_alpha_reserves_one_transparent_entry(rgba_image):
     state = final(kmeans_steps(hist, 8))
     assert state.palette.shape == (8, 4)
     assert (state.palette[:, 3] == 0).sum() == 1
-    assert (state.palette[:, 3] == 128).any() or (np.abs(state.palette[:, 3].astype(int) - 128) < 3).any()
+    alphas = state.palette[:, 3].astype(int)
+    assert (alphas == 128).any() or (np.abs(alphas - 128) < 3).any()
 
 
 @pytest.mark.parametrize("bad", [dict(k=0), dict(k=257), dict(space="hsv"), dict(init="x"),

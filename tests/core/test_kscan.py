@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from kmeans_gui.core import QuantizeSettings, build_histogram, encode_png, finish, quantize
-from kmeans_gui.core import kscan
+from kmeans_gui.core import QuantizeSettings, build_histogram, encode_png, finish, kscan, quantize
 from kmeans_gui.core.kscan import K_STEPS, ColourTable, KCost, Target, delta_e_of, scan, search
-from kmeans_gui.core.metrics import oklab_delta_e
+from kmeans_gui.core.quantizer.metrics import oklab_delta_e
 
 
 def photo_like(width: int, height: int, seed: int) -> np.ndarray:
@@ -50,9 +50,8 @@ def test_quality_figure_leaves_out_transparent_pixels(rgba_image):
     result = quantize(rgba_image, settings)
     table = ColourTable.of(rgba_image, build_histogram(rgba_image))
     visible = rgba_image[..., 3] > 0
-    diff = [np.linalg.norm(a - b) for a, b in zip(
-        kscan.rgb_to_oklab(rgba_image[visible][:, :3]),
-        kscan.rgb_to_oklab(result.to_rgb()[visible][:, :3]))]
+    diff = np.linalg.norm(kscan.rgb_to_oklab(rgba_image[visible][:, :3])
+                          - kscan.rgb_to_oklab(result.to_rgb()[visible][:, :3]), axis=1)
     assert table.delta_e(result.palette, "oklab") == pytest.approx(100 * np.mean(diff))
 
 
@@ -73,7 +72,7 @@ def test_small_image_sizes_are_the_real_files(small_photo):
     for k in (3, 16, 40):
         state = cost.cluster(k, light=True)
         point = cost.measure(state, k)
-        real = encode_png(finish(small_photo, state, settings.replace(k=k)))
+        real = encode_png(finish(small_photo, state, dataclasses.replace(settings, k=k)))
         assert point.size == len(real)
         assert point.delta_e == pytest.approx(delta_e_of(small_photo, decoded(real)[..., :3]))
 
@@ -87,7 +86,7 @@ def test_sampled_sizes_estimate_the_real_files(photo, monkeypatch):
     for k in (4, 32, 200):
         state = cost.cluster(k, light=True)
         estimate = cost.measure(state, k).size
-        real = len(encode_png(finish(photo, state, settings.replace(k=k))))
+        real = len(encode_png(finish(photo, state, dataclasses.replace(settings, k=k))))
         assert estimate == pytest.approx(real, rel=0.2)
 
 
@@ -97,7 +96,7 @@ def test_scan_yields_the_curve_in_order_and_stops_when_asked(small_photo):
     assert [p.k for p in points] == list(K_STEPS[:9])
     figures = [p.delta_e for p in points]
     assert figures[-1] < figures[0] / 2
-    assert all(b <= a * 1.05 for a, b in zip(figures, figures[1:]))  # nearly monotone
+    assert all(b <= a * 1.05 for a, b in zip(figures, figures[1:], strict=False))  # nearly monotone
     assert all(p.size > 0 and p.size_exact and p.delta_e_exact for p in points)
     curve = scan(cost)
     next(curve)
@@ -150,7 +149,7 @@ def test_size_search_matches_an_exhaustive_scan(images):
         budget = len(cost.final(20).data)
         found = search(cost, Target(max_bytes=budget))
         assert found.met and len(found.final.data) <= budget
-        fitting = exhaustive(cost, range(1, 65), lambda f: len(f.data) <= budget)
+        fitting = exhaustive(cost, range(1, 65), lambda f, budget=budget: len(f.data) <= budget)
         assert max(fitting) < 64
         assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
 

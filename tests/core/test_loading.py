@@ -142,7 +142,7 @@ def test_pixel_limit(tmp_path):
 
 
 def test_image_bytes_decode_like_the_file(tmp_path):
-    from kmeans_gui.core.loading import load_image_data
+    from kmeans_gui.core.files.load import load_image_data
     rgba = np.zeros((20, 30, 4), np.uint8)
     rgba[..., 0] = np.arange(30) * 8
     rgba[..., 3] = 200

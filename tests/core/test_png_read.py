@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from kmeans_gui.core import ImageError, load_image, loading
-from kmeans_gui.core.png_read import read_png, unfilter
-from kmeans_gui.core import png_inflate
-from kmeans_gui.core.png_inflate import MAX_PIXELS, scan, start_inflate
+from kmeans_gui.core import ImageError, load_image
+from kmeans_gui.core.files import load as loading
+from kmeans_gui.core.png import reader as png_inflate
+from kmeans_gui.core.png.decoder import read_png, unfilter
+from kmeans_gui.core.png.reader import MAX_PIXELS, scan, start_inflate
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -61,7 +62,7 @@ def make_png(pixels: np.ndarray, filters=4, *, idats=1, before=(), after=(), ihd
     cuts = np.linspace(0, len(stream), idats + 1).astype(int)
     ihdr = ihdr or struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 6, 0, 0, 0)
     return (SIGNATURE + chunk(b"IHDR", ihdr) + b"".join(before)
-            + b"".join(chunk(b"IDAT", stream[a:b]) for a, b in zip(cuts, cuts[1:]))
+            + b"".join(chunk(b"IDAT", stream[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
             + b"".join(after) + chunk(b"IEND", b""))
 
 
@@ -86,7 +87,7 @@ def outcome(load, path, **options):
     except ImageError as exc:
         return ("error", str(exc))
     return ("image", image.pixels.shape, image.pixels.tobytes(), image.icc_profile,
-            image.dpi, image.source_format, image.file_size, image.path, image.extra)
+            image.dpi, image.source_format, image.file_size, image.path)
 
 
 def pillow_outcome(monkeypatch, path, **options):
@@ -303,7 +304,7 @@ def test_pieces_may_split_anywhere(tmp_path):
     rng = np.random.default_rng(1)
     for _ in range(20):
         cuts = sorted({0, len(data), *rng.integers(0, len(data), rng.integers(1, 40))})
-        pieces = (data[a:b] for a, b in zip(cuts, cuts[1:]))
+        pieces = (data[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
         assert np.array_equal(unfilter(header, pieces), pixels)
     assert unfilter(header, [data[:-1]]) is None
     assert unfilter(header, [data + b"\0" * header.stride]) is None
@@ -318,9 +319,10 @@ def test_scan_yields_header_then_pieces(tmp_path, monkeypatch):
 
 
 def test_inflate_module_imports_only_the_standard_library():
-    code = ("import sys, kmeans_gui.core.png_inflate; "
+    code = ("import sys, kmeans_gui.core.png.reader; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL') "
-            "or m.startswith('kmeans_gui.core.') and m != 'kmeans_gui.core.png_inflate']; "
+            "or m.startswith('kmeans_gui.core.') and m not in "
+            "('kmeans_gui.core.png', 'kmeans_gui.core.png.reader', 'kmeans_gui.core.png.chunks')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -353,6 +355,6 @@ def test_reading_thread_can_unfilter_too(tmp_path, monkeypatch, channels):
 
 
 def test_unfilter_module_imports_no_numpy():
-    code = ("import sys, kmeans_gui.core.png_inflate, kmeans_gui.core.png_unfilter; "
+    code = ("import sys, kmeans_gui.core.png.reader, kmeans_gui.core._native.unfilter; "
             "sys.exit('numpy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

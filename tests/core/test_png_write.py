@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from kmeans_gui.core import encode_png, parallel, png_write, writing
-from kmeans_gui.core.pipeline import QuantizeResult
+from kmeans_gui.core import encode_png, parallel
+from kmeans_gui.core.png import writer as png_write
+from kmeans_gui.core.quantizer.pipeline import QuantizeResult
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -81,7 +82,7 @@ def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi):
             assert im.info["dpi"] == pytest.approx(dpi, abs=0.05)  # dots per metre
         else:
             assert "dpi" not in im.info
-        assert im.info.get("transparency") == result.transparency()
+        assert im.info.get("transparency") == png_write.transparency(result.palette)
         assert np.array_equal(np.asarray(im.convert("RGBA" if alpha else "RGB")),
                               result.to_rgb())
 
@@ -110,10 +111,10 @@ def test_deterministic():
 
 def test_auto_uses_the_threaded_writer_only_for_large_8_bit_images(monkeypatch):
     calls = []
-    real = writing.encode_indexed8
-    monkeypatch.setattr(writing, "encode_indexed8",
+    real = png_write.encode_indexed8
+    monkeypatch.setattr(png_write, "encode_indexed8",
                         lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
-    monkeypatch.setattr(writing, "AUTO_SMALL_PIXELS", 1000)
+    monkeypatch.setattr(png_write, "AUTO_SMALL_PIXELS", 1000)
     encode_png(random_result(10, 10, 256), effort="auto")  # small image
     encode_png(random_result(40, 40, 16), effort="auto")  # 4 bits: Pillow's RLE wins
     assert not calls

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from kmeans_gui.core import QuantizeSettings, quantize, remap
-from kmeans_gui.core import remapping as remap_module
+from kmeans_gui.core.quantizer import remapping as remap_module
 
 from .reference import nearest
 
@@ -24,7 +24,7 @@ def test_remap_is_exact_nearest_entry(small_photo, space, k):
     # Ties may resolve either way; the distance must be the minimum either way.
     mismatch = got != want
     if mismatch.any():
-        from kmeans_gui.core.colorspace import to_working
+        from kmeans_gui.core.quantizer.colorspace import to_working
         px = to_working(small_photo[mismatch].astype(float), space)
         cp = to_working(pal.astype(float), space)
         d_got = ((px - cp[got[mismatch]]) ** 2).sum(1)

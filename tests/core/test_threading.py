@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
-from kmeans_gui.core import QuantizeSettings, build_histogram, index_counts, quantize, remap
-from kmeans_gui.core import _kernels, parallel, remapping
+from kmeans_gui.core import (
+    QuantizeSettings,
+    build_histogram,
+    index_counts,
+    parallel,
+    quantize,
+    remap,
+)
+from kmeans_gui.core._native import kernels as _kernels
+from kmeans_gui.core.quantizer import remapping
 
 
 @pytest.fixture

@@ -9,8 +9,13 @@ from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from kmeans_gui.gui.canvas import ComparisonView
-from kmeans_gui.gui.imaging import (fit_size, gpl_text, needs_new_preview, palette_shares,
-                                    proposed_png_path)
+from kmeans_gui.gui.imaging import (
+    fit_size,
+    gpl_text,
+    needs_new_preview,
+    palette_shares,
+    proposed_png_path,
+)
 from kmeans_gui.gui.palette_view import PaletteView
 from kmeans_gui.gui.qimages import indexed_image, rgb_image
 
@@ -77,7 +82,8 @@ def test_wheel_zoom_keeps_point_under_cursor(qtbot, view):
     QApplication.sendEvent(view, event)
     assert view.zoom() == pytest.approx(1.25)
     after = view._to_image(pos)
-    assert after.x() == pytest.approx(image_point.x()) and after.y() == pytest.approx(image_point.y())
+    assert after.x() == pytest.approx(image_point.x())
+    assert after.y() == pytest.approx(image_point.y())
 
 
 def test_divider_drag_moves_split(qtbot, view):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from packaging_tooling import PACKAGING, ROOT
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 from kmeans_gui.appinfo import APP_ID, asset
-from packaging_tooling import PACKAGING, ROOT
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 WINDOW_ICON = f"icons/{APP_ID}.svg"  # what the GUI loads via asset()

@@ -7,10 +7,10 @@ import mimetypes
 import subprocess
 import xml.etree.ElementTree as ET
 
+from packaging_tooling import PACKAGING, ROOT, pyproject, require_tool
+
 from kmeans_gui.appinfo import APP_ID, APP_NAME
 from kmeans_gui.core import READABLE_PATTERNS
-
-from packaging_tooling import PACKAGING, ROOT, pyproject, require_tool
 
 DESKTOP = PACKAGING / f"{APP_ID}.desktop"
 METAINFO = PACKAGING / f"{APP_ID}.metainfo.xml"

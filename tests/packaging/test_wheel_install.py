@@ -18,13 +18,13 @@ from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
+from packaging_tooling import ROOT, pyproject
 from PIL import Image
 
 from kmeans_gui.appinfo import APP_ID
-from packaging_tooling import ROOT, pyproject
 
 NATIVE = "kmeans_gui/core/_native"
-LIBRARY = "_kmeans_native.so"  # the packaging targets Linux
+LIBRARY = "_kmeans_native.so"  # the packaging targets Linux (_native/library.py)
 ASSETS = ("sample.png", "SAMPLE-LICENSE.md", f"icons/{APP_ID}.svg",
           f"icons/hicolor/16x16/apps/{APP_ID}.png", f"icons/hicolor/256x256/apps/{APP_ID}.png")
 

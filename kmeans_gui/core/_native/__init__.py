@@ -9,15 +9,11 @@ is installed (``uv sync`` in a checkout).
 from __future__ import annotations
 
 import ctypes
-import sys
 from pathlib import Path
 
-if sys.platform == "win32":
-    LIBRARY_NAME = "_kmeans_native.dll"
-elif sys.platform == "darwin":
-    LIBRARY_NAME = "_kmeans_native.dylib"
-else:
-    LIBRARY_NAME = "_kmeans_native.so"
+from .library import library_name
+
+LIBRARY_NAME = library_name()
 
 def _load() -> ctypes.CDLL:
     path = Path(__file__).with_name(LIBRARY_NAME)

@@ -3,7 +3,7 @@
  *
  * Everything here is sequential per pixel or per sample, which numpy cannot
  * vectorize. Arrays are C-contiguous and allocated by the Python wrappers in
- * kmeans_gui/core/_kernels.py, which also document each function. Scratch
+ * kmeans_gui/core/_native/kernels.py, which also document each function. Scratch
  * memory is allocated here; a failed allocation returns -2 (the wrapper
  * raises MemoryError).
  */

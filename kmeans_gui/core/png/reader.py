@@ -3,7 +3,7 @@
 For the PNGs it handles -- 8-bit RGB or RGBA, not interlaced, without
 transparency, orientation or animation chunks -- this module reads and checks
 the chunks (order, lengths, CRCs except IDAT's, which the zlib stream's
-Adler-32 covers) and inflates the image data; the core's ``png_read``
+Adler-32 covers) and inflates the image data; ``png.decoder``
 unfilters the scanlines in C, and ``load_image`` uses both.
 Anything else, including any damage, is left to Pillow so that behaviour and
 error messages stay exactly Pillow's: the reader then answers ``None`` (or
@@ -14,7 +14,7 @@ its modules on first use), so a caller can start it before numpy and the
 rest of the core are imported: inflating releases the GIL, so a 24 MP photo
 (~0.25 s to inflate) is mostly done by the time numpy (~0.2 s) is loaded::
 
-    from kmeans_gui.core.png_inflate import start_inflate
+    from kmeans_gui.core.png.reader import start_inflate
     pending = start_inflate(path)             # returns at once; a thread works
     from kmeans_gui.core import load_image    # numpy imports meanwhile
     image = load_image(path, prefetched=pending)
@@ -61,12 +61,8 @@ import threading
 
 from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproject)
 
-#: Largest image accepted, in pixels. 200 MP decodes to 600-800 MB of RGB(A);
-#: anything larger is more likely a decompression bomb than a photo.
-#: (The core's loader re-exports this.)
-MAX_PIXELS = 200_000_000
-
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from ...limits import MAX_PIXELS
+from .chunks import SIGNATURE, iter_chunks
 
 #: Compressed bytes inflated per call. Each call is one stretch without the
 #: GIL, and taking the GIL back from a busy main thread (one that is
@@ -168,10 +164,9 @@ class Inflation:
 
     @staticmethod
     def _unfilter(header: PngHeader, pieces) -> bytearray:
-        from .png_unfilter import buffer_address, unfilter_into  # ctypes, no numpy
+        from .._native.unfilter import unfilter_into  # ctypes, no numpy
         pixels = bytearray(header.width * header.height * header.channels)
-        if not unfilter_into(header.width, header.height, header.channels, pieces,
-                             buffer_address(pixels)):
+        if not unfilter_into(header.width, header.height, header.channels, pieces, pixels):
             raise NotHandled("invalid filter type or wrong amount of image data")
         return pixels
 
@@ -249,7 +244,7 @@ def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
         if f.read(8) != SIGNATURE:
             raise NotHandled("no PNG signature")
         data = f.read()  # one read: the GIL is released once, not per chunk
-    chunks = _chunks(memoryview(data))
+    chunks = iter_chunks(memoryview(data), NotHandled)
     kind, body = next(chunks)
     if kind != b"IHDR" or len(body) != 13:
         raise NotHandled("IHDR is not the first chunk")
@@ -271,31 +266,6 @@ def scan(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
         kind, body = next(chunks)
     if len(body) or text > MAX_TEXT:
         raise NotHandled("IEND with data, or much text")
-
-
-def _chunks(data: memoryview):
-    """(type, data) of each chunk after the signature, CRCs checked.
-
-    Except those of IDAT chunks: Pillow does not check them either, the
-    zlib stream's Adler-32 covers the image data, and each zlib.crc32 call
-    over 5 KB hands the GIL over and back (a 24 MP photo has ~350 IDAT
-    chunks; inflating while the main thread imports finished at 0.82 s with
-    those checks, 0.55 s without).
-    """
-    pos = 0
-    while True:
-        if pos + 12 > len(data):
-            raise NotHandled("truncated chunk, or no IEND")
-        length, kind = struct.unpack_from(">I4s", data, pos)
-        end = pos + 8 + length
-        if length > 0x7FFFFFFF or not kind.isalpha() or end + 4 > len(data):
-            raise NotHandled("invalid or truncated chunk")
-        body = data[pos + 8:end]
-        if kind != b"IDAT" and (zlib.crc32(body, zlib.crc32(kind))
-                                != struct.unpack_from(">I", data, end)[0]):
-            raise NotHandled(f"bad CRC in {kind!r}")
-        yield kind, body
-        pos = end + 4
 
 
 def _inflate(image_data: list[memoryview], expected: int, batch_size):

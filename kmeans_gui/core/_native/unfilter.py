@@ -1,6 +1,6 @@
 """Inflated PNG scanlines to pixels, in C, with no numpy.
 
-Used by ``png_read`` on the caller's thread and by ``png_inflate``'s reading
+Used by ``png.decoder`` on the caller's thread and by ``png.reader``'s reading
 thread when the command line asks it to finish the whole decode while numpy
 is still importing.
 """
@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import ctypes
 
-from ._native import I64, PTR, declare
+from . import I64, PTR, declare
 
 _unfilter = declare("png_unfilter", I64, PTR, PTR, I64, I64, I64, PTR)
 
 
-def buffer_address(buffer: bytearray) -> int:
-    """Address of a writable buffer's first byte."""
+def _writable_address(buffer, size: int) -> int:
+    """Address of the first byte of ``buffer``: writable, C-contiguous, ``size`` bytes."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("the output must be a writable buffer") from None
+    if view.readonly or not view.c_contiguous:
+        raise ValueError("the output must be a writable, C-contiguous buffer")
+    if view.nbytes != size:
+        raise ValueError(f"the output holds {view.nbytes} bytes, the image needs {size}")
     return ctypes.addressof(ctypes.c_char.from_buffer(buffer))
 
 
@@ -23,12 +31,17 @@ def _bytes_address(data: bytes) -> int:
     return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
 
 
-def unfilter_into(width: int, height: int, channels: int, pieces, out: int) -> bool:
+def unfilter_into(width: int, height: int, channels: int, pieces, out) -> bool:
     """Unfilter the inflated rows arriving in ``pieces`` (bytes, split
-    anywhere) into ``height * width * channels`` bytes at address ``out``.
+    anywhere) into ``out``: a writable buffer (bytearray, numpy array) of
+    exactly ``height * width * channels`` bytes.
 
-    False for an invalid filter type or the wrong amount of data.
+    False for an invalid filter type or the wrong amount of data; ValueError
+    for sizes or an output that C must not be given.
     """
+    if not (width >= 1 and height >= 1 and channels in (3, 4)):
+        raise ValueError(f"cannot unfilter {width}x{height} pixels of {channels} channels")
+    out = _writable_address(out, width * height * channels)
     stride = 1 + width * channels
     row_bytes = width * channels
     row = 0

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
-from .errors import ImageError
+from .._native import kernels as _kernels
+from ..errors import ImageError
 
 #: Up to this many distinct colours, every colour is its own sample, and
 #: K-Means over the histogram is exactly K-Means over all pixels.

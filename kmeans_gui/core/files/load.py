@@ -5,20 +5,18 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
-from .png_inflate import MAX_PIXELS, Inflation
-from .png_read import read_png
+from ...limits import MAX_PIXELS, READABLE_PATTERNS
+from ..errors import ImageError
+from ..png.decoder import read_png
+from ..png.reader import Inflation
 
-#: File name patterns of the formats offered in open dialogs.
-READABLE_PATTERNS = (
-    "*.png", "*.jpg", "*.jpeg", "*.webp", "*.tif", "*.tiff", "*.bmp", "*.gif",
-)
+__all__ = ["MAX_PIXELS", "READABLE_PATTERNS", "LoadedImage", "load_image", "load_image_data"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,6 @@ class LoadedImage:
     path: Path | None = None
     file_size: int | None = None
     source_format: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def has_alpha(self) -> bool:
@@ -50,9 +47,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *,
                prefetched: Inflation | None = None) -> LoadedImage:
     """Decode ``path``; raise :class:`ImageError` with a readable reason on failure.
 
-    8-bit RGB(A) PNGs go through the fast reader (``png_read``), which
+    8-bit RGB(A) PNGs go through the fast reader (``png.decoder``), which
     gives exactly what the Pillow path below gives; ``prefetched`` is its
-    inflation of ``path`` started early with ``png_inflate.start_inflate``.
+    inflation of ``path`` started early with ``png.reader.start_inflate``.
     """
     path = Path(path)
     name = path.name
@@ -99,14 +96,6 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
         raise ImageError(f"{name}: the image data is damaged or truncated ({exc})") from None
     except MemoryError:
         raise ImageError(f"{name}: not enough memory to decode this image") from None
-
-
-def image_from_array(pixels: np.ndarray) -> LoadedImage:
-    """Wrap an in-memory (h, w, 3|4) uint8 array, e.g. for tests and previews."""
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.size == 0:
-        raise ImageError("pixels must be a non-empty (height, width, 3 or 4) array")
-    return LoadedImage(pixels=pixels)
 
 
 def _too_large(name: str, pixels: int | None, limit: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels
+from .._native import kernels as _kernels
 from .colorspace import LINEAR_LUT, to_working
 
 #: From this many pixels on, a direct 2**24 cache beats hashing colours.

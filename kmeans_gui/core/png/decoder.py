@@ -1,6 +1,6 @@
 """The second half of the fast PNG reader: unfiltering the inflated rows in C.
 
-``kmeans_gui.core.png_inflate`` (no numpy, so it can start before
+``kmeans_gui.core.png.reader`` (no numpy, so it can start before
 numpy is imported) reads the chunks and inflates; this module turns the
 inflated scanlines into pixels while they arrive, so on two cores the
 unfiltering overlaps the inflating. ``loading.load_image`` calls
@@ -14,8 +14,8 @@ import os
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .png_inflate import Inflation, NotHandled, PngHeader, start_inflate
-from .png_unfilter import unfilter_into
+from .._native.unfilter import unfilter_into
+from .reader import Inflation, NotHandled, PngHeader, start_inflate
 
 
 def read_png(path: str | os.PathLike, max_pixels: int,
@@ -23,7 +23,7 @@ def read_png(path: str | os.PathLike, max_pixels: int,
     """Pixels (h, w, 3|4) and header of ``path``, or ``None`` to use Pillow.
 
     ``prefetched`` is an inflation started earlier for the same file (see
-    ``png_inflate``); one for another path, or already used, is ignored.
+    ``png.reader``); one for another path, or already used, is ignored.
     """
     if prefetched is None or not prefetched.is_for(path):
         try:
@@ -68,6 +68,5 @@ def unfilter(header: PngHeader, pieces) -> np.ndarray | None:
     Returns ``None`` for an invalid filter type or a wrong amount of data.
     """
     pixels = np.empty((header.height, header.width, header.channels), np.uint8)
-    done = unfilter_into(header.width, header.height, header.channels, pieces,
-                         pixels.ctypes.data)
+    done = unfilter_into(header.width, header.height, header.channels, pieces, pixels)
     return pixels if done else None

@@ -3,6 +3,11 @@ wrappers. ctypes releases the GIL during each call, so a GUI thread stays
 responsive while a worker thread runs them, and per-pixel work is split over
 the cores. Splitting never changes a result: the parts are independent per
 pixel or per sample, and integer sums are merged exactly.
+
+Every wrapper checks its arguments before a pointer reaches C: dtypes (inputs
+are converted only when no value can change), shapes, C-contiguity of the
+arrays C writes into, and ranges (palette sizes, label and index values,
+channel counts), raising ``ValueError`` with the reason.
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ import ctypes
 
 import numpy as np
 
-from ._native import F64, I64, INT, PTR, declare
-from .parallel import pieces, run_pieces
+from ..parallel import pieces, run_pieces
+from . import F64, I64, INT, PTR, declare
 
 SPACE_RGB = 0
 SPACE_OKLAB = 1
@@ -44,17 +49,78 @@ def _checked(code: int) -> int:
     return code
 
 
-def _f64(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float64)
+def _need(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
 
 
-def _i64(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.int64)
+def _input(name: str, a, dtype, ndim: int | None = None) -> np.ndarray:
+    """``a`` as a C-contiguous array of ``dtype`` for C to read; converted only
+    when the conversion is lossless (so uint8 pixels are never wrapped)."""
+    a = np.asarray(a)
+    dtype = np.dtype(dtype)
+    if a.dtype != dtype:
+        _need(np.can_cast(a.dtype, dtype, "safe"),
+              f"{name} must be {dtype.name} (or convert to it losslessly), not {a.dtype.name}")
+        a = a.astype(dtype)
+    if ndim is not None:
+        _need(a.ndim == ndim, f"{name} must have {ndim} dimensions, not shape {a.shape}")
+    return np.ascontiguousarray(a)
+
+
+def _output(name: str, a, dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` as it is, if C may write into it: ``dtype``, ``shape``, C-contiguous."""
+    _need(isinstance(a, np.ndarray), f"{name} must be a numpy array")
+    _need(a.dtype == np.dtype(dtype), f"{name} must be {np.dtype(dtype).name}, not {a.dtype.name}")
+    _need(a.shape == shape, f"{name} must have shape {shape}, not {a.shape}")
+    _need(a.flags.c_contiguous, f"{name} must be C-contiguous")
+    _need(a.flags.writeable, f"{name} must be writable")
+    return a
+
+
+def _pixels(name: str, pix, ndim: int = 2, channels: tuple[int, ...] = (3, 4)) -> np.ndarray:
+    pix = _input(name, pix, np.uint8, ndim)
+    _need(pix.shape[-1] in channels,
+          f"{name} must have {' or '.join(map(str, channels))} channels, not {pix.shape[-1]}")
+    return pix
+
+
+def _samples(x, w=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Samples (n, d) float64 (already C-contiguous: C reads them every
+    iteration, so they are never copied here) and their (n,) weights."""
+    _need(isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2,
+          "samples must be a 2-D float64 array")
+    _need(x.flags.c_contiguous, "samples must be C-contiguous")
+    _need(x.shape[0] >= 1 and x.shape[1] >= 1, f"no samples (shape {x.shape})")
+    if w is not None:
+        w = _input("weights", w, np.float64, 1)
+        _need(w.shape == (x.shape[0],), f"weights must have shape ({x.shape[0]},), not {w.shape}")
+    return x, w
+
+
+def _centroids(name: str, c, d: int) -> np.ndarray:
+    c = _input(name, c, np.float64, 2)
+    _need(c.shape[0] >= 1, f"{name}: none given")
+    _need(c.shape[1] == d, f"{name} have {c.shape[1]} coordinates, the samples {d}")
+    return c
+
+
+def _labels(labels, n: int, k: int) -> np.ndarray:
+    labels = _output("labels", labels, np.int64, (n,))
+    # One pass: a negative label is a huge unsigned one.
+    _need(int(labels.view(np.uint64).max()) < k, f"labels must lie in 0..{k - 1}")
+    return labels
+
+
+def _bounds(upper, lower, n: int) -> tuple[np.ndarray, np.ndarray]:
+    return (_output("upper", upper, np.float64, (n,)),
+            _output("lower", lower, np.float64, (n,)))
 
 
 # ------------------------------------------------------------------ histogram
 
-def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int):
+def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Count colours of ``pix`` ((n, 3|4) uint8) in an open-addressing table.
 
     Colours are grouped by ``key & mask`` (mask 0xFFFFFFFF groups exact colours,
@@ -64,9 +130,12 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int):
     Returns (keys, counts, sums, n_groups, n_transparent); n_groups is -1 when
     more than ``limit`` groups appear (the caller then bins more coarsely).
     """
-    pix = np.ascontiguousarray(pix, dtype=np.uint8)
+    pix = _pixels("pixels", pix)
     n, nch = pix.shape
+    _need(0 <= int(mask) <= 0xFFFFFFFF, "mask must fit 32 bits")
+    _need(1 <= cap_bits <= 30, f"cap_bits must be 1..30, not {cap_bits}")
     cap = 1 << cap_bits
+    _need(0 <= limit < cap, f"limit must be below the table size {cap}, not {limit}")
     keys = np.zeros(cap, dtype=np.uint32)
     counts = np.zeros(cap, dtype=np.int64)  # 0 marks an empty slot
     sums = np.zeros((cap, nch), dtype=np.int64)
@@ -76,12 +145,12 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int):
     return keys, counts, sums, int(used), int(transparent[0])
 
 
-def build_histogram_rgb6(pix: np.ndarray):
+def build_histogram_rgb6(pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``build_histogram`` with ``BIN_MASK`` for opaque RGB, by direct indexing
     into the 2**18 bins instead of hashing. Returns (counts, sums) per bin."""
-    pix = np.ascontiguousarray(pix, dtype=np.uint8)
+    pix = _pixels("pixels", pix, channels=(3,))
 
-    def count(start: int, stop: int):
+    def count(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         counts = np.zeros(1 << 18, dtype=np.int64)
         sums = np.zeros((1 << 18, 3), dtype=np.int64)
         _build_histogram_rgb6(pix[start:].ctypes.data, stop - start, counts.ctypes.data,
@@ -98,7 +167,7 @@ def build_histogram_rgb6(pix: np.ndarray):
 
 def count_bytes(data: np.ndarray) -> np.ndarray:
     """Occurrences of each value 0..255 in a uint8 array: (256,) int64."""
-    flat = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
+    flat = _input("data", data, np.uint8).reshape(-1)
 
     def count(start: int, stop: int) -> np.ndarray:
         counts = np.zeros(256, dtype=np.int64)
@@ -118,9 +187,10 @@ def kmeanspp(x: np.ndarray, w: np.ndarray, k: int, uniforms: np.ndarray,
     (so a numpy seed fully determines the result). Returns sample indices,
     fewer than k when there are fewer distinct samples.
     """
-    x, w, uniforms = _f64(x), _f64(w), _f64(uniforms)
-    if len(uniforms) < k * n_trials:
-        raise ValueError("kmeanspp needs k * n_trials random numbers")
+    x, w = _samples(_input("samples", x, np.float64, 2), w)
+    uniforms = _input("uniforms", uniforms, np.float64, 1)
+    _need(k >= 1 and n_trials >= 1, "kmeanspp needs k >= 1 and n_trials >= 1")
+    _need(len(uniforms) >= k * n_trials, "kmeanspp needs k * n_trials random numbers")
     chosen = np.empty(k, dtype=np.int64)
     got = _checked(_kmeanspp(x.ctypes.data, x.shape[0], x.shape[1], w.ctypes.data, k,
                              uniforms.ctypes.data, n_trials, chosen.ctypes.data))
@@ -139,8 +209,11 @@ def assign(x: np.ndarray, c: np.ndarray, labels: np.ndarray, upper: np.ndarray,
     ``x``, ``labels`` (int64), ``upper`` and ``lower`` must be C-contiguous.
     Returns the number of samples whose label changed.
     """
-    c = _f64(c)
+    x, _ = _samples(x)
     n, d = x.shape
+    c = _centroids("centroids", c, d)
+    labels = _labels(labels, n, c.shape[0])
+    upper, lower = _bounds(upper, lower, n)
 
     def run(start: int, stop: int) -> int:
         return _checked(_assign(x.ctypes.data, start, stop, d, c.ctypes.data, c.shape[0],
@@ -151,15 +224,18 @@ def assign(x: np.ndarray, c: np.ndarray, labels: np.ndarray, upper: np.ndarray,
 
 
 def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
-           upper: np.ndarray, lower: np.ndarray):
+           upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int]:
     """Move each centroid to its members' weighted mean; keep bounds valid.
 
     Empty clusters are re-seeded at the sample that contributes most to the
     inertia (and its bounds reset). Returns (centroids, n_reseeded).
     """
-    c_old = _f64(c_old)
-    c = np.empty_like(c_old)
+    x, w = _samples(x, w)
     n, d = x.shape
+    c_old = _centroids("centroids", c_old, d)
+    labels = _labels(labels, n, c_old.shape[0])
+    upper, lower = _bounds(upper, lower, n)
+    c = np.empty_like(c_old)
     reseeded = _checked(_update(x.ctypes.data, n, d, w.ctypes.data, labels.ctypes.data,
                                 c_old.ctypes.data, c_old.shape[0], upper.ctypes.data,
                                 lower.ctypes.data, c.ctypes.data))
@@ -167,31 +243,69 @@ def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
 
 
 def inertia(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c: np.ndarray) -> float:
-    c = _f64(c)
+    """Weighted sum of squared distances from each sample to its centroid."""
+    x, w = _samples(x, w)
+    c = _centroids("centroids", c, x.shape[1])
+    labels = _labels(labels, x.shape[0], c.shape[0])
     return _inertia(x.ctypes.data, x.shape[0], x.shape[1], w.ctypes.data, labels.ctypes.data,
                     c.ctypes.data)
 
 
 # ------------------------------------------------------------------ remapping
 
-def _palette_args(pal, proj, axis, order):
-    pal, proj, axis, order = _f64(pal), _f64(proj), _f64(axis), _i64(order)
+def _lut(lin) -> np.ndarray:
+    lin = _input("linear table", lin, np.float64, 1)
+    _need(lin.shape == (256,), f"the linear table must have 256 entries, not {lin.shape}")
+    return lin
+
+
+def _space(space: int) -> int:
+    _need(space in (SPACE_RGB, SPACE_OKLAB), f"unknown colour space code {space!r}")
+    return int(space)
+
+
+def _transparent(index: int, k: int) -> int:
+    _need(-1 <= index < k, f"the transparent index must be -1 or in 0..{k - 1}, not {index}")
+    return int(index)
+
+
+def _palette_args(pal: np.ndarray, proj: np.ndarray, axis: np.ndarray, order: np.ndarray,
+                  channels: int) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+    """The sorted palette's arguments, checked: 1..256 entries of as many
+    working coordinates as the image has channels, and ``order`` a
+    permutation of the entries."""
+    pal = _input("palette", pal, np.float64, 2)
+    k, d = pal.shape
+    _need(1 <= k <= 256, f"a palette holds 1 to 256 entries, not {k}")
+    _need(d == channels, f"the palette has {d} coordinates but the image {channels} channels")
+    proj = _input("projections", proj, np.float64, 1)
+    axis = _input("axis", axis, np.float64, 1)
+    order = _input("order", order, np.int64, 1)
+    _need(proj.shape == (k,), f"projections must have shape ({k},), not {proj.shape}")
+    _need(axis.shape == (d,), f"axis must have shape ({d},), not {axis.shape}")
+    _need(order.shape == (k,) and np.array_equal(np.sort(order), np.arange(k)),
+          f"order must be a permutation of 0..{k - 1}")
     keep = (pal, proj, axis, order)  # the caller holds these while C reads them
     return keep, (pal.ctypes.data, pal.shape[0], pal.shape[1], proj.ctypes.data,
                   axis.ctypes.data, order.ctypes.data)
 
 
-def remap(pix, pal, proj, axis, order, space, lin, transparent_index, cap_bits) -> np.ndarray:
+def remap(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+          order: np.ndarray, space: int, lin: np.ndarray, transparent_index: int,
+          cap_bits: int) -> np.ndarray:
     """Exact nearest-palette index for every pixel, cached per distinct colour.
 
     ``pal``/``proj``/``order``: the palette's working coordinates sorted by
     projection on ``axis`` and the original index of each sorted entry.
     """
-    pix = np.ascontiguousarray(pix, dtype=np.uint8)
-    lin = _f64(lin)
+    pix = _pixels("pixels", pix)
     n, nch = pix.shape
+    _keep, palette = _palette_args(pal, proj, axis, order, nch)
+    lin = _lut(lin)
+    space = _space(space)
+    transparent_index = _transparent(transparent_index, palette[1])
+    _need(1 <= cap_bits <= 30, f"cap_bits must be 1..30, not {cap_bits}")
     out = np.empty(n, dtype=np.uint8)
-    _keep, palette = _palette_args(pal, proj, axis, order)
 
     def run(start: int, stop: int) -> None:
         _checked(_remap(pix[start:].ctypes.data, stop - start, nch, *palette, space,
@@ -201,14 +315,16 @@ def remap(pix, pal, proj, axis, order, space, lin, transparent_index, cap_bits) 
     return out
 
 
-def remap_rgb(pix, pal, proj, axis, order, space, lin) -> np.ndarray:
+def remap_rgb(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+              order: np.ndarray, space: int, lin: np.ndarray) -> np.ndarray:
     """``remap`` for opaque RGB with a direct 2**24-entry cache (32 MB per
     thread): faster than hashing when the image has millions of pixels."""
-    pix = np.ascontiguousarray(pix, dtype=np.uint8)
-    lin = _f64(lin)
+    pix = _pixels("pixels", pix, channels=(3,))
     n = pix.shape[0]
+    _keep, palette = _palette_args(pal, proj, axis, order, 3)
+    lin = _lut(lin)
+    space = _space(space)
     out = np.empty(n, dtype=np.uint8)
-    _keep, palette = _palette_args(pal, proj, axis, order)
 
     def run(start: int, stop: int) -> None:
         _checked(_remap_rgb(pix[start:].ctypes.data, stop - start, *palette, space,
@@ -218,8 +334,9 @@ def remap_rgb(pix, pal, proj, axis, order, space, lin) -> np.ndarray:
     return out
 
 
-def dither(img, pal_rgb, pal, proj, axis, order, space, lin, transparent_index,
-           strength) -> np.ndarray:
+def dither(img: np.ndarray, pal_rgb: np.ndarray, pal: np.ndarray, proj: np.ndarray,
+           axis: np.ndarray, order: np.ndarray, space: int, lin: np.ndarray,
+           transparent_index: int, strength: float) -> np.ndarray:
     """Serpentine Floyd-Steinberg error diffusion at ``strength`` (0..1).
 
     The error is diffused in straight sRGB; the nearest entry for each
@@ -227,12 +344,19 @@ def dither(img, pal_rgb, pal, proj, axis, order, space, lin, transparent_index,
     space. For opaque images the choice is cached per 2x2x2 cell of sRGB.
     Sequential: each pixel depends on the error of the ones before it.
     """
-    img = np.ascontiguousarray(img, dtype=np.uint8)
-    pal_rgb = _f64(np.asarray(pal_rgb)[:, :3])
-    lin = _f64(lin)
+    img = _pixels("image", img, ndim=3)
     h, w, nch = img.shape
+    _keep, palette = _palette_args(pal, proj, axis, order, nch)
+    k = palette[1]
+    pal_rgb = _input("sRGB palette", pal_rgb, np.float64, 2)
+    _need(pal_rgb.shape[0] == k and pal_rgb.shape[1] >= 3,
+          f"the sRGB palette must have shape ({k}, 3), not {pal_rgb.shape}")
+    pal_rgb = np.ascontiguousarray(pal_rgb[:, :3])
+    lin = _lut(lin)
+    space = _space(space)
+    transparent_index = _transparent(transparent_index, k)
+    _need(0.0 <= strength <= 1.0, f"the dithering strength must be in 0..1, not {strength}")
     out = np.empty((h, w), dtype=np.uint8)
-    _keep, palette = _palette_args(pal, proj, axis, order)
     _checked(_dither(img.ctypes.data, h, w, nch, pal_rgb.ctypes.data, *palette, space,
                      lin.ctypes.data, transparent_index, float(strength), out.ctypes.data))
     return out

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SPACES = ("rgb", "oklab")
+from ...limits import SPACES
+
 OKLAB_SCALE = 100.0
 
 # Linear sRGB -> LMS and cube-rooted LMS -> OKLab.

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
-from .colorspace import SPACES, from_working, to_working
-from .errors import ImageError
+from ...limits import INITS, MAX_K, MIN_K, SPACES
+from .._native import kernels as _kernels
+from ..errors import ImageError
+from .colorspace import from_working, to_working
 from .histogram import ColorHistogram
-
-INITS = ("kmeans++", "random")
-MAX_K = 256
 
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
 
@@ -37,8 +35,8 @@ class KMeansState:
 
 
 def check_settings(k: int, space: str, init: str, max_iter: int, tol: float) -> None:
-    if not 1 <= int(k) <= MAX_K:
-        raise ImageError(f"k must be between 1 and {MAX_K}, not {k}")
+    if not MIN_K <= int(k) <= MAX_K:
+        raise ImageError(f"k must be between {MIN_K} and {MAX_K}, not {k}")
     if space not in SPACES:
         raise ImageError(f"colour space must be one of {', '.join(SPACES)}, not {space!r}")
     if init not in INITS:

@@ -1,0 +1,115 @@
+"""The whole quantization: histogram -> K-Means -> palette order -> remap.
+
+The settings and result types, and ``steps``/``finish``/``quantize``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ... import limits
+from ..errors import ImageError
+from .histogram import ColorHistogram, build_histogram
+from .kmeans import KMeansState, check_settings, kmeans_steps
+from .ordering import palette_order, permuted
+from .remapping import index_counts, remap
+
+#: ``(indices, palette) -> permutation or None``: a palette order to apply.
+OrderChoice = Callable[[np.ndarray, np.ndarray], "np.ndarray | None"]
+
+
+class HasPixels(Protocol):
+    """Anything with decoded ``pixels`` (h, w, 3|4) uint8, e.g. ``LoadedImage``."""
+
+    pixels: np.ndarray
+
+
+@dataclass(frozen=True)
+class QuantizeSettings:
+    k: int = limits.DEFAULT_K
+    space: str = limits.DEFAULT_SPACE  # "oklab" (perceptual) or "rgb"
+    init: str = limits.DEFAULT_INIT  # "kmeans++" or "random"
+    max_iter: int = limits.DEFAULT_MAX_ITER
+    tol: float = limits.DEFAULT_TOL
+    seed: int | None = limits.DEFAULT_SEED
+    dither: float = limits.DEFAULT_DITHER  # Floyd-Steinberg strength, 0 = off
+
+    def validated(self) -> QuantizeSettings:
+        check_settings(self.k, self.space, self.init, self.max_iter, self.tol)
+        if not 0.0 <= self.dither <= 1.0:
+            raise ImageError("the dithering strength must be between 0 and 1")
+        return self
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    indices: np.ndarray  # (h, w) uint8 palette index per pixel
+    palette: np.ndarray  # (k', 3|4) uint8 sRGB(A)
+    iterations: int
+    inertia: float
+    mse: float
+    reason: str
+    seconds: float
+
+    @property
+    def n_colors(self) -> int:
+        return len(self.palette)
+
+    def colors_used(self) -> int:
+        return int(np.count_nonzero(index_counts(self.indices)))
+
+    def to_rgb(self) -> np.ndarray:
+        """Decoded result pixels (h, w, 3|4) uint8."""
+        return self.palette[self.indices]
+
+
+def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
+           started: float | None = None, choose_order: OrderChoice | None = None
+           ) -> QuantizeResult:
+    """Full-resolution result from a K-Means state.
+
+    The palette runs translucent first, then dark to light (``palette_order``);
+    ``choose_order(indices, palette)`` may then answer a better permutation
+    (the PNG writer's trial encode, passed in by ``kmeans_gui.core.compress``).
+    """
+    order = palette_order(state.palette)
+    palette = np.ascontiguousarray(state.palette[order])
+    indices = remap(pixels, palette, settings.space, settings.dither)
+    if choose_order is not None:
+        perm = choose_order(indices, palette)
+        if perm is not None:
+            indices, palette = permuted(indices, palette, perm)
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    return QuantizeResult(indices, palette, state.iteration, state.inertia, state.mse,
+                          state.reason, seconds)
+
+
+def _pixels(image: HasPixels | np.ndarray) -> np.ndarray:
+    return image if isinstance(image, np.ndarray) else image.pixels
+
+
+def steps(image: HasPixels | np.ndarray, settings: QuantizeSettings,
+          histogram: ColorHistogram | None = None) -> Iterator[KMeansState]:
+    """K-Means states for ``image`` (pixels, or a ``LoadedImage``); pass a
+    cached ``histogram`` to skip rebuilding it."""
+    settings.validated()
+    pixels = _pixels(image)
+    hist = histogram if histogram is not None else build_histogram(pixels)
+    return kmeans_steps(hist, settings.k, space=settings.space, init=settings.init,
+                        max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed)
+
+
+def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = QuantizeSettings(),
+             histogram: ColorHistogram | None = None,
+             choose_order: OrderChoice | None = None) -> QuantizeResult:
+    """Run K-Means to the end and remap every pixel."""
+    started = time.perf_counter()
+    pixels = _pixels(image)
+    state = None
+    for state in steps(pixels, settings, histogram):  # noqa: B007 (keep the last)
+        pass
+    return finish(pixels, state, settings, started, choose_order)
