@@ -61,6 +61,10 @@ LIGHT_MAX_ITER = 12
 #: Light runs from this k on start from the previous palette (below it,
 #: seeding is cheap and a fresh one is as good or better).
 WARM_MIN_K = 24
+#: Typical slopes of log figure against log k (the shared photos: ΔE falls
+#: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
+DELTA_E_SLOPE = -0.45
+SIZE_SLOPE = 0.45
 #: The size search stops when its bracket is narrower than k / SIZE_GAP.
 SIZE_GAP = 8
 #: A sampled quality figure must beat the target by this fraction.
@@ -423,8 +427,9 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     # ``high`` above it; 0 and MAX_K + 1 stand for "nothing tried there".
     grid = sorted(ks)
     lo, hi = -1, len(grid)
+    slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
     while hi - lo > 1:
-        mid = (lo + hi) // 2
+        mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size)
         if high_side(grid[mid]):
             hi = mid
         else:
@@ -443,15 +448,43 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     return _verify(cost, target, chosen, points, cache)
 
 
+def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint],
+                     limit: float, slope: float, by_size: bool) -> int:
+    """The grid point to try next, strictly between ``lo`` and ``hi``: where
+    the figure should cross ``limit``, by a power law through the points tried
+    (the two nearest; with one, the typical ``slope`` of log figure against
+    log k), or the middle when nothing is known."""
+    known = sorted((k, p.size if by_size else p.delta_e) for k, p in cache.items()
+                   if k in grid and (p.size if by_size else p.delta_e) > 0)
+    middle = (lo + hi) // 2
+    if not known or limit <= 0:
+        return middle
+    if len(known) >= 2:
+        (k0, v0), (k1, v1) = sorted(known, key=lambda kv: abs(math.log(kv[1] / limit)))[:2]
+        if k0 != k1 and v0 != v1:
+            slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+    else:
+        k0, v0 = known[0]
+    if slope == 0 or (slope > 0) != by_size:
+        return middle
+    target = math.exp(math.log(k0) + (math.log(limit) - math.log(v0)) / slope)
+    best = min(range(lo + 1, hi), key=lambda i: abs(math.log(grid[i]) - math.log(target)))
+    return best
+
+
 def _interpolate(low: int, high: int, value, high_side, limit: float,
                  gap) -> tuple[int, int]:
     """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
-    guess where the figure crosses ``limit`` (linear in log k and log figure),
-    then try the guess's neighbour too, which usually closes the bracket."""
+    guess where the figure crosses ``limit`` (linear in log k and log figure;
+    the middle instead when the same end moved twice running, as a flat
+    stretch would keep the guesses at one end), and with a gap of 1 try the
+    guess's neighbour too, which usually closes the bracket."""
+    moved = []
     while high - low > gap(low):
         guess = None
         a, b = value(low), value(high)
-        if a > 0 and b > 0 and limit > 0 and a != b:
+        if (a > 0 and b > 0 and limit > 0 and a != b
+                and not (len(moved) >= 2 and moved[-1] == moved[-2])):
             t = (math.log(limit) - math.log(a)) / (math.log(b) - math.log(a))
             guess = round(math.exp(math.log(low) + t * (math.log(high) - math.log(low))))
         if guess is None or not low < guess < high:
@@ -459,10 +492,12 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
         if high_side(guess):
             high = guess
             neighbour = guess - 1
+            moved.append("high")
         else:
             low = guess
             neighbour = guess + 1
-        if low < neighbour < high and high - low > gap(low):
+            moved.append("low")
+        if gap(low) == 1 and low < neighbour < high:
             if high_side(neighbour):
                 high = neighbour
             else:
