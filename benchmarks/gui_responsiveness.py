@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             print("run did not finish")
             return 1
         # wait until the worker thread is gone before the next run
-        while window.runner.is_busy():
+        while window.session.is_busy():
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         row = {
             "first_preview": (marks["first_preview"] - opened_at) / 1000,

@@ -113,13 +113,6 @@ class ComparisonView(QWidget):
         self._result.full = indexed_image(indices, palette) if indices is not None else None
         self.update()
 
-    def clear_result(self) -> None:
-        self._result.clear()
-        self.update()
-
-    def has_image(self) -> bool:
-        return self._size is not None
-
     def preview_size(self) -> tuple[int, int] | None:
         p = self._original.preview_source
         return (p.width, p.height) if p is not None else None

@@ -15,9 +15,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kmeans_gui.core import MAX_K, QuantizeSettings
+from kmeans_gui.core import QuantizeSettings
+from kmeans_gui.limits import GUI_MIN_K, MAX_K
 
-from .settings import MIN_K
+#: What the app's controls allow (the core and the command line accept more:
+#: any number of iterations, any tolerance). Stored settings are clamped to these.
+K_RANGE = (GUI_MIN_K, MAX_K)
+MAX_ITER_RANGE = (1, 1000)
+TOL_RANGE = (0.0, 0.1)
+SEED_RANGE = (0, 2**31 - 1)
+STRENGTH_RANGE = (0.0, 1.0)  # dithering strength; the spinner shows 1-100 %
 
 SPACE_CHOICES = (("Perceptual (OKLab)", "oklab"), ("RGB", "rgb"))
 INIT_CHOICES = (("k-means++", "kmeans++"), ("Random pixels", "random"))
@@ -37,10 +44,10 @@ class ControlsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.k_spin = QSpinBox(minimum=MIN_K, maximum=MAX_K, value=16)
+        self.k_spin = QSpinBox(minimum=K_RANGE[0], maximum=K_RANGE[1])
         self.k_spin.setAccelerated(True)
         self.k_spin.setToolTip("Number of palette colours")
-        self.k_slider = QSlider(Qt.Orientation.Horizontal, minimum=MIN_K, maximum=MAX_K, value=16)
+        self.k_slider = QSlider(Qt.Orientation.Horizontal, minimum=K_RANGE[0], maximum=K_RANGE[1])
         self.k_slider.setPageStep(16)
         self.k_slider.setToolTip(self.k_spin.toolTip())
         k_row = QHBoxLayout()
@@ -58,17 +65,17 @@ class ControlsPanel(QWidget):
         dither_row.addWidget(self.dither_combo, 1)
         dither_row.addWidget(self.strength_spin)
         self.init_combo = _combo(INIT_CHOICES)
-        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.seed_spin = QSpinBox(minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
         self.seed_spin.setToolTip("Random seed: the same seed gives the same palette")
 
         self.advanced_button = QToolButton(text="Advanced", checkable=True)
         self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
         self.advanced_button.setAutoRaise(True)
-        self.max_iter_spin = QSpinBox(minimum=1, maximum=1000, value=100)
+        self.max_iter_spin = QSpinBox(minimum=MAX_ITER_RANGE[0], maximum=MAX_ITER_RANGE[1])
         self.max_iter_spin.setToolTip("Stop after this many iterations at the latest")
-        self.tol_spin = QDoubleSpinBox(minimum=0.0, maximum=0.1, decimals=6, singleStep=0.0001,
-                                       value=1e-4)
+        self.tol_spin = QDoubleSpinBox(minimum=TOL_RANGE[0], maximum=TOL_RANGE[1], decimals=6,
+                                       singleStep=0.0001)
         self.tol_spin.setToolTip("Stop when the inertia improves by less than this fraction")
         self.advanced = QWidget()
         adv_form = QFormLayout(self.advanced)
@@ -104,7 +111,7 @@ class ControlsPanel(QWidget):
         self.tol_spin.valueChanged.connect(self._emit_changed)
         self.dither_combo.currentIndexChanged.connect(self._update_enabled)
         self.advanced_button.toggled.connect(self.set_advanced_open)
-        self._update_enabled()
+        self.set_settings(QuantizeSettings())  # the core's defaults
 
     @Slot()
     def _emit_changed(self) -> None:

@@ -1,15 +1,14 @@
 """Array helpers for the GUI that need no Qt: preview sizes, downscaling,
-palette shares, palette export and proposed file names."""
+palette shares and palette export."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from ..core import index_counts, output_name
+from ..core import index_counts
 
 #: Previews are never computed smaller than this (longest side, device pixels).
 MIN_PREVIEW_SIDE = 64
@@ -64,11 +63,6 @@ def gpl_text(palette: np.ndarray, name: str) -> str:
             label += f" alpha {int(entry[3])}"
         lines.append(f"{r:3d} {g:3d} {b:3d}\t{label}")
     return "\n".join(lines) + "\n"
-
-
-def proposed_png_path(source: Path | None, k: int, folder: str | None = None) -> Path:
-    """``NAME-kK.png`` beside the input (or in ``folder`` for unnamed images)."""
-    return output_name(source, k, folder=None if source is not None else folder or Path.home())
 
 
 def human_size(n_bytes: int | None) -> str:

@@ -261,11 +261,14 @@ class CurveWorker(QObject):
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def shutdown(self, timeout: float = 5.0) -> bool:
-        """Cancel and wait for every thread started; True when all ended."""
+    def shutdown(self, timeout: float = 0.5) -> bool:
+        """Cancel and wait (briefly: closing must be quick) for every thread
+        started; True when all ended. One still inside a step ends at the next
+        (the threads are daemons, so they never hold up the exit)."""
         self.cancel()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         alive = [t for t in self._threads if t.is_alive()]
         self._threads = alive
         return not alive

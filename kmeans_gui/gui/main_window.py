@@ -1,9 +1,9 @@
-"""The main window: wires the controls, the comparison view, the live palette,
-the convergence chart and the job runner together."""
+"""The main window: renders the Session (the document) in the comparison view,
+the live palette, the convergence chart and the side panel, and turns the
+controls and menus into Session calls. It keeps no document state itself."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
@@ -34,24 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import (
-    ColorHistogram,
-    ImageError,
-    LoadedImage,
-    output_name,
-    save_png,
-    write_atomic,
-)
+from kmeans_gui.core import ImageError, QuantizeSettings, output_name, write_atomic
 
 from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
 from .controls import ControlsPanel
-from .imaging import fit_size, gpl_text, human_size, needs_new_preview, proposed_png_path
-from .jobs import Finished, LoadJob, Opened, Progress, QuantizeJob, Rescaled, RescaleJob, SaveJob
+from .imaging import fit_size, gpl_text, human_size, needs_new_preview
+from .jobs import Finished, Opened, Progress, Rescaled
 from .kcurve import CostChart, CurvePresenter, TargetPanel
 from .palette_view import PaletteView
-from .runner import JobRunner
+from .session import Session
 from .settings import Settings
 
 DEBOUNCE_MS = 250
@@ -77,21 +70,9 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
-        self.runner = JobRunner(self)
-        self.image: LoadedImage | None = None
-        self.histogram: ColorHistogram | None = None
-        self.preview_pixels = None
-        self.result: Finished | None = None
-        self.saved_size: int | None = None
-        self._result_saved = False
-        self._load_id: int | None = None
-        self._load_path: Path | None = None
-        self._run_id: int | None = None
-        self._rescale_id: int | None = None
-        self._save_id: int | None = None
-        self._saving_for: Finished | None = None
-        self._rescale_pending = False
-        self._run_clock = 0.0
+        self.session = Session(self)
+        self._remember_load = True  # whether the image being opened goes to Open Recent
+        self._rescale_pending = False  # the view changed size during a run
 
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
@@ -188,11 +169,26 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self.controls.changed.connect(self._on_controls_changed)
-        self.runner.busy_changed.connect(self.curve.live_running)
+        self.session.state_changed.connect(self._on_session_state)
         self.controls.advanced_toggled.connect(self.settings.set_advanced_open)
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
         self.canvas.preview_box_changed.connect(self._on_preview_box_changed)
         self.canvas.mode_changed.connect(self._on_mode_changed)
+
+        session = self.session
+        session.loading.connect(self._on_loading)
+        session.image_changed.connect(self._on_image_changed)
+        session.load_failed.connect(self._on_load_failed)
+        session.run_started.connect(self._on_run_started)
+        session.progress.connect(self._on_progress)
+        session.result_changed.connect(self._on_result_changed)
+        session.run_stopped.connect(self._on_run_stopped)
+        session.run_failed.connect(self._on_run_failed)
+        session.rescaled.connect(self._on_rescaled)
+        session.saving.connect(self._on_saving)
+        session.saved.connect(self._on_saved)
+        session.save_failed.connect(self._on_save_failed)
+        session.state_changed.connect(self._update_actions)
 
     def _action(self, text: str, slot, shortcut=None, icon: QIcon | None = None,
                 tip: str = "") -> QAction:
@@ -326,37 +322,23 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path, remember: bool = True) -> None:
         """Open ``path`` in a worker; the current image stays until it has loaded."""
-        path = Path(path)
         self._debounce.stop()
-        job = LoadJob(path, self.canvas.preview_box())
-        self._run_id = None  # the load cancels the current run; ignore its last reports
-        job.opened.connect(self._on_opened)
-        job.failed.connect(self._on_load_failed)
-        self._load_id = job.job_id
-        self._load_path = path
         self._remember_load = remember
+        self.session.open(path, self.canvas.preview_box())
+
+    @Slot(object)
+    def _on_loading(self, path: Path) -> None:
         self.canvas.set_status_text(f"Opening {path.name}…")
         self.status_label.setText(f"Opening {path.name}…")
         self.progress.setRange(0, 0)  # busy
-        self.runner.submit(job)
-        self._update_actions()
 
     @Slot(object)
-    def _on_opened(self, opened: Opened) -> None:
-        if opened.job_id != self._load_id:
-            return
-        self._load_id = None
-        image = opened.image
-        self.image, self.histogram = image, opened.histogram
-        self.preview_pixels = opened.preview_pixels
-        self.result = None
-        self._result_saved = False
-        self.saved_size = None
+    def _on_image_changed(self, opened: Opened) -> None:
+        image, path = opened.image, opened.path
         self.canvas.set_status_text("")
         self.canvas.set_original(image.pixels, opened.preview_pixels)
         self.palette_view.clear()
         self.chart.reset()
-        path = image.path or self._load_path
         self.setWindowTitle(f"{path.name}[*]")
         self.setWindowFilePath(str(path))
         self.setWindowModified(False)
@@ -373,12 +355,8 @@ class MainWindow(QMainWindow):
         self.start_run()
         self.curve.image_opened(image, opened.histogram)
 
-    @Slot(int, str)
-    def _on_load_failed(self, job_id: int, message: str) -> None:
-        if job_id != self._load_id:
-            return
-        self._load_id = None
-        path = self._load_path
+    @Slot(object, str)
+    def _on_load_failed(self, path: Path, message: str) -> None:
         self.canvas.set_status_text("")
         self.progress.setRange(0, 1)
         self.status_label.setText(f"Could not open {path.name}")
@@ -387,9 +365,9 @@ class MainWindow(QMainWindow):
         self.open_failed.emit(message)
         dialogs.show_error(self, "Cannot open image", f"Could not open “{path.name}”.",
                            f"{message}\n\nFile: {path}")
-        if self.image is not None and self.result is None and not self.runner.is_active("quantize"):
+        s = self.session
+        if s.image is not None and s.result is None and not s.is_running():
             self.start_run()  # the failed open interrupted the current image's run
-        self._update_actions()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -443,8 +421,13 @@ class MainWindow(QMainWindow):
 
     # ============================================================ running
     @Slot()
+    def _on_session_state(self) -> None:
+        # The k vs cost curve steps back while the image loads or the live run goes.
+        self.curve.live_running(self.session.is_loading() or self.session.is_running())
+
+    @Slot()
     def _on_controls_changed(self) -> None:
-        if self.image is not None:
+        if self.session.image is not None:
             self.status_label.setText("Settings changed; restarting…")
         self._debounce.start()
         self.curve.settings_changed()
@@ -452,43 +435,30 @@ class MainWindow(QMainWindow):
     @Slot()
     def start_run(self) -> None:
         self._debounce.stop()
-        if self.image is None or self._load_id is not None:
-            return  # opening finishes by starting a run with the then-current settings
         settings = self.controls.settings()
-        self.settings.set_quantize_settings(settings, self.controls.dither_strength())
         try:
-            job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
+            settings = settings.validated()
         except ImageError as exc:
             dialogs.show_error(self, "Invalid settings", str(exc))
             return
-        job.progress.connect(self._on_progress)
-        job.finished.connect(self._on_finished)
-        job.cancelled.connect(self._on_cancelled)
-        job.failed.connect(self._on_run_failed)
-        self._run_id = job.job_id
-        self._run_clock = time.perf_counter()
-        self.result = None
-        self.saved_size = None
-        self.setWindowModified(False)
+        self.settings.set_quantize_settings(settings, self.controls.dither_strength())
+        self.session.run(settings)
+
+    @Slot()
+    def stop(self) -> None:
+        self._debounce.stop()
+        self.session.stop()
+
+    @Slot(object)
+    def _on_run_started(self, settings: QuantizeSettings) -> None:
         self.canvas.set_result_full(None, None)
         self.chart.reset()
         self.progress.setRange(0, settings.max_iter)
         self.progress.setValue(0)
         self.progress.setFormat("iteration %v")
-        self.runner.submit(job)
-        self._update_sizes()
-        self._update_actions()
-
-    @Slot()
-    def stop(self) -> None:
-        self._debounce.stop()
-        if self._run_id is not None:
-            self.runner.cancel(frozenset({"quantize"}))
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
-        if p.job_id != self._run_id:
-            return  # a superseded run's late report
         self.canvas.set_result_preview(p.preview, p.palette)
         self.palette_view.set_palette(p.palette, p.shares)
         self.chart.add(p.iteration, p.inertia)
@@ -500,12 +470,11 @@ class MainWindow(QMainWindow):
         self.preview_shown.emit(p.iteration)
 
     @Slot(object)
-    def _on_finished(self, f: Finished) -> None:
-        if f.job_id != self._run_id:
+    def _on_result_changed(self, f: Finished | None) -> None:
+        self.setWindowModified(f is not None)
+        self._update_sizes()
+        if f is None:
             return
-        self._run_id = None
-        self.result = f
-        self._result_saved = False
         r = f.result
         self.canvas.set_result_preview(f.preview, r.palette)
         self.canvas.set_result_full(r.indices, r.palette)
@@ -517,130 +486,98 @@ class MainWindow(QMainWindow):
         self.status_label.setText(
             f"Done: {r.n_colors} colours after {r.iterations} iterations ({reason}) · "
             f"inertia {r.inertia:.4g} · {f.elapsed:.2f} s")
-        self.setWindowModified(True)
-        self._update_sizes()
-        self._update_actions()
         self.run_finished.emit(f)
         if self._rescale_pending:
             self._on_preview_box_changed()
 
     def _end_run(self, status: str, progress_text: str | None = None) -> None:
-        """A run ended without a result: forget it and reset the progress bar."""
-        self._run_id = None
+        """A run ended without a result: reset the progress bar."""
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if progress_text is not None:
             self.progress.setFormat(progress_text)
         self.status_label.setText(status)
-        self._update_actions()
 
-    @Slot(int)
-    def _on_cancelled(self, job_id: int) -> None:
-        if job_id != self._run_id:
-            return
+    @Slot()
+    def _on_run_stopped(self) -> None:
         self._end_run("Stopped. Press F5 to run again.", progress_text="stopped")
         self.run_stopped.emit()
 
-    @Slot(int, str)
-    def _on_run_failed(self, job_id: int, message: str) -> None:
-        if job_id != self._run_id:
-            return
+    @Slot(str)
+    def _on_run_failed(self, message: str) -> None:
         self._end_run("Quantization failed")
         dialogs.show_error(self, "Quantization failed", "K-Means could not finish.", message)
 
     # ====================================================== preview sizing
     @Slot()
     def _on_preview_box_changed(self) -> None:
-        if self.image is None:
+        image = self.session.image
+        if image is None:
             return
-        wanted = fit_size(self.image.width, self.image.height, *self.canvas.preview_box())
+        wanted = fit_size(image.width, image.height, *self.canvas.preview_box())
         if not needs_new_preview(self.canvas.preview_size(), wanted):
             self._rescale_pending = False
             return
-        if self._run_id is not None or self._load_id is not None:
+        if self.session.is_running() or self.session.is_loading():
             self._rescale_pending = True  # done when the run has finished
             return
         self._rescale_pending = False
-        r = self.result
-        job = RescaleJob(self.image.pixels, wanted, r.result.palette if r else None,
-                         r.settings if r else None)
-        job.rescaled.connect(self._on_rescaled)
-        self._rescale_id = job.job_id
-        self.runner.submit(job)
+        self.session.rescale(wanted)
 
     @Slot(object)
     def _on_rescaled(self, r: Rescaled) -> None:
-        if r.job_id != self._rescale_id or self.image is None:
-            return
-        self._rescale_id = None
-        self.preview_pixels = r.preview_pixels
         self.canvas.set_original_preview(r.preview_pixels)
-        if r.result_preview is not None and self.result is not None:
-            self.canvas.set_result_preview(r.result_preview, self.result.result.palette)
+        result = self.session.result
+        if r.result_preview is not None and result is not None:
+            self.canvas.set_result_preview(r.result_preview, result.result.palette)
 
     # ============================================================== saving
     @Slot()
     def save_as(self) -> None:
-        f = self.result
-        if f is None or self._save_id is not None:
+        if self.session.png is None or self.session.is_saving():
             return
         path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
-        if not path:
-            return
-        job = SaveJob(f.result, path, self.image.path, self.image.icc_profile, self.image.dpi)
-        job.saved.connect(self._on_saved)
-        job.failed.connect(self._on_save_failed)
-        self._save_id = job.job_id
-        self._saving_for = f
-        self.status_label.setText(f"Saving {Path(path).name}…")
-        self.runner.submit(job)
-        self._update_actions()
+        if path:
+            self.session.save(path)
 
     def _source_is_bundled(self) -> bool:
-        path = self.image.path if self.image else None
+        path = self.session.image.path if self.session.image else None
         return path is None or path.parent == asset(SAMPLE_IMAGE).parent
 
     def proposed_save_path(self) -> Path:
         """NAME-kK.png beside the input; for the bundled sample (inside the
         installed package) in the last folder used instead."""
-        k = self.result.settings.k
+        s = self.session
+        k = s.result.settings.k
         if self._source_is_bundled():
-            return output_name(self.image.path, k, folder=self.settings.last_folder())
-        return proposed_png_path(self.image.path, k)
+            return output_name(s.image.path, k, folder=self.settings.last_folder())
+        return output_name(s.image.path, k)
 
-    @Slot(int, str, int)
-    def _on_saved(self, job_id: int, path: str, size: int) -> None:
-        if job_id != self._save_id:
-            return
-        self._save_id = None
-        if self._saving_for is self.result:
-            self._result_saved = True
-            self.saved_size = size
-            self.setWindowModified(False)
-        self._saving_for = None
+    @Slot(object)
+    def _on_saving(self, path: Path) -> None:
+        self.status_label.setText(f"Saving {path.name}…")
+
+    @Slot(str, int)
+    def _on_saved(self, path: str, size: int) -> None:
+        self.setWindowModified(self.session.is_dirty())
         self.status_label.setText(f"Saved {Path(path).name} ({human_size(size)})")
         self._update_sizes()
-        self._update_actions()
         self.result_saved.emit(path, size)
 
-    @Slot(int, str)
-    def _on_save_failed(self, job_id: int, message: str) -> None:
-        if job_id != self._save_id:
-            return
-        self._save_id = None
-        self._saving_for = None
+    @Slot(str)
+    def _on_save_failed(self, message: str) -> None:
         self.status_label.setText("Saving failed")
-        self._update_actions()
         self.save_failed.emit(message)
         dialogs.show_error(self, "Cannot save", "The PNG was not saved.", message)
 
     @Slot()
     def export_palette(self) -> None:
-        if self.result is None:
+        s = self.session
+        if s.result is None:
             return
-        palette = self.result.result.palette
+        palette = s.result.result.palette
         proposed = self.proposed_save_path().with_suffix(".gpl")
-        stem = self.image.path.stem if self.image.path else "palette"
+        stem = s.image.path.stem if s.image.path else "palette"
         path = dialogs.ask_save_palette(self, str(proposed))
         if not path:
             return
@@ -653,15 +590,15 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Exported palette to {Path(path).name}")
 
     def _update_sizes(self) -> None:
-        image, f = self.image, self.result
+        s = self.session
+        image, f = s.image, s.result
         if image is None or f is None:
-            self.info_png.setText("computing…" if self._run_id is not None else "–")
+            self.info_png.setText("computing…" if s.is_running() else "–")
             self.info_ratio.setText("–")
             return
-        if self.saved_size is not None:
-            size, text = self.saved_size, f"{human_size(self.saved_size)} (saved)"
-        else:
-            size, text = f.estimated_size, f"≈ {human_size(f.estimated_size)} (estimate)"
+        size = f.estimated_size
+        text = (f"{human_size(size)} (saved)" if s.saved_size is not None
+                else f"≈ {human_size(size)} (estimate)")
         self.info_png.setText(f"{text}, {f.result.n_colors} colours")
         if image.file_size:
             ratio = image.file_size / max(size, 1)
@@ -681,12 +618,14 @@ class MainWindow(QMainWindow):
         self.mode_actions[mode].setChecked(True)
         self.settings.set_view_mode(mode)
 
+    @Slot()
     def _update_actions(self) -> None:
-        has_result = self.result is not None
-        self.save_action.setEnabled(has_result and self._save_id is None)
+        s = self.session
+        has_result = s.result is not None
+        self.save_action.setEnabled(has_result and not s.is_saving())
         self.export_action.setEnabled(has_result)
-        self.run_action.setEnabled(self.image is not None)
-        self.stop_action.setEnabled(self._run_id is not None)
+        self.run_action.setEnabled(s.image is not None)
+        self.stop_action.setEnabled(s.is_running())
 
     @Slot()
     def about(self) -> None:
@@ -696,11 +635,12 @@ class MainWindow(QMainWindow):
 
     # ============================================================= closing
     def has_unsaved_result(self) -> bool:
-        return self.result is not None and not self._result_saved
+        return self.session.is_dirty()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.has_unsaved_result() and self._save_id is None:
-            answer = dialogs.ask_save_changes(self, self.image.path.name if self.image.path
+        if self.has_unsaved_result() and not self.session.is_saving():
+            s = self.session
+            answer = dialogs.ask_save_changes(self, s.image.path.name if s.image.path
                                               else "the image")
             if answer == "cancel" or (answer == "save" and not self._save_before_close()):
                 event.ignore()
@@ -719,26 +659,19 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the worker cooperatively and wait for its thread to end."""
-        self._run_id = self._load_id = self._rescale_id = None
         self.curve.shutdown()
-        if not self.runner.shutdown(5000):
-            # Only a save can take this long; it must not be cut off midway.
-            self.runner.shutdown(60000)
+        self.session.shutdown()
 
     def _save_before_close(self) -> bool:
-        """Save synchronously (the window is going away); False if cancelled or failed."""
-        f = self.result
+        """Save through the same worker as File → Save, waiting for it; False
+        if cancelled or failed (the failure was shown)."""
         path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
         if not path:
             return False
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        self.setEnabled(False)  # no second close or edit while waiting
         try:
-            save_png(f.result, path, source=self.image.path, overwrite=True,
-                     icc_profile=self.image.icc_profile, dpi=self.image.dpi)
-        except ImageError as exc:
+            return self.session.save_and_wait(path)
+        finally:
+            self.setEnabled(True)
             QGuiApplication.restoreOverrideCursor()
-            dialogs.show_error(self, "Cannot save", "The PNG was not saved.", str(exc))
-            return False
-        QGuiApplication.restoreOverrideCursor()
-        self._result_saved = True
-        return True

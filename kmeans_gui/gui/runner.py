@@ -1,98 +1,128 @@
-"""Runs one job at a time in a QThread; newer jobs cancel the ones they supersede."""
+"""One worker thread at a time iterates a job's generator; newer jobs cancel
+the ones they supersede.
+
+The worker emits every value the job yields and checks
+``isInterruptionRequested`` between steps; that check is the only way a job
+is stopped (threads are never terminated). Errors come back as a readable
+message, never as an exception in the GUI thread.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+import logging
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from kmeans_gui.core import ImageError
 
 from .jobs import Job
 
+log = logging.getLogger(__name__)
+
+#: Kinds a plain ``cancel()`` stops: everything but saving.
+CANCELLABLE = frozenset({"load", "quantize", "rescale"})
+
+
+class GeneratorWorker(QThread):
+    """Runs one job: iterates ``job.work()`` and reports each yielded value."""
+
+    yielded = Signal(int, str, object)  # job id, kind, value
+    ended = Signal(int, str, str, str)  # job id, kind, "done" | "cancelled" | "failed", message
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+        self.setObjectName(f"{job.kind}-worker")
+
+    def run(self) -> None:
+        job = self.job
+        status, message = "done", ""
+        steps = job.work()
+        try:
+            for value in steps:
+                if job.interruptible and self.isInterruptionRequested():
+                    status = "cancelled"
+                    break
+                if value is not None:
+                    self.yielded.emit(job.job_id, job.kind, value)
+        except ImageError as exc:
+            status, message = "failed", str(exc)
+        except MemoryError:
+            status, message = "failed", "not enough memory for this image"
+        except Exception as exc:  # a bug: report it instead of killing the thread silently
+            log.exception("%s failed", type(job).__name__)
+            status, message = "failed", f"unexpected error: {exc!r}"
+        finally:
+            steps.close()
+        self.ended.emit(job.job_id, job.kind, status, message)
+
 
 class JobRunner(QObject):
-    """Holds the running thread and job until the thread has finished, then
-    starts the next pending job. Cancellation is cooperative: the job checks
-    ``isInterruptionRequested`` between steps. Threads are never terminated."""
+    """Holds the running worker until its thread has finished, then starts the
+    next pending job. Reports of every job come out of ``yielded`` and
+    ``ended``; deciding which are still wanted is the caller's business."""
 
-    busy_changed = Signal(bool)
     job_started = Signal(object)  # Job
-    job_ended = Signal(object)  # Job
+    yielded = Signal(int, str, object)
+    ended = Signal(int, str, str, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._job: Job | None = None
+        self._worker: GeneratorWorker | None = None
         self._pending: list[Job] = []
 
-    @property
-    def current(self) -> Job | None:
-        return self._job
-
     def is_busy(self) -> bool:
-        return self._thread is not None or bool(self._pending)
+        return self._worker is not None or bool(self._pending)
 
-    def is_active(self, kind: str) -> bool:
-        """Whether a job of ``kind`` is running or waiting."""
-        jobs = ([self._job] if self._job else []) + self._pending
-        return any(j.kind == kind for j in jobs)
+    def running_thread(self) -> QThread | None:
+        return self._worker
 
     def submit(self, job: Job) -> None:
-        self._pending = [p for p in self._pending if p.kind not in job.supersedes]
+        self.cancel(job.supersedes)
         self._pending.append(job)
-        if self._job is not None and self._job.kind in job.supersedes:
-            self._thread.requestInterruption()
         self._start_next()
 
-    def cancel(self, kinds: frozenset[str] | None = None) -> None:
-        """Drop pending jobs and ask the running one to stop (all kinds but saving by default)."""
-        kinds = kinds or frozenset({"load", "quantize", "rescale"})
+    def cancel(self, kinds: frozenset[str] = CANCELLABLE) -> None:
+        """Drop pending jobs of ``kinds`` and ask a running one to stop."""
         self._pending = [p for p in self._pending if p.kind not in kinds]
-        if self._job is not None and self._job.kind in kinds:
-            self._thread.requestInterruption()
+        if self._worker is not None and self._worker.job.kind in kinds:
+            self._worker.requestInterruption()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop everything and wait for the thread; True when it ended in time."""
         self._pending.clear()
-        thread = self._thread
-        if thread is None:
+        worker = self._worker
+        if worker is None:
             return True
-        thread.requestInterruption()
-        thread.quit()
-        ended = thread.wait(timeout_ms)
+        worker.requestInterruption()
+        worker.quit()
+        ended = worker.wait(timeout_ms)
         if ended:
             self._release()
         return ended
 
     def _start_next(self) -> None:
-        if self._thread is not None or not self._pending:
+        if self._worker is not None or not self._pending:
             return
         job = self._pending.pop(0)
-        thread = QThread()
-        thread.setObjectName(f"{job.kind}-worker")
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
-        # quit() is thread-safe; calling it directly ends the thread's loop even
-        # when the GUI thread is busy waiting for it.
-        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._job = thread, job
-        thread.start()
+        worker = GeneratorWorker(job)
+        worker.yielded.connect(self.yielded)
+        worker.ended.connect(self.ended)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        worker.start()
         self.job_started.emit(job)
-        self.busy_changed.emit(True)
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._thread is None:
+    def _on_worker_finished(self) -> None:
+        if self._worker is None or self.sender() is not self._worker:
             return
         self._release()
         self._start_next()
-        if self._thread is None:
-            self.busy_changed.emit(False)
 
     def _release(self) -> None:
-        thread, job = self._thread, self._job
-        self._thread = self._job = None
-        # Dropping the last references deletes both objects here, in the GUI
-        # thread, after the worker thread has ended.
-        if thread is not None:
-            thread.wait()  # already finished; makes sure run() has returned
-        if job is not None:
-            self.job_ended.emit(job)
+        worker, self._worker = self._worker, None
+        # Dropping the last reference deletes the thread object here, in the
+        # GUI thread, after run() has returned.
+        if worker is not None:
+            worker.wait()

@@ -12,11 +12,15 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from kmeans_gui.appinfo import APP_NAME, ORG_DOMAIN, ORG_NAME, SETTINGS_APP, VERSION
-from kmeans_gui.core import INITS, MAX_K, SPACES, QuantizeSettings
-from kmeans_gui.limits import GUI_MIN_K
+from kmeans_gui.core import INITS, SPACES, QuantizeSettings
+
+from .controls import K_RANGE, MAX_ITER_RANGE, SEED_RANGE, STRENGTH_RANGE, TOL_RANGE
 
 MAX_RECENT = 8
-MIN_K = GUI_MIN_K
+
+
+def _clamp(value, bounds):
+    return min(bounds[1], max(bounds[0], value))
 
 
 def configure_application(app: QCoreApplication) -> None:
@@ -77,13 +81,13 @@ class Settings:
         d = QuantizeSettings()
         s = self._store
         try:
-            k = min(MAX_K, max(MIN_K, int(s.value("controls/k", d.k))))
+            k = _clamp(int(s.value("controls/k", d.k)), K_RANGE)
             space = str(s.value("controls/space", d.space))
             init = str(s.value("controls/init", d.init))
-            max_iter = min(1000, max(1, int(s.value("controls/max_iter", d.max_iter))))
-            tol = min(0.1, max(0.0, float(s.value("controls/tol", d.tol))))
-            seed = max(0, int(s.value("controls/seed", d.seed or 0)))
-            dither = min(1.0, max(0.0, float(s.value("controls/dither", d.dither))))
+            max_iter = _clamp(int(s.value("controls/max_iter", d.max_iter)), MAX_ITER_RANGE)
+            tol = _clamp(float(s.value("controls/tol", d.tol)), TOL_RANGE)
+            seed = _clamp(int(s.value("controls/seed", d.seed or 0)), SEED_RANGE)
+            dither = _clamp(float(s.value("controls/dither", d.dither)), STRENGTH_RANGE)
         except (TypeError, ValueError):
             return d
         return QuantizeSettings(
@@ -94,7 +98,7 @@ class Settings:
     def dither_strength(self) -> float:
         """The strength last chosen, also remembered while dithering is off."""
         try:
-            return min(1.0, max(0.0, float(self._store.value("controls/dither_strength", 1.0))))
+            return _clamp(float(self._store.value("controls/dither_strength", 1.0)), STRENGTH_RANGE)
         except (TypeError, ValueError):
             return 1.0
 

@@ -108,7 +108,7 @@ def make_window(qtbot):
     for window in windows:
         window.close()
         window.shutdown()
-        assert not window.runner.is_busy(), "a worker thread outlived the test"
+        assert not window.session.is_busy(), "a worker thread outlived the test"
 
 
 @pytest.fixture

@@ -61,5 +61,5 @@ def test_preview_follows_a_larger_window(qtbot, make_window, tmp_path):
     wanted = window.canvas.preview_size()
     # the result's preview is remapped at the new size too
     qtbot.waitUntil(lambda: window.canvas._result.preview.width() == wanted[0], timeout=10000)
-    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10000)
-    assert window.preview_pixels.shape[1] == wanted[0]
+    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=10000)
+    assert window.session.preview_pixels.shape[1] == wanted[0]

@@ -99,8 +99,8 @@ def test_target_mode_chooses_k_and_says_why(qtbot, window, tmp_path):
     assert chosen == expected.k == window.controls.k_spin.value()
     assert f"k={chosen}" in panel.why_label.text() and "8192 bytes" in panel.why_label.text()
     # The live run at the chosen k follows.
-    qtbot.waitUntil(lambda: window.result is not None
-                    and window.result.result.n_colors == chosen, timeout=20000)
+    qtbot.waitUntil(lambda: window.session.result is not None
+                    and window.session.result.result.n_colors == chosen, timeout=20000)
     # Quality mode: pngquant's scale, as --quality.
     panel.quality_spin.setValue(30)
     with qtbot.waitSignal(window.curve.k_chosen, timeout=60000) as blocker:

@@ -18,8 +18,8 @@ def test_open_through_the_dialog(qtbot, window, scripted_dialogs, gradient_png):
     scripted_dialogs.open_paths.append(str(gradient_png))
     with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.open_action.trigger()
-    assert window.image.path == gradient_png
-    assert window.image.pixels.shape == (120, 160, 3)
+    assert window.session.image.path == gradient_png
+    assert window.session.image.pixels.shape == (120, 160, 3)
     assert window.windowTitle().startswith("gradient.png")
     assert window.settings.recent_files() == [str(gradient_png.resolve())]
     assert window.settings.last_folder() == str(gradient_png.parent)
@@ -28,8 +28,8 @@ def test_open_through_the_dialog(qtbot, window, scripted_dialogs, gradient_png):
 
 def test_cancelled_dialog_changes_nothing(qtbot, window):
     window.open_action.trigger()  # scripted dialog answers None, as Cancel does
-    assert window.image is None
-    assert not window.runner.is_busy()
+    assert window.session.image is None
+    assert not window.session.is_busy()
 
 
 def _drop(window, urls):
@@ -51,27 +51,27 @@ def test_drag_and_drop_opens_the_file(qtbot, window, gradient_png):
         enter, drop = _drop(window, [QUrl.fromLocalFile(str(gradient_png))])
     assert enter.isAccepted()
     assert blocker.args == [str(gradient_png)]
-    qtbot.waitUntil(lambda: window.result is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.session.result is not None, timeout=20000)
 
 
 def test_drag_of_non_file_is_refused(qtbot, window):
     enter, _ = _drop(window, [QUrl("https://example.org/cat.png")])
     assert not enter.isAccepted()
-    assert window.image is None
+    assert window.session.image is None
 
 
 def test_sample_opens_without_a_file(qtbot, window):
     with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.open_sample()
-    assert window.image.path == asset(SAMPLE_IMAGE)
-    assert window.image.width == 451
+    assert window.session.image.path == asset(SAMPLE_IMAGE)
+    assert window.session.image.width == 451
     assert window.settings.recent_files() == []  # the sample is not a recent file
 
 
 def test_corrupt_file_shows_error_and_keeps_current_image(qtbot, window, scripted_dialogs,
                                                            gradient_png, tmp_path):
     open_and_wait(qtbot, window, gradient_png)
-    before_image, before_result = window.image, window.result
+    before_image, before_result = window.session.image, window.session.result
     title = window.windowTitle()
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 20)
@@ -80,12 +80,12 @@ def test_corrupt_file_shows_error_and_keeps_current_image(qtbot, window, scripte
     assert len(scripted_dialogs.errors) == 1
     heading, text, detail = scripted_dialogs.errors[0]
     assert "broken.png" in text and str(bad) in detail
-    assert window.image is before_image
+    assert window.session.image is before_image
     assert window.windowTitle() == title
     # the result is still there (or re-made for the same image) and nothing is left running
-    qtbot.waitUntil(lambda: window.result is not None and not window.runner.is_busy(),
+    qtbot.waitUntil(lambda: window.session.result is not None and not window.session.is_busy(),
                     timeout=20000)
-    assert window.result.result.palette.shape == before_result.result.palette.shape
+    assert window.session.result.result.palette.shape == before_result.result.palette.shape
 
 
 def test_missing_recent_file_is_reported_and_forgotten(qtbot, window, scripted_dialogs,
@@ -106,7 +106,7 @@ def test_recent_menu_lists_and_opens_files(qtbot, window, gradient_png):
     assert [Path(a.data()) for a in actions] == [gradient_png.resolve()]
     with qtbot.waitSignal(window.image_opened, timeout=20000):
         actions[0].trigger()
-    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=20000)
+    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=20000)
 
 
 def test_command_line_file_is_opened(qtbot, gradient_png, monkeypatch):
@@ -127,8 +127,8 @@ def test_command_line_file_is_opened(qtbot, gradient_png, monkeypatch):
     assert app_module.main([str(gradient_png)]) == 0
     window = created[0]
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.result is not None, timeout=20000)
-    assert window.image.path == gradient_png
+    qtbot.waitUntil(lambda: window.session.result is not None, timeout=20000)
+    assert window.session.image.path == gradient_png
     window.close()
-    assert not window.runner.is_busy()
-    assert np.array_equal(window.image.pixels[0, 0], [0, 0, 0])
+    assert not window.session.is_busy()
+    assert np.array_equal(window.session.image.pixels[0, 0], [0, 0, 0])

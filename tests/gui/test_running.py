@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from kmeans_gui.core import QuantizeSettings, build_histogram, load_image, steps
-from kmeans_gui.gui.jobs import QuantizeJob
+from kmeans_gui.gui.jobs import Finished, QuantizeJob
 from kmeans_gui.gui.runner import JobRunner
 
 from .conftest import open_and_wait
@@ -41,7 +41,7 @@ def test_one_progress_signal_per_iteration_then_finished(qtbot, window, gradient
     direct = list(steps(image, QuantizeSettings(k=12)))
     assert len(direct) == n
     assert window.chart.values() == [(s.iteration, s.inertia) for s in direct]
-    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=5000)
 
 
 def test_job_progress_payloads(qtbot, gradient_png):
@@ -49,19 +49,22 @@ def test_job_progress_payloads(qtbot, gradient_png):
     image = load_image(gradient_png)
     preview = np.ascontiguousarray(image.pixels[::2, ::2])
     job = QuantizeJob(image, build_histogram(image.pixels), QuantizeSettings(k=8), preview)
-    reports = []
-    job.progress.connect(reports.append)
+    values = []
     runner = JobRunner()
-    with qtbot.waitSignal(job.finished, timeout=20000) as blocker:
+    runner.yielded.connect(lambda job_id, kind, value: values.append((job_id, kind, value)))
+    with qtbot.waitSignal(runner.ended, timeout=20000) as ended:
         runner.submit(job)
     qtbot.waitUntil(lambda: not runner.is_busy(), timeout=5000)
+    assert ended.args == [job.job_id, "quantize", "done", ""]
+    assert all(job_id == job.job_id and kind == "quantize" for job_id, kind, _ in values)
+    *reports, done = [value for _, _, value in values]
+    assert isinstance(done, Finished)
     assert [p.iteration for p in reports] == list(range(1, len(reports) + 1))
     assert reports[-1].converged and not any(p.converged for p in reports[:-1])
     for p in reports:
         assert p.preview.shape == preview.shape[:2] and p.preview.dtype == np.uint8
         assert p.preview.max() < len(p.palette)
         assert abs(p.shares.sum() - 1.0) < 1e-9
-    done = blocker.args[0]
     assert done.result.indices.shape == image.pixels.shape[:2]
     assert done.estimated_size > 0
     assert abs(done.shares.sum() - 1.0) < 1e-9
@@ -69,24 +72,22 @@ def test_job_progress_payloads(qtbot, gradient_png):
 
 def test_changing_k_mid_run_cancels_and_restarts(qtbot, window, noise_png):
     finished = start_long_run(qtbot, window, noise_png)
-    first_run = window._run_id
     window.controls.k_slider.setValue(8)  # as if dragging the slider
     window.controls.tol_spin.setValue(0.01)
     assert window.controls.k_spin.value() == 8
     qtbot.waitUntil(lambda: len(finished) == 1, timeout=20000)
     qtbot.wait(50)
     assert len(finished) == 1, "the superseded run must not report a result"
-    assert finished[0].job_id != first_run
     assert finished[0].result.n_colors == 8
     assert finished[0].settings.k == 8
     assert len(window.palette_view.colors()) == 8
-    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=5000)
 
 
 def test_edits_are_debounced_into_one_run(qtbot, window, gradient_png):
     open_and_wait(qtbot, window, gradient_png)
     started = []
-    window.runner.job_started.connect(lambda job: started.append(job.kind))
+    window.session.runner.job_started.connect(lambda job: started.append(job.kind))
     for k in (5, 6, 7, 8):
         window.controls.k_spin.setValue(k)
     with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
@@ -100,22 +101,22 @@ def test_stop_cancels_and_leaves_no_thread(qtbot, window, noise_png):
     assert window.stop_action.isEnabled()
     with qtbot.waitSignal(window.run_stopped, timeout=5000):
         window.stop_action.trigger()
-    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=5000)
     assert not finished
     assert not window.stop_action.isEnabled()
-    assert window.result is None
+    assert window.session.result is None
 
 
 def test_closing_mid_run_stops_within_a_second(qtbot, make_window, noise_png, qtlog):
     window = make_window()
     start_long_run(qtbot, window, noise_png)
-    thread = window.runner._thread
+    thread = window.session.runner.running_thread()
     assert thread is not None and thread.isRunning()
     started = time.perf_counter()
     assert window.close()
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0
-    assert not window.runner.is_busy()
+    assert not window.session.is_busy()
     assert thread.isFinished()
     assert not any("QThread" in m.message for m in qtlog.records)
 
@@ -123,7 +124,7 @@ def test_closing_mid_run_stops_within_a_second(qtbot, make_window, noise_png, qt
 def test_closing_during_open_stops_cleanly(qtbot, make_window, noise_png):
     window = make_window()
     window.open_path(noise_png)
-    assert window.runner.is_active("load")
+    assert window.session.is_loading()
     assert window.close()
-    assert not window.runner.is_busy()
-    assert window.image is None
+    assert not window.session.is_busy()
+    assert window.session.image is None

@@ -102,5 +102,5 @@ def test_sample_result_is_not_proposed_inside_the_package(qtbot, window, scripte
     with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.open_sample()
     window.save_as()  # the scripted dialog answers Cancel
-    k = window.result.settings.k
+    k = window.session.result.settings.k
     assert scripted_dialogs.proposed == [str(tmp_path / f"sample-k{k}.png")]

@@ -1,0 +1,230 @@
+"""The document the window shows: one image, its histogram, the settings, the
+current result and the PNG file it encodes to, and whether that was saved.
+
+The Session starts the jobs and is the only receiver of their reports. A
+report counts only if it comes from the newest job of its kind (``_live``);
+everything else is a superseded job's late word and is dropped, in
+``_on_yielded``/``_on_ended`` and nowhere else. Widgets never hold document
+state: they render what the signals announce and read the fields here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
+
+from kmeans_gui.core import ColorHistogram, LoadedImage, QuantizeSettings
+
+from .jobs import (
+    EncodedPng,
+    Finished,
+    Job,
+    LoadJob,
+    Opened,
+    Progress,
+    QuantizeJob,
+    Rescaled,
+    RescaleJob,
+    Saved,
+    SaveJob,
+)
+from .runner import CANCELLABLE, JobRunner
+
+
+class Session(QObject):
+    loading = Signal(object)  # Path being opened
+    image_changed = Signal(object)  # Opened
+    load_failed = Signal(object, str)  # Path, message
+    run_started = Signal(object)  # QuantizeSettings
+    progress = Signal(object)  # jobs.Progress
+    result_changed = Signal(object)  # jobs.Finished, or None when a new run clears it
+    encoded = Signal(object)  # jobs.EncodedPng of the new result
+    run_stopped = Signal()
+    run_failed = Signal(str)
+    rescaled = Signal(object)  # jobs.Rescaled
+    saving = Signal(object)  # Path
+    saved = Signal(str, int)  # path, bytes written
+    save_failed = Signal(str)
+    state_changed = Signal()  # busy flags or saved state changed
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = JobRunner(self)
+        self.runner.yielded.connect(self._on_yielded)
+        self.runner.ended.connect(self._on_ended)
+        self.path: Path | None = None
+        self.image: LoadedImage | None = None
+        self.histogram: ColorHistogram | None = None
+        self.preview_pixels = None
+        self.settings: QuantizeSettings | None = None  # of the current or last run
+        self.result: Finished | None = None
+        self.png: EncodedPng | None = None  # the current result's file
+        self.saved_path: Path | None = None
+        self.saved_size: int | None = None
+        self._live: dict[str, Job] = {}  # kind -> the newest job whose reports count
+        self._loading_path: Path | None = None
+
+    # ------------------------------------------------------------ state
+    def is_loading(self) -> bool:
+        return "load" in self._live
+
+    def is_running(self) -> bool:
+        return "quantize" in self._live
+
+    def is_saving(self) -> bool:
+        return "save" in self._live
+
+    def is_busy(self) -> bool:
+        """Whether any worker thread is running or waiting."""
+        return self.runner.is_busy()
+
+    def is_dirty(self) -> bool:
+        """A result exists that was not saved."""
+        return self.result is not None and self.saved_size is None
+
+    # ------------------------------------------------------------ actions
+    def open(self, path: str | Path, preview_box: tuple[int, int]) -> None:
+        """Open ``path`` in a worker; the current image stays until it has loaded."""
+        path = Path(path)
+        self._loading_path = path
+        self._submit(LoadJob(path, preview_box))
+        self.loading.emit(path)
+
+    def run(self, settings: QuantizeSettings) -> bool:
+        """Quantize the image with ``settings``; False if there is nothing to run
+        (no image, or an image still loading: it runs when it has loaded)."""
+        if self.image is None or self.is_loading():
+            self.settings = settings
+            return False
+        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
+        self.settings = job.settings
+        self._submit(job)
+        self._set_result(None)
+        self.run_started.emit(job.settings)
+        return True
+
+    def stop(self) -> None:
+        if self.is_running():
+            self.runner.cancel(frozenset({"quantize"}))
+
+    def rescale(self, size: tuple[int, int]) -> None:
+        """New previews at ``size`` (w, h) for the original and the result."""
+        r = self.result
+        self._submit(RescaleJob(self.image.pixels, size, r.result.palette if r else None,
+                                r.settings if r else None))
+
+    def save(self, path: str | Path) -> bool:
+        """Write the current result's PNG at ``path`` in the worker; False if
+        there is nothing to save or a save is already under way."""
+        if self.png is None or self.is_saving():
+            return False
+        path = Path(path)
+        self._submit(SaveJob(self.result.result, self.png, path,
+                             self.image.path if self.image else None))
+        self.saving.emit(path)
+        return True
+
+    def save_and_wait(self, path: str | Path) -> bool:
+        """``save`` and wait for it in a local event loop (the window stays
+        painted); True if the file was written."""
+        self.runner.cancel(CANCELLABLE)  # the save must not queue behind a run
+        outcome: list[bool] = []
+        loop = QEventLoop()
+
+        def finish(ok: bool) -> None:
+            outcome.append(ok)
+            loop.quit()
+
+        def on_saved(path: str, size: int) -> None:
+            finish(True)
+
+        def on_failed(message: str) -> None:
+            finish(False)
+
+        self.saved.connect(on_saved)
+        self.save_failed.connect(on_failed)
+        try:
+            if not self.save(path):
+                return False
+            if not outcome:
+                loop.exec()
+        finally:
+            self.saved.disconnect(on_saved)
+            self.save_failed.disconnect(on_failed)
+        return outcome[0]
+
+    def shutdown(self) -> None:
+        """Forget every job and wait for the worker thread to end."""
+        self._live.clear()
+        if not self.runner.shutdown(5000):
+            # Only a save can take this long; it must not be cut off midway.
+            self.runner.shutdown(60000)
+
+    # ---------------------------------------------------------- internals
+    def _submit(self, job: Job) -> None:
+        for kind in job.supersedes:
+            self._live.pop(kind, None)
+        self._live[job.kind] = job
+        self.runner.submit(job)
+        self.state_changed.emit()
+
+    def _set_result(self, finished: Finished | None) -> None:
+        self.result = finished
+        self.png = finished.png if finished is not None else None
+        self.saved_path = self.saved_size = None
+        self.result_changed.emit(finished)
+        if finished is not None:
+            self.encoded.emit(finished.png)
+
+    def _current(self, job_id: int, kind: str) -> bool:
+        job = self._live.get(kind)
+        return job is not None and job.job_id == job_id
+
+    @Slot(int, str, object)
+    def _on_yielded(self, job_id: int, kind: str, value: object) -> None:
+        if not self._current(job_id, kind):
+            return  # a superseded job's late report
+        final = not isinstance(value, Progress)
+        if final:
+            del self._live[kind]  # every other report is a job's last word
+        if isinstance(value, Progress):
+            self.progress.emit(value)
+        elif isinstance(value, Finished):
+            self._set_result(value)
+        elif isinstance(value, Opened):
+            self._opened(value)
+        elif isinstance(value, Rescaled):
+            self.preview_pixels = value.preview_pixels
+            self.rescaled.emit(value)
+        elif isinstance(value, Saved):
+            if value.png is self.png:
+                self.saved_path, self.saved_size = value.path, value.size
+            self.saved.emit(str(value.path), value.size)
+        if final:
+            self.state_changed.emit()
+
+    @Slot(int, str, str, str)
+    def _on_ended(self, job_id: int, kind: str, status: str, message: str) -> None:
+        if not self._current(job_id, kind):
+            return
+        del self._live[kind]
+        if kind == "load" and status != "done":
+            path, self._loading_path = self._loading_path, None
+            if status == "failed":
+                self.load_failed.emit(path, message)
+        elif kind == "quantize" and status == "cancelled":
+            self.run_stopped.emit()
+        elif kind == "quantize" and status == "failed":
+            self.run_failed.emit(message)
+        elif kind == "save" and status == "failed":
+            self.save_failed.emit(message)
+        self.state_changed.emit()
+
+    def _opened(self, opened: Opened) -> None:
+        self._loading_path = None
+        self.path = opened.path
+        self.image, self.histogram = opened.image, opened.histogram
+        self.preview_pixels = opened.preview_pixels
+        self._set_result(None)
+        self.image_changed.emit(opened)
