@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(300_000, loop.quit)
         loop.exec()
         ticker.stop()
-        while window.runner.is_busy() or presenter.worker.is_running():
+        while window.session.is_busy() or presenter.worker.is_running():
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         if "finished" not in marks:
             print("run did not finish")
