@@ -10,6 +10,7 @@ frozen and installed builds.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -27,6 +28,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("file", nargs="?", help="image to open")
     parser.add_argument("--self-test", action="store_true",
                         help="open, quantize (k=16) and save through the real window, then exit")
+    parser.add_argument("--self-test-output", metavar="PNG",
+                        help="with --self-test: keep the PNG it saved at PNG")
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     return parser.parse_args(argv)
 
@@ -50,8 +53,15 @@ def _make_app(argv: list[str]):
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse(argv)
+    # Before anything loads Qt: a missing system library gets a message
+    # naming it, not Qt's abort (see preflight.py).
+    from kmeans_gui import preflight
+
+    refused = preflight.run()
+    if refused is not None:
+        return refused
     if args.self_test:
-        return self_test(args.file)
+        return self_test(args.file, args.self_test_output)
     app = _make_app([])
     from kmeans_gui.gui.main_window import MainWindow
 
@@ -64,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     return app.exec()
 
 
-def self_test(file: str | None = None) -> int:
-    """Exercise open -> run -> save in a real window; 0 when everything worked."""
+def self_test(file: str | None = None, keep: str | None = None) -> int:
+    """Exercise open -> run -> save in a real window; 0 when everything worked.
+    ``keep``: copy the saved PNG there (for checks from outside)."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kmeans-gui-selftest-") as tmp:
         from kmeans_gui.gui.settings import use_private_store
@@ -130,9 +141,14 @@ def self_test(file: str | None = None) -> int:
         if code == 0 and not failures and f is not None and outcome.get("mode") == "P":
             r = f.result
             ok = len(progress) == r.iterations or r.iterations == 0
+            if keep:
+                try:
+                    shutil.copyfile(out, keep)
+                except OSError as exc:
+                    failures.append(f"cannot keep the PNG at {keep}: {exc.strerror or exc}")
             if not ok:
                 failures.append(f"{len(progress)} progress signals for {r.iterations} iterations")
-            else:
+            elif not failures:
                 print(f"self-test ok: {Path(file).name if file else SAMPLE_IMAGE} "
                       f"{r.indices.shape[1]}x{r.indices.shape[0]} k={SELF_TEST_K} -> "
                       f"{r.n_colors} colours, {r.iterations} iterations, PNG mode P "

@@ -15,7 +15,12 @@ _SOURCES = {
     "quantizer.histogram": ["ColorHistogram", "build_histogram"],
     "kmeans_gui.limits": ["EFFORTS", "INITS", "MAX_K", "MAX_PIXELS", "MIN_K", "READABLE_PATTERNS",
                           "SPACES"],
-    "quantizer.kmeans": ["KMeansState", "kmeans_steps"],
+    "quantizer.kmeans": ["RACE_MAX_K", "KMeansState", "kmeans_steps"],
+    # The colour-space view's maths (sample, projection, splatting, cluster figures).
+    "quantizer.cloud": ["AXES", "PRESETS", "SAMPLE_POINTS", "ColourSample", "cluster_figures",
+                        "fit_scale", "pack_rgb", "palette_permutation", "project",
+                        "sample_histogram", "size_classes", "splat_paint", "splat_plan",
+                        "view_matrix", "working_colours", "world_coords"],
     "files.load": ["LoadedImage", "load_image", "load_image_data"],
     "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "steps"],
     "compress": ["encode_png", "finish", "quantize"],
@@ -65,7 +70,25 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     )
     from .png.writer import bit_depth  # noqa: F401
     from .quality_scale import QUALITY_TABLE, quality_to_delta_e  # noqa: F401
+    from .quantizer.cloud import (  # noqa: F401
+        AXES,
+        PRESETS,
+        SAMPLE_POINTS,
+        ColourSample,
+        cluster_figures,
+        fit_scale,
+        pack_rgb,
+        palette_permutation,
+        project,
+        sample_histogram,
+        size_classes,
+        splat_paint,
+        splat_plan,
+        view_matrix,
+        working_colours,
+        world_coords,
+    )
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
-    from .quantizer.kmeans import KMeansState, kmeans_steps  # noqa: F401
+    from .quantizer.kmeans import RACE_MAX_K, KMeansState, kmeans_steps  # noqa: F401
     from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
     from .quantizer.remapping import index_counts, remap  # noqa: F401

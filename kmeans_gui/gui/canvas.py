@@ -65,6 +65,7 @@ class ComparisonView(QWidget):
     zoom_changed = Signal(float)  # device pixels per image pixel
     preview_box_changed = Signal()  # debounced: the display size changed
     mode_changed = Signal(str)
+    cluster_clicked = Signal(int)  # result palette index of the clicked pixel, -1 for none
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +89,10 @@ class ComparisonView(QWidget):
         self._checker = _checker_brush()
         self._box_timer = QTimer(self, singleShot=True, interval=200)
         self._box_timer.timeout.connect(self.preview_box_changed)
+        self._highlight: int | None = None
+        self._overlay = _Layer()  # dims every pixel outside the highlighted cluster
+        self._overlay_of: tuple | None = None
+        self._press_pos: QPointF | None = None
 
     # ------------------------------------------------------------ content
     def set_original(self, pixels: np.ndarray, preview: np.ndarray) -> None:
@@ -112,6 +117,62 @@ class ComparisonView(QWidget):
     def set_result_full(self, indices: np.ndarray | None, palette: np.ndarray | None) -> None:
         self._result.full = indexed_image(indices, palette) if indices is not None else None
         self.update()
+
+    # ----------------------------------------------------------- linking
+    def set_highlight(self, index: int | None) -> None:
+        """Dim every pixel whose result index is not ``index`` (``None``: none)."""
+        index = None if index is None or index < 0 else index
+        if index != self._highlight:
+            self._highlight = index
+            self.update()
+
+    def highlight(self) -> int | None:
+        return self._highlight
+
+    def _highlight_overlay(self) -> _Layer | None:
+        """The result's own index arrays with a colour table that is clear for
+        the highlighted entry and dark elsewhere: no per-pixel work."""
+        if self._highlight is None or self._result.preview_source is None:
+            return None
+        key = (self._highlight, self._result.preview_source, self._result.full)
+        old = self._overlay_of
+        if old is None or old[0] != key[0] or old[1] is not key[1] or old[2] is not key[2]:
+            table = np.zeros((256, 4), np.uint8)
+            table[:, 3] = 175
+            table[self._highlight, 3] = 0
+            self._overlay.set_preview(indexed_image(self._result.preview_source.array, table))
+            full = self._result.full
+            self._overlay.full = indexed_image(full.array, table) if full is not None else None
+            self._overlay_of = key
+        return self._overlay
+
+    def highlight_mask(self) -> np.ndarray | None:
+        """Which preview pixels are shown undimmed (read back from the overlay)."""
+        overlay = self._highlight_overlay()
+        if overlay is None:
+            return None
+        image = overlay.preview_source.image.convertToFormat(QImage.Format.Format_ARGB32)
+        alpha = np.frombuffer(image.constBits(), np.uint8).reshape(
+            image.height(), image.bytesPerLine())[:, 3:image.width() * 4:4]
+        return alpha == 0
+
+    def result_index_at(self, pos: QPointF) -> int | None:
+        """The result's palette index at a widget position (None: no result there)."""
+        if self._size is None:
+            return None
+        point = self._to_image(pos)
+        w, h = self._size
+        if not (0 <= point.x() < w and 0 <= point.y() < h):
+            return None
+        layer = self._result
+        if layer.full is not None:
+            return int(layer.full.array[int(point.y()), int(point.x())])
+        if layer.preview_source is not None:
+            indices = layer.preview_source.array
+            y = min(indices.shape[0] - 1, int(point.y() * indices.shape[0] / h))
+            x = min(indices.shape[1] - 1, int(point.x() * indices.shape[1] / w))
+            return int(indices[y, x])
+        return None
 
     def preview_size(self) -> tuple[int, int] | None:
         p = self._original.preview_source
@@ -271,6 +332,9 @@ class ComparisonView(QWidget):
                 # No result yet: the original, dimmed, stands in for it.
                 self._draw_layer(p, self._original, rect, clip)
                 p.fillRect(clip.intersected(rect), QColor(0, 0, 0, 110))
+            overlay = self._highlight_overlay()
+            if overlay is not None:
+                self._draw_layer(p, overlay, rect, clip)
             p.restore()
             self._draw_label(p, clip, label)
         if self._mode == "split":
@@ -377,7 +441,7 @@ class ComparisonView(QWidget):
             return super().mousePressEvent(event)
         pos = event.position()
         self._drag = "divider" if self._near_divider(pos) else "pan"
-        self._last_pos = pos
+        self._last_pos = self._press_pos = pos
         if self._drag == "pan":
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         event.accept()
@@ -398,6 +462,12 @@ class ComparisonView(QWidget):
             self.unsetCursor()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        press, self._press_pos = self._press_pos, None
+        if self._drag == "pan" and press is not None:
+            moved = event.position() - press
+            if abs(moved.x()) + abs(moved.y()) < 4:  # a click, not a pan: pick a cluster
+                index = self.result_index_at(event.position())
+                self.cluster_clicked.emit(-1 if index is None else index)
         if self._drag is not None:
             self._drag = None
             self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(event.position())

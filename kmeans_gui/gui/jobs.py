@@ -20,6 +20,7 @@ import numpy as np
 
 from kmeans_gui.core import (
     ColorHistogram,
+    ColourSample,
     ImageError,
     LoadedImage,
     QuantizeResult,
@@ -29,12 +30,14 @@ from kmeans_gui.core import (
     finish,
     load_image,
     remap,
+    sample_histogram,
     save_png,
     steps,
 )
 from kmeans_gui.limits import DEFAULT_EFFORT
 
 from .imaging import downscale, fit_size, palette_shares
+from .stepping import StepGate
 
 _ids = itertools.count(1)
 
@@ -49,6 +52,7 @@ class Opened:
     histogram: ColorHistogram
     preview_pixels: np.ndarray  # the original downscaled to display size
     seconds: float
+    sample: ColourSample | None = None  # the colour-space view's points
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class Progress:
     elapsed: float
     converged: bool
     reason: str
+    labels: np.ndarray | None = None  # palette index of every histogram group
+    mse: float = 0.0  # inertia per clustered pixel
+    start: np.ndarray | None = None  # iteration 1: the palette it started from
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,10 @@ class LoadJob(Job):
         preview = downscale(image.pixels, fit_size(image.width, image.height, *self.preview_box))
         yield None
         histogram = build_histogram(image.pixels)
+        yield None
+        sample = sample_histogram(histogram)
         yield Opened(image.path or self.path, image, histogram, preview,
-                     time.perf_counter() - started)
+                     time.perf_counter() - started, sample)
 
 
 class QuantizeJob(Job):
@@ -145,19 +154,22 @@ class QuantizeJob(Job):
     supersedes = frozenset({"quantize", "rescale"})
 
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
-                 settings: QuantizeSettings, preview_pixels: np.ndarray) -> None:
+                 settings: QuantizeSettings, preview_pixels: np.ndarray,
+                 gate: StepGate | None = None, restarts: int | None = None) -> None:
         super().__init__()
         self.image = image
         self.histogram = histogram
         self.settings = settings.validated()
         self.preview_pixels = preview_pixels
+        self.gate = gate  # step mode holds the run after each iteration
+        self.restarts = restarts  # 1 in step mode: the seeds as picked, no race
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
         s = self.settings
         hist = self.histogram
         state = None
-        for state in steps(self.image, s, hist):
+        for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
                                  minlength=len(state.palette))[: len(state.palette)]
@@ -167,7 +179,10 @@ class QuantizeJob(Job):
             preview = remap(self.preview_pixels, state.palette, s.space)
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
-                           state.reason)
+                           state.reason, state.labels, state.mse, state.start)
+            # Step mode: wait for the next step, a stop point every poll.
+            while self.gate is not None and not state.converged and not self.gate.wait():
+                yield None
         if state is None:  # cannot happen with a valid histogram
             raise ImageError("K-Means produced no result")
         result = finish(self.image.pixels, state, s, started)

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -34,11 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import ImageError, QuantizeSettings, output_name, write_atomic
+from kmeans_gui.core import RACE_MAX_K, ImageError, QuantizeSettings, output_name, write_atomic
 
 from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
+from .cloud_panel import ColourSpacePanel
 from .controls import ControlsPanel
 from .imaging import fit_size, gpl_text, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
@@ -48,6 +50,9 @@ from .session import Session
 from .settings import Settings
 
 DEBOUNCE_MS = 250
+#: The colour-space dock starts shown on screens at least this wide; on
+#: smaller ones it would crush the image (View → Colour Space shows it).
+CLOUD_SCREEN_WIDTH = 1200
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours"}
 
@@ -73,6 +78,8 @@ class MainWindow(QMainWindow):
         self.session = Session(self)
         self._remember_load = True  # whether the image being opened goes to Open Recent
         self._rescale_pending = False  # the view changed size during a run
+        self._hovered: int | None = None  # cluster under the pointer (swatch, centroid)
+        self._selected: int | None = None  # cluster clicked (swatch, centroid, pixel)
 
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
@@ -156,6 +163,13 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([900, 340])
         self.setCentralWidget(self.splitter)
 
+        self.cloud = ColourSpacePanel()
+        self.cloud_dock = QDockWidget("Colour Space", self)
+        self.cloud_dock.setObjectName("colour-space-dock")
+        self.cloud_dock.setWidget(self.cloud)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.cloud_dock)
+        self.resizeDocks([self.cloud_dock], [400], Qt.Orientation.Horizontal)
+
         self.status_label = QLabel()
         self.zoom_label = QLabel()
         self.progress = QProgressBar()
@@ -174,6 +188,14 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
         self.canvas.preview_box_changed.connect(self._on_preview_box_changed)
         self.canvas.mode_changed.connect(self._on_mode_changed)
+        # One cluster linked across the swatches, the image and the cloud.
+        self.palette_view.hovered.connect(self._on_cluster_hovered)
+        self.palette_view.clicked.connect(self._on_cluster_clicked)
+        self.cloud.cluster_hovered.connect(self._on_cluster_hovered)
+        self.cloud.cluster_clicked.connect(self._on_cluster_clicked)
+        self.canvas.cluster_clicked.connect(self._on_cluster_clicked)
+        self.cloud.step_mode_changed.connect(self._on_step_mode_changed)
+        self.cloud.iteration_requested.connect(self.session.step_gate.step)
 
         session = self.session
         session.loading.connect(self._on_loading)
@@ -249,6 +271,15 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             self.mode_group.addAction(action)
             self.mode_actions[mode] = action
+        self.step_mode_action = self._action(
+            "Step &Mode", self.cloud.set_step_mode, QKeySequence("Ctrl+T"),
+            tip="Pause after every K-Means iteration and show its steps one at a time")
+        self.step_mode_action.setCheckable(True)
+        self.step_action = self._action(
+            "&Next Step", self.cloud.step,
+            [QKeySequence(Qt.Key.Key_Space), QKeySequence(Qt.Key.Key_Right)],
+            tip="Step mode: show the next assignment or update step")
+        self.step_action.setEnabled(False)
         self.about_action = self._action(f"&About {APP_NAME}", self.about)
 
     def _build_menus(self) -> None:
@@ -265,6 +296,9 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Quantize")
         run_menu.addAction(self.run_action)
         run_menu.addAction(self.stop_action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.step_mode_action)
+        run_menu.addAction(self.step_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in self.mode_actions.values():
             view_menu.addAction(action)
@@ -272,6 +306,8 @@ class MainWindow(QMainWindow):
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
                        self.zoom_actual_action):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.cloud_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -300,8 +336,10 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
         state = self.settings.window_state()
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            screen = self.screen().availableGeometry() if self.screen() else None
+            self.cloud_dock.setVisible(screen is not None
+                                       and screen.width() >= CLOUD_SCREEN_WIDTH)
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.splitter.restoreState(splitter)
@@ -339,6 +377,9 @@ class MainWindow(QMainWindow):
         self.canvas.set_original(image.pixels, opened.preview_pixels)
         self.palette_view.clear()
         self.chart.reset()
+        self._hovered = self._selected = None
+        self._apply_highlight()
+        self.cloud.set_image(opened.histogram, opened.sample, self.controls.settings().space)
         self.setWindowTitle(f"{path.name}[*]")
         self.setWindowFilePath(str(path))
         self.setWindowModified(False)
@@ -453,6 +494,11 @@ class MainWindow(QMainWindow):
     def _on_run_started(self, settings: QuantizeSettings) -> None:
         self.canvas.set_result_full(None, None)
         self.chart.reset()
+        if self._selected is not None and self._selected >= settings.k:
+            self._selected = None
+            self._apply_highlight()
+        raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
+        self.cloud.start_run(settings.k, settings.init, settings.space, raced)
         self.progress.setRange(0, settings.max_iter)
         self.progress.setValue(0)
         self.progress.setFormat("iteration %v")
@@ -462,6 +508,9 @@ class MainWindow(QMainWindow):
         self.canvas.set_result_preview(p.preview, p.palette)
         self.palette_view.set_palette(p.palette, p.shares)
         self.chart.add(p.iteration, p.inertia)
+        if p.labels is not None:
+            self.cloud.add_iteration(p.iteration, p.palette, p.labels, p.moved, p.mse,
+                                     p.converged, p.reason, p.start)
         self.progress.setValue(min(p.iteration, self.progress.maximum()))
         self.status_label.setText(
             f"Iteration {p.iteration} · inertia {p.inertia:.4g} · "
@@ -479,6 +528,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_result_preview(f.preview, r.palette)
         self.canvas.set_result_full(r.indices, r.palette)
         self.palette_view.set_palette(r.palette, f.shares)
+        self.cloud.finish(r.palette)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.progress.setFormat("done")
@@ -617,6 +667,39 @@ class MainWindow(QMainWindow):
     def _on_mode_changed(self, mode: str) -> None:
         self.mode_actions[mode].setChecked(True)
         self.settings.set_view_mode(mode)
+
+    # ============================================================ linking
+    @Slot(int)
+    def _on_cluster_hovered(self, index: int) -> None:
+        self._hovered = None if index < 0 else index
+        self._apply_highlight()
+
+    @Slot(int)
+    def _on_cluster_clicked(self, index: int) -> None:
+        """Click a cluster to keep it highlighted; click it (or nothing) again to let go."""
+        self._selected = None if index < 0 or index == self._selected else index
+        self._apply_highlight()
+
+    def highlighted_cluster(self) -> int | None:
+        return self._hovered if self._hovered is not None else self._selected
+
+    def _apply_highlight(self) -> None:
+        index = self.highlighted_cluster()
+        self.canvas.set_highlight(index)
+        self.palette_view.set_highlight(index)
+        self.cloud.set_highlight(index)
+
+    # ========================================================= step mode
+    @Slot(bool)
+    def _on_step_mode_changed(self, on: bool) -> None:
+        gate = self.session.step_gate
+        if on:
+            gate.pause()
+            self.status_label.setText("Step mode: Space or → shows the next step")
+        else:
+            gate.resume()
+        self.step_mode_action.setChecked(on)
+        self.step_action.setEnabled(on)
 
     @Slot()
     def _update_actions(self) -> None:

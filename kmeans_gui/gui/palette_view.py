@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -25,10 +25,15 @@ def describe(entry: np.ndarray, share: float | None) -> str:
 
 
 class PaletteView(QWidget):
+    hovered = Signal(int)  # swatch under the pointer, -1 for none
+    clicked = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._palette = np.zeros((0, 3), np.uint8)
         self._shares: np.ndarray | None = None
+        self._highlight: int | None = None
+        self._hover: int | None = None
         self.setMouseTracking(True)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
@@ -44,6 +49,35 @@ class PaletteView(QWidget):
 
     def colors(self) -> np.ndarray:
         return self._palette
+
+    def set_highlight(self, index: int | None) -> None:
+        """Ring one swatch (the cluster highlighted in the image and the cloud)."""
+        index = None if index is None or index < 0 else index
+        if index != self._highlight:
+            self._highlight = index
+            self.update()
+
+    def highlight(self) -> int | None:
+        return self._highlight
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        index = self.index_at(event.position().toPoint())
+        if index != self._hover:
+            self._hover = index
+            self.hovered.emit(-1 if index is None else index)
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        if self._hover is not None:
+            self._hover = None
+            self.hovered.emit(-1)
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            index = self.index_at(event.position().toPoint())
+            self.clicked.emit(-1 if index is None else index)
+        super().mousePressEvent(event)
 
     def clear(self) -> None:
         self.set_palette(np.zeros((0, 3), np.uint8))
@@ -118,3 +152,9 @@ class PaletteView(QWidget):
             p.fillRect(rect, QColor(int(entry[0]), int(entry[1]), int(entry[2]), alpha))
             p.setPen(border)
             p.drawRect(rect.adjusted(0, 0, -1, -1))
+        if self._highlight is not None and self._highlight < len(self._palette):
+            rect = self._cell(self._highlight)
+            p.setPen(QPen(QColor("black"), 3))
+            p.drawRect(rect.adjusted(1, 1, -2, -2))
+            p.setPen(QPen(QColor("white"), 1))
+            p.drawRect(rect.adjusted(1, 1, -2, -2))

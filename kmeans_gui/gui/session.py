@@ -30,6 +30,7 @@ from .jobs import (
     SaveJob,
 )
 from .runner import CANCELLABLE, JobRunner
+from .stepping import StepGate
 
 
 class Session(QObject):
@@ -64,6 +65,7 @@ class Session(QObject):
         self.saved_size: int | None = None
         self._live: dict[str, Job] = {}  # kind -> the newest job whose reports count
         self._loading_path: Path | None = None
+        self.step_gate = StepGate()  # paused in step mode: runs wait for each step
 
     # ------------------------------------------------------------ state
     def is_loading(self) -> bool:
@@ -97,7 +99,12 @@ class Session(QObject):
         if self.image is None or self.is_loading():
             self.settings = settings
             return False
-        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels)
+        stepping = self.step_gate.is_paused()
+        if stepping:
+            self.step_gate.pause()  # the new run waits after its first iteration
+        # Step mode shows the seeding as it happens: one seeding, not a race.
+        job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels,
+                          self.step_gate, restarts=1 if stepping else None)
         self.settings = job.settings
         self._submit(job)
         self._set_result(None)

@@ -138,3 +138,16 @@ def test_metainfo_screenshot_is_committed_and_large_enough():
     with Image.open(path) as shot:
         assert shot.format == "PNG"
         assert shot.width >= 620 and shot.height >= 350
+
+
+def test_every_metainfo_screenshot_is_committed():
+    from PIL import Image
+
+    root = ET.parse(METAINFO).getroot()
+    urls = [shot.findtext("image") for shot in root.findall("screenshots/screenshot")]
+    assert len(urls) >= 2
+    for url in urls:
+        path = ROOT / url.split("/raw/main/", 1)[1]
+        assert path.is_file(), f"{path.relative_to(ROOT)} is missing"
+        with Image.open(path) as shot:
+            assert shot.format == "PNG" and shot.width >= 620 and shot.height >= 350

@@ -14,6 +14,8 @@ from .colorspace import from_working, to_working
 from .histogram import ColorHistogram
 
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
+#: Up to this k, three seedings are raced by default (see ``kmeans_steps``).
+RACE_MAX_K = 32
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class KMeansState:
     converged: bool  # True on the last state
     reason: str  # why it stopped: "", "unchanged", "tolerance", "max_iter", "few colours"
     labels: np.ndarray  # (n_groups,) palette index of each histogram group
+    #: On iteration 1 only: the palette the iteration started from (the seeds,
+    #: after the probe iterations when seedings were raced), so the seeding
+    #: and the first assignment can be shown.
+    start: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -73,7 +79,7 @@ def kmeans_steps(
     ``initial`` ((k', 3|4) sRGB(A)) replaces the seeding with given centroids.
     """
     if restarts is None:
-        restarts = 3 if k <= 32 else 1
+        restarts = 3 if k <= RACE_MAX_K else 1
     check_settings(k, space, init, max_iter, tol)
     offset = 1 if hist.n_transparent else 0
     prefix = TRANSPARENT[None, :] if offset else np.zeros((0, 4), np.uint8)
@@ -115,6 +121,7 @@ def kmeans_steps(
         runs.sort(key=lambda run: run.inertia)
     run = runs[0]
     previous = run.inertia  # inf unless probed
+    start = np.vstack([prefix, from_working(run.centroids, space)])
     # Iterations are counted from here: the probes are part of the seeding.
     for iteration in range(1, max_iter + 1):
         moved = run.step()
@@ -130,7 +137,7 @@ def kmeans_steps(
         previous = value
         palette = np.vstack([prefix, from_working(run.centroids, space)])
         yield KMeansState(iteration, value, value / total, palette, moved, bool(reason),
-                          reason, run.labels + offset)
+                          reason, run.labels + offset, start if iteration == 1 else None)
         if reason:
             return
 

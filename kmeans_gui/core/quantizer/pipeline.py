@@ -93,14 +93,17 @@ def _pixels(image: HasPixels | np.ndarray) -> np.ndarray:
 
 
 def steps(image: HasPixels | np.ndarray, settings: QuantizeSettings,
-          histogram: ColorHistogram | None = None) -> Iterator[KMeansState]:
+          histogram: ColorHistogram | None = None,
+          restarts: int | None = None) -> Iterator[KMeansState]:
     """K-Means states for ``image`` (pixels, or a ``LoadedImage``); pass a
-    cached ``histogram`` to skip rebuilding it."""
+    cached ``histogram`` to skip rebuilding it. ``restarts=1`` starts from one
+    seeding, not the best of several (step mode shows the seeds as picked)."""
     settings.validated()
     pixels = _pixels(image)
     hist = histogram if histogram is not None else build_histogram(pixels)
     return kmeans_steps(hist, settings.k, space=settings.space, init=settings.init,
-                        max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed)
+                        max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed,
+                        restarts=restarts)
 
 
 def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = QuantizeSettings(),

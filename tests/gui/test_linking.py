@@ -1,0 +1,126 @@
+"""Linking a cluster across the views: swatches, the image and step gating."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+
+from kmeans_gui.gui.canvas import ComparisonView
+from kmeans_gui.gui.palette_view import PaletteView
+from kmeans_gui.gui.stepping import StepGate
+
+
+def make_result(rng):
+    indices = rng.integers(0, 5, (60, 80)).astype(np.uint8)
+    palette = rng.integers(0, 256, (5, 3)).astype(np.uint8)
+    return indices, palette
+
+
+def test_highlight_mask_is_the_pixels_of_that_cluster(qtbot):
+    rng = np.random.default_rng(4)
+    indices, palette = make_result(rng)
+    view = ComparisonView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.set_original(palette[indices], palette[indices])
+    view.set_result_preview(indices, palette)
+    assert view.highlight_mask() is None
+    for j in range(5):
+        view.set_highlight(j)
+        assert np.array_equal(view.highlight_mask(), indices == j)
+        view.grab()  # paints with the overlay
+    # A new result (the next iteration) gets a fresh mask.
+    later = np.roll(indices, 7, axis=1)
+    view.set_result_preview(later, palette)
+    assert np.array_equal(view.highlight_mask(), later == 4)
+    view.set_highlight(None)
+    assert view.highlight_mask() is None
+
+
+def test_clicking_a_pixel_tells_its_cluster(qtbot):
+    rng = np.random.default_rng(5)
+    indices, palette = make_result(rng)
+    view = ComparisonView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_original(palette[indices], palette[indices])
+    view.set_result_full(indices, palette)
+    view.set_result_preview(indices, palette)
+    view.set_mode("result")
+    rect = view.image_rect()
+    clicked = []
+    view.cluster_clicked.connect(clicked.append)
+    for ix, iy in [(3, 4), (70, 50), (40, 10)]:
+        pos = QPoint(int(rect.left() + (ix + 0.5) * rect.width() / 80),
+                     int(rect.top() + (iy + 0.5) * rect.height() / 60))
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=pos)
+        assert clicked[-1] == indices[iy, ix]
+    # A drag pans; it does not pick.
+    count = len(clicked)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(view, QPoint(160, 140))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(160, 140))
+    assert len(clicked) == count
+
+
+def test_hovering_and_clicking_swatches(qtbot):
+    view = PaletteView()
+    qtbot.addWidget(view)
+    view.resize(300, 60)
+    view.set_palette(np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8))
+    view.show()
+    qtbot.waitExposed(view)
+    hovered, clicked = [], []
+    view.hovered.connect(hovered.append)
+    view.clicked.connect(clicked.append)
+    centre = view._cell(1).center()
+    qtbot.mouseMove(view, centre)
+    assert hovered[-1] == 1
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=view._cell(2).center())
+    assert clicked == [2]
+    view.set_highlight(2)
+    assert view.highlight() == 2
+    view.grab()
+
+
+def test_step_gate_holds_the_worker_until_a_step():
+    gate = StepGate(paused=True)
+    passed = []
+    stop = threading.Event()
+
+    def worker():  # as a job does: ask, and between waits look for a cancellation
+        for i in range(3):
+            while not gate.wait(0.02):
+                if stop.is_set():
+                    passed.append("stopped")
+                    return
+            passed.append(i)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    time.sleep(0.15)
+    assert passed == []  # held
+    gate.step()
+    deadline = time.monotonic() + 5
+    while len(passed) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert passed == [0]  # one step, one iteration
+    stop.set()  # a cancelled worker leaves its wait
+    thread.join(5)
+    assert not thread.is_alive() and passed == [0, "stopped"]
+
+    gate = StepGate(paused=True)
+    assert not gate.wait(0.01)
+    results = []
+    thread = threading.Thread(target=lambda: results.append(gate.wait(5)))
+    thread.start()
+    time.sleep(0.05)
+    gate.resume()
+    thread.join(5)
+    assert results == [True] and not gate.is_paused() and gate.wait(0)
