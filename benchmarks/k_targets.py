@@ -74,6 +74,10 @@ def timing(args) -> None:
                 out = Path(tmp) / "t.png"
                 _, proc = cli(image, flag, value, "--json", "-o", out, "--force")
                 record = json.loads(proc.stdout)
+                if not record["ok"]:
+                    print(f"{Path(image).name[:17]:<18}{flag + ' ' + value:<20} failed: "
+                          f"{record['error']}")
+                    continue
                 k, figure = record["k"], record["delta_e"]
                 q = comparable_quality(figure)
                 runs = {"target": [], "fixed": [], "pngquant": []}
