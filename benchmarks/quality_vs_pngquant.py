@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("pngquant")
     parser.add_argument("images", nargs="+")
     parser.add_argument("--k", type=int, nargs="+", default=[16, 64, 256])
-    parser.add_argument("--effort", default="auto", choices=["auto", "fast", "small"])
+    parser.add_argument("--effort", default="auto", choices=["auto", "fast", "max", "small"])
     args = parser.parse_args()
 
     header = (f"{'image':<22}{'k':>4} | {'ΔE pq':>7}{'ΔE ok':>7}{'ratio':>7} | "

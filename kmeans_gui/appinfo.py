@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 APP_ID = "io.github.kmeans_gui.KMeansGui"  # desktop file, metainfo id, icon name
@@ -11,12 +10,10 @@ ORG_NAME = "kmeans_gui"  # QSettings organisation
 ORG_DOMAIN = "kmeans_gui.github.io"
 SETTINGS_APP = "kmeans-gui"  # QSettings application name
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    VERSION = version("kmeans-gui")
-except PackageNotFoundError:  # running from a source tree or a frozen build
-    VERSION = "0.1.0"
+#: The project's version, as in pyproject.toml (a test keeps them in step).
+#: Written out rather than read from the installed metadata: importlib.metadata
+#: alone costs more than the rest of ``kmeans-compress --version``.
+VERSION = "0.1.0"
 
 
 def asset(name: str) -> Path:
@@ -25,6 +22,7 @@ def asset(name: str) -> Path:
     The package is installed as plain files (wheel, source tree or a one-folder
     frozen build), so the traversable is a real path.
     """
+    from importlib import resources  # only here: the CLI never needs it
     return Path(str(resources.files("kmeans_gui") / "assets" / name))
 
 

@@ -19,9 +19,10 @@ MAX_PIXELS = 200_000_000
 #: Colour spaces for distances, seeding methods and PNG encoder efforts.
 SPACES = ("rgb", "oklab")
 INITS = ("kmeans++", "random")
-EFFORTS = ("auto", "fast", "small")
-#: The command line's ``--dither`` choices: off, or Floyd-Steinberg.
-DITHERS = ("none", "fs")
+#: PNG effort: "small" is the old name of "max" (the smallest file).
+EFFORTS = ("auto", "fast", "max", "small")
+#: Dithering modes (``--dither``, the GUI's combo): see core/quantizer/dithering.py.
+DITHERS = ("none", "fs", "auto", "ordered")
 
 #: Default settings (``QuantizeSettings()``, the CLI's options, a fresh GUI).
 DEFAULT_K = 16
@@ -30,7 +31,8 @@ DEFAULT_INIT = "kmeans++"
 DEFAULT_MAX_ITER = 100
 DEFAULT_TOL = 1e-4
 DEFAULT_SEED = 0
-DEFAULT_DITHER = 0.0  # Floyd-Steinberg strength, 0 = off
+DEFAULT_DITHER = "auto"  # won on benchmarks/dither_vs_pngquant.py (README)
+DEFAULT_DITHER_STRENGTH = 1.0
 DEFAULT_EFFORT = "auto"
 
 #: File name suffixes of the formats the loader reads (and open dialogs offer).

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from .options import UsageError, parse
-
 EXIT_USAGE = 2
 
 
@@ -23,10 +21,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        # Answered before argparse and the option tables are even imported.
+        from ..appinfo import VERSION
+        sys.stdout.write(f"kmeans-compress {VERSION}\n")
+        return 0
     for stream in (sys.stdout, sys.stderr):
         # File names that the terminal's encoding cannot show must not crash the report.
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    from .options import UsageError, parse
     try:
         options = parse(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a bad argument
@@ -59,12 +63,14 @@ def _run(options, pending) -> int:
     from ..core import ImageError, QuantizeSettings
     settings = QuantizeSettings(k=options.k, space=options.space, init=options.init,
                                 max_iter=options.max_iter, tol=options.tol,
-                                seed=options.seed, dither=options.dither)
+                                seed=options.seed, dither=options.dither,
+                                dither_strength=options.dither_strength)
     try:
         settings.validated()
     except ImageError as exc:
         return _error(str(exc))
 
+    from .options import UsageError
     from .planning import plan  # may create --out-dir: only once all else is valid
     try:
         jobs = plan(options)

@@ -13,6 +13,8 @@ from ..core.files.rules import DEFAULT_SUFFIX
 # Choices and defaults come from kmeans_gui.limits (standard library only:
 # importing the core here would load numpy just to print --help).
 from ..limits import (
+    DEFAULT_DITHER,
+    DEFAULT_DITHER_STRENGTH,
     DEFAULT_EFFORT,
     DEFAULT_INIT,
     DEFAULT_K,
@@ -70,7 +72,8 @@ class Options:
     out_dir: Path | None
     suffix: str
     space: str
-    dither: float  # Floyd-Steinberg strength, 0 = off
+    dither: str  # "none", "fs", "auto" or "ordered"
+    dither_strength: float
     init: str
     max_iter: int
     tol: float
@@ -153,9 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--space", choices=SPACES, default=DEFAULT_SPACE,
         help=f"colour space for distances (default {DEFAULT_SPACE})")
     add("--dither", choices=DITHERS, default=None,
-        help="Floyd-Steinberg dithering (default none)")
+        help=f"none, fs (Floyd-Steinberg), auto (selective) or ordered (default "
+             f"{DEFAULT_DITHER})")
     add("--dither-strength", type=_strength, default=None, metavar="S",
-        help="dither strength in (0, 1]; implies --dither fs")
+        help=f"dithering strength in (0, 1] (default {DEFAULT_DITHER_STRENGTH:g})")
     add("--init", choices=INITS, default=DEFAULT_INIT,
         help=f"initial palette choice (default {DEFAULT_INIT})")
     add("--max-iter", type=_positive_int, default=DEFAULT_MAX_ITER, metavar="N",
@@ -165,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=_seed, default=DEFAULT_SEED, metavar="N",
         help=f"random seed; same seed, same bytes (default {DEFAULT_SEED})")
     add("--effort", choices=EFFORTS, default=DEFAULT_EFFORT,
-        help=f"PNG compression effort (default {DEFAULT_EFFORT}: by size)")
+        help=f"PNG compression effort (default {DEFAULT_EFFORT}); max: the smallest "
+             "file, several times slower (small: the same)")
     add("-j", "--jobs", type=_positive_int, default=None, metavar="N",
         help="parallel worker processes (default: cores)")
     add("-f", "--force", action="store_true",
@@ -229,10 +234,9 @@ def parse(argv: list[str] | None) -> Options:
                          "output or use -o FILE")
     if ns.dither == "none" and ns.dither_strength is not None:
         raise UsageError("--dither-strength needs dithering; drop --dither none")
-    if ns.dither == "fs" or ns.dither_strength is not None:
-        dither = ns.dither_strength if ns.dither_strength is not None else 1.0
-    else:
-        dither = 0.0
+    dither = ns.dither if ns.dither is not None else DEFAULT_DITHER
+    strength = (ns.dither_strength if ns.dither_strength is not None
+                else DEFAULT_DITHER_STRENGTH)
     target = target_from(ns.max_delta_e, ns.max_size, _raw_size(argv), ns.quality)
     if target is not None and ns.k is not None:
         raise UsageError("-k and a target (--max-delta-e, --max-size, --quality) "
@@ -250,8 +254,8 @@ def parse(argv: list[str] | None) -> Options:
     suffix = suffix.replace("{k}", str(k))
     return Options(
         inputs=tuple(ns.inputs), k=k, target=target, output=output, out_dir=ns.out_dir,
-        suffix=suffix, space=ns.space, dither=dither, init=ns.init,
-        max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
+        suffix=suffix, space=ns.space, dither=dither, dither_strength=strength,
+        init=ns.init, max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
         jobs=ns.jobs if ns.jobs is not None else default_jobs(),
         force=ns.force, quiet=ns.quiet, json=ns.json,
     )

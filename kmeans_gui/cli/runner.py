@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..core import QuantizeSettings, parallel
 from . import interrupts
@@ -18,6 +15,9 @@ from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
 from .targets import EXIT_TARGET_MISSED
 from .worker import compress
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -118,6 +118,7 @@ def _start_worker(threads: int) -> None:
 
 
 def _pool_context():
+    import multiprocessing  # only a pool needs it: one image does not pay the import
     # fork shares the already imported core (about 0.3 s of start-up per
     # process) and is safe here: the parent has run no kernel yet, so it has
     # started no threads. Elsewhere (macOS, Windows) fork is unsafe or missing.
@@ -127,6 +128,8 @@ def _pool_context():
 
 def _run_pool(jobs, settings, options, workers, printer, bar) -> bool:
     """Jobs spread over ``workers`` processes; True when interrupted."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     previous = interrupts.install()
     context = _pool_context()
     # Workers must not see SIGINT before their own handler is installed.
@@ -185,6 +188,7 @@ def _largest_first(jobs: list[Job]) -> list[Job]:
 
 def _outcome(future: Future, job: Job) -> Outcome:
     """The worker's Outcome; KeyboardInterrupt from a worker is re-raised."""
+    from concurrent.futures.process import BrokenProcessPool
     try:
         return future.result()
     except BrokenProcessPool:

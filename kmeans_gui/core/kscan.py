@@ -34,11 +34,10 @@ import numpy as np
 from ..limits import MAX_K
 from ._native import kernels as _kernels
 from .compress import encode_png, finish
-from .png import writer
 from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
 from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
-from .quantizer.ordering import candidate_orders, palette_order, permuted
+from .quantizer.ordering import palette_order
 from .quantizer.pipeline import QuantizeResult, QuantizeSettings
 from .quantizer.remapping import remap
 
@@ -183,10 +182,11 @@ class KCost:
         self.pixels = pixels
         self.settings = settings
         self.histogram = histogram if histogram is not None else build_histogram(pixels)
-        self.effort = writer._resolve(effort, pixels.shape[0] * pixels.shape[1])
+        self.effort = effort
         self.icc_profile = icc_profile
         self.dpi = dpi
-        self.table = None if settings.dither > 0 else ColourTable.of(
+        dithered = settings.dither != "none" and settings.dither_strength > 0
+        self.table = None if dithered else ColourTable.of(
             pixels, self.histogram, seed=0, sample=table_pixels or TABLE_SAMPLE_PIXELS)
         rows = _sample_rows(*pixels.shape[:2], share=row_share or SAMPLE_ROW_SHARE)
         self.rows = rows
@@ -261,16 +261,12 @@ class KCost:
 
     # -- measuring
 
-    def _indices(self, pixels: np.ndarray, palette: np.ndarray, trial: bool):
-        """Palette order, remap and (small palettes) order by trial, as ``finish``
-        does for the whole image (``trial``: whether it would for the whole image)."""
+    def _indices(self, pixels: np.ndarray, palette: np.ndarray):
+        """Palette order and remap, as ``finish`` does for the whole image."""
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
-        indices = remap(pixels, palette, self.settings.space, self.settings.dither)
-        if trial and len(palette) <= 16 and palette.shape[1] == 3:
-            perm = writer.smallest_order(indices, palette, candidate_orders(indices, palette))
-            indices, palette = permuted(indices, palette, perm)
-        return indices, palette
+        s = self.settings
+        return remap(pixels, palette, s.space, s.dither, s.dither_strength), palette
 
     def _encode(self, indices, palette) -> int:
         result = QuantizeResult(indices, palette, 0, 0.0, 0.0, "", 0.0)
@@ -289,8 +285,7 @@ class KCost:
         if self.table is not None and quality:
             delta_e = self.table.delta_e(palette, self.settings.space)
         if sizes or delta_e is None:
-            trial = self.pixels.shape[0] * self.pixels.shape[1] <= writer.TRIAL_ORDER_PIXELS
-            indices, ordered = self._indices(self.sample, palette, trial)
+            indices, ordered = self._indices(self.sample, palette)
             if delta_e is None:
                 delta_e = delta_e_of(self.sample, ordered[indices])
             if sizes:
@@ -318,8 +313,12 @@ class KCost:
         if self.table is not None:
             delta_e = self.table.delta_e(result.palette, self.settings.space)
             exact = self.table.exact
-        else:
-            delta_e, exact = delta_e_of(self.pixels, result.to_rgb()), True
+        else:  # dithered: pixel by pixel, on every n-th pixel of large images
+            flat = self.pixels.reshape(-1, self.pixels.shape[2])
+            indices = result.indices.reshape(-1)
+            step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
+            exact = step == 1
+            delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
         return Final(k, result, delta_e, exact, self)
 
     def encode(self, result: QuantizeResult) -> bytes:

@@ -28,7 +28,8 @@ STRENGTH_RANGE = (0.0, 1.0)  # dithering strength; the spinner shows 1-100 %
 
 SPACE_CHOICES = (("Perceptual (OKLab)", "oklab"), ("RGB", "rgb"))
 INIT_CHOICES = (("k-means++", "kmeans++"), ("Random pixels", "random"))
-DITHER_CHOICES = (("None", False), ("Floyd–Steinberg", True))
+DITHER_CHOICES = (("Auto (selective)", "auto"), ("None", "none"), ("Ordered (Bayer)", "ordered"),
+                  ("Floyd–Steinberg", "fs"))
 
 
 def _combo(choices) -> QComboBox:
@@ -59,7 +60,9 @@ class ControlsPanel(QWidget):
         self.space_combo.setToolTip("Perceptual clusters colours as the eye sees them (OKLab)")
         self.dither_combo = _combo(DITHER_CHOICES)
         self.strength_spin = QSpinBox(minimum=1, maximum=100, value=100, suffix=" %")
-        self.strength_spin.setToolTip("Floyd–Steinberg error diffusion strength")
+        self.dither_combo.setToolTip("Auto diffuses error only where it helps (gradients), "
+                                     "never in flat areas, edges or texture")
+        self.strength_spin.setToolTip("Dithering strength")
         dither_row = QHBoxLayout()
         dither_row.setContentsMargins(0, 0, 0, 0)
         dither_row.addWidget(self.dither_combo, 1)
@@ -119,7 +122,7 @@ class ControlsPanel(QWidget):
 
     @Slot()
     def _update_enabled(self) -> None:
-        self.strength_spin.setEnabled(bool(self.dither_combo.currentData()))
+        self.strength_spin.setEnabled(self.dither_combo.currentData() != "none")
 
     @Slot(bool)
     def set_advanced_open(self, open_: bool) -> None:
@@ -133,13 +136,13 @@ class ControlsPanel(QWidget):
         return self.strength_spin.value() / 100.0
 
     def settings(self) -> QuantizeSettings:
-        dither = self.dither_strength() if self.dither_combo.currentData() else 0.0
         return QuantizeSettings(
             k=self.k_spin.value(), space=self.space_combo.currentData(),
             init=self.init_combo.currentData(), max_iter=self.max_iter_spin.value(),
-            tol=self.tol_spin.value(), seed=self.seed_spin.value(), dither=dither)
+            tol=self.tol_spin.value(), seed=self.seed_spin.value(),
+            dither=self.dither_combo.currentData(), dither_strength=self.dither_strength())
 
-    def set_settings(self, s: QuantizeSettings, dither_strength: float | None = None) -> None:
+    def set_settings(self, s: QuantizeSettings) -> None:
         """Show ``s`` without emitting ``changed``."""
         widgets = (self.k_spin, self.k_slider, self.space_combo, self.dither_combo,
                    self.strength_spin, self.init_combo, self.seed_spin, self.max_iter_spin,
@@ -150,9 +153,8 @@ class ControlsPanel(QWidget):
             self.k_slider.setValue(s.k)
             self.space_combo.setCurrentIndex(max(0, self.space_combo.findData(s.space)))
             self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(s.init)))
-            self.dither_combo.setCurrentIndex(1 if s.dither > 0 else 0)
-            strength = s.dither if s.dither > 0 else (dither_strength or 1.0)
-            self.strength_spin.setValue(round(strength * 100))
+            self.dither_combo.setCurrentIndex(max(0, self.dither_combo.findData(s.dither)))
+            self.strength_spin.setValue(max(1, round(s.dither_strength * 100)))
             self.seed_spin.setValue(int(s.seed or 0))
             self.max_iter_spin.setValue(s.max_iter)
             self.tol_spin.setValue(s.tol)

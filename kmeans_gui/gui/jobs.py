@@ -187,7 +187,7 @@ class QuantizeJob(Job):
             raise ImageError("K-Means produced no result")
         result = finish(self.image.pixels, state, s, started)
         yield None
-        preview = remap(self.preview_pixels, result.palette, s.space, s.dither)
+        preview = remap(self.preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
         shares = palette_shares(result.indices, result.n_colors)
         yield None
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
@@ -215,7 +215,8 @@ class RescaleJob(Job):
         indices = None
         if self.palette is not None and self.settings is not None:
             yield None
-            indices = remap(preview, self.palette, self.settings.space, self.settings.dither)
+            indices = remap(preview, self.palette, self.settings.space, self.settings.dither,
+                            self.settings.dither_strength)
         yield Rescaled(preview, indices)
 
 

@@ -329,8 +329,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.zoom_actual_action)
 
     def _restore(self) -> None:
-        self.controls.set_settings(self.settings.quantize_settings(),
-                                   self.settings.dither_strength())
+        self.controls.set_settings(self.settings.quantize_settings())
         self.controls.set_advanced_open(self.settings.advanced_open())
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
@@ -482,7 +481,7 @@ class MainWindow(QMainWindow):
         except ImageError as exc:
             dialogs.show_error(self, "Invalid settings", str(exc))
             return
-        self.settings.set_quantize_settings(settings, self.controls.dither_strength())
+        self.settings.set_quantize_settings(settings)
         self.session.run(settings)
 
     @Slot()
@@ -729,8 +728,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._debounce.stop()
-        self.settings.set_quantize_settings(self.controls.settings(),
-                                            self.controls.dither_strength())
+        self.settings.set_quantize_settings(self.controls.settings())
         self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
                                         self.splitter.saveState())
         self.settings.sync()

@@ -13,6 +13,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from kmeans_gui.appinfo import APP_NAME, ORG_DOMAIN, ORG_NAME, SETTINGS_APP, VERSION
 from kmeans_gui.core import INITS, SPACES, QuantizeSettings
+from kmeans_gui.limits import DITHERS
 
 from .controls import K_RANGE, MAX_ITER_RANGE, SEED_RANGE, STRENGTH_RANGE, TOL_RANGE
 
@@ -87,22 +88,18 @@ class Settings:
             max_iter = _clamp(int(s.value("controls/max_iter", d.max_iter)), MAX_ITER_RANGE)
             tol = _clamp(float(s.value("controls/tol", d.tol)), TOL_RANGE)
             seed = _clamp(int(s.value("controls/seed", d.seed or 0)), SEED_RANGE)
-            dither = _clamp(float(s.value("controls/dither", d.dither)), STRENGTH_RANGE)
+            dither = str(s.value("controls/dither_mode", d.dither))
+            strength = _clamp(float(s.value("controls/dither_strength", d.dither_strength)),
+                              STRENGTH_RANGE)
         except (TypeError, ValueError):
             return d
         return QuantizeSettings(
             k=k, space=space if space in SPACES else d.space,
             init=init if init in INITS else d.init,
-            max_iter=max_iter, tol=tol, seed=seed, dither=dither)
+            max_iter=max_iter, tol=tol, seed=seed,
+            dither=dither if dither in DITHERS else d.dither, dither_strength=strength)
 
-    def dither_strength(self) -> float:
-        """The strength last chosen, also remembered while dithering is off."""
-        try:
-            return _clamp(float(self._store.value("controls/dither_strength", 1.0)), STRENGTH_RANGE)
-        except (TypeError, ValueError):
-            return 1.0
-
-    def set_quantize_settings(self, settings: QuantizeSettings, dither_strength: float) -> None:
+    def set_quantize_settings(self, settings: QuantizeSettings) -> None:
         s = self._store
         s.setValue("controls/k", settings.k)
         s.setValue("controls/space", settings.space)
@@ -110,8 +107,8 @@ class Settings:
         s.setValue("controls/max_iter", settings.max_iter)
         s.setValue("controls/tol", settings.tol)
         s.setValue("controls/seed", settings.seed or 0)
-        s.setValue("controls/dither", settings.dither)
-        s.setValue("controls/dither_strength", dither_strength)
+        s.setValue("controls/dither_mode", settings.dither)
+        s.setValue("controls/dither_strength", settings.dither_strength)
 
     def advanced_open(self) -> bool:
         return str(self._store.value("controls/advanced_open", "false")).lower() == "true"

@@ -14,9 +14,9 @@ from .helpers import cli_env, run_cli, run_main
 
 
 @pytest.mark.parametrize("args", [
-    ["-k", "0"], ["-k", "257"], ["-k", "many"], ["--space", "lab"], ["--dither", "ordered"],
+    ["-k", "0"], ["-k", "257"], ["-k", "many"], ["--space", "lab"], ["--dither", "bayer"],
     ["--dither-strength", "0"], ["--dither-strength", "1.5"], ["--max-iter", "0"],
-    ["--tol", "-1"], ["--tol", "nan"], ["--seed", "-3"], ["--jobs", "0"], ["--effort", "max"],
+    ["--tol", "-1"], ["--tol", "nan"], ["--seed", "-3"], ["--jobs", "0"], ["--effort", "slow"],
     ["--dither", "none", "--dither-strength", "0.5"], ["--bogus"],
     ["-o", "a.png", "--out-dir", "d"], ["--suffix", "x/y"],
 ])
@@ -67,6 +67,8 @@ def test_choices_are_the_cores() -> None:
     choices = {a.dest: a.choices for a in parser._actions if a.choices}
     assert tuple(choices["space"]) == SPACES and tuple(choices["init"]) == INITS
     assert tuple(choices["effort"]) == EFFORTS
+    from kmeans_gui.limits import DITHERS
+    assert tuple(choices["dither"]) == DITHERS
     from kmeans_gui.limits import IMAGE_SUFFIXES
     assert {f"*{s}" for s in IMAGE_SUFFIXES} == set(READABLE_PATTERNS)
     assert parser.parse_args(["x", "-k", str(MAX_K)]).k == MAX_K
@@ -104,3 +106,12 @@ def test_console_script_is_installed(photo: Path) -> None:
                           text=True, env=cli_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert photo.with_name("photo-k4.png").is_file()
+
+
+def test_dither_mode_and_strength() -> None:
+    from kmeans_gui.cli.options import parse
+    default = parse(["x.png"])
+    assert (default.dither, default.dither_strength) == ("auto", 1.0)
+    chosen = parse(["x.png", "--dither", "ordered", "--dither-strength", "0.4"])
+    assert (chosen.dither, chosen.dither_strength) == ("ordered", 0.4)
+    assert parse(["x.png", "--dither-strength", "0.5"]).dither == "auto"

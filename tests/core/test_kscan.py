@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmeans_gui.core import QuantizeSettings, build_histogram, encode_png, finish, kscan, quantize
+from kmeans_gui.core import QuantizeSettings as _Settings
+from kmeans_gui.core import build_histogram, encode_png, finish, kscan, quantize
 from kmeans_gui.core.kscan import K_STEPS, ColourTable, KCost, Target, delta_e_of, scan, search
 from kmeans_gui.core.quantizer.metrics import oklab_delta_e
+
+
+def QuantizeSettings(**kwargs) -> _Settings:  # noqa: N802
+    """The engine's settings, undithered unless asked: the figure is then exact."""
+    kwargs.setdefault("dither", "none")
+    return _Settings(**kwargs)
 
 
 def photo_like(width: int, height: int, seed: int) -> np.ndarray:
@@ -193,7 +200,7 @@ def test_few_colours_need_no_more_than_they_have():
 
 def test_dithered_targets_are_measured_on_the_dithered_result(images):
     pixels = images[0]
-    cost = KCost(pixels, QuantizeSettings(dither=1.0))
+    cost = KCost(pixels, QuantizeSettings(dither="fs"))
     assert cost.table is None
     found = search(cost, Target(max_delta_e=3.0))
     assert found.met

@@ -358,3 +358,12 @@ def test_unfilter_module_imports_no_numpy():
     code = ("import sys, kmeans_gui.core.png.reader, kmeans_gui.core._native.unfilter; "
             "sys.exit('numpy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_pillow_limit_defaults_are_pillows():
+    """The fast reader checks Pillow's limits without importing Pillow."""
+    from PIL import Image, PngImagePlugin
+
+    from kmeans_gui.core.png import decoder as png_read
+    assert png_read.PILLOW_MAX_IMAGE_PIXELS == Image.MAX_IMAGE_PIXELS
+    assert png_read.PILLOW_MAX_TEXT_CHUNK == PngImagePlugin.MAX_TEXT_CHUNK

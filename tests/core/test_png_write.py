@@ -1,4 +1,4 @@
-"""The threaded 8-bit PNG writer against Pillow's writer and decoder."""
+"""The PNG writer against Pillow's writer and decoder."""
 
 import io
 import struct
@@ -59,17 +59,28 @@ def kinds(data: bytes) -> list[bytes]:
 def test_same_file_contents_as_pillow(alpha, icc, dpi):
     result = random_result(37, 53, 200, alpha)
     ours = encode_png(result, icc_profile=icc, dpi=dpi, effort="fast")
-    pillows = encode_png(result, icc_profile=icc, dpi=dpi, effort="small")
+    options = {"icc_profile": icc} if icc else {}
+    if dpi:
+        options["dpi"] = tuple(round(v) for v in dpi)
+    buffer = io.BytesIO()
+    # pil_image puts the tRNS alphas in the image's info, which Pillow writes.
+    png_write.pil_image(result.indices, result.palette).save(buffer, "PNG", bits=8, **options)
+    pillows = buffer.getvalue()
     assert decoded(ours) == decoded(pillows)
     assert kinds(ours) == kinds(pillows)
     assert chunks(ours)[0] == chunks(pillows)[0]  # IHDR: 8-bit palette
 
 
 @pytest.mark.parametrize("k,bits", [(2, 1), (3, 2), (16, 4), (17, 8), (256, 8)])
-@pytest.mark.parametrize("effort", ["fast", "small"])
+@pytest.mark.parametrize("effort", ["auto", "fast", "max", "small"])
 @pytest.mark.parametrize("alpha", [False, True])
 @pytest.mark.parametrize("icc,dpi", [(None, None), (ICC, (150, 150))])
-def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi):
+@pytest.mark.parametrize("whole", [True, False])
+def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi, whole, monkeypatch):
+    if not whole:  # the sampled choice and the piecewise deflate, on a small image
+        monkeypatch.setattr(png_write, "WHOLE_TRIAL_BYTES", 0)
+        monkeypatch.setattr(png_write, "BAND_BYTES", 40)
+        monkeypatch.setattr(png_write, "PIECE_BYTES", 100)
     result = random_result(20, 31, k, alpha, seed=k)
     data = encode_png(result, icc_profile=icc, dpi=dpi, effort=effort)
     assert chunks(data)[0][1][8] == bits
@@ -89,6 +100,7 @@ def test_round_trip_every_bit_depth(k, bits, effort, alpha, icc, dpi):
 
 def test_pieces_on_any_number_of_threads_give_the_same_file(monkeypatch):
     result = random_result(64, 45, 120, alpha=True)
+    monkeypatch.setattr(png_write, "WHOLE_TRIAL_BYTES", 0)  # sampled, then in pieces
     monkeypatch.setattr(png_write, "PIECE_BYTES", 46 * 5 + 3)  # 5 rows a piece, 13 pieces
     monkeypatch.setattr(png_write, "IDAT_BYTES", 1000)
     files = []
@@ -96,11 +108,13 @@ def test_pieces_on_any_number_of_threads_give_the_same_file(monkeypatch):
         monkeypatch.setattr(parallel, "_threads", workers)
         files.append(encode_png(result, effort="fast"))
     assert all(f == files[0] for f in files)
-    assert decoded(files[0]) == decoded(encode_png(result, effort="small"))
+    assert decoded(files[0]) == decoded(encode_png(result, effort="max"))
     stream = b"".join(body for kind, body in chunks(files[0]) if kind == b"IDAT")
-    rows = np.hstack([np.zeros((64, 1), np.uint8), result.indices]).tobytes()
-    assert zlib.decompress(stream) == rows  # one stream; the Adler-32 checks out
-    assert stream[:2] == zlib.compress(b"", 7)[:2]
+    lines = zlib.decompress(stream)  # one stream; the Adler-32 checks out
+    filter_type = lines[0]
+    expected = png_write.scanlines(result.indices, filter_type).tobytes()
+    assert lines == expected
+    assert stream[:2] == zlib.compress(b"", 6)[:2]
     assert sum(kind == b"IDAT" for kind, _ in chunks(files[0])) > 1
 
 
@@ -109,24 +123,12 @@ def test_deterministic():
     assert encode_png(result, effort="fast") == encode_png(result, effort="fast")
 
 
-def test_auto_uses_the_threaded_writer_only_for_large_8_bit_images(monkeypatch):
-    calls = []
-    real = png_write.encode_indexed8
-    monkeypatch.setattr(png_write, "encode_indexed8",
-                        lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
-    monkeypatch.setattr(png_write, "AUTO_SMALL_PIXELS", 1000)
-    encode_png(random_result(10, 10, 256), effort="auto")  # small image
-    encode_png(random_result(40, 40, 16), effort="auto")  # 4 bits: Pillow's RLE wins
-    assert not calls
-    encode_png(random_result(40, 40, 256), effort="auto")
-    assert calls
-
-
 @pytest.mark.parametrize("k", [16, 200])
-def test_small_effort_trials_side_by_side_give_the_same_file(monkeypatch, k):
+@pytest.mark.parametrize("effort", ["auto", "max"])
+def test_side_by_side_trials_give_the_same_file(monkeypatch, k, effort):
     result = random_result(60, 70, k, alpha=True, seed=3)
     files = []
     for workers in (1, 3):
         monkeypatch.setattr(parallel, "_threads", workers)
-        files.append(encode_png(result, icc_profile=ICC, dpi=(96, 96), effort="small"))
+        files.append(encode_png(result, icc_profile=ICC, dpi=(96, 96), effort=effort))
     assert files[0] == files[1]

@@ -56,11 +56,11 @@ def test_icc_and_dpi_are_carried_over(tmp_path, photo):
 
 
 def test_same_seed_gives_byte_identical_png(photo):
-    settings = QuantizeSettings(k=24, seed=11, dither=0.6)
+    settings = QuantizeSettings(k=24, seed=11, dither="fs", dither_strength=0.6)
     assert encode_png(quantize(photo, settings)) == encode_png(quantize(photo, settings))
 
 
-@pytest.mark.parametrize("effort", ["auto", "fast", "small"])
+@pytest.mark.parametrize("effort", ["auto", "fast", "max", "small"])
 def test_efforts_decode_to_the_same_pixels(photo, effort, tmp_path):
     result = quantize(photo, QuantizeSettings(k=16))
     path = tmp_path / "e.png"

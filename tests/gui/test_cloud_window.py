@@ -10,7 +10,9 @@ from kmeans_gui.core import SAMPLE_POINTS, QuantizeSettings, build_histogram
 
 from .conftest import open_and_wait
 
-MANY = QuantizeSettings(k=6, tol=0.0, max_iter=200)  # several iterations on the gradient
+# Several iterations on the gradient; undithered, so a cluster's share of the
+# histogram is also its share of the result's pixels.
+MANY = QuantizeSettings(k=6, tol=0.0, max_iter=200, dither="none")
 
 
 @pytest.fixture

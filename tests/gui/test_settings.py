@@ -21,7 +21,7 @@ def test_store_is_private(private_settings):
 def test_controls_and_window_round_trip(qtbot, make_window, gradient_png):
     first = make_window()
     wanted = QuantizeSettings(k=37, space="rgb", init="random", max_iter=55, tol=0.002,
-                              seed=7, dither=0.5)
+                              seed=7, dither="ordered", dither_strength=0.5)
     first.controls.set_settings(wanted)
     first.controls.set_advanced_open(True)
     first.canvas.set_mode("result")

@@ -144,3 +144,18 @@ def test_chart_tick_labels_stay_distinct_for_narrow_ranges():
         ticks = [bottom + i * (top - bottom) / 4 for i in range(5)]
         labels = [f"%.{digits}g" % t for t in ticks]
         assert len(set(labels)) == 5, labels
+
+
+def test_dither_controls_offer_every_mode(qtbot):
+    from kmeans_gui.core import QuantizeSettings
+    from kmeans_gui.gui.controls import ControlsPanel
+    from kmeans_gui.limits import DITHERS as DITHER_MODES
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    combo = panel.dither_combo
+    assert {combo.itemData(i) for i in range(combo.count())} == set(DITHER_MODES)
+    assert panel.settings().dither == QuantizeSettings().dither  # the default comes first
+    for mode in DITHER_MODES:
+        panel.set_settings(QuantizeSettings(dither=mode, dither_strength=0.3))
+        assert panel.settings().dither == mode and panel.settings().dither_strength == 0.3
+        assert panel.strength_spin.isEnabled() == (mode != "none")

@@ -156,17 +156,40 @@ EXPORT void build_histogram_rgb6(const uint8_t *pix, int64_t n, int64_t *counts,
 /* Greedy k-means++ on weighted samples; writes chosen sample indices and
  * returns how many were chosen (fewer than k when there are fewer distinct
  * samples). A candidate cannot be closer to sample i than i's current centre
- * when the two centres are at least twice i's distance apart, which skips
- * most distance computations once a few centres exist. */
+ * when the two centres are at least twice i's distance apart. The samples are
+ * kept in lists by their current centre, with each list's summed potential
+ * and largest distance, so a whole list that is that far from a candidate is
+ * skipped at once: with many centres a candidate only visits the samples of
+ * the few centres near it. */
+typedef struct {
+    int64_t *items; /* sample indices */
+    int64_t len, cap;
+    double pot;     /* sum of w * closest over the members */
+    double radius;  /* largest closest (squared distance) among the members */
+} Members;
+
+static void members_stats(Members *m, const double *w, const double *closest) {
+    double pot = 0.0, radius = 0.0;
+    for (int64_t t = 0; t < m->len; t++) {
+        int64_t i = m->items[t];
+        pot += w[i] * closest[i];
+        if (closest[i] > radius) radius = closest[i];
+    }
+    m->pot = pot;
+    m->radius = radius;
+}
+
 EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, int64_t k,
                         const double *uniforms, int64_t n_trials, int64_t *chosen) {
     double *cum = malloc(sizeof(double) * n);
     double *closest = malloc(sizeof(double) * n);
     int64_t *owner = calloc(n, sizeof(int64_t));
+    int64_t *moved = malloc(sizeof(int64_t) * n);
     double *gap = malloc(sizeof(double) * k);
     double *best_gap = malloc(sizeof(double) * k);
+    Members *lists = calloc(k, sizeof(Members));
     int64_t result = k;
-    if (!cum || !closest || !owner || !gap || !best_gap) {
+    if (!cum || !closest || !owner || !moved || !gap || !best_gap || !lists) {
         result = OUT_OF_MEMORY;
         goto done;
     }
@@ -177,7 +200,17 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
     }
     int64_t first = upper_bound(cum, n, uniforms[0] * cum[n - 1]);
     chosen[0] = first < n - 1 ? first : n - 1;
-    for (int64_t i = 0; i < n; i++) closest[i] = sq_dist(x + i * d, x + chosen[0] * d, d);
+    lists[0].items = malloc(sizeof(int64_t) * n);
+    if (!lists[0].items) {
+        result = OUT_OF_MEMORY;
+        goto done;
+    }
+    lists[0].len = lists[0].cap = n;
+    for (int64_t i = 0; i < n; i++) {
+        closest[i] = sq_dist(x + i * d, x + chosen[0] * d, d);
+        lists[0].items[i] = i;
+    }
+    members_stats(&lists[0], w, closest);
     double *pot = cum; /* reused: running potential */
     for (int64_t c = 1; c < k; c++) {
         total = 0.0;
@@ -192,17 +225,25 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
             int64_t idx = upper_bound(pot, n, uniforms[c * n_trials + t] * total);
             if (idx > n - 1) idx = n - 1;
             const double *cand = x + idx * d;
-            for (int64_t j = 0; j < c; j++) gap[j] = sq_dist(cand, x + chosen[j] * d, d);
             double p = 0.0;
-            for (int64_t i = 0; i < n; i++) {
-                double ci = closest[i];
-                /* |cand - own| >= 2 |x - own|  =>  |x - cand| >= |x - own| */
-                if (gap[owner[i]] >= 4.0 * ci) {
-                    p += w[i] * ci;
+            for (int64_t j = 0; j < c; j++) {
+                gap[j] = sq_dist(cand, x + chosen[j] * d, d);
+                Members *m = &lists[j];
+                /* |cand - own| >= 2 |x - own| for every member: none moves */
+                if (gap[j] >= 4.0 * m->radius) {
+                    p += m->pot;
                     continue;
                 }
-                double dd = sq_dist(x + i * d, cand, d);
-                p += w[i] * (dd < ci ? dd : ci);
+                for (int64_t s2 = 0; s2 < m->len; s2++) {
+                    int64_t i = m->items[s2];
+                    double ci = closest[i];
+                    if (gap[j] >= 4.0 * ci) {
+                        p += w[i] * ci;
+                        continue;
+                    }
+                    double dd = sq_dist(x + i * d, cand, d);
+                    p += w[i] * (dd < ci ? dd : ci);
+                }
             }
             if (p < best_pot) {
                 best_pot = p;
@@ -216,20 +257,46 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
         }
         chosen[c] = best_idx;
         const double *best = x + best_idx * d;
-        for (int64_t i = 0; i < n; i++) {
-            double ci = closest[i];
-            if (best_gap[owner[i]] >= 4.0 * ci) continue;
-            double dd = sq_dist(x + i * d, best, d);
-            if (dd < ci) {
-                closest[i] = dd;
-                owner[i] = c;
+        int64_t n_moved = 0;
+        for (int64_t j = 0; j < c; j++) {
+            Members *m = &lists[j];
+            if (best_gap[j] >= 4.0 * m->radius) continue;
+            int64_t kept = 0;
+            for (int64_t s2 = 0; s2 < m->len; s2++) {
+                int64_t i = m->items[s2];
+                double ci = closest[i];
+                double dd = best_gap[j] >= 4.0 * ci ? ci : sq_dist(x + i * d, best, d);
+                if (dd < ci) {
+                    closest[i] = dd;
+                    owner[i] = c;
+                    moved[n_moved++] = i;
+                } else {
+                    m->items[kept++] = i;
+                }
+            }
+            if (kept != m->len) {
+                m->len = kept;
+                members_stats(m, w, closest);
             }
         }
+        Members *fresh = &lists[c];
+        fresh->items = malloc(sizeof(int64_t) * (n_moved > 0 ? n_moved : 1));
+        if (!fresh->items) {
+            result = OUT_OF_MEMORY;
+            goto done;
+        }
+        fresh->len = fresh->cap = n_moved;
+        memcpy(fresh->items, moved, sizeof(int64_t) * n_moved);
+        members_stats(fresh, w, closest);
     }
 done:
+    if (lists)
+        for (int64_t j = 0; j < k; j++) free(lists[j].items);
+    free(lists);
     free(cum);
     free(closest);
     free(owner);
+    free(moved);
     free(gap);
     free(best_gap);
     return result;

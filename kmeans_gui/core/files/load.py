@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ...limits import MAX_PIXELS, READABLE_PATTERNS
 from ..errors import ImageError
@@ -80,6 +79,9 @@ def load_image_data(data: bytes, name: str = "standard input",
 def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
                  file_size: int) -> LoadedImage:
     """Decode ``source`` (a path or a binary file) with Pillow."""
+    # Imported here: 8-bit RGB(A) PNGs are read without Pillow, and the command
+    # line then never loads it.
+    from PIL import Image, UnidentifiedImageError
     try:
         with Image.open(source) as im:
             return _decode(im, max_pixels, name, path, file_size)
@@ -103,8 +105,9 @@ def _too_large(name: str, pixels: int | None, limit: int) -> str:
     return f"{name}: the image is too large{got}; the limit is {limit / 1e6:.0f} megapixels"
 
 
-def _decode(im: Image.Image, max_pixels: int, name: str, path: Path | None,
+def _decode(im, max_pixels: int, name: str, path: Path | None,
             file_size: int) -> LoadedImage:
+    from PIL import Image, ImageOps
     width, height = im.size
     if width * height > max_pixels:
         raise ImageError(_too_large(name, width * height, max_pixels))
@@ -154,7 +157,7 @@ _ORIENTATION = 0x0112
 _STRIP_ROWS = 256
 
 
-def _pixels_of(image: Image.Image) -> np.ndarray:
+def _pixels_of(image) -> np.ndarray:
     """Copy an RGB/RGBA Pillow image into a new array, a strip of rows at a time.
 
     ``np.asarray(image)`` goes through ``tobytes()``, which holds the encoded
@@ -172,14 +175,15 @@ def _pixels_of(image: Image.Image) -> np.ndarray:
     return pixels
 
 
-def _has_transparency(im: Image.Image) -> bool:
+def _has_transparency(im) -> bool:
     if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         return True
     return "transparency" in im.info
 
 
-def _to_8bit(im: Image.Image, name: str) -> Image.Image:
+def _to_8bit(im, name: str):
     """Convert every supported mode to 8-bit RGB, or RGBA where there is alpha."""
+    from PIL import Image
     mode = im.mode
     if mode in ("RGB", "RGBA"):
         return im

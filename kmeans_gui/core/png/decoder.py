@@ -10,9 +10,9 @@ unfiltering overlaps the inflating. ``loading.load_image`` calls
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
-from PIL import Image, PngImagePlugin
 
 from .._native.unfilter import unfilter_into
 from .reader import Inflation, NotHandled, PngHeader, start_inflate
@@ -52,14 +52,24 @@ def read_png(path: str | os.PathLike, max_pixels: int,
     return pixels, header
 
 
+#: Pillow's own defaults for ``Image.MAX_IMAGE_PIXELS`` and
+#: ``PngImagePlugin.MAX_TEXT_CHUNK`` (a test keeps them in step): the fast
+#: path does not import Pillow, and a module not yet imported has not had its
+#: limits changed.
+PILLOW_MAX_IMAGE_PIXELS = int(1024 * 1024 * 1024 // 4 // 3)
+PILLOW_MAX_TEXT_CHUNK = 1024 * 1024
+
+
 def _within_pillow_limits(header: PngHeader, max_pixels: int) -> bool:
     """Whether Pillow would open this without a warning or error of its own."""
+    image, png = sys.modules.get("PIL.Image"), sys.modules.get("PIL.PngImagePlugin")
+    bomb = image.MAX_IMAGE_PIXELS if image is not None else PILLOW_MAX_IMAGE_PIXELS
+    text = png.MAX_TEXT_CHUNK if png is not None else PILLOW_MAX_TEXT_CHUNK
     pixels = header.width * header.height
-    bomb = Image.MAX_IMAGE_PIXELS
     if pixels > max_pixels or (bomb is not None and pixels > bomb):
         return False
     icc = header.icc_profile
-    return icc is None or len(icc) < PngImagePlugin.MAX_TEXT_CHUNK
+    return icc is None or len(icc) < text
 
 
 def unfilter(header: PngHeader, pieces) -> np.ndarray | None:

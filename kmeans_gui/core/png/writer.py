@@ -1,33 +1,39 @@
 """The PNG writer: palette indices, palette and metadata in, PNG file bytes out.
 
-``encode_indexed`` picks the bit depth and the encoder (Pillow, or the
-threaded 8-bit writer below) for an effort preset; ``smallest_order`` is the
-trial encode that picks a palette order for 1-4 bit files.
+``encode_indexed`` packs the indices at the smallest bit depth and picks the
+PNG filter and the deflate strategy by measuring a sample of the rows, not by
+the bit depth: the run-length strategy wins on many 4-bit photos once the rows
+are "Up"-filtered, and loses badly (twice the size) on flat blocks and on
+graphics, where the default strategy over unfiltered rows wins. Each candidate
+compresses a few bands of rows spread over the image, with the rows above each
+band as its history (the whole image when it is small), the smallest wins, and
+the whole image is deflated once with that choice.
 
-Writing an 8-bit indexed PNG ourselves, deflating pieces of it on all cores.
+The palette order cannot change the size of unfiltered rows (a permutation
+maps bytes one to one, and deflate only compares bytes for equality), so no
+palette order is tried; with the Up filter the quantizer's dark-to-light
+order keeps the differences small.
 
-zlib releases the GIL, so the scanlines are cut into pieces of whole rows and
-each piece is deflated by its own compressor on the engine's threads
-(``parallel``; one after another when the CLI gives each process one). A piece ends
-with a sync flush (byte-aligned, no final-block bit), so the pieces joined
-behind one zlib header, with the Adler-32 of all the rows at the end, are one
-valid zlib stream; each piece only loses the previous piece's history (about
-0.2 % of the size with 2 MiB pieces). The pieces have a fixed size rather than
-one per core, so the file's bytes do not depend on the machine.
+Efforts: "fast" deflates at level 6; "auto" (the default) at level 9 on small
+images, where it costs milliseconds, else 6; "max" (alias "small") with
+libdeflate's slowest, smallest level, single-threaded.
 
-Used for the "fast" effort at 8 bits (24 MP mosaic, k = 256: 0.87 s with
-Pillow, 0.25 s here on two cores with zlib-ng). At 1-4 bits Pillow stays: it
-packs the bits, and with the run-length strategy those files take ~0.1 s.
+Deflating on all cores: zlib releases the GIL, so the scanlines are cut into
+pieces of whole rows and each piece is deflated by its own compressor on the
+engine's threads (``parallel``; one after another when the CLI gives each
+process one). A piece ends with a sync flush (byte-aligned, no final-block
+bit), so the pieces joined behind one zlib header, with the Adler-32 of all
+the rows at the end, are one valid zlib stream; each piece only loses the
+previous piece's history (about 0.2 % of the size with 2 MiB pieces). The
+pieces have a fixed size rather than one per core, so the file's bytes do not
+depend on the machine.
 """
 
 from __future__ import annotations
 
-import io
 import struct
-import zlib as stdlib_zlib  # Pillow's strategies, by their stdlib names
 
 import numpy as np
-from PIL import Image
 from zlib_ng import zlib_ng as zlib  # zlib-ng: same API, 2x faster (see pyproject)
 
 from ...limits import DEFAULT_EFFORT, EFFORTS
@@ -41,34 +47,146 @@ IDAT_BYTES = 1 << 20
 #: Pillow's PNG encoder uses zlib's largest memory level; so do we.
 MEM_LEVEL = 9
 
+FILTER_NONE, FILTER_UP = 0, 2
+#: (PNG filter type, zlib strategy) pairs tried on the sample.
+CANDIDATES = ((FILTER_NONE, zlib.Z_DEFAULT_STRATEGY), (FILTER_UP, zlib.Z_RLE),
+              (FILTER_UP, zlib.Z_DEFAULT_STRATEGY))
+#: Up to this many bytes of scanlines every candidate deflates the whole image
+#: and the smallest stream is kept (they run side by side).
+WHOLE_TRIAL_BYTES = 256 << 10
+#: Otherwise on this many bands of whole rows, each about BAND_BYTES long.
+SAMPLE_BANDS = 4
+BAND_BYTES = 64 << 10
+#: Level of the sample trials for the zlib efforts.
+TRIAL_LEVEL = 6
+#: Deflate level by effort: "fast" 6; "auto" 9 up to AUTO_LEVEL9_BYTES of
+#: scanlines (a few milliseconds there, and up to 4 % smaller), else 6.
+FAST_LEVEL = 6
+AUTO_LEVEL9_BYTES = 256 << 10
+MAX_LEVEL = 12  # libdeflate
 
-def encode_indexed8(indices: np.ndarray, palette: np.ndarray, *, transparency: bytes | None,
-                    icc_profile: bytes | None, dpi: tuple[int, int] | None, level: int,
-                    strategy: int) -> bytes:
-    """The PNG file for (h, w) palette ``indices`` at 8 bits per pixel.
 
-    Writes what Pillow writes for the same image and options: IHDR, iCCP,
-    PLTE, tRNS, pHYs, IDAT..., IEND (its profile name, and pHYs rounding).
-    """
+def pack(indices: np.ndarray, bits: int) -> np.ndarray:
+    """(h, w) indices as PNG rows of ``bits``-bit samples, first pixel in the high bits."""
+    if indices.ndim != 2 or indices.dtype != np.uint8:
+        raise ValueError("indices must be a 2-d uint8 array")
+    if bits == 8:
+        return np.ascontiguousarray(indices)
+    if bits not in (1, 2, 4):
+        raise ValueError(f"bit depth must be 1, 2, 4 or 8, not {bits}")
     height, width = indices.shape
-    rows = np.empty((height, width + 1), np.uint8)
-    rows[:, 0] = 0  # filter type None: palette indices do not predict well
-    rows[:, 1:] = indices
-    stream = deflate_rows(memoryview(rows).cast("B"), width + 1, level, strategy)
-    parts = [SIGNATURE,
-             chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0))]
-    if icc_profile:
-        parts.append(chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc_profile)))
-    parts.append(chunk(b"PLTE", np.ascontiguousarray(palette[:, :3]).tobytes()))
-    if transparency:
-        parts.append(chunk(b"tRNS", transparency[: len(palette)]))
-    if dpi:
-        parts.append(chunk(b"pHYs", struct.pack(">IIB", int(dpi[0] / 0.0254 + 0.5),
-                                                int(dpi[1] / 0.0254 + 0.5), 1)))
-    parts += [chunk(b"IDAT", stream[i:i + IDAT_BYTES])
-              for i in range(0, len(stream), IDAT_BYTES)]
-    parts.append(chunk(b"IEND", b""))
-    return b"".join(parts)
+    per_byte = 8 // bits
+    padded = -(-width // per_byte) * per_byte
+    if padded != width:
+        wide = np.zeros((height, padded), np.uint8)
+        wide[:, :width] = indices
+    else:
+        wide = indices
+    groups = wide.reshape(height, padded // per_byte, per_byte)
+    packed = groups[:, :, 0] << (8 - bits)
+    for j in range(1, per_byte):
+        packed |= groups[:, :, j] << (8 - bits * (j + 1))
+    return np.ascontiguousarray(packed)
+
+
+def scanlines(rows: np.ndarray, filter_type: int, first_row_above: np.ndarray | None = None
+              ) -> np.ndarray:
+    """PNG scanlines (filter byte + data) of ``rows`` with filter None or Up.
+
+    ``first_row_above``: the row before ``rows[0]`` in the image (zeros at the top).
+    """
+    height, width = rows.shape
+    lines = np.empty((height, width + 1), np.uint8)
+    lines[:, 0] = filter_type
+    if filter_type == FILTER_NONE:
+        lines[:, 1:] = rows
+    elif filter_type == FILTER_UP:
+        np.subtract(rows[1:], rows[:-1], out=lines[1:, 1:])
+        above = first_row_above if first_row_above is not None else 0
+        np.subtract(rows[0], above, out=lines[0, 1:], casting="unsafe")
+    else:
+        raise ValueError(f"unsupported filter type {filter_type}")
+    return lines
+
+
+def _bands(height: int, stride: int) -> list[tuple[int, int]]:
+    """Row ranges of the sample: the whole image, or SAMPLE_BANDS spread bands."""
+    if height * stride <= WHOLE_TRIAL_BYTES:
+        return [(0, height)]
+    band = max(1, BAND_BYTES // stride)
+    count = min(SAMPLE_BANDS, max(1, height // band))
+    starts = [(height - band) * i // max(1, count - 1) for i in range(count)] \
+        if count > 1 else [(height - band) // 2]
+    return [(s, min(height, s + band)) for s in starts]
+
+
+#: Deflate's window: the most history a band's first rows can refer back to.
+WINDOW = 32 << 10
+
+
+def _zlib_size(data, level: int, strategy: int, history=b"") -> int:
+    if history:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy,
+                                      zdict=history)
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy)
+    return len(compressor.compress(data)) + len(compressor.flush())
+
+
+def _libdeflate_size(data, level: int, strategy: int, history=b"") -> int:
+    import deflate  # no preset dictionary: the history is compressed along and taken off
+    if not history:
+        return len(deflate.deflate_compress(bytes(data), level))
+    return (len(deflate.deflate_compress(bytes(history) + bytes(data), level))
+            - len(deflate.deflate_compress(bytes(history), level)))
+
+
+def choose(rows: np.ndarray, level: int = TRIAL_LEVEL, sizer=None) -> tuple[int, int]:
+    """The (filter, strategy) of CANDIDATES whose sample of ``rows`` deflates smallest.
+
+    The candidates are tried side by side (zlib releases the GIL). Ties keep
+    the earlier candidate (unfiltered, default strategy first). ``sizer``
+    (data, level, strategy) -> bytes replaces zlib-ng's deflate."""
+    bands = _bands(*rows.shape)
+    candidates = CANDIDATES
+    if sizer is _libdeflate_size:  # libdeflate has no strategies: filters only
+        candidates = tuple(dict.fromkeys((f, zlib.Z_DEFAULT_STRATEGY) for f, _ in candidates))
+    size_of = sizer or _zlib_size
+
+    def trial(i: int) -> int:
+        filter_type, strategy = candidates[i]
+        size = 0
+        for top, bottom in bands:
+            # The rows above the band, up to a window's worth, are its history
+            # (a preset dictionary), as they are in the whole stream: without
+            # it a band of a few wide rows would favour the Up filter, whose
+            # first row needs no history.
+            start = max(0, top - -(-WINDOW // rows.shape[1]))
+            above = rows[start - 1] if start > 0 else None
+            lines = scanlines(rows[start:bottom], filter_type, above)
+            history = lines[:top - start].tobytes()[-WINDOW:]
+            band = memoryview(lines[top - start:]).cast("B")
+            size += size_of(band, level, strategy, history)
+        return size
+
+    sizes = parallel.run_each(trial, len(candidates))
+    return candidates[sizes.index(min(sizes))]
+
+
+def _zlib_stream(lines: np.ndarray, level: int, strategy: int) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 15, MEM_LEVEL, strategy)
+    return compressor.compress(memoryview(lines).cast("B")) + compressor.flush()
+
+
+def _max_stream(rows: np.ndarray) -> bytes:
+    """libdeflate at its highest level, over the filter its sample prefers."""
+    import deflate  # only this effort needs it
+    if rows.size + len(rows) <= WHOLE_TRIAL_BYTES:
+        streams = [deflate.zlib_compress(scanlines(rows, f).tobytes(), MAX_LEVEL)
+                   for f in (FILTER_NONE, FILTER_UP)]
+        return min(streams, key=len)
+    filter_type, _ = choose(rows, MAX_LEVEL, _libdeflate_size)
+    return deflate.zlib_compress(scanlines(rows, filter_type).tobytes(), MAX_LEVEL)
 
 
 def deflate_rows(raw: memoryview, stride: int, level: int, strategy: int) -> bytes:
@@ -90,35 +208,6 @@ def deflate_rows(raw: memoryview, stride: int, level: int, strategy: int) -> byt
     return b"".join([header, *parallel.run_each(deflate, len(pieces) + 1)])
 
 
-#: Encoder presets. Measured on quantized photos: for 1-4 bit images zlib's
-#: run-length strategy is the smallest in most cases (k = 4 and k = 16 on the
-#: ten test photos: smallest on 9 of 10) and by far the fastest (24 MP mosaic,
-#: k = 16: 0.12 s and 1.20 MB against 0.56 s and 1.30 MB for level 7
-#: filtered); for 8-bit images the default strategy beats filtered (mosaic,
-#: k = 256, level 7: 5.17 vs 5.54 MB). "fast" takes that choice at level 7
-#: (0.8 s for 24 MP at 8 bits with Pillow; 8-bit files are written by
-#: png.writer, which deflates on all cores); "small" tries the candidates at
-#: level 9 and keeps the smallest file (2-4 % smaller, several times slower on
-#: large images); "auto" is "small" up to AUTO_SMALL_PIXELS and "fast" beyond.
-AUTO_SMALL_PIXELS = 4_000_000
-
-
-def _resolve(effort: str, pixels: int) -> str:
-    if effort == "auto":
-        return "small" if pixels <= AUTO_SMALL_PIXELS else "fast"
-    return effort
-
-
-def _zlib_plan(effort: str, bits: int) -> tuple[int, tuple[int, ...]]:
-    if effort == "fast":
-        return 7, ((stdlib_zlib.Z_RLE,) if bits < 8 else (stdlib_zlib.Z_DEFAULT_STRATEGY,))
-    if effort == "small":
-        if bits < 8:
-            return 9, (stdlib_zlib.Z_RLE, stdlib_zlib.Z_DEFAULT_STRATEGY, stdlib_zlib.Z_FILTERED)
-        return 9, (stdlib_zlib.Z_DEFAULT_STRATEGY, stdlib_zlib.Z_FILTERED)
-    raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
-
-
 def bit_depth(n_colors: int) -> int:
     """Smallest PNG palette bit depth holding ``n_colors`` entries."""
     for bits in (1, 2, 4, 8):
@@ -138,8 +227,9 @@ def transparency(palette: np.ndarray) -> bytes | None:
     return None
 
 
-def pil_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
+def pil_image(indices: np.ndarray, palette: np.ndarray):
     """A Pillow mode-P image of ``indices`` (palette and tRNS in ``info``)."""
+    from PIL import Image  # for tests and benchmarks: writing never needs Pillow
     image = Image.fromarray(indices, "P")
     image.putpalette(palette[:, :3].tobytes(), rawmode="RGB")
     alphas = transparency(palette)
@@ -153,67 +243,57 @@ def encode_indexed(indices: np.ndarray, palette: np.ndarray, *,
                    dpi: tuple[float, float] | None = None,
                    effort: str = DEFAULT_EFFORT) -> bytes:
     """The PNG file's bytes for (h, w) uint8 ``indices`` into ``palette``
-    ((n, 3|4) uint8 sRGB(A), n <= 256), at the smallest bit depth."""
-    bits = bit_depth(len(palette))
-    effort = _resolve(effort, indices.size)
-    level, strategies = _zlib_plan(effort, bits)
+    ((n, 3|4) uint8 sRGB(A), n <= 256), at the smallest bit depth.
+
+    Chunks as Pillow writes them: IHDR, iCCP, PLTE, tRNS, pHYs, IDAT..., IEND
+    (its profile name, and pHYs rounding).
+    """
+    if effort not in EFFORTS:
+        raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
+    if effort == "small":  # the old name of "max"
+        effort = "max"
     if dpi:
         dpi = tuple(round(v) for v in dpi)
-    if effort == "fast" and bits == 8:
-        return encode_indexed8(indices, palette,
-                               transparency=transparency(palette), icc_profile=icc_profile,
-                               dpi=dpi, level=level, strategy=strategies[0])
-    options = {"bits": bits, "compress_level": level}
     alphas = transparency(palette)
-    if alphas is not None:
-        options["transparency"] = alphas
+    height, width = indices.shape
+    bits = bit_depth(len(palette))
+    rows = pack(indices, bits)
+    stride = rows.shape[1] + 1
+    if effort == "max":
+        stream = _max_stream(rows)
+    else:
+        level = FAST_LEVEL
+        if effort == "auto" and height * stride <= AUTO_LEVEL9_BYTES:
+            level = 9
+        if height * stride <= WHOLE_TRIAL_BYTES:
+            # Small: every candidate on the whole image at the trial level; the
+            # smallest is kept, or the winner again at a higher level if that is
+            # smaller still (as small as the best of all three at level 9 within
+            # 0.1 % on the test images, at less than half the time).
+            streams = parallel.run_each(
+                lambda i: _zlib_stream(scanlines(rows, CANDIDATES[i][0]), TRIAL_LEVEL,
+                                       CANDIDATES[i][1]), len(CANDIDATES))
+            best = min(range(len(CANDIDATES)), key=lambda i: len(streams[i]))
+            stream = streams[best]
+            if level != TRIAL_LEVEL:
+                filter_type, strategy = CANDIDATES[best]
+                stream = min(stream, _zlib_stream(scanlines(rows, filter_type), level,
+                                                  strategy), key=len)
+        else:
+            filter_type, strategy = choose(rows)
+            lines = scanlines(rows, filter_type)
+            stream = deflate_rows(memoryview(lines).cast("B"), stride, level, strategy)
+    parts = [SIGNATURE,
+             chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, 3, 0, 0, 0))]
     if icc_profile:
-        options["icc_profile"] = icc_profile
+        parts.append(chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc_profile)))
+    parts.append(chunk(b"PLTE", np.ascontiguousarray(palette[:, :3]).tobytes()))
+    if alphas:
+        parts.append(chunk(b"tRNS", alphas[: len(palette)]))
     if dpi:
-        options["dpi"] = dpi
-
-    def trial(strategy: int) -> bytes:
-        buffer = io.BytesIO()
-        # An image per trial: Pillow keeps the save options on the image object.
-        pil_image(indices, palette).save(buffer, "PNG", compress_type=strategy, **options)
-        return buffer.getvalue()
-
-    # Pillow encodes without the GIL, so the trials run side by side (4 MP
-    # mosaic, two cores: k = 256, two trials 1.03 -> 0.61 s; k = 16, three
-    # trials 1.53 -> 0.80 s). min() keeps the first of equal sizes, as before.
-    return min(parallel.run_each(lambda i: trial(strategies[i]), len(strategies)), key=len)
-
-
-#: Images up to this size with at most 16 opaque colours get their palette
-#: order chosen by trial compression (see ``smallest_order``).
-TRIAL_ORDER_PIXELS = 4_000_000
-
-
-def order_matters(indices: np.ndarray, palette: np.ndarray) -> bool:
-    """Whether ``smallest_order`` is worth its trial encodes for this image."""
-    return (len(palette) <= 16 and palette.shape[1] == 3
-            and indices.size <= TRIAL_ORDER_PIXELS)
-
-
-def smallest_order(indices: np.ndarray, palette: np.ndarray,
-                   candidates: list[np.ndarray]) -> np.ndarray:
-    """Of the candidate palette permutations, the one whose PNG deflates smallest.
-
-    For 1-4 bit images the order of the entries changes the file size by up
-    to 10 % (measured, k = 16: dark-to-light won on three of five photos, a
-    nearest-colour walk from the darkest or the most used entry on the
-    others), so each is tried with a quick encode. The first of equal sizes wins.
-    """
-    bits = 1 if len(palette) <= 2 else 2 if len(palette) <= 4 else 4
-    best, best_size = candidates[0], np.inf
-    for perm in candidates:
-        inverse = np.empty_like(perm)
-        inverse[perm] = np.arange(len(perm))
-        image = Image.fromarray(inverse.astype(np.uint8)[indices], "P")
-        image.putpalette(palette[perm, :3].tobytes())
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", bits=bits, compress_level=6,
-                   compress_type=stdlib_zlib.Z_RLE)
-        if buffer.tell() < best_size:
-            best, best_size = perm, buffer.tell()
-    return best
+        parts.append(chunk(b"pHYs", struct.pack(">IIB", int(dpi[0] / 0.0254 + 0.5),
+                                                int(dpi[1] / 0.0254 + 0.5), 1)))
+    parts += [chunk(b"IDAT", stream[i:i + IDAT_BYTES])
+              for i in range(0, len(stream), IDAT_BYTES)]
+    parts.append(chunk(b"IEND", b""))
+    return b"".join(parts)

@@ -36,11 +36,15 @@ class QuantizeSettings:
     max_iter: int = limits.DEFAULT_MAX_ITER
     tol: float = limits.DEFAULT_TOL
     seed: int | None = limits.DEFAULT_SEED
-    dither: float = limits.DEFAULT_DITHER  # Floyd-Steinberg strength, 0 = off
+    dither: str = limits.DEFAULT_DITHER  # one of limits.DITHERS (see dithering.py)
+    dither_strength: float = limits.DEFAULT_DITHER_STRENGTH  # 0..1; 0 is "none"
 
     def validated(self) -> QuantizeSettings:
         check_settings(self.k, self.space, self.init, self.max_iter, self.tol)
-        if not 0.0 <= self.dither <= 1.0:
+        if self.dither not in limits.DITHERS:
+            raise ImageError(f"unknown dithering {self.dither!r}; use one of "
+                             f"{', '.join(limits.DITHERS)}")
+        if not 0.0 <= self.dither_strength <= 1.0:
             raise ImageError("the dithering strength must be between 0 and 1")
         return self
 
@@ -78,7 +82,7 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
     """
     order = palette_order(state.palette)
     palette = np.ascontiguousarray(state.palette[order])
-    indices = remap(pixels, palette, settings.space, settings.dither)
+    indices = remap(pixels, palette, settings.space, settings.dither, settings.dither_strength)
     if choose_order is not None:
         perm = choose_order(indices, palette)
         if perm is not None:

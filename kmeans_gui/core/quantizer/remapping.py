@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import limits
 from .._native import kernels as _kernels
+from . import dithering
 from .colorspace import LINEAR_LUT, to_working
 
 #: From this many pixels on, a direct 2**24 cache beats hashing colours.
@@ -40,25 +42,31 @@ def transparent_index(palette: np.ndarray) -> int:
 
 
 def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
-          dither: float = 0.0) -> np.ndarray:
+          dither: str = "none", strength: float = 1.0) -> np.ndarray:
     """Palette index of every pixel of ``pixels`` ((h, w, 3|4) uint8).
 
-    Without dithering each pixel gets its exact nearest palette entry in the
-    working space (computed once per distinct colour, then looked up). With
-    ``dither`` in (0, 1], serpentine Floyd-Steinberg error diffusion at that
-    strength. Returns (h, w) uint8.
+    With ``dither`` "none" each pixel gets its exact nearest palette entry in
+    the working space (computed once per distinct colour, then looked up);
+    "fs" is serpentine Floyd-Steinberg error diffusion at ``strength`` (0..1);
+    "auto" and "ordered" are described in ``dithering``. Strength 0 is the
+    plain remap. Returns (h, w) uint8.
     """
     h, w, channels = pixels.shape
-    if not 0.0 <= dither <= 1.0:
+    if dither not in limits.DITHERS:
+        raise ValueError(f"unknown dithering {dither!r}; use one of {', '.join(limits.DITHERS)}")
+    if not 0.0 <= strength <= 1.0:
         raise ValueError("dither strength must be between 0 and 1")
     pixels = np.ascontiguousarray(pixels)
     coords, proj, axis, order = _search_palette(palette, channels, space)
     code = _SPACE_CODES[space]
     tindex = transparent_index(palette)
-    if dither > 0.0:
+    if dither == "fs" and strength > 0.0:
         pal_rgb = palette[:, :3].astype(np.float64)
         return _kernels.dither(pixels, pal_rgb, coords, proj, axis, order, code,
-                               LINEAR_LUT, tindex, float(dither))
+                               LINEAR_LUT, tindex, float(strength))
+    if dither in ("auto", "ordered") and strength > 0.0:
+        base = remap(pixels, palette, space)
+        return dithering.dither(pixels, palette, base, dither, space, strength)
     flat = pixels.reshape(-1, channels)
     if channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS:
         out = _kernels.remap_rgb(flat, coords, proj, axis, order, code, LINEAR_LUT)

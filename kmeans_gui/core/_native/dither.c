@@ -1,0 +1,377 @@
+/* Selective, error-bounded error diffusion ("auto") and ordered dithering.
+ *
+ * Both work in the remap's working space (sRGB 0..255, or OKLab x100;
+ * premultiplied by alpha with a fourth coordinate when the image has alpha),
+ * start from the exact nearest entry of every pixel (computed beforehand by the
+ * plain remap) and only ever replace it by an entry that is not much farther
+ * from the pixel's own colour. Arrays are C-contiguous and checked by the
+ * wrappers in dithering.py beside this file. A failed allocation returns -2.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "native.h"
+
+#define SPACE_RGB 0
+#define SPACE_OKLAB 1
+#define OUT_OF_MEMORY (-2)
+#define MAXD 4
+/* Bodies specialised for 3 and 4 coordinates: the compiler unrolls them. */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Tuning values, passed from Python in this order (see dithering.py). */
+enum {
+    P_CLOSE,     /* nearest entry this close: keep it, carry no error */
+    P_BOUND,     /* chosen entry at most this much farther than the nearest... */
+    P_BOUND_REL, /* ...or this fraction of the nearest entry's spacing, if larger */
+    P_CLAMP,     /* longest error vector carried to the neighbours */
+    P_ACTIVITY,  /* local second difference (squared) at which the weight halves */
+    P_COUNT
+};
+
+/* ------------------------------------------------------------ colour math */
+
+/* Cube root of x >= 0 (the LMS values of sRGB colours): a bit-level first
+ * guess refined by two Halley steps, to about 1e-13 relative, several times
+ * faster than libm's cbrt. Deterministic: plain IEEE arithmetic. */
+static inline double cbrt_pos(double x) {
+    if (x <= 0.0) return 0.0;
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits = bits / 3 + 0x2A9F7893782DA1CEull;
+    double y;
+    memcpy(&y, &bits, sizeof y);
+    double y3 = y * y * y;
+    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
+    y3 = y * y * y;
+    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
+    return y;
+}
+
+static inline double srgb_lin(const double *lin, int v) { return lin[v]; }
+
+/* One sRGB(A) byte pixel to working coordinates (as the remap computes them). */
+ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const double *lin,
+                                double *out) {
+    double x0, x1, x2, ascale;
+    if (space == SPACE_RGB) {
+        x0 = p[0];
+        x1 = p[1];
+        x2 = p[2];
+        ascale = 255.0;
+    } else {
+        double lr = srgb_lin(lin, p[0]), lg = srgb_lin(lin, p[1]), lb = srgb_lin(lin, p[2]);
+        double l_ = cbrt_pos(0.4122214708 * lr + 0.5363325363 * lg + 0.0514459929 * lb);
+        double m_ = cbrt_pos(0.2119034982 * lr + 0.6806995451 * lg + 0.1073969566 * lb);
+        double s_ = cbrt_pos(0.0883024619 * lr + 0.2817188376 * lg + 0.6299787005 * lb);
+        x0 = 100.0 * (0.2104542553 * l_ + 0.7936177850 * m_ - 0.0040720468 * s_);
+        x1 = 100.0 * (1.9779984951 * l_ - 2.4285922050 * m_ + 0.4505937099 * s_);
+        x2 = 100.0 * (0.0259040371 * l_ + 0.7827717662 * m_ - 0.8086757660 * s_);
+        ascale = 100.0;
+    }
+    if (nch == 4) {
+        double alpha = p[3] / 255.0;
+        out[0] = x0 * alpha;
+        out[1] = x1 * alpha;
+        out[2] = x2 * alpha;
+        out[3] = alpha * ascale;
+    } else {
+        out[0] = x0;
+        out[1] = x1;
+        out[2] = x2;
+    }
+}
+
+ALWAYS_INLINE double sq_dist(const double *a, const double *b, int d) {
+    double s = 0.0;
+    for (int t = 0; t < d; t++) {
+        double diff = a[t] - b[t];
+        s += diff * diff;
+    }
+    return s;
+}
+
+/* ---------------------------------------------------------------- palette */
+
+/* The palette in working coordinates with, for every entry, all entries
+ * sorted by their distance from it (itself first). */
+typedef struct {
+    int64_t k;
+    int d;
+    const double *coords;   /* (k, d) */
+    const uint8_t *near;    /* (k, k): near[g*k + i] is g's i-th nearest entry */
+    const double *near_d;   /* (k, k): its distance from g */
+} Palette;
+
+/* The entry nearest to q among those allowed for the pixel p: within
+ * sqrt(dn2) + allowance of p, where n (always allowed) is p's nearest entry at
+ * squared distance dn2. The answer c is no farther from q than n is, and is
+ * allowed, so |n - c| <= |n - q| + |q - c| and |n - c| <= |n - p| + |p - c|:
+ * scanning n's neighbours in order of distance can stop at the smaller of the
+ * two. Ties keep the entry met first. */
+ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double *p,
+                                      double dn2, double allowance, const double *q) {
+    const double *row_d = P->near_d + n * P->k;
+    const uint8_t *row = P->near + n * P->k;
+    double best = sq_dist(q, P->coords + n * P->d, P->d);
+    if (P->k < 2 || 4.0 * best <= row_d[1] * row_d[1]) return n; /* nearer n than any other */
+    double rn = sqrt(best), rbest = rn;
+    double reach = 2.0 * sqrt(dn2) + allowance;
+    double lim = sqrt(dn2) + allowance;
+    lim *= lim;
+    int64_t best_j = n;
+    for (int64_t i = 1; i < P->k; i++) {
+        double r = row_d[i];
+        if (r > reach || r > rn + rbest) break;
+        int64_t j = row[i];
+        const double *cj = P->coords + j * P->d;
+        double dd = sq_dist(q, cj, P->d);
+        if (dd < best && sq_dist(p, cj, P->d) <= lim) {
+            best = dd;
+            best_j = j;
+            rbest = sqrt(dd);
+        }
+    }
+    return best_j;
+}
+
+/* For each entry g: the entries sorted by distance from g (stable, so g comes
+ * first among equals... g is at distance 0 and put first explicitly), and the
+ * distances. Insertion sort: k is at most 256. */
+EXPORT int64_t dither_neighbours(const double *coords, int64_t k, int64_t d, uint8_t *near,
+                                 double *near_d) {
+    for (int64_t g = 0; g < k; g++) {
+        uint8_t *row = near + g * k;
+        double *rd = near_d + g * k;
+        row[0] = (uint8_t)g;
+        rd[0] = 0.0;
+        int64_t n = 1;
+        for (int64_t j = 0; j < k; j++) {
+            if (j == g) continue;
+            double v = sqrt(sq_dist(coords + g * d, coords + j * d, (int)d));
+            int64_t pos = n;
+            while (pos > 1 && rd[pos - 1] > v) {
+                rd[pos] = rd[pos - 1];
+                row[pos] = row[pos - 1];
+                pos--;
+            }
+            rd[pos] = v;
+            row[pos] = (uint8_t)j;
+            n++;
+        }
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------- error diffusion */
+
+/* Weight of the diffused error at a pixel, from the squared second
+ * differences of its colour along the row and the column: 1 in flat areas and
+ * smooth gradients, falling towards 0 at edges and in texture or noise. */
+ALWAYS_INLINE double activity_weight(const double *up, const double *mid, const double *down,
+                                     int64_t x, int64_t w, int d, double half) {
+    int64_t xl = x > 0 ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
+    const double *c = mid + x * d;
+    double h = 0.0, v = 0.0;
+    for (int t = 0; t < d; t++) {
+        double a = mid[xl * d + t] + mid[xr * d + t] - 2.0 * c[t];
+        double b = up[x * d + t] + down[x * d + t] - 2.0 * c[t];
+        h += a * a;
+        v += b * b;
+    }
+    double act = h > v ? h : v;
+    return half / (half + act);
+}
+
+/* Serpentine error diffusion over the rows [y0, y1) of an image, in bands of
+ * band_rows rows. Every band starts warmup rows above its first row with no
+ * error and discards what it decides there, so the result depends only on
+ * band_rows and warmup, never on how bands are split over threads; the rows
+ * before the band let the error pattern settle, so bands show no seams.
+ *
+ * base: the exact nearest entry of every pixel. A pixel keeps it (and the
+ * error it received is dropped) when it is within P_CLOSE of the pixel; a
+ * transparent pixel neither takes nor spreads error. Otherwise the pixel's
+ * colour plus its weighted share of the error it received picks the nearest
+ * entry among those within the bound of the pixel's own colour. The error
+ * left (clamped to P_CLAMP) goes to the neighbours in Floyd-Steinberg's
+ * 7/3/5/1. */
+ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nch,
+                                int64_t band_first, int64_t band_stop, int64_t band_rows,
+                                int64_t warmup, const double *pal, int64_t k, const int d,
+                                const uint8_t *near, const double *near_d, int space,
+                                const double *lin, const uint8_t *base, double strength,
+                                const double *params, uint8_t *out) {
+    const int dd = d;
+    double *rows = malloc(sizeof(double) * 3 * w * d);
+    double *cur = calloc((w + 2) * d, sizeof(double));
+    double *nxt = calloc((w + 2) * d, sizeof(double));
+    double *allow = malloc(sizeof(double) * k);
+    if (!rows || !cur || !nxt || !allow) {
+        free(rows);
+        free(cur);
+        free(nxt);
+        free(allow);
+        return OUT_OF_MEMORY;
+    }
+    Palette P = {k, dd, pal, near, near_d};
+    double close2 = params[P_CLOSE] * params[P_CLOSE];
+    for (int64_t j = 0; j < k; j++) {
+        double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
+        double rel = params[P_BOUND_REL] * spacing;
+        allow[j] = rel > params[P_BOUND] ? rel : params[P_BOUND];
+    }
+    double clamp = params[P_CLAMP], half = params[P_ACTIVITY];
+    double q[MAXD], e[MAXD];
+    for (int64_t band = band_first; band < band_stop; band++) {
+        int64_t first = band * band_rows;
+        int64_t last = first + band_rows < h ? first + band_rows : h;
+        int64_t start = first - warmup > 0 ? first - warmup : 0;
+        memset(cur, 0, sizeof(double) * (w + 2) * d);
+        memset(nxt, 0, sizeof(double) * (w + 2) * d);
+        /* rows ring: slot y % 3 holds row y's coordinates */
+        int64_t have_hi = start > 0 ? start - 1 : 0;
+        for (int64_t y = start; y < last; y++) {
+            int64_t need_hi = y + 1 < h ? y + 1 : y;
+            while (have_hi <= need_hi) {
+                double *slot = rows + (have_hi % 3) * w * d;
+                const uint8_t *src = img + have_hi * w * nch;
+                for (int64_t x = 0; x < w; x++)
+                    pixel_coords(src + x * nch, nch, space, lin, slot + x * d);
+                have_hi++;
+            }
+            const double *mid = rows + (y % 3) * w * d;
+            const double *up = y > 0 ? rows + ((y - 1) % 3) * w * d : mid;
+            const double *down = y + 1 < h ? rows + ((y + 1) % 3) * w * d : mid;
+            int keep = y >= first;
+            int forward = (y % 2) == 0;
+            int64_t step = forward ? 1 : -1;
+            for (int64_t xi = 0; xi < w; xi++) {
+                int64_t x = forward ? xi : w - 1 - xi;
+                int64_t i = y * w + x;
+                int64_t n = base[i];
+                const double *p = mid + x * d;
+                double *in = cur + (x + 1) * d;
+                if (nch == 4 && img[i * 4 + 3] == 0) {
+                    if (keep) out[i] = (uint8_t)n;
+                    continue;
+                }
+                double dn2 = sq_dist(p, pal + n * d, dd);
+                if (dn2 <= close2) {
+                    if (keep) out[i] = (uint8_t)n;
+                    continue;
+                }
+                double wgt = strength * activity_weight(up, mid, down, x, w, dd, half);
+                for (int t = 0; t < dd; t++) q[t] = p[t] + wgt * in[t];
+                int64_t c = nearest_allowed(&P, n, p, dn2, allow[n], q);
+                if (keep) out[i] = (uint8_t)c;
+                double len2 = 0.0;
+                for (int t = 0; t < dd; t++) {
+                    e[t] = q[t] - pal[c * d + t];
+                    len2 += e[t] * e[t];
+                }
+                if (len2 > clamp * clamp) {
+                    double s = clamp / sqrt(len2);
+                    for (int t = 0; t < dd; t++) e[t] *= s;
+                }
+                double *ahead = cur + (x + 1 + step) * d;
+                double *below_back = nxt + (x + 1 - step) * d;
+                double *below = nxt + (x + 1) * d;
+                double *below_ahead = nxt + (x + 1 + step) * d;
+                for (int t = 0; t < dd; t++) {
+                    ahead[t] += e[t] * (7.0 / 16.0);
+                    below_back[t] += e[t] * (3.0 / 16.0);
+                    below[t] += e[t] * (5.0 / 16.0);
+                    below_ahead[t] += e[t] * (1.0 / 16.0);
+                }
+            }
+            double *swap = cur;
+            cur = nxt;
+            nxt = swap;
+            memset(nxt, 0, sizeof(double) * (w + 2) * d);
+        }
+    }
+    free(rows);
+    free(cur);
+    free(nxt);
+    free(allow);
+    return 0;
+}
+
+EXPORT int64_t dither_auto(const uint8_t *img, int64_t h, int64_t w, int nch,
+                           int64_t band_first, int64_t band_stop, int64_t band_rows,
+                           int64_t warmup, const double *pal, int64_t k, int64_t d,
+                           const uint8_t *near, const double *near_d, int space,
+                           const double *lin, const uint8_t *base, double strength,
+                           const double *params, uint8_t *out) {
+    if (d == 4)
+        return auto_body(img, h, w, 4, band_first, band_stop, band_rows, warmup, pal, k, 4,
+                         near, near_d, space, lin, base, strength, params, out);
+    return auto_body(img, h, w, 3, band_first, band_stop, band_rows, warmup, pal, k, 3, near,
+                     near_d, space, lin, base, strength, params, out);
+}
+
+/* ------------------------------------------------------- ordered dither */
+
+/* 8x8 Bayer threshold map, values 0..63. */
+static const uint8_t BAYER8[64] = {
+    0,  32, 8,  40, 2,  34, 10, 42, 48, 16, 56, 24, 50, 18, 58, 26,
+    12, 44, 4,  36, 14, 46, 6,  38, 60, 28, 52, 20, 62, 30, 54, 22,
+    3,  35, 11, 43, 1,  33, 9,  41, 51, 19, 59, 27, 49, 17, 57, 25,
+    15, 47, 7,  39, 13, 45, 5,  37, 63, 31, 55, 23, 61, 29, 53, 21,
+};
+
+/* Ordered dithering of rows [y0, y1): each pixel's colour is moved along the
+ * line from its nearest entry n through the pixel by the threshold map's
+ * offset (-1/2..1/2, times strength) times the spacing of n (the distance to
+ * its nearest other entry), so a pixel a fraction t of the way to the next
+ * entry takes that entry at about a fraction t of the map's positions.
+ * It takes the entry nearest the moved colour among those within the bound
+ * (as in dither_auto). Pixels
+ * within P_CLOSE of their nearest entry and transparent ones keep it. */
+ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64_t y0,
+                                   int64_t y1, const double *pal, int64_t k, const int d,
+                                   const uint8_t *near, const double *near_d, int space,
+                                   const double *lin, const uint8_t *base, double strength,
+                                   const double *params, uint8_t *out) {
+    const int dd = d;
+    Palette P = {k, dd, pal, near, near_d};
+    double close2 = params[P_CLOSE] * params[P_CLOSE];
+    double p[MAXD], q[MAXD];
+    for (int64_t y = y0; y < y1; y++) {
+        for (int64_t x = 0; x < w; x++) {
+            int64_t i = y * w + x;
+            int64_t n = base[i];
+            out[i] = (uint8_t)n;
+            if (k < 2 || (nch == 4 && img[i * 4 + 3] == 0)) continue;
+            pixel_coords(img + i * nch, nch, space, lin, p);
+            const double *pn = pal + n * d;
+            double dn2 = sq_dist(p, pn, dd);
+            if (dn2 <= close2) continue;
+            double spacing = near_d[n * k + 1];
+            double off = strength * ((BAYER8[(y & 7) * 8 + (x & 7)] + 0.5) / 64.0 - 0.5);
+            /* move along (p - n), normalised, by off * spacing */
+            double len = sqrt(dn2);
+            for (int t = 0; t < dd; t++) q[t] = p[t] + off * spacing * (p[t] - pn[t]) / len;
+            double bound = params[P_BOUND_REL] * spacing;
+            if (bound < params[P_BOUND]) bound = params[P_BOUND];
+            int64_t c = nearest_allowed(&P, n, p, dn2, bound, q);
+            out[i] = (uint8_t)c;
+        }
+    }
+    return 0;
+}
+
+EXPORT int64_t dither_ordered(const uint8_t *img, int64_t h, int64_t w, int nch, int64_t y0,
+                              int64_t y1, const double *pal, int64_t k, int64_t d,
+                              const uint8_t *near, const double *near_d, int space,
+                              const double *lin, const uint8_t *base, double strength,
+                              const double *params, uint8_t *out) {
+    (void)h;
+    if (d == 4)
+        return ordered_body(img, w, 4, y0, y1, pal, k, 4, near, near_d, space, lin, base,
+                            strength, params, out);
+    return ordered_body(img, w, 3, y0, y1, pal, k, 3, near, near_d, space, lin, base, strength,
+                        params, out);
+}

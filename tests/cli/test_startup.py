@@ -1,0 +1,39 @@
+"""What kmeans-compress loads: only what the work in hand needs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import sys
+from kmeans_gui.cli import main
+code = main(sys.argv[1:])
+print(sorted(name for name in ("numpy", "PIL", "importlib.metadata", "PySide6")
+             if name in sys.modules))
+sys.exit(code)
+"""
+
+
+def loaded(*args: str) -> tuple[int, str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
+                          text=True, timeout=120)
+    return proc.returncode, proc.stdout.strip().splitlines()[-1]
+
+
+def test_version_loads_neither_numpy_nor_package_metadata() -> None:
+    assert loaded("--version") == (0, "[]")
+
+
+def test_an_8_bit_png_is_compressed_without_pillow(photo: Path) -> None:
+    code, modules = loaded(str(photo), "-q", "-o", str(photo.with_name("out.png")))
+    assert code == 0 and modules == "['numpy']"
+    assert photo.with_name("out.png").stat().st_size > 0
+
+
+def test_a_jpeg_still_goes_through_pillow(tmp_path: Path) -> None:
+    from .helpers import write_photo
+    jpeg = write_photo(tmp_path / "photo.jpg")
+    code, modules = loaded(str(jpeg), "-q")
+    assert code == 0 and modules == "['PIL', 'numpy']"

@@ -1,0 +1,169 @@
+"""The auto and ordered dithering modes, against brute-force references."""
+
+import numpy as np
+import pytest
+
+from kmeans_gui.core import QuantizeSettings, encode_png, parallel, quantize, remap
+from kmeans_gui.core._native import dithering as native
+from kmeans_gui.core.quantizer import dithering
+from kmeans_gui.core.quantizer.colorspace import LINEAR_LUT, to_working
+
+
+def gradient(h: int = 64, w: int = 256) -> np.ndarray:
+    """A smooth horizontal ramp from dark to light green."""
+    ramp = np.linspace(0.0, 1.0, w)
+    img = np.empty((h, w, 3), np.uint8)
+    for c, (lo, hi) in enumerate(((20, 120), (60, 200), (20, 110))):
+        img[..., c] = np.rint(lo + (hi - lo) * ramp)[None, :]
+    return img
+
+
+GREENS = np.array([[20, 60, 20], [53, 107, 50], [87, 153, 80], [120, 200, 110]], np.uint8)
+ORANGE = np.array([[255, 128, 0]], np.uint8)
+
+
+@pytest.mark.parametrize("space", ["oklab", "rgb"])
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+def test_a_distant_entry_is_never_used_on_a_gradient(space, mode):
+    palette = np.vstack([GREENS[:2], ORANGE, GREENS[2:]])
+    out = remap(gradient(), palette, space, mode)
+    assert np.count_nonzero(out == 2) == 0
+    # ...while the gradient is dithered: more than the four plain bands
+    plain = remap(gradient(), palette, space, "none")
+    assert np.count_nonzero(out != plain) > 0.05 * out.size
+
+
+def test_auto_follows_a_gradient_better_than_plain():
+    img = gradient()
+    plain = GREENS[remap(img, GREENS, "oklab", "none")].astype(float)
+    auto = GREENS[remap(img, GREENS, "oklab", "auto")].astype(float)
+    target = img.astype(float).mean(axis=0)
+    err_plain = np.abs(plain.mean(axis=0) - target).mean()
+    err_auto = np.abs(auto.mean(axis=0) - target).mean()
+    assert err_auto < 0.5 * err_plain
+
+
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+def test_an_image_the_palette_holds_is_unchanged(mode):
+    rng = np.random.default_rng(5)
+    colours = rng.integers(0, 256, (12, 3)).astype(np.uint8)
+    img = colours[rng.integers(0, 12, (80, 120))]
+    img[20:60, 30:90] = colours[3]  # and a flat area
+    plain = quantize(img, QuantizeSettings(k=16, dither="none"))
+    dithered = quantize(img, QuantizeSettings(k=16, dither=mode))
+    assert np.array_equal(dithered.palette, plain.palette)
+    assert np.array_equal(dithered.indices, plain.indices)
+    assert encode_png(dithered) == encode_png(plain)
+    assert np.array_equal(plain.to_rgb(), img)
+
+
+def test_strength_zero_is_the_plain_remap(photo):
+    palette = quantize(photo, QuantizeSettings(k=16, dither="none")).palette
+    plain = remap(photo, palette, "oklab", "none")
+    for mode in ("auto", "ordered", "fs"):
+        assert np.array_equal(remap(photo, palette, "oklab", mode, strength=0.0), plain)
+
+
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+def test_deterministic(photo, mode):
+    palette = quantize(photo, QuantizeSettings(k=24, dither="none")).palette
+    first = remap(photo, palette, "oklab", mode)
+    assert np.array_equal(first, remap(photo.copy(), palette.copy(), "oklab", mode))
+
+
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+def test_threads_do_not_change_the_result(monkeypatch, photo, mode):
+    tall = np.ascontiguousarray(np.vstack([photo, photo[::-1]]))  # 600 rows: ten bands
+    palette = quantize(photo, QuantizeSettings(k=24, dither="none")).palette
+    monkeypatch.setattr(dithering, "SPLIT_PIXELS", 1000)
+    results = []
+    for threads in (1, 2, 3, 7):
+        monkeypatch.setattr(parallel, "_threads", threads)
+        results.append(remap(tall, palette, "oklab", mode))
+    for other in results[1:]:
+        assert np.array_equal(results[0], other)
+
+
+def test_bands_leave_no_seam():
+    """The rows around a band boundary are dithered like the rows elsewhere."""
+    img = gradient(h=4 * dithering.BAND_ROWS)
+    out = remap(img, GREENS, "oklab", "auto")
+    switches = (out[:, 1:] != out[:, :-1]).sum(axis=1)
+    edge = dithering.BAND_ROWS
+    assert switches[edge - 1: edge + 2].min() >= 0.5 * np.median(switches)
+
+
+def _brute_force_check(img, palette, space, out):
+    channels = img.shape[2]
+    coords = dithering.palette_tables(palette, channels, space).coords
+    pixels = to_working(img.reshape(-1, channels).astype(np.float64), space)
+    dist = np.sqrt(((pixels[:, None, :] - coords[None, :, :]) ** 2).sum(axis=2))
+    nearest = dist.argmin(axis=1)
+    chosen = out.reshape(-1)
+    allowed = dist[np.arange(len(dist)), nearest] + dithering.allowances(palette, channels,
+                                                                         space)[nearest]
+    assert np.all(dist[np.arange(len(dist)), chosen] <= allowed + 1e-9)
+    return nearest, chosen
+
+
+@pytest.mark.parametrize("space", ["oklab", "rgb"])
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+def test_error_bound_brute_force(small_photo, space, mode):
+    rng = np.random.default_rng(2)
+    palette = rng.integers(0, 256, (16, 3)).astype(np.uint8)
+    out = remap(small_photo, palette, space, mode)
+    nearest, chosen = _brute_force_check(small_photo, palette, space, out)
+    assert np.count_nonzero(nearest != chosen) > 0  # it did dither
+    # A pixel keeps its nearest entry wherever that one is close enough.
+    coords = dithering.palette_tables(palette, 3, space).coords
+    pixels = to_working(small_photo.reshape(-1, 3).astype(np.float64), space)
+    dn = np.sqrt(((pixels - coords[nearest]) ** 2).sum(axis=1))
+    close = dithering._params(space)[0]
+    assert np.array_equal(chosen[dn <= close * 0.999], nearest[dn <= close * 0.999])
+
+
+def test_alpha(rgba_image):
+    palette = quantize(rgba_image, QuantizeSettings(k=12, dither="none")).palette
+    transparent = palette[:, 3] == 0
+    assert transparent.any()
+    out = remap(rgba_image, palette, "oklab", "auto")
+    assert np.all(transparent[out[rgba_image[..., 3] == 0]])
+    _brute_force_check(rgba_image, palette, "oklab", out)
+    # Transparent pixels neither take nor spread error: their colour is irrelevant.
+    scrambled = rgba_image.copy()
+    hidden = scrambled[..., 3] == 0
+    scrambled[hidden, :3] = np.random.default_rng(1).integers(0, 256, (hidden.sum(), 3))
+    assert np.array_equal(remap(scrambled, palette, "oklab", "auto"), out)
+
+
+def test_ordered_pattern_repeats_every_eight_pixels():
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    grey = np.full((32, 32, 3), 118, np.uint8)  # about half-way in OKLab
+    out = remap(grey, palette, "oklab", "ordered")
+    tile = out[:8, :8]
+    assert np.array_equal(out, np.tile(tile, (4, 4)))
+    assert 0.3 < tile.mean() < 0.7
+    weaker = remap(grey, palette, "oklab", "ordered", strength=0.5)
+    plain = remap(grey, palette, "oklab", "none")
+    assert (np.count_nonzero(weaker != plain) < np.count_nonzero(out != plain))
+
+
+def test_wrappers_check_their_arguments():
+    table = native.PaletteTables(np.zeros((4, 3)))
+    img = np.zeros((8, 8, 3), np.uint8)
+    base = np.zeros((8, 8), np.uint8)
+    params = np.zeros(native.N_PARAMS)
+    good = dict(img=img, table=table, space=native.SPACE_OKLAB, lin=LINEAR_LUT, base=base,
+                strength=1.0, params=params, band_rows=8, warmup=2, min_pixels=1000)
+    native.dither_auto(**good)
+    for bad in (dict(img=img.astype(np.int16)), dict(img=img[:, ::2]),
+                dict(base=np.zeros((8, 7), np.uint8)), dict(base=base + 4),
+                dict(params=np.zeros(2)), dict(strength=2.0), dict(band_rows=0),
+                dict(table=native.PaletteTables(np.zeros((4, 4)))), dict(space=7)):
+        with pytest.raises(ValueError):
+            native.dither_auto(**{**good, **bad})
+    with pytest.raises(ValueError):
+        native.PaletteTables(np.zeros((300, 3)))
+    with pytest.raises(ValueError):
+        native.dither_ordered(img.astype(np.float32), table, native.SPACE_OKLAB, LINEAR_LUT,
+                              base, 1.0, params, 1000)

@@ -1,0 +1,148 @@
+"""The indexed PNG encoder: bit packing, filter and strategy choice, efforts."""
+
+import io
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+from zlib_ng import zlib_ng
+
+from kmeans_gui.core import QuantizeSettings, encode_png, quantize
+from kmeans_gui.core.png import writer as png_encoder
+from kmeans_gui.core.quantizer.pipeline import QuantizeResult
+
+
+def pack_reference(indices: np.ndarray, bits: int) -> np.ndarray:
+    """Bit packing one pixel at a time, as the PNG specification describes it."""
+    height, width = indices.shape
+    per_byte = 8 // bits
+    out = np.zeros((height, -(-width // per_byte)), np.uint8)
+    for y in range(height):
+        for x in range(width):
+            shift = 8 - bits * (x % per_byte + 1)
+            out[y, x // per_byte] |= int(indices[y, x]) << shift
+    return out
+
+
+def decoded_indices(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.mode == "P"
+        return np.asarray(im)
+
+
+def flat_blocks(height: int, width: int, block: int, k: int, seed: int = 0) -> np.ndarray:
+    """Random palette indices in flat ``block`` x ``block`` squares."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, k, (height // block, width // block)).astype(np.uint8)
+    return np.kron(blocks, np.ones((block, block), np.uint8))
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4, 8])
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 33])
+def test_pack_matches_the_specification(bits, width):
+    rng = np.random.default_rng(bits * 100 + width)
+    indices = rng.integers(0, 1 << bits, (5, width)).astype(np.uint8)
+    assert np.array_equal(png_encoder.pack(indices, bits), pack_reference(indices, bits))
+
+
+def test_up_filter_is_the_difference_to_the_row_above():
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, 256, (6, 9)).astype(np.uint8)
+    lines = png_encoder.scanlines(rows, png_encoder.FILTER_UP)
+    assert (lines[:, 0] == 2).all()
+    above = np.vstack([np.zeros((1, 9), np.int64), rows[:-1].astype(np.int64)])
+    assert np.array_equal(lines[:, 1:], (rows.astype(np.int64) - above) % 256)
+    band = png_encoder.scanlines(rows[3:], png_encoder.FILTER_UP, rows[2])
+    assert np.array_equal(band, lines[3:])
+
+
+def full_sizes(rows: np.ndarray, level: int) -> dict:
+    sizes = {}
+    for filter_type, strategy in png_encoder.CANDIDATES:  # with the encoder's zlib-ng
+        compressor = zlib_ng.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
+        data = png_encoder.scanlines(rows, filter_type).tobytes()
+        sizes[filter_type, strategy] = len(compressor.compress(data) + compressor.flush())
+    return sizes
+
+
+def test_flat_blocks_are_not_run_length_coded_unfiltered():
+    """The case the bit-depth rule got wrong: 16 colours in flat blocks, where
+    zlib's run-length strategy over unfiltered rows makes a file several times
+    larger than its default strategy. The sample picks the candidate that is
+    best over the whole image, and the pixels round-trip."""
+    indices = flat_blocks(1200, 1600, 8, 16)
+    result = QuantizeResult(indices, np.arange(48, dtype=np.uint8).reshape(16, 3) * 5,
+                            1, 0.0, 0.0, "unchanged", 0.0)
+    data = encode_png(result, effort="auto")
+    assert np.array_equal(decoded_indices(data), indices)
+    rows = png_encoder.pack(indices, 4)
+    sizes = full_sizes(rows, png_encoder.FAST_LEVEL)
+    compressor = zlib.compressobj(7, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    unfiltered = png_encoder.scanlines(rows, png_encoder.FILTER_NONE).tobytes()
+    old_rule = len(compressor.compress(unfiltered) + compressor.flush())
+    assert png_encoder.choose(rows) == min(sizes, key=sizes.get)
+    assert png_encoder.choose(rows) == (png_encoder.FILTER_NONE, zlib.Z_DEFAULT_STRATEGY)
+    assert len(data) * 3 < old_rule
+
+
+def test_sample_picks_run_length_where_it_wins():
+    """Rows that each differ from the one above in a few places: Up-filtered
+    they are mostly zeros, which the run-length strategy codes best."""
+    rng = np.random.default_rng(2)
+    height, width = 1500, 700
+    indices = np.empty((height, width), np.uint8)
+    indices[0] = rng.integers(0, 16, width)
+    for y in range(1, height):
+        indices[y] = indices[y - 1]
+        spots = rng.integers(0, width, 3)
+        indices[y, spots] = rng.integers(0, 16, 3)
+    rows = png_encoder.pack(indices, 4)
+    choice = png_encoder.choose(rows)
+    sizes = full_sizes(rows, png_encoder.TRIAL_LEVEL)
+    assert choice[0] == png_encoder.FILTER_UP
+    assert sizes[choice] == min(sizes.values())
+
+
+def test_small_images_keep_the_smallest_candidate():
+    """Whole-image trials: never larger than the best candidate at the trial
+    level, and the auto effort's level 9 only ever makes it smaller."""
+    rng = np.random.default_rng(3)
+    indices = (np.add.outer(np.arange(90), np.arange(120)) // 7 % 16).astype(np.uint8)
+    indices[rng.random(indices.shape) < 0.05] = 3
+    palette = np.zeros((16, 3), np.uint8)
+
+    def stream_bytes(effort):
+        data = encode_png(QuantizeResult(indices, palette, 1, 0.0, 0.0, "", 0.0),
+                          effort=effort)
+        return sum(len(body) for kind, body in _chunks(data) if kind == b"IDAT")
+
+    rows = png_encoder.pack(indices, 4)
+    assert stream_bytes("fast") == min(full_sizes(rows, png_encoder.TRIAL_LEVEL).values())
+    assert stream_bytes("auto") <= stream_bytes("fast")
+
+
+def _chunks(data: bytes):
+    pos = 8
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        yield data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+
+
+@pytest.mark.parametrize("k", [2, 16, 64, 256])
+def test_max_decodes_to_the_same_pixels_and_is_not_larger(photo, k):
+    result = quantize(photo, QuantizeSettings(k=k))
+    auto = encode_png(result, effort="auto")
+    smallest = encode_png(result, effort="max")
+    assert np.array_equal(decoded_indices(smallest), result.indices)
+    assert np.array_equal(decoded_indices(auto), result.indices)
+    assert len(smallest) <= len(auto)
+    assert encode_png(result, effort="small") == smallest  # the old name of max
+
+
+def test_unknown_effort_is_refused():
+    result = QuantizeResult(np.zeros((2, 2), np.uint8), np.zeros((2, 3), np.uint8),
+                            1, 0.0, 0.0, "", 0.0)
+    with pytest.raises(ValueError, match="effort"):
+        encode_png(result, effort="slow")
