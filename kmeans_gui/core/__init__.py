@@ -27,6 +27,8 @@ _SOURCES = {
     "png.writer": ["bit_depth"],
     "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
+    "quantizer.metrics": ["oklab_delta_e"],
+    "quantizer.colorspace": ["rgb_to_oklab"],
     "files.save": ["save_png", "write_atomic"],
     "kscan": ["K_STEPS", "KCost", "KPoint", "SearchResult", "Target", "delta_e_of", "scan",
               "search"],
@@ -88,7 +90,9 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
         working_colours,
         world_coords,
     )
+    from .quantizer.colorspace import rgb_to_oklab  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import RACE_MAX_K, KMeansState, kmeans_steps  # noqa: F401
+    from .quantizer.metrics import oklab_delta_e  # noqa: F401
     from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
     from .quantizer.remapping import index_counts, remap  # noqa: F401

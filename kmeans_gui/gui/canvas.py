@@ -27,12 +27,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .imaging import zoom_steps
+from .imaging import delta_e_map, heat_map, zoom_steps
 from .qimages import ArrayImage, indexed_image, rgb_image
 
-MODES = ("split", "original", "result")
+MODES = ("split", "original", "result", "difference")
+#: What transparent pixels are drawn over: a checkerboard, or a plain colour.
+BACKGROUNDS = ("checkerboard", "white", "black", "custom")
 DIVIDER_GRAB = 8  # logical pixels either side of the divider that grab it
-PIXEL_ZOOM = 4.0  # from this zoom on, pixels are drawn as hard-edged squares
+PIXEL_ZOOM = 1.0  # from 100 % on, pixels are drawn as hard-edged squares (never smoothed)
 
 
 def _checker_brush() -> QBrush:
@@ -76,6 +78,10 @@ class ComparisonView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._original = _Layer()
         self._result = _Layer()
+        self._difference = _Layer()  # ΔE heat map of the two previews, made when shown
+        self._difference_stale = True
+        # Split-view A/B of kept results: (label, layer) replacing a side, or None.
+        self._compare: list[tuple[str, _Layer] | None] = [None, None]
         self._size: tuple[int, int] | None = None  # full image (w, h)
         self._alpha = False
         self._mode = "split"
@@ -87,17 +93,23 @@ class ComparisonView(QWidget):
         self._last_pos = QPointF()
         self._status_text = ""
         self._checker = _checker_brush()
+        self._background = "checkerboard"
+        self._background_brush = self._checker
         self._box_timer = QTimer(self, singleShot=True, interval=200)
         self._box_timer.timeout.connect(self.preview_box_changed)
         self._highlight: int | None = None
         self._overlay = _Layer()  # dims every pixel outside the highlighted cluster
         self._overlay_of: tuple | None = None
+        self._result_indices: np.ndarray | None = None  # the result preview's indices
         self._press_pos: QPointF | None = None
 
     # ------------------------------------------------------------ content
     def set_original(self, pixels: np.ndarray, preview: np.ndarray) -> None:
         self._original.clear()
         self._result.clear()
+        self._difference.clear()
+        self._difference_stale = True
+        self._compare = [None, None]
         self._original.full = rgb_image(pixels)
         self._original.set_preview(rgb_image(preview))
         self._size = (pixels.shape[1], pixels.shape[0])
@@ -108,11 +120,69 @@ class ComparisonView(QWidget):
 
     def set_original_preview(self, preview: np.ndarray) -> None:
         self._original.set_preview(rgb_image(preview))
+        self._difference_stale = True
         self.update()
 
-    def set_result_preview(self, indices: np.ndarray, palette: np.ndarray) -> None:
-        self._result.set_preview(indexed_image(indices, palette))
+    def set_result_preview(self, indices: np.ndarray, palette: np.ndarray,
+                           rgb: np.ndarray | None = None) -> None:
+        """The result at display size: ``rgb`` when given (the file or its
+        dithering downscaled like the original), else ``indices`` into ``palette``."""
+        self._result.set_preview(rgb_image(rgb) if rgb is not None
+                                 else indexed_image(indices, palette))
+        # The indices stay at hand for the cluster highlight and picking.
+        self._result_indices = np.ascontiguousarray(indices, dtype=np.uint8)
+        self._difference_stale = True
         self.update()
+
+    def set_comparison(self, left, right) -> None:
+        """Show kept results in the split view: each side is None (the original
+        on the left, the current result on the right) or (label, preview
+        pixels, full indices, palette)."""
+        sides = []
+        for side in (left, right):
+            if side is None:
+                sides.append(None)
+                continue
+            label, preview, indices, palette = side
+            layer = _Layer()
+            layer.set_preview(rgb_image(preview))
+            layer.full = indexed_image(indices, palette)
+            sides.append((label, layer))
+        self._compare = sides
+        self.update()
+
+    def comparison_labels(self) -> tuple[str, str]:
+        left, right = self._compare
+        return (left[0] if left else "Original", right[0] if right else "Result")
+
+    def result_preview_pixels(self) -> np.ndarray | None:
+        """What the result side shows at display size, as (h, w, 3|4) pixels."""
+        source = self._result.preview_source
+        if source is None:
+            return None
+        image = source.image.convertToFormat(
+            QImage.Format.Format_RGBA8888 if self._alpha else QImage.Format.Format_RGB888)
+        channels = 4 if self._alpha else 3
+        data = np.frombuffer(image.constBits(), np.uint8,
+                             image.bytesPerLine() * image.height())
+        rows = data.reshape(image.height(), image.bytesPerLine())
+        return rows[:, : image.width() * channels].reshape(image.height(), image.width(),
+                                                              channels).copy()
+
+    def _update_difference(self) -> None:
+        self._difference_stale = False
+        self._difference.clear()
+        original = self._original.preview_source
+        result = self.result_preview_pixels()
+        if original is None or result is None or original.array.shape[:2] != result.shape[:2]:
+            return
+        self._difference.set_preview(rgb_image(heat_map(delta_e_map(original.array, result))))
+
+    def difference_pixels(self) -> np.ndarray | None:
+        if self._difference_stale:
+            self._update_difference()
+        source = self._difference.preview_source
+        return source.array if source is not None else None
 
     def set_result_full(self, indices: np.ndarray | None, palette: np.ndarray | None) -> None:
         self._result.full = indexed_image(indices, palette) if indices is not None else None
@@ -140,7 +210,7 @@ class ComparisonView(QWidget):
             table = np.zeros((256, 4), np.uint8)
             table[:, 3] = 175
             table[self._highlight, 3] = 0
-            self._overlay.set_preview(indexed_image(self._result.preview_source.array, table))
+            self._overlay.set_preview(indexed_image(self._result_indices, table))
             full = self._result.full
             self._overlay.full = indexed_image(full.array, table) if full is not None else None
             self._overlay_of = key
@@ -167,8 +237,8 @@ class ComparisonView(QWidget):
         layer = self._result
         if layer.full is not None:
             return int(layer.full.array[int(point.y()), int(point.x())])
-        if layer.preview_source is not None:
-            indices = layer.preview_source.array
+        if layer.preview_source is not None and self._result_indices is not None:
+            indices = self._result_indices
             y = min(indices.shape[0] - 1, int(point.y() * indices.shape[0] / h))
             x = min(indices.shape[1] - 1, int(point.x() * indices.shape[1] / w))
             return int(indices[y, x])
@@ -187,6 +257,24 @@ class ComparisonView(QWidget):
         """The view's size in device pixels: what a fitted preview needs."""
         dpr = self.devicePixelRatioF()
         return (max(1, math.ceil(self.width() * dpr)), max(1, math.ceil(self.height() * dpr)))
+
+    # --------------------------------------------------------- background
+    def background(self) -> str:
+        return self._background
+
+    def set_background(self, kind: str, colour: QColor | None = None) -> None:
+        """Draw transparent pixels over ``kind``: "checkerboard", "white",
+        "black", or "custom" with ``colour``."""
+        if kind not in BACKGROUNDS:
+            kind = "checkerboard"
+        self._background = kind
+        if kind == "checkerboard":
+            self._background_brush = self._checker
+        elif kind == "custom":
+            self._background_brush = QBrush(colour if colour is not None else QColor("#808080"))
+        else:
+            self._background_brush = QBrush(QColor(kind))
+        self.update()
 
     # --------------------------------------------------------------- mode
     def mode(self) -> str:
@@ -316,19 +404,27 @@ class ComparisonView(QWidget):
         full = QRectF(self.rect())
         if self._mode == "split":
             x = self._divider_x()
-            sides = [(self._original, QRectF(0, 0, x, self.height()), "Original"),
-                     (self._result, QRectF(x, 0, self.width() - x, self.height()), "Result")]
+            left, right = self._compare
+            left_label, right_label = self.comparison_labels()
+            sides = [(left[1] if left else self._original, QRectF(0, 0, x, self.height()),
+                      left_label),
+                     (right[1] if right else self._result,
+                      QRectF(x, 0, self.width() - x, self.height()), right_label)]
         elif self._mode == "original":
             sides = [(self._original, full, "Original")]
+        elif self._mode == "difference":
+            if self._difference_stale:
+                self._update_difference()
+            sides = [(self._difference, full, "Difference (ΔE)")]
         else:
             sides = [(self._result, full, "Result")]
         for layer, clip, label in sides:
             p.save()
             p.setClipRect(clip)
             if self._alpha:
-                p.fillRect(rect, self._checker)
+                p.fillRect(rect, self._background_brush)
             drawn = self._draw_layer(p, layer, rect, clip)
-            if not drawn and layer is self._result:
+            if not drawn and layer is not self._original:
                 # No result yet: the original, dimmed, stands in for it.
                 self._draw_layer(p, self._original, rect, clip)
                 p.fillRect(clip.intersected(rect), QColor(0, 0, 0, 110))
@@ -341,6 +437,11 @@ class ComparisonView(QWidget):
             self._draw_divider(p)
         if self._status_text:
             self._draw_message(p, self._status_text, banner=True)
+        if self.hasFocus():  # a visible Tab stop: arrow keys pan, +/- zoom
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+            p.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
         p.end()
 
     def _draw_layer(self, p: QPainter, layer: _Layer, rect: QRectF, clip: QRectF) -> bool:
@@ -379,7 +480,7 @@ class ComparisonView(QWidget):
         pad = 6
         width = metrics.horizontalAdvance(text) + 2 * pad
         height = metrics.height() + pad
-        on_left = text == "Original" or self._mode != "split"
+        on_left = clip.left() <= 0 or self._mode != "split"
         x = clip.left() + 10 if on_left else clip.right() - 10 - width
         box = QRectF(x, clip.top() + 10, width, height)
         path = QPainterPath()
@@ -490,6 +591,25 @@ class ComparisonView(QWidget):
             return
         self.set_zoom(self._zoom * math.pow(1.25, delta / 120.0), event.position())
         event.accept()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        """Arrow keys pan by a tenth of the view (Shift: half)."""
+        steps = {Qt.Key.Key_Left: (1, 0), Qt.Key.Key_Right: (-1, 0),
+                 Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        step = steps.get(Qt.Key(event.key()))
+        if step is None or self._size is None:
+            return super().keyPressEvent(event)
+        fraction = 0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1
+        self.pan_by(step[0] * self.width() * fraction, step[1] * self.height() * fraction)
+        event.accept()
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()  # the focus frame
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(900, 640)

@@ -1,4 +1,7 @@
-"""Inertia against iteration, growing as K-Means runs (QtCharts)."""
+"""Convergence as K-Means runs (QtCharts): the inertia as a percentage of the
+first iteration's, on a fixed 0-100 % axis (so a 2 % gain looks like 2 %,
+not like a cliff), comparable across k and colour spaces. When the run ends
+the title says where it stopped and why."""
 
 from __future__ import annotations
 
@@ -46,8 +49,8 @@ class ConvergenceChart(QChartView):
         self._x.setTitleText("iteration")
         self._x.setLabelFormat("%d")
         self._y = QValueAxis()
-        self._y.setTitleText("inertia")
-        self._y.setLabelFormat("%.3g")
+        self._y.setTitleText("error, % of first")
+        self._y.setLabelFormat("%d")
         for axis, side in ((self._x, Qt.AlignmentFlag.AlignBottom),
                            (self._y, Qt.AlignmentFlag.AlignLeft)):
             small = axis.labelsFont()
@@ -66,22 +69,37 @@ class ConvergenceChart(QChartView):
         self._dots.clear()
         self._x.setRange(1, 5)
         self._x.setTickCount(5)
-        self._y.setRange(0, 1)
+        self._y.setRange(0, 100)  # fixed: the same scale for every run
+        self._y.setTickCount(5)
+        self.chart().setTitle("Convergence")
+
+    @staticmethod
+    def relative(inertia: float, first: float) -> float:
+        """``inertia`` as a percentage of the first iteration's (0 when exact)."""
+        return 100.0 * inertia / first if first > 0 else 0.0
 
     def add(self, iteration: int, inertia: float) -> None:
         self._values.append((iteration, inertia))
-        point = QPointF(iteration, inertia)
+        point = QPointF(iteration, self.relative(inertia, self._values[0][1]))
         self._line.append(point)
         self._dots.append(point)
         last = max(5, iteration)
         self._x.setRange(1, last)
         self._x.setTickCount(min(last, 6))
-        ys = [v for _, v in self._values]
-        lo, hi = min(ys), max(ys)
-        pad = (hi - lo) * 0.08 or max(abs(hi) * 0.05, 1e-9)
-        bottom, top = max(0.0, lo - pad), hi + pad
-        self._y.setRange(bottom, top)
-        self._y.setLabelFormat(f"%.{label_digits(bottom, top, self._y.tickCount())}g")
+
+    def finish(self, iteration: int, reason: str) -> None:
+        """Mark the run's end in the title: the iteration and the reason."""
+        if self._values and self._values[0][1] <= 0:
+            text = "Exact: every colour of the image has its own entry"
+        else:
+            text = f"Stopped at iteration {iteration}: {reason}"
+        self.chart().setTitle(text)
+
+    def plotted(self) -> list[tuple[float, float]]:
+        return [(p.x(), p.y()) for p in self._line.points()]
+
+    def y_range(self) -> tuple[float, float]:
+        return (self._y.min(), self._y.max())
 
     def values(self) -> list[tuple[int, float]]:
         return list(self._values)

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -17,6 +16,9 @@ from PySide6.QtWidgets import (
 
 from kmeans_gui.core import QuantizeSettings
 from kmeans_gui.limits import GUI_MIN_K, MAX_K
+
+from .kslider import LogKSlider
+from .wheel import guard
 
 #: What the app's controls allow (the core and the command line accept more:
 #: any number of iterations, any tolerance). Stored settings are clamped to these.
@@ -48,9 +50,9 @@ class ControlsPanel(QWidget):
         self.k_spin = QSpinBox(minimum=K_RANGE[0], maximum=K_RANGE[1])
         self.k_spin.setAccelerated(True)
         self.k_spin.setToolTip("Number of palette colours")
-        self.k_slider = QSlider(Qt.Orientation.Horizontal, minimum=K_RANGE[0], maximum=K_RANGE[1])
-        self.k_slider.setPageStep(16)
-        self.k_slider.setToolTip(self.k_spin.toolTip())
+        self.k_slider = LogKSlider(*K_RANGE)
+        self.k_slider.setToolTip("Number of palette colours, on a logarithmic scale; the marks "
+                                 "are where the PNG needs more bits per pixel (2, 4, 16 colours)")
         k_row = QHBoxLayout()
         k_row.setContentsMargins(0, 0, 0, 0)
         k_row.addWidget(self.k_slider, 1)
@@ -104,8 +106,8 @@ class ControlsPanel(QWidget):
         layout.addWidget(self.advanced_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.advanced)
 
-        self.k_slider.valueChanged.connect(self.k_spin.setValue)
-        self.k_spin.valueChanged.connect(self.k_slider.setValue)
+        self.k_slider.k_changed.connect(self.k_spin.setValue)
+        self.k_spin.valueChanged.connect(self.k_slider.set_k)
         self.k_spin.valueChanged.connect(self._emit_changed)
         for box in (self.space_combo, self.dither_combo, self.init_combo):
             box.currentIndexChanged.connect(self._emit_changed)
@@ -114,6 +116,13 @@ class ControlsPanel(QWidget):
         self.tol_spin.valueChanged.connect(self._emit_changed)
         self.dither_combo.currentIndexChanged.connect(self._update_enabled)
         self.advanced_button.toggled.connect(self.set_advanced_open)
+        self.space_combo.setToolTip("Perceptual (OKLab) clusters colours as the eye sees "
+                                    "them; RGB clusters the stored values")
+        self.init_combo.setToolTip("How K-Means picks its starting colours")
+        self.advanced_button.setToolTip("Iteration cap and stopping tolerance")
+        self._wheel_guard = guard((self.k_spin, self.k_slider, self.space_combo,
+                                   self.dither_combo, self.strength_spin, self.init_combo,
+                                   self.seed_spin, self.max_iter_spin, self.tol_spin), self)
         self.set_settings(QuantizeSettings())  # the core's defaults
 
     @Slot()
@@ -150,7 +159,7 @@ class ControlsPanel(QWidget):
         blocked = [w.blockSignals(True) for w in widgets]
         try:
             self.k_spin.setValue(s.k)
-            self.k_slider.setValue(s.k)
+            self.k_slider.set_k(s.k)
             self.space_combo.setCurrentIndex(max(0, self.space_combo.findData(s.space)))
             self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(s.init)))
             self.dither_combo.setCurrentIndex(max(0, self.dither_combo.findData(s.dither)))

@@ -6,7 +6,8 @@ test run; the window calls them through this module, never directly.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QMessageBox, QWidget
 
 from kmeans_gui.core import READABLE_PATTERNS
 
@@ -22,16 +23,30 @@ def ask_open_image(parent: QWidget | None, folder: str) -> str | None:
 
 
 def _ask_save(parent: QWidget | None, title: str, proposed: str, name_filter: str,
-              suffix: str) -> str | None:
-    # The dialog itself asks before replacing an existing file.
-    path, _ = QFileDialog.getSaveFileName(parent, title, proposed, name_filter)
+              suffix: str, confirm_overwrite: bool = True) -> str | None:
+    options = QFileDialog.Option(0)
+    if not confirm_overwrite:
+        options |= QFileDialog.Option.DontConfirmOverwrite
+    path, _ = QFileDialog.getSaveFileName(parent, title, proposed, name_filter, "", options)
     if path and not path.lower().endswith(suffix):
         path += suffix
     return path or None
 
 
 def ask_save_png(parent: QWidget | None, proposed: str) -> str | None:
-    return _ask_save(parent, "Save Indexed PNG", proposed, "PNG images (*.png)", ".png")
+    # The window checks the answer itself: it refuses the input image with a
+    # message (the dialog would first offer to replace it), then asks
+    # ``ask_replace`` for any other existing file.
+    return _ask_save(parent, "Save Indexed PNG", proposed, "PNG images (*.png)", ".png",
+                     confirm_overwrite=False)
+
+
+def ask_replace(parent: QWidget | None, name: str) -> bool:
+    answer = QMessageBox.question(
+        parent, "Replace file?", f"“{name}” already exists. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def ask_save_palette(parent: QWidget | None, proposed: str) -> str | None:
@@ -45,13 +60,14 @@ def show_error(parent: QWidget | None, title: str, text: str, detail: str = "") 
     box.exec()
 
 
-def ask_save_changes(parent: QWidget | None, name: str) -> str:
-    """"save", "discard" or "cancel" for an unsaved result of ``name``."""
+def ask_save_changes(parent: QWidget | None, name: str, doing: str = "closing") -> str:
+    """"save", "discard" or "cancel" for an unsaved result of ``name``, before
+    ``doing`` ("closing", "opening another image")."""
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved result",
                       f"The quantized version of “{name}” has not been saved.",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                       | QMessageBox.StandardButton.Cancel, parent)
-    box.setInformativeText("Save it before closing?")
+    box.setInformativeText(f"Save it before {doing}?")
     box.setDefaultButton(QMessageBox.StandardButton.Save)
     answer = box.exec()
     if answer == QMessageBox.StandardButton.Save:
@@ -63,3 +79,9 @@ def ask_save_changes(parent: QWidget | None, name: str) -> str:
 
 def show_about(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.about(parent, title, text)
+
+
+def ask_colour(parent: QWidget | None, current: str) -> str | None:
+    """A colour as "#rrggbb", or None if cancelled."""
+    colour = QColorDialog.getColor(QColor(current), parent, "Background Colour")
+    return colour.name() if colour.isValid() else None

@@ -8,7 +8,13 @@ import math
 import numpy as np
 from PIL import Image
 
-from ..core import index_counts
+from ..core import index_counts, remap, rgb_to_oklab
+
+#: Live previews with dithering are dithered at this multiple of the display
+#: size, then downscaled like the original: how the grain looks at that zoom.
+DITHER_OVERSAMPLE = 2
+#: ΔE (OKLab ×100) drawn white in the difference view; larger errors clip.
+DIFF_FULL_SCALE = 20.0
 
 #: Previews are never computed smaller than this (longest side, device pixels).
 MIN_PREVIEW_SIDE = 64
@@ -85,3 +91,63 @@ def zoom_steps(current: float, direction: int, factor: float = 1.25) -> float:
     if (current - 1.0) * (new - 1.0) < 0 and not math.isclose(current, 1.0):
         return 1.0
     return min(64.0, max(0.01, new))
+
+
+def result_pixels(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """The decoded result: what the saved file shows."""
+    return np.ascontiguousarray(palette[indices])
+
+
+def _result_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
+    """The result as a Pillow RGB(A) image, expanded from its palette in C."""
+    h, w = indices.shape
+    mode = "RGBA" if palette.shape[1] == 4 else "RGB"
+    table = np.zeros((256, palette.shape[1]), np.uint8)
+    table[: len(palette)] = palette
+    im = Image.frombuffer("P", (w, h), np.ascontiguousarray(indices), "raw", "P", 0, 1)
+    im.putpalette(table.tobytes(), mode)
+    return im.convert(mode)
+
+
+def shown_like_original(indices: np.ndarray, palette: np.ndarray,
+                        size: tuple[int, int]) -> np.ndarray:
+    """The full-resolution result downscaled to ``size`` with the same filter
+    as the original's preview: the file as it looks at that zoom."""
+    h, w = indices.shape
+    if (w, h) == tuple(size):
+        return result_pixels(indices, palette)
+    small = _result_image(indices, palette).resize(tuple(size), Image.Resampling.LANCZOS,
+                                                    reducing_gap=2.0)
+    return np.ascontiguousarray(np.asarray(small))
+
+
+def oversampled_size(width: int, height: int, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` times ``DITHER_OVERSAMPLE``, never larger than the image."""
+    w = min(width, size[0] * DITHER_OVERSAMPLE)
+    h = min(height, size[1] * DITHER_OVERSAMPLE)
+    return (max(1, w), max(1, h))
+
+
+def dithered_preview(fine: np.ndarray, palette: np.ndarray, space: str, dither: str,
+                     strength: float, size: tuple[int, int]) -> np.ndarray:
+    """``fine`` (the original at oversampled size) dithered to ``palette`` and
+    downscaled to ``size``."""
+    indices = remap(fine, palette, space, dither, strength)
+    return downscale(result_pixels(indices, palette), size)
+
+
+def delta_e_map(original: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """Per-pixel OKLab distance ×100 between two same-size images (alpha ignored)."""
+    a = rgb_to_oklab(np.ascontiguousarray(original[..., :3]).reshape(-1, 3))
+    b = rgb_to_oklab(np.ascontiguousarray(result[..., :3]).reshape(-1, 3))
+    diff = a - b
+    return (100.0 * np.sqrt(np.einsum("ij,ij->i", diff, diff))).reshape(original.shape[:2])
+
+
+def heat_map(delta: np.ndarray, full_scale: float = DIFF_FULL_SCALE) -> np.ndarray:
+    """ΔE values as colours: black (no error) through red and yellow to white."""
+    t = np.clip(delta / full_scale, 0.0, 1.0)
+    r = np.clip(t * 3.0, 0.0, 1.0)
+    g = np.clip(t * 3.0 - 1.0, 0.0, 1.0)
+    b = np.clip(t * 3.0 - 2.0, 0.0, 1.0)
+    return np.ascontiguousarray((np.stack([r, g, b], axis=-1) * 255 + 0.5).astype(np.uint8))

@@ -10,6 +10,7 @@ read them without locks.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from kmeans_gui.core import (
     encode_png,
     finish,
     load_image,
+    oklab_delta_e,
     remap,
     sample_histogram,
     save_png,
@@ -36,10 +38,29 @@ from kmeans_gui.core import (
 )
 from kmeans_gui.limits import DEFAULT_EFFORT
 
-from .imaging import downscale, fit_size, palette_shares
+from .imaging import (
+    dithered_preview,
+    downscale,
+    fit_size,
+    oversampled_size,
+    palette_shares,
+    shown_like_original,
+)
 from .stepping import StepGate
 
 _ids = itertools.count(1)
+
+#: The quality figure is measured on at most about this many pixels (a regular grid).
+QUALITY_SAMPLE = 1 << 18
+
+
+def mean_delta_e(pixels: np.ndarray, result: QuantizeResult) -> float:
+    """Mean OKLab ΔE ×100 of ``result`` against ``pixels``, on a regular grid
+    of at most about ``QUALITY_SAMPLE`` pixels."""
+    h, w = pixels.shape[:2]
+    step = max(1, int(np.ceil(np.sqrt(h * w / QUALITY_SAMPLE))))
+    original = pixels[::step, ::step]
+    return oklab_delta_e(original, result.palette[result.indices[::step, ::step]])
 
 #: The PNG effort the app encodes (and so saves) with.
 EFFORT = DEFAULT_EFFORT
@@ -69,6 +90,9 @@ class Progress:
     labels: np.ndarray | None = None  # palette index of every histogram group
     mse: float = 0.0  # inertia per clustered pixel
     start: np.ndarray | None = None  # iteration 1: the palette it started from
+    # With dithering on: the preview dithered at twice the display size and
+    # downscaled like the original (how the file will look); else None.
+    preview_rgb: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,10 @@ class Finished:
     shares: np.ndarray
     png: EncodedPng  # the file Save writes
     elapsed: float
+    delta_e: float = float("nan")  # mean OKLab distance x100 against the original
+    # The full-resolution result downscaled like the original's preview.
+    preview_rgb: np.ndarray | None = None
+
 
     @property
     def estimated_size(self) -> int:
@@ -99,6 +127,7 @@ class Finished:
 class Rescaled:
     preview_pixels: np.ndarray
     result_preview: np.ndarray | None
+    result_preview_rgb: np.ndarray | None = None  # the file downscaled like the original
 
 
 @dataclass(frozen=True)
@@ -126,7 +155,7 @@ class LoadJob(Job):
     """Decode a file, build its colour histogram and a display-size copy."""
 
     kind = "load"
-    supersedes = frozenset({"load", "quantize", "rescale"})
+    supersedes = frozenset({"load", "quantize", "remap", "rescale"})
 
     def __init__(self, path: str | Path, preview_box: tuple[int, int]) -> None:
         super().__init__()
@@ -151,11 +180,12 @@ class QuantizeJob(Job):
     remap the full image and encode its PNG (the bytes Save will write)."""
 
     kind = "quantize"
-    supersedes = frozenset({"quantize", "rescale"})
+    supersedes = frozenset({"quantize", "remap", "rescale"})
 
     def __init__(self, image: LoadedImage, histogram: ColorHistogram,
                  settings: QuantizeSettings, preview_pixels: np.ndarray,
-                 gate: StepGate | None = None, restarts: int | None = None) -> None:
+                 gate: StepGate | None = None, restarts: int | None = None,
+                 seeds: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.image = image
         self.histogram = histogram
@@ -163,12 +193,37 @@ class QuantizeJob(Job):
         self.preview_pixels = preview_pixels
         self.gate = gate  # step mode holds the run after each iteration
         self.restarts = restarts  # 1 in step mode: the seeds as picked, no race
+        # With seeds: run K-Means once per seed first (no reports), then the
+        # run shown is the seed with the lowest inertia.
+        self.seeds = tuple(seeds)
+        # Set from the GUI thread by Stop: end K-Means after the current
+        # iteration and finish with its palette (a usable, saveable result).
+        self.finish_early = False
+        self.reported = False  # whether an iteration was reported yet
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
-        s = self.settings
         hist = self.histogram
+        if self.seeds:
+            best: tuple[float, int] | None = None
+            for seed in self.seeds:
+                trial = None
+                for state in steps(self.image, dataclasses.replace(self.settings, seed=seed),
+                                   hist):
+                    trial = state
+                    yield None
+                if trial is not None and (best is None or trial.inertia < best[0]):
+                    best = (trial.inertia, seed)
+            if best is not None:
+                self.settings = dataclasses.replace(self.settings, seed=best[1])
+        s = self.settings
         state = None
+        size = (self.preview_pixels.shape[1], self.preview_pixels.shape[0])
+        fine = None
+        if s.dither != "none" and s.dither_strength > 0:
+            fine = downscale(self.image.pixels,
+                             oversampled_size(self.image.width, self.image.height, size))
+            yield None
         for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
@@ -177,23 +232,72 @@ class QuantizeJob(Job):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
             preview = remap(self.preview_pixels, state.palette, s.space)
+            rgb = (dithered_preview(fine, state.palette, s.space, s.dither,
+                                    s.dither_strength, size)
+                   if fine is not None else None)
+            self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
-                           state.reason, state.labels, state.mse, state.start)
+                           state.reason, state.labels, state.mse, state.start, rgb)
             # Step mode: wait for the next step, a stop point every poll.
-            while self.gate is not None and not state.converged and not self.gate.wait():
+            while (self.gate is not None and not state.converged and not self.finish_early
+                   and not self.gate.wait()):
                 yield None
+            if self.finish_early and not state.converged:
+                break
         if state is None:  # cannot happen with a valid histogram
             raise ImageError("K-Means produced no result")
         result = finish(self.image.pixels, state, s, started)
+        if self.finish_early and not state.converged:
+            result = dataclasses.replace(result, reason="stopped")
         yield None
         preview = remap(self.preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
         shares = palette_shares(result.indices, result.n_colors)
         yield None
         data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
                           effort=EFFORT)
+        quality = mean_delta_e(self.image.pixels, result)
+        yield None
+        shown = shown_like_original(result.indices, result.palette,
+                                    (self.preview_pixels.shape[1], self.preview_pixels.shape[0]))
         yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, quality, shown)
+
+
+class RemapJob(Job):
+    """A new dithering for a finished result: the palette stays, only the
+    pixels are remapped and the PNG encoded again (no K-Means run)."""
+
+    kind = "remap"
+    supersedes = frozenset({"remap", "rescale"})
+
+    def __init__(self, image: LoadedImage, previous: Finished, settings: QuantizeSettings,
+                 preview_pixels: np.ndarray) -> None:
+        super().__init__()
+        self.image = image
+        self.previous = previous
+        self.settings = settings.validated()
+        self.preview_pixels = preview_pixels
+
+    def work(self) -> Iterator[Finished | None]:
+        started = time.perf_counter()
+        s = self.settings
+        old = self.previous.result
+        indices = remap(self.image.pixels, old.palette, s.space, s.dither, s.dither_strength)
+        result = dataclasses.replace(old, indices=indices)
+        yield None
+        preview = remap(self.preview_pixels, old.palette, s.space, s.dither,
+                        s.dither_strength)
+        shares = palette_shares(indices, result.n_colors)
+        yield None
+        data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
+                          effort=EFFORT)
+        quality = mean_delta_e(self.image.pixels, result)
+        yield None
+        shown = shown_like_original(result.indices, result.palette,
+                                    (self.preview_pixels.shape[1], self.preview_pixels.shape[0]))
+        yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
+                       time.perf_counter() - started, quality, shown)
 
 
 class RescaleJob(Job):
@@ -203,8 +307,10 @@ class RescaleJob(Job):
     supersedes = frozenset({"rescale"})
 
     def __init__(self, pixels: np.ndarray, size: tuple[int, int],
-                 palette: np.ndarray | None, settings: QuantizeSettings | None) -> None:
+                 palette: np.ndarray | None, settings: QuantizeSettings | None,
+                 indices: np.ndarray | None = None) -> None:
         super().__init__()
+        self.indices = indices  # the full-resolution result, if any
         self.pixels = pixels
         self.size = size
         self.palette = palette
@@ -212,12 +318,15 @@ class RescaleJob(Job):
 
     def work(self) -> Iterator[Rescaled | None]:
         preview = downscale(self.pixels, self.size)
-        indices = None
+        indices = shown = None
         if self.palette is not None and self.settings is not None:
             yield None
             indices = remap(preview, self.palette, self.settings.space, self.settings.dither,
                             self.settings.dither_strength)
-        yield Rescaled(preview, indices)
+            if self.indices is not None:
+                yield None
+                shown = shown_like_original(self.indices, self.palette, self.size)
+        yield Rescaled(preview, indices, shown)
 
 
 class SaveJob(Job):

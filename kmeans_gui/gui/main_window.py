@@ -4,6 +4,7 @@ controls and menus into Session calls. It keeps no document state itself."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
@@ -11,6 +12,7 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QColor,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -35,26 +37,48 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
-from kmeans_gui.core import RACE_MAX_K, ImageError, QuantizeSettings, output_name, write_atomic
+from kmeans_gui.core import (
+    RACE_MAX_K,
+    ImageError,
+    QuantizeSettings,
+    bit_depth,
+    output_name,
+    same_file,
+    write_atomic,
+)
 
 from . import dialogs
 from .canvas import ComparisonView
 from .chart import ConvergenceChart
 from .cloud_panel import ColourSpacePanel
 from .controls import ControlsPanel
+from .history import SettingsHistory
 from .imaging import fit_size, gpl_text, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
 from .kcurve import CostChart, CurvePresenter, TargetPanel
 from .palette_view import PaletteView
 from .session import Session
 from .settings import Settings
+from .snapshots import Snapshot, SnapshotStrip
 
 DEBOUNCE_MS = 250
 #: The colour-space dock starts shown on screens at least this wide; on
 #: smaller ones it would crush the image (View → Colour Space shows it).
 CLOUD_SCREEN_WIDTH = 1200
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
-           "max_iter": "iteration cap reached", "few colours": "the image has few colours"}
+           "max_iter": "iteration cap reached", "few colours": "the image has few colours",
+           "stopped": "stopped by you"}
+#: "Try Other Seeds" runs K-Means with this many seeds and keeps the best.
+SEED_TRIALS = 4
+#: The window's first size; never larger than the screen's free area.
+DEFAULT_SIZE = QSize(1200, 720)
+DEFAULT_SIDE_WIDTH = 340
+QUALITY_TIP = ("Mean colour error: the average OKLab distance between each pixel and its "
+               "palette colour, ×100. Below 1 is hard to see; above 5 is visible at a glance.")
+
+
+def colours(n: int) -> str:
+    return f"{n} colour" if n == 1 else f"{n} colours"
 
 
 def _icon(theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
@@ -78,6 +102,8 @@ class MainWindow(QMainWindow):
         self.session = Session(self)
         self._remember_load = True  # whether the image being opened goes to Open Recent
         self._rescale_pending = False  # the view changed size during a run
+        self.history = SettingsHistory()
+        self._edited = False  # the user changed a setting or reran since the image opened
         self._hovered: int | None = None  # cluster under the pointer (swatch, centroid)
         self._selected: int | None = None  # cluster clicked (swatch, centroid, pixel)
 
@@ -103,6 +129,8 @@ class MainWindow(QMainWindow):
         self.palette_view = PaletteView()
         self.chart = ConvergenceChart()
         self.chart.setMinimumHeight(190)
+        self.chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do there by keyboard
+        self.chart.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cost_chart = CostChart()
         self.cost_chart.setMinimumHeight(220)
         self.target_panel = TargetPanel()
@@ -153,14 +181,27 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(300)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.side_scroll = scroll
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.canvas)
+        self.snapshot_strip = SnapshotStrip()
+        self.snapshot_strip.hide()  # until the first snapshot is kept
+        self.snapshot_strip.compare_changed.connect(self._on_compare_changed)
+        self.snapshot_strip.restore_requested.connect(self._restore_snapshot)
+        view = QWidget()
+        view_layout = QVBoxLayout(view)
+        view_layout.setContentsMargins(0, 0, 0, 0)
+        view_layout.setSpacing(2)
+        view_layout.addWidget(self.canvas, 1)
+        view_layout.addWidget(self.snapshot_strip)
+        self.splitter.addWidget(view)
         self.splitter.addWidget(scroll)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setCollapsible(0, False)
-        self.splitter.setSizes([900, 340])
+        self.splitter.setCollapsible(1, False)  # dragging to the edge never hides the controls
+        self.splitter.setSizes([900, DEFAULT_SIDE_WIDTH])
         self.setCentralWidget(self.splitter)
 
         self.cloud = ColourSpacePanel()
@@ -178,7 +219,11 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("")
+        self.summary = QLabel("–")
+        self.summary.setToolTip(QUALITY_TIP)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.summary)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -244,9 +289,9 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export Palette…", self.export_palette,
                                           tip="Save the palette as a GIMP .gpl file")
         self.quit_action = self._action("&Quit", self.close, SK.Quit)
-        self.run_action = self._action("&Run Again", self.start_run, QKeySequence(Qt.Key.Key_F5),
+        self.run_action = self._action("&Run Again", self.run_again, QKeySequence(Qt.Key.Key_F5),
                                        _icon("view-refresh", SP.SP_BrowserReload),
-                                       "Run K-Means again with the current settings")
+                                       "Run K-Means again with a new random seed")
         self.stop_action = self._action("S&top", self.stop, QKeySequence(Qt.Key.Key_Escape),
                                         _icon("process-stop", SP.SP_BrowserStop),
                                         "Stop the running quantization")
@@ -264,7 +309,7 @@ class MainWindow(QMainWindow):
         self.mode_group = QActionGroup(self)
         self.mode_actions: dict[str, QAction] = {}
         modes = (("split", "&Split View"), ("original", "&Original Only"),
-                 ("result", "&Result Only"))
+                 ("result", "&Result Only"), ("difference", "&Difference (ΔE)"))
         for key, (mode, text) in enumerate(modes, start=1):
             action = self._action(text, lambda _=False, m=mode: self.canvas.set_mode(m),
                                   QKeySequence(f"Alt+{key}"))
@@ -281,6 +326,46 @@ class MainWindow(QMainWindow):
             tip="Step mode: show the next assignment or update step")
         self.step_action.setEnabled(False)
         self.about_action = self._action(f"&About {APP_NAME}", self.about)
+        self.keep_action = self._action("&Keep Snapshot", self.keep_snapshot,
+                                        QKeySequence("Ctrl+K"),
+                                        tip="Keep the current result in the snapshot strip "
+                                            "to compare it later")
+        self.seeds_action = self._action("Try Other &Seeds", self.try_seeds,
+                                         QKeySequence("Ctrl+F5"),
+                                         tip=f"Run K-Means with {SEED_TRIALS} new seeds and "
+                                             "keep the one with the lowest error")
+        self.undo_action = self._action("&Undo Settings", self.undo_settings, SK.Undo,
+                                        tip="Go back to the previous run's settings")
+        self.redo_action = self._action("&Redo Settings", self.redo_settings,
+                                        [QKeySequence("Ctrl+Shift+Z"), QKeySequence(SK.Redo)],
+                                        tip="Go forward again in the settings history")
+        self.show_controls_action = self._action("Show &Controls", self.set_controls_visible,
+                                                 QKeySequence("F9"),
+                                                 tip="Show or hide the side panel")
+        self.background_group = QActionGroup(self)
+        self.background_actions: dict[str, QAction] = {}
+        for kind, text in (("checkerboard", "&Checkerboard"), ("white", "&White"),
+                           ("black", "&Black"), ("custom", "C&ustom Colour…")):
+            action = self._action(text, lambda _=False, k=kind: self.set_background(k),
+                                  tip="What transparent pixels are shown over")
+            action.setCheckable(True)
+            self.background_group.addAction(action)
+            self.background_actions[kind] = action
+        tips = {"split": "Original and result side by side, with a draggable divider",
+                "original": "Only the original", "result": "Only the result",
+                "difference": "Where colour is lost: each pixel's OKLab ΔE as a heat map "
+                              "(black none, red some, yellow to white a lot)"}
+        for mode, action in self.mode_actions.items():
+            action.setToolTip(tips[mode])
+            action.setStatusTip(tips[mode])
+        for action, tip in ((self.zoom_fit_action, "Fit the image to the view"),
+                            (self.zoom_actual_action, "One image pixel per screen pixel"),
+                            (self.zoom_in_action, "Zoom in"), (self.zoom_out_action, "Zoom out"),
+                            (self.open_sample_action, "Open the bundled sample photo")):
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        self.show_controls_action.setCheckable(True)
+        self.show_controls_action.setChecked(True)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -293,15 +378,26 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         run_menu = self.menuBar().addMenu("&Quantize")
         run_menu.addAction(self.run_action)
+        run_menu.addAction(self.seeds_action)
         run_menu.addAction(self.stop_action)
         run_menu.addSeparator()
         run_menu.addAction(self.step_mode_action)
         run_menu.addAction(self.step_action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.keep_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in self.mode_actions.values():
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.show_controls_action)
+        background_menu = view_menu.addMenu("&Background")
+        for action in self.background_actions.values():
+            background_menu.addAction(action)
         view_menu.addSeparator()
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
                        self.zoom_actual_action):
@@ -321,6 +417,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.run_action)
         toolbar.addAction(self.stop_action)
+        toolbar.addAction(self.keep_action)
         toolbar.addSeparator()
         for action in self.mode_actions.values():
             toolbar.addAction(action)
@@ -333,7 +430,8 @@ class MainWindow(QMainWindow):
         self.controls.set_advanced_open(self.settings.advanced_open())
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 820)
+            self.resize(DEFAULT_SIZE)
+        self.clamp_to_screen()
         state = self.settings.window_state()
         if state is None or not self.restoreState(state):
             screen = self.screen().availableGeometry() if self.screen() else None
@@ -342,9 +440,58 @@ class MainWindow(QMainWindow):
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        if self.splitter.sizes()[1] <= 0:  # stored by an older version with the panel collapsed
+            self.splitter.setSizes([max(1, self.width() - DEFAULT_SIDE_WIDTH),
+                                    DEFAULT_SIDE_WIDTH])
+        self.set_controls_visible(self.settings.controls_visible())
+        kind, colour = self.settings.background()
+        self._background_colour = colour
+        self.set_background(kind if kind != "custom" else "custom", ask=False)
         mode = self.settings.view_mode()
         self.canvas.set_mode(mode)
         self.mode_actions[self.canvas.mode()].setChecked(True)
+
+    def clamp_to_screen(self) -> None:
+        """Shrink and move the window into its screen's free area (a geometry
+        stored at another scale or on a larger screen may not fit)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w = max(0, frame.width() - self.width())
+        extra_h = max(0, frame.height() - self.height())
+        width = min(self.width(), free.width() - extra_w)
+        height = min(self.height(), free.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(1, width), max(1, height))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), free.left()), free.right() - frame.width() + 1)
+        y = min(max(frame.y(), free.top()), free.bottom() - frame.height() + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(free.left(), x), max(free.top(), y))
+
+    def set_background(self, kind: str, ask: bool = True) -> None:
+        """Show transparent pixels over ``kind``; "custom" asks for a colour
+        (unless ``ask`` is False: the stored one)."""
+        if kind == "custom" and ask:
+            colour = dialogs.ask_colour(self, self._background_colour)
+            if colour is None:
+                self.background_actions[self.canvas.background()].setChecked(True)
+                return
+            self._background_colour = colour
+        self.canvas.set_background(kind, QColor(self._background_colour))
+        self.background_actions[self.canvas.background()].setChecked(True)
+        self.settings.set_background(self.canvas.background(), self._background_colour)
+
+    @Slot(bool)
+    def set_controls_visible(self, visible: bool = True) -> None:
+        self.side_scroll.setVisible(visible)
+        if visible and self.splitter.sizes()[1] <= 0:
+            self.splitter.setSizes([max(1, self.splitter.width() - DEFAULT_SIDE_WIDTH),
+                                    DEFAULT_SIDE_WIDTH])
+        self.show_controls_action.setChecked(visible)
+        self.settings.set_controls_visible(visible)
 
     # ============================================================== opening
     @Slot()
@@ -358,7 +505,10 @@ class MainWindow(QMainWindow):
         self.open_path(asset(SAMPLE_IMAGE), remember=False)
 
     def open_path(self, path: str | Path, remember: bool = True) -> None:
-        """Open ``path`` in a worker; the current image stays until it has loaded."""
+        """Open ``path`` in a worker; the current image stays until it has loaded.
+        An unsaved result is asked about first, as on closing."""
+        if not self._may_discard_result("opening another image"):
+            return
         self._debounce.stop()
         self._remember_load = remember
         self.session.open(path, self.canvas.preview_box())
@@ -376,6 +526,10 @@ class MainWindow(QMainWindow):
         self.canvas.set_original(image.pixels, opened.preview_pixels)
         self.palette_view.clear()
         self.chart.reset()
+        self.snapshot_strip.clear_snapshots()
+        self.snapshot_strip.hide()
+        self.history.clear()
+        self._edited = False
         self._hovered = self._selected = None
         self._apply_highlight()
         self.cloud.set_image(opened.histogram, opened.sample, self.controls.settings().space)
@@ -398,7 +552,7 @@ class MainWindow(QMainWindow):
     @Slot(object, str)
     def _on_load_failed(self, path: Path, message: str) -> None:
         self.canvas.set_status_text("")
-        self.progress.setRange(0, 1)
+        self._reset_progress()
         self.status_label.setText(f"Could not open {path.name}")
         if not path.exists():
             self.settings.remove_recent(path)
@@ -467,10 +621,28 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_controls_changed(self) -> None:
+        self._edited = True
         if self.session.image is not None:
             self.status_label.setText("Settings changed; restarting…")
+        # The old run is out of date now: none of its previews may show while
+        # the edit is debounced.
+        self.session.cancel_run()
         self._debounce.start()
         self.curve.settings_changed()
+
+    @Slot()
+    def run_again(self) -> None:
+        """Run with a new random seed (the same seed would give the same file)."""
+        self._edited = True
+        seed = self.controls.seed_spin
+        old = seed.value()
+        new = old
+        while new == old:
+            new = random.randint(seed.minimum(), seed.maximum())
+        blocked = seed.blockSignals(True)
+        seed.setValue(new)
+        seed.blockSignals(blocked)
+        self.start_run()
 
     @Slot()
     def start_run(self) -> None:
@@ -482,7 +654,81 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, "Invalid settings", str(exc))
             return
         self.settings.set_quantize_settings(settings)
+        self.history.push(settings)
         self.session.run(settings)
+        self._update_actions()
+
+    @Slot()
+    def try_seeds(self) -> None:
+        """Run several new seeds and keep the one with the lowest inertia."""
+        if self.session.image is None:
+            return
+        self._edited = True
+        self._debounce.stop()
+        seeds = tuple(random.sample(range(1, 2**31 - 1), SEED_TRIALS))
+        self.status_label.setText(f"Trying {SEED_TRIALS} seeds…")
+        self.session.run(self.controls.settings().validated(), seeds)
+
+    def _apply_settings(self, settings: QuantizeSettings) -> None:
+        """Show ``settings`` in the controls and run them (history unchanged)."""
+        self._edited = True
+        self.controls.set_settings(settings)
+        self.session.cancel_run()
+        self._debounce.stop()
+        self.settings.set_quantize_settings(settings)
+        self.session.run(settings)
+        self._update_actions()
+
+    @Slot()
+    def undo_settings(self) -> None:
+        settings = self.history.undo()
+        if settings is not None:
+            self._apply_settings(settings)
+
+    @Slot()
+    def redo_settings(self) -> None:
+        settings = self.history.redo()
+        if settings is not None:
+            self._apply_settings(settings)
+
+    # ============================================================ snapshots
+    @Slot()
+    def keep_snapshot(self) -> Snapshot | None:
+        f = self.session.result
+        if f is None:
+            return None
+        snap = self.snapshot_strip.keep(f)
+        self.snapshot_strip.show()
+        self.status_label.setText(f"Kept snapshot {snap.number}; click it to compare")
+        return snap
+
+    @staticmethod
+    def _side(snap: Snapshot):
+        f = snap.finished
+        preview = f.preview_rgb if f.preview_rgb is not None else f.result.palette[f.preview]
+        return (f"#{snap.number} k={f.settings.k}", preview, f.result.indices,
+                f.result.palette)
+
+    @Slot(list)
+    def _on_compare_changed(self, selected: list) -> None:
+        if not selected:
+            self.canvas.set_comparison(None, None)
+            return
+        size = self.canvas.preview_size()
+        usable = [s for s in selected if s.finished.preview_rgb is None
+                  or (s.finished.preview_rgb.shape[1], s.finished.preview_rgb.shape[0]) == size]
+        if not usable:
+            return
+        if len(usable) == 1:
+            self.canvas.set_comparison(self._side(usable[0]), None)
+        else:
+            self.canvas.set_comparison(self._side(usable[0]), self._side(usable[1]))
+        self.canvas.set_mode("split")
+
+    @Slot(object)
+    def _restore_snapshot(self, snap: Snapshot) -> None:
+        self.history.push(snap.finished.settings)
+        self._apply_settings(snap.finished.settings)
 
     @Slot()
     def stop(self) -> None:
@@ -498,19 +744,17 @@ class MainWindow(QMainWindow):
             self._apply_highlight()
         raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
         self.cloud.start_run(settings.k, settings.init, settings.space, raced)
-        self.progress.setRange(0, settings.max_iter)
-        self.progress.setValue(0)
-        self.progress.setFormat("iteration %v")
+        # Busy, not a fraction of the iteration cap: most runs stop long before it.
+        self.progress.setRange(0, 0)
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
-        self.canvas.set_result_preview(p.preview, p.palette)
+        self.canvas.set_result_preview(p.preview, p.palette, p.preview_rgb)
         self.palette_view.set_palette(p.palette, p.shares)
         self.chart.add(p.iteration, p.inertia)
         if p.labels is not None:
             self.cloud.add_iteration(p.iteration, p.palette, p.labels, p.moved, p.mse,
                                      p.converged, p.reason, p.start)
-        self.progress.setValue(min(p.iteration, self.progress.maximum()))
         self.status_label.setText(
             f"Iteration {p.iteration} · inertia {p.inertia:.4g} · "
             f"{p.moved * 100:.2f} % moved · {p.elapsed:.2f} s"
@@ -524,25 +768,42 @@ class MainWindow(QMainWindow):
         if f is None:
             return
         r = f.result
-        self.canvas.set_result_preview(f.preview, r.palette)
+        seed = self.controls.seed_spin
+        if f.settings.seed is not None and f.settings.seed != seed.value():
+            blocked = seed.blockSignals(True)  # the best of several seeds won
+            seed.setValue(int(f.settings.seed))
+            seed.blockSignals(blocked)
+            self.history.push(f.settings)
+            self._update_actions()
+        self.canvas.set_result_preview(f.preview, r.palette, f.preview_rgb)
         self.canvas.set_result_full(r.indices, r.palette)
         self.palette_view.set_palette(r.palette, f.shares)
         self.cloud.finish(r.palette)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat("done")
+        self._reset_progress()
         reason = REASONS.get(r.reason, r.reason)
-        self.status_label.setText(
-            f"Done: {r.n_colors} colours after {r.iterations} iterations ({reason}) · "
-            f"inertia {r.inertia:.4g} · {f.elapsed:.2f} s")
+        self.chart.finish(r.iterations, reason)
+        if r.reason == "stopped":
+            self.status_label.setText(
+                f"Stopped after {r.iterations} iterations: this {colours(r.n_colors)} result "
+                "is kept and can be saved. F5 runs again.")
+        else:
+            self.status_label.setText(
+                f"Done: {colours(r.n_colors)} after {r.iterations} iterations ({reason}) · "
+                f"{f.elapsed:.2f} s")
         self.run_finished.emit(f)
         if self._rescale_pending:
             self._on_preview_box_changed()
 
+    def _reset_progress(self) -> None:
+        """Nothing running: the bar says whether a result is on screen."""
+        done = self.session.result is not None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if done else 0)
+        self.progress.setFormat("done" if done else "")
+
     def _end_run(self, status: str, progress_text: str | None = None) -> None:
         """A run ended without a result: reset the progress bar."""
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self._reset_progress()
         if progress_text is not None:
             self.progress.setFormat(progress_text)
         self.status_label.setText(status)
@@ -578,16 +839,36 @@ class MainWindow(QMainWindow):
         self.canvas.set_original_preview(r.preview_pixels)
         result = self.session.result
         if r.result_preview is not None and result is not None:
-            self.canvas.set_result_preview(r.result_preview, result.result.palette)
+            self.canvas.set_result_preview(r.result_preview, result.result.palette,
+                                           r.result_preview_rgb)
 
     # ============================================================== saving
     @Slot()
     def save_as(self) -> None:
         if self.session.png is None or self.session.is_saving():
             return
-        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        path = self._ask_save_path()
         if path:
             self.session.save(path)
+
+    def _ask_save_path(self) -> str | None:
+        """Where to save, asked once; None if cancelled or refused. The input
+        image is refused here with a clear message (never offered to replace);
+        another existing file is replaced only if the user agrees."""
+        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        if not path:
+            return None
+        source = self.session.image.path if self.session.image else None
+        if source is not None and same_file(path, source):
+            message = (f"“{Path(path).name}” is the input image; choose another name "
+                       "(the original is never replaced).")
+            self.save_failed.emit(message)
+            dialogs.show_error(self, "Cannot save here", "The image you opened cannot be "
+                               "replaced by its result.", message)
+            return None
+        if Path(path).exists() and not dialogs.ask_replace(self, Path(path).name):
+            return None
+        return path
 
     def _source_is_bundled(self) -> bool:
         path = self.session.image.path if self.session.image else None
@@ -605,10 +886,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_saving(self, path: Path) -> None:
         self.status_label.setText(f"Saving {path.name}…")
+        self.progress.setRange(0, 0)  # busy while the worker writes
 
     @Slot(str, int)
     def _on_saved(self, path: str, size: int) -> None:
         self.setWindowModified(self.session.is_dirty())
+        self._reset_progress()
         self.status_label.setText(f"Saved {Path(path).name} ({human_size(size)})")
         self._update_sizes()
         self.result_saved.emit(path, size)
@@ -616,6 +899,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_save_failed(self, message: str) -> None:
         self.status_label.setText("Saving failed")
+        self._reset_progress()
         self.save_failed.emit(message)
         dialogs.show_error(self, "Cannot save", "The PNG was not saved.", message)
 
@@ -644,17 +928,27 @@ class MainWindow(QMainWindow):
         if image is None or f is None:
             self.info_png.setText("computing…" if s.is_running() else "–")
             self.info_ratio.setText("–")
+            self.summary.setText("computing…" if s.is_running() else "–")
             return
         size = f.estimated_size
         text = (f"{human_size(size)} (saved)" if s.saved_size is not None
                 else f"≈ {human_size(size)} (estimate)")
-        self.info_png.setText(f"{text}, {f.result.n_colors} colours")
+        used = f.result.colors_used()
+        self.info_png.setText(f"{text}, {colours(f.result.n_colors)}")
+        ratio_text = "–"
         if image.file_size:
             ratio = image.file_size / max(size, 1)
-            self.info_ratio.setText(f"{ratio:.2f} × smaller" if ratio >= 1
-                                    else f"{1 / ratio:.2f} × larger")
-        else:
-            self.info_ratio.setText("–")
+            ratio_text = (f"{ratio:.2f} × smaller" if ratio >= 1
+                          else f"{1 / ratio:.2f} × larger")
+        self.info_ratio.setText(ratio_text)
+        parts = [f"PNG {'' if s.saved_size is not None else '≈ '}{human_size(size)}"]
+        if image.file_size:
+            parts.append(ratio_text)
+        parts.append(f"{bit_depth(f.result.n_colors)}-bit")
+        parts.append(f"{colours(used)} used")
+        if f.delta_e == f.delta_e:  # not NaN
+            parts.append(f"ΔE {f.delta_e:.2f}")
+        self.summary.setText(" · ".join(parts))
 
     # =============================================================== view
     @Slot(float)
@@ -707,7 +1001,11 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(has_result and not s.is_saving())
         self.export_action.setEnabled(has_result)
         self.run_action.setEnabled(s.image is not None)
+        self.seeds_action.setEnabled(s.image is not None)
         self.stop_action.setEnabled(s.is_running())
+        self.keep_action.setEnabled(has_result)
+        self.undo_action.setEnabled(self.history.can_undo())
+        self.redo_action.setEnabled(self.history.can_redo())
 
     @Slot()
     def about(self) -> None:
@@ -717,16 +1015,25 @@ class MainWindow(QMainWindow):
 
     # ============================================================= closing
     def has_unsaved_result(self) -> bool:
-        return self.session.is_dirty()
+        """A result worth asking about: not saved, and made by the user (an
+        image they opened, or settings they changed); the sample's automatic
+        first result is not."""
+        s = self.session
+        return s.is_dirty() and (self._edited or not self._source_is_bundled())
+
+    def _may_discard_result(self, doing: str) -> bool:
+        """Ask about an unsaved result before ``doing``; False to cancel."""
+        if not self.has_unsaved_result() or self.session.is_saving():
+            return True
+        s = self.session
+        answer = dialogs.ask_save_changes(self, s.image.path.name if s.image.path
+                                          else "the image", doing)
+        return answer == "discard" or (answer == "save" and self._save_before_close())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.has_unsaved_result() and not self.session.is_saving():
-            s = self.session
-            answer = dialogs.ask_save_changes(self, s.image.path.name if s.image.path
-                                              else "the image")
-            if answer == "cancel" or (answer == "save" and not self._save_before_close()):
-                event.ignore()
-                return
+        if not self._may_discard_result("closing"):
+            event.ignore()
+            return
         self._debounce.stop()
         self.settings.set_quantize_settings(self.controls.settings())
         self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
@@ -746,7 +1053,7 @@ class MainWindow(QMainWindow):
     def _save_before_close(self) -> bool:
         """Save through the same worker as File → Save, waiting for it; False
         if cancelled or failed (the failure was shown)."""
-        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
+        path = self._ask_save_path()
         if not path:
             return False
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

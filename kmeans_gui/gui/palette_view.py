@@ -24,6 +24,30 @@ def describe(entry: np.ndarray, share: float | None) -> str:
     return text
 
 
+def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Permutation of ``new`` that puts each entry where its nearest match in
+    ``previous`` was (greedy, closest pairs first), so swatches keep their
+    places between iterations and when the result's file order arrives."""
+    n = len(new)
+    a = previous.astype(np.int32)
+    b = new.astype(np.int32)
+    if a.shape[1] != b.shape[1]:
+        return np.arange(n)
+    dist = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    order = np.full(n, -1, np.intp)
+    taken = np.zeros(n, bool)
+    placed = 0
+    for flat in np.argsort(dist, axis=None, kind="stable"):
+        slot, entry = divmod(int(flat), n)
+        if order[slot] < 0 and not taken[entry]:
+            order[slot] = entry
+            taken[entry] = True
+            placed += 1
+            if placed == n:
+                break
+    return order
+
+
 class PaletteView(QWidget):
     hovered = Signal(int)  # swatch under the pointer, -1 for none
     clicked = Signal(int)
@@ -32,15 +56,29 @@ class PaletteView(QWidget):
         super().__init__(parent)
         self._palette = np.zeros((0, 3), np.uint8)
         self._shares: np.ndarray | None = None
-        self._highlight: int | None = None
+        self._highlight: int | None = None  # a palette index (not a display slot)
         self._hover: int | None = None
+        self._order = np.zeros(0, np.intp)  # display slot -> index in the given palette
         self.setMouseTracking(True)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
 
     def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None) -> None:
+        """Show ``palette``; a palette of the same size as the one shown keeps
+        its swatches in their places (matched by colour)."""
         count_changed = len(palette) != len(self._palette)
+        order = np.arange(len(palette))
+        if not count_changed and len(palette) > 1:
+            order = stable_order(self._palette, palette)
+        if palette.shape[1] == 4 and len(palette):
+            # Opaque entries first, then translucent ones from most to least opaque.
+            alpha = palette[order, 3].astype(np.int32)
+            order = order[np.argsort(-alpha, kind="stable")]
+        self._order = order
+        palette = palette[order]
+        if shares is not None and len(shares) == len(order):
+            shares = shares[order]
         self._palette = palette
         self._shares = shares
         if count_changed:
@@ -60,8 +98,16 @@ class PaletteView(QWidget):
     def highlight(self) -> int | None:
         return self._highlight
 
+    def palette_index(self, slot: int | None) -> int | None:
+        """The index in the palette given to ``set_palette`` shown at ``slot``."""
+        return None if slot is None or slot >= len(self._order) else int(self._order[slot])
+
+    def _slot_of(self, index: int) -> int | None:
+        slots = np.flatnonzero(self._order == index)
+        return int(slots[0]) if len(slots) else None
+
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        index = self.index_at(event.position().toPoint())
+        index = self.palette_index(self.index_at(event.position().toPoint()))
         if index != self._hover:
             self._hover = index
             self.hovered.emit(-1 if index is None else index)
@@ -75,7 +121,7 @@ class PaletteView(QWidget):
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
-            index = self.index_at(event.position().toPoint())
+            index = self.palette_index(self.index_at(event.position().toPoint()))
             self.clicked.emit(-1 if index is None else index)
         super().mousePressEvent(event)
 
@@ -145,15 +191,20 @@ class PaletteView(QWidget):
         for i, entry in enumerate(self._palette):
             rect = self._cell(i)
             alpha = int(entry[3]) if len(entry) == 4 else 255
-            if alpha < 255:
+            if alpha < 255:  # translucent: over a checkerboard, as in the view
                 p.fillRect(rect, QColor("#d0d0d0"))
-                p.fillRect(rect.adjusted(0, 0, -rect.width() // 2, -rect.height() // 2),
-                           QColor("#a0a0a0"))
+                tile = max(3, rect.width() // 4)
+                for y in range(rect.top(), rect.bottom() + 1, tile):
+                    for x in range(rect.left(), rect.right() + 1, tile):
+                        if ((x - rect.left()) // tile + (y - rect.top()) // tile) % 2:
+                            p.fillRect(QRect(x, y, tile, tile).intersected(rect),
+                                       QColor("#909090"))
             p.fillRect(rect, QColor(int(entry[0]), int(entry[1]), int(entry[2]), alpha))
             p.setPen(border)
             p.drawRect(rect.adjusted(0, 0, -1, -1))
-        if self._highlight is not None and self._highlight < len(self._palette):
-            rect = self._cell(self._highlight)
+        slot = self._slot_of(self._highlight) if self._highlight is not None else None
+        if slot is not None:
+            rect = self._cell(slot)
             p.setPen(QPen(QColor("black"), 3))
             p.drawRect(rect.adjusted(1, 1, -2, -2))
             p.setPen(QPen(QColor("white"), 1))

@@ -20,7 +20,7 @@ from .jobs import Job
 log = logging.getLogger(__name__)
 
 #: Kinds a plain ``cancel()`` stops: everything but saving.
-CANCELLABLE = frozenset({"load", "quantize", "rescale"})
+CANCELLABLE = frozenset({"load", "quantize", "remap", "rescale"})
 
 
 class GeneratorWorker(QThread):

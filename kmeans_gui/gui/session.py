@@ -10,6 +10,7 @@ state: they render what the signals announce and read the fields here.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
@@ -24,6 +25,7 @@ from .jobs import (
     Opened,
     Progress,
     QuantizeJob,
+    RemapJob,
     Rescaled,
     RescaleJob,
     Saved,
@@ -74,6 +76,9 @@ class Session(QObject):
     def is_running(self) -> bool:
         return "quantize" in self._live
 
+    def is_remapping(self) -> bool:
+        return "remap" in self._live
+
     def is_saving(self) -> bool:
         return "save" in self._live
 
@@ -93,33 +98,65 @@ class Session(QObject):
         self._submit(LoadJob(path, preview_box))
         self.loading.emit(path)
 
-    def run(self, settings: QuantizeSettings) -> bool:
+    def run(self, settings: QuantizeSettings, seeds: tuple[int, ...] = ()) -> bool:
         """Quantize the image with ``settings``; False if there is nothing to run
         (no image, or an image still loading: it runs when it has loaded)."""
         if self.image is None or self.is_loading():
             self.settings = settings
             return False
+        if not seeds and self._only_dither_changed(settings):
+            # Same palette, new dithering: remap and encode again, no K-Means.
+            # The current result stays (and can be saved) until the new one is in.
+            job = RemapJob(self.image, self.result, settings, self.preview_pixels)
+            self.settings = job.settings
+            self._submit(job)
+            return True
         stepping = self.step_gate.is_paused()
         if stepping:
             self.step_gate.pause()  # the new run waits after its first iteration
         # Step mode shows the seeding as it happens: one seeding, not a race.
         job = QuantizeJob(self.image, self.histogram, settings, self.preview_pixels,
-                          self.step_gate, restarts=1 if stepping else None)
+                          self.step_gate, restarts=1 if stepping else None, seeds=seeds)
         self.settings = job.settings
         self._submit(job)
         self._set_result(None)
         self.run_started.emit(job.settings)
         return True
 
+    def _only_dither_changed(self, settings: QuantizeSettings) -> bool:
+        r = self.result
+        if r is None or self.is_running():
+            return False
+        old = r.settings
+        if (settings.dither, settings.dither_strength) == (old.dither, old.dither_strength):
+            return False
+        return dataclasses.replace(old, dither=settings.dither,
+                                   dither_strength=settings.dither_strength) == settings.validated()
+
     def stop(self) -> None:
-        if self.is_running():
+        """Stop the run. After its first iteration the run ends at once with the
+        palette it has (a result like any other: shown, estimated, saveable);
+        before that there is nothing to keep and it is cancelled."""
+        job = self._live.get("quantize")
+        if job is None:
+            return
+        if job.reported:
+            job.finish_early = True
+        else:
             self.runner.cancel(frozenset({"quantize"}))
+
+    def cancel_run(self) -> None:
+        """Forget the running quantization at once: none of its later reports
+        reach the view (the settings changed; a new run follows)."""
+        if self._live.pop("quantize", None) is not None:
+            self.runner.cancel(frozenset({"quantize"}))
+            self.state_changed.emit()
 
     def rescale(self, size: tuple[int, int]) -> None:
         """New previews at ``size`` (w, h) for the original and the result."""
         r = self.result
         self._submit(RescaleJob(self.image.pixels, size, r.result.palette if r else None,
-                                r.settings if r else None))
+                                r.settings if r else None, r.result.indices if r else None))
 
     def save(self, path: str | Path) -> bool:
         """Write the current result's PNG at ``path`` in the worker; False if

@@ -135,9 +135,25 @@ class Settings:
         self._store.setValue("window/state", state)
         self._store.setValue("window/splitter", splitter)
 
+    def controls_visible(self) -> bool:
+        return str(self._store.value("view/controls_visible", "true")).lower() != "false"
+
+    def set_controls_visible(self, value: bool) -> None:
+        self._store.setValue("view/controls_visible", bool(value))
+
+    def background(self) -> tuple[str, str]:
+        """The views' background for transparent pixels, and the custom colour."""
+        kind = str(self._store.value("view/background", "checkerboard"))
+        colour = str(self._store.value("view/background_colour", "#808080"))
+        return kind, colour
+
+    def set_background(self, kind: str, colour: str) -> None:
+        self._store.setValue("view/background", kind)
+        self._store.setValue("view/background_colour", colour)
+
     def view_mode(self) -> str:
         mode = str(self._store.value("view/mode", "split"))
-        return mode if mode in ("split", "original", "result") else "split"
+        return mode if mode in ("split", "original", "result", "difference") else "split"
 
     def set_view_mode(self, mode: str) -> None:
         self._store.setValue("view/mode", mode)

@@ -34,6 +34,10 @@ class ScriptedDialogs:
     errors: list = field(default_factory=list)  # (title, text, detail)
     proposed: list = field(default_factory=list)  # proposed save names
     asked_save_changes: int = 0
+    save_changes_asked_before: list = field(default_factory=list)  # what was being done
+    replace: bool = True  # answer to "replace the existing file?"
+    colour: str | None = "#00ff00"  # answer to the background colour dialog
+    asked_replace: list = field(default_factory=list)  # file names asked about
 
 
 @pytest.fixture(autouse=True)
@@ -54,15 +58,22 @@ def scripted_dialogs(monkeypatch):
     def show_error(parent, title, text, detail=""):
         script.errors.append((title, text, detail))
 
-    def ask_save_changes(parent, name):
+    def ask_save_changes(parent, name, doing="closing"):
         script.asked_save_changes += 1
+        script.save_changes_asked_before.append(doing)
         return script.save_changes
+
+    def ask_replace(parent, name):
+        script.asked_replace.append(name)
+        return script.replace
 
     monkeypatch.setattr(dialogs, "ask_open_image", ask_open_image)
     monkeypatch.setattr(dialogs, "ask_save_png", ask_save_png)
     monkeypatch.setattr(dialogs, "ask_save_palette", ask_save_palette)
     monkeypatch.setattr(dialogs, "show_error", show_error)
     monkeypatch.setattr(dialogs, "ask_save_changes", ask_save_changes)
+    monkeypatch.setattr(dialogs, "ask_replace", ask_replace)
+    monkeypatch.setattr(dialogs, "ask_colour", lambda parent, current: script.colour)
     monkeypatch.setattr(dialogs, "show_about", lambda *a: None)
     return script
 

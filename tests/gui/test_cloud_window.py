@@ -77,8 +77,9 @@ def test_a_held_run_stops_and_leaves_no_thread(qtbot, cloud_window, gradient_png
     window.cloud.set_step_mode(True)
     with qtbot.waitSignal(window.preview_shown, timeout=20000):
         window.open_path(gradient_png)
-    with qtbot.waitSignal(window.run_stopped, timeout=5000):
-        window.stop()
+    with qtbot.waitSignal(window.run_finished, timeout=5000) as blocker:
+        window.stop()  # Stop keeps the held iteration's palette as the result
+    assert blocker.args[0].result.reason == "stopped"
     qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=5000)
 
 

@@ -72,7 +72,8 @@ def test_job_progress_payloads(qtbot, gradient_png):
 
 def test_changing_k_mid_run_cancels_and_restarts(qtbot, window, noise_png):
     finished = start_long_run(qtbot, window, noise_png)
-    window.controls.k_slider.setValue(8)  # as if dragging the slider
+    slider = window.controls.k_slider
+    slider.setValue(slider.position_of(8))  # as if dragging the slider
     window.controls.tol_spin.setValue(0.01)
     assert window.controls.k_spin.value() == 8
     qtbot.waitUntil(lambda: len(finished) == 1, timeout=20000)
@@ -96,15 +97,15 @@ def test_edits_are_debounced_into_one_run(qtbot, window, gradient_png):
     assert blocker.args[0].result.n_colors == 8
 
 
-def test_stop_cancels_and_leaves_no_thread(qtbot, window, noise_png):
+def test_stop_ends_the_run_and_leaves_no_thread(qtbot, window, noise_png):
     finished = start_long_run(qtbot, window, noise_png)
     assert window.stop_action.isEnabled()
-    with qtbot.waitSignal(window.run_stopped, timeout=5000):
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.stop_action.trigger()
     qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=5000)
-    assert not finished
+    assert len(finished) == 1 and finished[0].result.reason == "stopped"
     assert not window.stop_action.isEnabled()
-    assert window.session.result is None
+    assert window.session.result is finished[0]
 
 
 def test_closing_mid_run_stops_within_a_second(qtbot, make_window, noise_png, qtlog):

@@ -50,7 +50,26 @@ def test_saving_over_the_input_is_refused(qtbot, window, scripted_dialogs, gradi
         window.save_as()
     assert gradient_png.read_bytes() == original
     assert scripted_dialogs.errors and "input" in scripted_dialogs.errors[0][2]
+    # refused before any "replace?" question (the dialog no longer offers it)
+    assert scripted_dialogs.asked_replace == []
+    assert not window.session.is_saving()
     assert window.isWindowModified()
+
+
+def test_replacing_another_existing_file_is_asked(qtbot, window, scripted_dialogs,
+                                                  gradient_png, tmp_path):
+    open_and_wait(qtbot, window, gradient_png)
+    target = tmp_path / "existing.png"
+    target.write_bytes(b"old")
+    scripted_dialogs.save_path = str(target)
+    scripted_dialogs.replace = False
+    window.save_as()
+    assert scripted_dialogs.asked_replace == ["existing.png"]
+    assert target.read_bytes() == b"old"
+    scripted_dialogs.replace = True
+    with qtbot.waitSignal(window.result_saved, timeout=20000):
+        window.save_as()
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_export_palette_as_gpl(qtbot, window, scripted_dialogs, gradient_png, tmp_path):

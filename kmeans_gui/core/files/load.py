@@ -93,9 +93,11 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
         raise ImageError(_too_large(name, None, max_pixels)) from None
     except PermissionError:
         raise ImageError(f"{name}: permission denied") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError):
         # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
-        raise ImageError(f"{name}: the image data is damaged or truncated ({exc})") from None
+        # Pillow's own wording (its internal names, byte counts) means nothing
+        # to the person who picked the file; the kind of failure is enough.
+        raise ImageError(f"{name}: the image data is damaged or truncated") from None
     except MemoryError:
         raise ImageError(f"{name}: not enough memory to decode this image") from None
 
@@ -204,6 +206,6 @@ def _to_8bit(im, name: str):
     if mode in ("1", "L", "P", "CMYK", "YCbCr", "LAB", "HSV", "LA", "PA", "La", "RGBa", "RGBX"):
         try:
             return im.convert("RGBA" if _has_transparency(im) else "RGB")
-        except (ValueError, OSError) as exc:
-            raise ImageError(f"{name}: cannot convert colour mode {mode} ({exc})") from None
+        except (ValueError, OSError):
+            raise ImageError(f"{name}: cannot convert its colour mode ({mode})") from None
     raise ImageError(f"{name}: unsupported colour mode {mode}")

@@ -1,0 +1,98 @@
+"""Honest previews: what the window shows is the file, at that zoom."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from kmeans_gui.core import QuantizeSettings
+from kmeans_gui.gui.imaging import delta_e_map, downscale
+
+from .conftest import open_and_wait
+
+
+def _shown_colours(window) -> set[tuple[int, int, int]]:
+    """Distinct colours in the middle of the view as painted on screen."""
+    image = window.canvas.grab().toImage().convertToFormat(
+        window.canvas.grab().toImage().Format.Format_RGB888)
+    w, h = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * h)
+    pixels = data.reshape(h, image.bytesPerLine())[:, : w * 3].reshape(h, w, 3)
+    middle = pixels[h // 4: 3 * h // 4, w // 4: 3 * w // 4].reshape(-1, 3)
+    background = (0x3B, 0x3D, 0x40)  # around an image smaller than the view
+    return {tuple(int(v) for v in c) for c in np.unique(middle, axis=0)} - {background}
+
+
+def test_fit_preview_is_the_saved_file_downscaled_like_the_original(
+        qtbot, window, scripted_dialogs, tmp_path):
+    y, x = np.mgrid[0:900, 0:1400]
+    pixels = np.stack([x * 255 // 1399, y * 255 // 899, (x // 7 + y // 5) % 256],
+                      axis=2).astype(np.uint8)
+    path = tmp_path / "big.png"
+    Image.fromarray(pixels).save(path)
+    window.controls.set_settings(QuantizeSettings(k=16, dither="fs", max_iter=8))
+    finished = open_and_wait(qtbot, window, path, timeout=60000)
+    assert not scripted_dialogs.errors
+    scripted_dialogs.save_path = str(tmp_path / "saved.png")
+    with qtbot.waitSignal(window.result_saved, timeout=20000):
+        window.save_as()
+    with Image.open(tmp_path / "saved.png") as im:
+        saved = np.asarray(im.convert("RGB"))
+    size = window.canvas.preview_size()
+    assert size[0] < 1400  # the view really is smaller than the image
+    expected = downscale(saved, size)
+    shown = window.canvas.result_preview_pixels()
+    assert np.array_equal(shown, expected)
+    assert np.array_equal(finished.preview_rgb, expected)
+
+
+def test_live_previews_show_the_chosen_dithering(qtbot, window, noise_png):
+    window.controls.set_settings(QuantizeSettings(k=8, tol=0.0, max_iter=1000, dither="fs"))
+    reports = []
+    window.session.progress.connect(reports.append)
+    with qtbot.waitSignal(window.preview_shown, timeout=20000):
+        window.open_path(noise_png)
+    p = reports[0]
+    assert p.preview_rgb is not None
+    undithered = p.palette[p.preview]
+    assert p.preview_rgb.shape == undithered.shape
+    assert not np.array_equal(p.preview_rgb, undithered)
+    assert np.array_equal(window.canvas.result_preview_pixels(), p.preview_rgb)
+    window.stop()
+    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=20000)
+
+
+def test_at_100_percent_and_more_pixels_are_not_smoothed(qtbot, window, gradient_png):
+    window.controls.set_settings(QuantizeSettings(k=6))
+    finished = open_and_wait(qtbot, window, gradient_png)
+    palette = {tuple(int(v) for v in c[:3]) for c in finished.result.palette}
+    window.canvas.set_mode("result")
+    for zoom in (1.0, 2.08, 4.0):
+        window.canvas.set_zoom(zoom)
+        assert _shown_colours(window) <= palette, f"smoothed at {zoom * 100:.0f} %"
+
+
+def test_difference_view_is_a_delta_e_heat_map(qtbot, window, gradient_png):
+    finished = open_and_wait(qtbot, window, gradient_png)
+    window.mode_actions["difference"].trigger()
+    assert window.canvas.mode() == "difference"
+    heat = window.canvas.difference_pixels()
+    original = finished.result.palette[finished.result.indices]  # same size: no downscale
+    delta = delta_e_map(np.asarray(Image.open(gradient_png).convert("RGB")), original)
+    assert heat.shape[:2] == delta.shape
+    # brighter where the error is larger
+    low = heat[delta < np.percentile(delta, 10)].sum(axis=1).mean()
+    high = heat[delta > np.percentile(delta, 90)].sum(axis=1).mean()
+    assert high > low
+
+
+def test_dithered_stop_keeps_working(qtbot, window, noise_png):
+    """Stopping a dithered run yields a result whose preview is the file's."""
+    window.controls.set_settings(QuantizeSettings(k=64, tol=0.0, max_iter=1000, dither="fs",
+                                                   dither_strength=0.5))
+    with qtbot.waitSignal(window.preview_shown, timeout=20000):
+        window.open_path(noise_png)
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.stop()
+    f = blocker.args[0]
+    assert np.array_equal(f.preview_rgb, f.result.palette[f.result.indices])
