@@ -172,6 +172,10 @@ class MainWindow(QMainWindow):
         self.charts.setDocumentMode(True)
         self.charts.addTab(self.chart, "Convergence")
         self.charts.addTab(self.cost_chart, "k vs cost")
+        # Like the convergence chart: nothing to do there by keyboard.
+        for widget in (self.charts, self.charts.tabBar(), self.cost_chart,
+                       self.cost_chart.viewport()):
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         side_layout.addWidget(self.charts)
         side_layout.addWidget(group("Sizes", info))
         side_layout.addStretch(1)
