@@ -33,6 +33,7 @@ from ..limits import (
     SPACES,
     megapixels,
 )
+from .targets import TargetSpec, parse_delta_e, parse_quality, parse_size, target_from
 
 EXAMPLES = """\
 examples:
@@ -43,10 +44,14 @@ examples:
   kmeans-compress -k 12 --keep '#c0392b,#ffffff' map.png    # these stay exact
   kmeans-compress --palette pico-8.hex sprite.png  # map to a given palette
   kmeans-compress --importance eyes.png cat.jpg    # white areas matter more
+  kmeans-compress --max-size 200K photo.jpg  # largest k that fits: photo-max200K.png
+  kmeans-compress --quality 60-80 photo.jpg  # pngquant's scale: photo-q60-80.png
 
 exit status: 0 all written, 1 some inputs failed (the others are written),
-2 bad arguments, 130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted
-run leaves no partial files.
+2 bad arguments, 99 a target (--max-delta-e, --max-size, --quality) was not
+met for some input (nothing written for it; other failures give 1),
+130 interrupted by Ctrl-C (143 by SIGTERM); an interrupted run leaves no
+partial files.
 """
 
 
@@ -90,6 +95,7 @@ class Options:
     palette: Path | None = None  # --palette: map to exactly this palette file
     importance: Path | None = None  # --importance: grayscale mask, white = important
     export_palette: Path | None = None  # --export-palette: write the palette here
+    target: TargetSpec | None = None  # chooses k instead of -k
 
 
 def _number(text: str, kind: type, ok, rule: str):
@@ -151,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="image files, folders of them, or - for stdin")
     add("-k", dest="k", type=_k, default=None, metavar="K",
         help=f"palette size, {MIN_K}-{MAX_K} (default {DEFAULT_K})")
+    goal = parser.add_mutually_exclusive_group()
+    goal.add_argument("--max-delta-e", type=parse_delta_e, metavar="D",
+                      help="smallest k with mean OKLab ΔE×100 <= D")
+    goal.add_argument("--max-size", type=parse_size, metavar="SIZE",
+                      help="largest k whose PNG fits SIZE (200K, 1.5M)")
+    goal.add_argument("--quality", type=parse_quality, metavar="MIN-MAX",
+                      help="0-100 as pngquant: aim for MAX, fail < MIN")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("-o", "--output", type=_path, metavar="OUTPUT",
                        help="output file (one INPUT only), or - for stdout")
@@ -218,6 +231,17 @@ def is_terminal(stream) -> bool:
         return False
 
 
+def _raw_size(argv: list[str] | None) -> str | None:
+    """--max-size as typed (for the output name), or None."""
+    args = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(args):
+        if arg == "--max-size" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--max-size="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def parse(argv: list[str] | None) -> Options:
     """Parse ``argv``; argparse exits 2 itself, :class:`UsageError` covers the rest."""
     ns = build_parser().parse_args(_dash_values(sys.argv[1:] if argv is None else argv))
@@ -257,14 +281,26 @@ def parse(argv: list[str] | None) -> Options:
         for path in (*ns.inputs, *( [output] if output not in (None, STDIO) else [])):
             if path != STDIO and same_file(path, ns.export_palette):
                 raise UsageError("--export-palette would overwrite an input or the output")
+    target = target_from(ns.max_delta_e, ns.max_size, _raw_size(argv), ns.quality)
+    if target is not None and ns.k is not None:
+        raise UsageError("-k and a target (--max-delta-e, --max-size, --quality) "
+                         "cannot be combined: the target chooses k")
+    if target is not None and ns.palette is not None:
+        raise UsageError("--palette sets the colours, a target chooses k: drop one")
     k = DEFAULT_K if ns.k is None else ns.k
-    suffix = DEFAULT_SUFFIX if ns.suffix is None else ns.suffix
+    if target is not None:
+        suffix = target.label if ns.suffix is None else ns.suffix
+        if "{k}" in suffix:
+            raise UsageError("--suffix with {k} and a target: k is only known after "
+                             "the search; the default names the target")
+    else:
+        suffix = DEFAULT_SUFFIX if ns.suffix is None else ns.suffix
     if "/" in suffix or os.sep in suffix:
         raise UsageError("--suffix cannot contain a path separator; use --out-dir")
     if ns.palette is None:  # else {k} is the palette's size, known once it is read
         suffix = suffix.replace("{k}", str(k))
     return Options(
-        inputs=tuple(ns.inputs), k=k, output=output, out_dir=ns.out_dir,
+        inputs=tuple(ns.inputs), k=k, target=target, output=output, out_dir=ns.out_dir,
         suffix=suffix, space=ns.space, dither=dither, dither_strength=strength,
         init=ns.init, max_iter=ns.max_iter, tol=ns.tol, seed=ns.seed, effort=ns.effort,
         jobs=ns.jobs if ns.jobs is not None else default_jobs(),

@@ -26,6 +26,8 @@ class Outcome:
     palette_file: str | None = None  # --palette: the palette mapped to
     importance: str | None = None  # --importance: the mask used
     exported_palette: str | None = None  # --export-palette: the file written
+    delta_e: float | None = None  # the quality figure; reported when a target chose k
+    missed: bool = False  # a failure because the target could not be met (exit 99)
 
     @property
     def ratio(self) -> float | None:
@@ -35,8 +37,9 @@ class Outcome:
         return self.output_bytes / self.input_bytes
 
 
-def failure(source: Path, output: Path, reason: str) -> Outcome:
-    return Outcome(input=str(source), output=str(output), ok=False, error=reason)
+def failure(source: Path, output: Path, reason: str, missed: bool = False) -> Outcome:
+    return Outcome(input=str(source), output=str(output), ok=False, error=reason,
+                   missed=missed)
 
 
 def as_json(outcome: Outcome) -> str:
@@ -45,12 +48,17 @@ def as_json(outcome: Outcome) -> str:
     if outcome.seconds is not None:
         record["seconds"] = round(outcome.seconds, 4)
     if not outcome.ok:  # a failure has no figures, only the reason
-        record = {key: record[key] for key in ("input", "output", "ok", "error")}
+        keys = ("input", "output", "ok", "error") + (("missed",) if outcome.missed else ())
+        record = {key: record[key] for key in keys}
     else:
-        del record["error"]
+        del record["error"], record["missed"]
         for key in ("keep", "palette_file", "importance", "exported_palette"):
             if record[key] is None:  # only runs that used the option report it
                 del record[key]
+        if outcome.delta_e is None:
+            del record["delta_e"]
+        else:
+            record["delta_e"] = round(outcome.delta_e, 4)
     # ensure_ascii=False keeps non-ASCII file names readable; still valid JSON.
     return json.dumps(record, ensure_ascii=False)
 
@@ -59,7 +67,8 @@ def as_text(outcome: Outcome) -> str:
     return (f"{outcome.input} -> {outcome.output}: k={outcome.k} "
             f"colours={outcome.colors_used} iterations={outcome.iterations} "
             f"time={outcome.seconds:.2f}s bytes={outcome.input_bytes}->{outcome.output_bytes} "
-            f"ratio={outcome.ratio:.3f}")
+            f"ratio={outcome.ratio:.3f}"
+            + ("" if outcome.delta_e is None else f" deltaE={outcome.delta_e:.2f}"))
 
 
 def as_error(outcome: Outcome) -> str:

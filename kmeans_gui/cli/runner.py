@@ -12,6 +12,7 @@ from .options import STDIO, Options, is_terminal
 from .planning import Job, refusal
 from .progress import ProgressBar
 from .reporting import Outcome, as_error, as_json, as_text, failure
+from .targets import EXIT_TARGET_MISSED
 from .worker import compress
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class Printer:
     def __init__(self, options: Options, bar: ProgressBar, out: TextIO, err: TextIO) -> None:
         self.options, self.bar, self.out, self.err = options, bar, out, err
         self.failed = 0
+        self.missed = 0
         self.stdout_closed = False
 
     def __call__(self, outcome: Outcome) -> None:
@@ -34,7 +36,10 @@ class Printer:
             outcome = replace(outcome, palette_file=str(self.options.palette))
         self.bar.clear()
         if not outcome.ok:
-            self.failed += 1
+            if outcome.missed:
+                self.missed += 1
+            else:
+                self.failed += 1
             self.err.write(as_error(outcome) + "\n")
             self.err.flush()
         if self.options.json:
@@ -82,7 +87,9 @@ def run(jobs: list[Job], settings: QuantizeSettings, options: Options,
     if interrupted:
         err.write("kmeans-compress: interrupted\n")
         return interrupts.exit_status()
-    return EXIT_FAILED if printer.failed else EXIT_OK
+    if printer.failed:
+        return EXIT_FAILED
+    return EXIT_TARGET_MISSED if printer.missed else EXIT_OK
 
 
 def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
@@ -100,7 +107,8 @@ def _run_here(jobs, settings, options, printer, bar, prefetched) -> bool:
                              on_progress=on_progress, prefetched=prefetched,
                              max_pixels=options.max_pixels,
                              importance=options.importance,
-                             export_palette=options.export_palette))
+                             export_palette=options.export_palette,
+                             target=options.target))
         return interrupts.requested()
     except KeyboardInterrupt:
         return True
@@ -192,7 +200,8 @@ class _Pools:
             futures = {executor.submit(compress, job, self.settings, force=self.options.force,
                                        effort=self.options.effort,
                                        max_pixels=self.options.max_pixels,
-                                       importance=self.options.importance): job
+                                       importance=self.options.importance,
+                                       target=self.options.target): job
                        for job in jobs}
         finally:
             interrupts.unblock()

@@ -6,6 +6,7 @@ an :class:`Outcome` with a readable reason, only Ctrl-C propagates.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -41,7 +42,7 @@ def _quiet(fraction: float, label: str) -> None:
 def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
              effort: str = "auto", on_progress: ProgressCallback | None = None,
              prefetched=None, max_pixels: int = MAX_PIXELS, importance: Path | None = None,
-             export_palette: Path | None = None) -> Outcome:
+             export_palette: Path | None = None, target=None) -> Outcome:
     """Run ``job``; failures come back as an unsuccessful Outcome, never raised.
 
     ``prefetched``: a ``png.reader`` inflation started early (ignored unless
@@ -51,7 +52,7 @@ def compress(job: Job, settings: QuantizeSettings, *, force: bool = False,
     with interrupts.job():
         try:
             return _compress(job, settings, force, effort, on_progress or _quiet,
-                             prefetched, max_pixels, importance, export_palette)
+                             prefetched, max_pixels, importance, export_palette, target)
         except ImageError as exc:
             return failure(job.input, job.output, _reason(exc, job))
         except MemoryError:
@@ -81,7 +82,7 @@ def _reason(exc: ImageError, job: Job) -> str:
 
 def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
               progress: ProgressCallback, prefetched, max_pixels: int,
-              importance: Path | None, export_palette: Path | None) -> Outcome:
+              importance: Path | None, export_palette: Path | None, target=None) -> Outcome:
     started = time.perf_counter()
     why = refusal(job, force)
     if why:
@@ -104,15 +105,24 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         weights = mask_weights(mask)
     # A given palette needs no K-Means, so no histogram.
     histogram = None if settings.palette is not None else build_histogram(image.pixels, weights)
-    state = None
-    for state in steps(image.pixels, settings, histogram):
-        # The iteration count is unknown in advance; approach 70% geometrically.
-        progress(0.3 + 0.4 * (1.0 - 0.9 ** state.iteration),
-                 f"k-means iteration {state.iteration}")
-    progress(0.7, "remapping")
-    result = finish(image.pixels, state, settings)
-    progress(0.8, "encoding")
-    data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
+    delta_e = None
+    if target is not None:
+        found = _search(image, settings, histogram, effort, target, progress)
+        if not found.met:
+            return failure(job.input, job.output, f"target not met: {found.why}",
+                           missed=True)
+        result, data, delta_e = found.final.result, found.final.data, found.final.delta_e
+        settings = dataclasses.replace(settings, k=found.k)
+    else:
+        state = None
+        for state in steps(image.pixels, settings, histogram):
+            # The iteration count is unknown in advance; approach 70% geometrically.
+            progress(0.3 + 0.4 * (1.0 - 0.9 ** state.iteration),
+                     f"k-means iteration {state.iteration}")
+        progress(0.7, "remapping")
+        result = finish(image.pixels, state, settings)
+        progress(0.8, "encoding")
+        data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
     palette_data = None
     if export_palette is not None:
         from ..core import palette_bytes
@@ -144,8 +154,23 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
         colors_used=result.colors_used(), iterations=result.iterations,
         reason=result.reason, seconds=time.perf_counter() - started,
         input_bytes=image.file_size, output_bytes=len(data),
-        width=image.width, height=image.height,
+        width=image.width, height=image.height, delta_e=delta_e,
         keep=["#{:02x}{:02x}{:02x}".format(*c) for c in settings.keep] if settings.keep else None,
         importance=None if importance is None else str(importance),
         exported_palette=None if export_palette is None else str(export_palette),
     )
+
+
+def _search(image, settings, histogram, effort, target, progress):
+    """The k meeting ``target`` (a ``targets.TargetSpec``), verified."""
+    from ..core import KCost, Target, search
+    cost = KCost(image.pixels, settings, histogram=histogram, effort=effort,
+                 icc_profile=image.icc_profile, dpi=image.dpi)
+    tried = []
+
+    def on_point(found) -> None:
+        tried.append(found)
+        progress(min(0.85, 0.3 + 0.06 * len(tried)), f"trying k={found.k}")
+
+    return search(cost, Target(max_delta_e=target.max_delta_e, max_bytes=target.max_bytes,
+                               floor_delta_e=target.floor_delta_e), on_point=on_point)

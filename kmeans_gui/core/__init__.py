@@ -33,6 +33,9 @@ _SOURCES = {
     "files.masks": ["load_mask", "mask_weights", "save_mask"],
     "files.palettes": ["PALETTE_FORMATS", "hex_color", "palette_bytes", "palette_format",
                        "parse_color", "parse_colors", "read_palette", "write_palette"],
+    "kscan": ["K_STEPS", "KCost", "KPoint", "SearchResult", "Target", "delta_e_of", "scan",
+              "search"],
+    "quality_scale": ["QUALITY_TABLE", "quality_to_delta_e"],
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -80,7 +83,18 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     )
     from .files.rules import output_name, same_file  # noqa: F401
     from .files.save import save_png, write_atomic  # noqa: F401
+    from .kscan import (  # noqa: F401
+        K_STEPS,
+        KCost,
+        KPoint,
+        SearchResult,
+        Target,
+        delta_e_of,
+        scan,
+        search,
+    )
     from .png.writer import bit_depth  # noqa: F401
+    from .quality_scale import QUALITY_TABLE, quality_to_delta_e  # noqa: F401
     from .quantizer.cloud import (  # noqa: F401
         AXES,
         PRESETS,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -19,10 +20,24 @@ _threads = os.cpu_count() or 1
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 _pool_lock = threading.Lock()
+_local = threading.local()
 
 
 def threads() -> int:
-    return _threads
+    """The threads work is split over, for the calling thread."""
+    return getattr(_local, "threads", None) or _threads
+
+
+@contextmanager
+def limited(n: int) -> Iterator[None]:
+    """Within the block, work started by this thread uses at most ``n``
+    threads (a background job that must leave the other cores alone)."""
+    previous = getattr(_local, "threads", None)
+    _local.threads = max(1, min(int(n), _threads))
+    try:
+        yield
+    finally:
+        _local.threads = previous
 
 
 def set_threads(n: int) -> None:
@@ -34,7 +49,7 @@ def set_threads(n: int) -> None:
 def pieces(n: int, minimum: int) -> list[tuple[int, int]]:
     """``[start, stop)`` ranges covering ``range(n)``: one per thread, none
     shorter than ``minimum`` (so small inputs stay in one piece)."""
-    parts = max(1, min(_threads, n // max(minimum, 1)))
+    parts = max(1, min(threads(), n // max(minimum, 1)))
     bounds = [n * i // parts for i in range(parts + 1)]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
@@ -42,7 +57,7 @@ def pieces(n: int, minimum: int) -> list[tuple[int, int]]:
 def run_each(fn: Callable[[int], T], count: int) -> list[T]:
     """``fn(i)`` for i in ``range(count)``, in order: on the pool's threads,
     or one after another here when the engine has one thread."""
-    if _threads == 1:
+    if threads() == 1:
         return [fn(i) for i in range(count)]
     return run_pieces(lambda start, _stop: fn(start), [(i, i + 1) for i in range(count)])
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStyle,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +53,7 @@ from .controls import ControlsPanel
 from .history import SettingsHistory
 from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
+from .kcurve import CostChart, CurvePresenter, TargetPanel
 from .palette_tools import PaletteTools
 from .palette_view import PaletteView
 from .session import Session
@@ -129,6 +131,11 @@ class MainWindow(QMainWindow):
         self.chart.setMinimumHeight(190)
         self.chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do there by keyboard
         self.chart.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.cost_chart = CostChart()
+        self.cost_chart.setMinimumHeight(220)
+        self.target_panel = TargetPanel()
+        self.curve = CurvePresenter(self.cost_chart, self.target_panel, self.controls.settings,
+                                    self.controls.k_spin.setValue, self)
 
         self.info_image = QLabel("–")
         self.info_file = QLabel("–")
@@ -153,10 +160,23 @@ class MainWindow(QMainWindow):
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        side_layout.addWidget(group("Quantization", self.controls))
+        quantization = QVBoxLayout()
+        quantization.setContentsMargins(0, 0, 0, 0)
+        quantization.addWidget(self.controls)
+        quantization.addWidget(self.target_panel)
+        side_layout.addWidget(group("Quantization", quantization))
         self.palette_box = group("Palette", self.palette_view)
         side_layout.addWidget(self.palette_box)
-        side_layout.addWidget(self.chart)
+        # The two charts share one place: convergence while a run goes, k vs cost after.
+        self.charts = QTabWidget()
+        self.charts.setDocumentMode(True)
+        self.charts.addTab(self.chart, "Convergence")
+        self.charts.addTab(self.cost_chart, "k vs cost")
+        # Like the convergence chart: nothing to do there by keyboard.
+        for widget in (self.charts, self.charts.tabBar(), self.cost_chart,
+                       self.cost_chart.viewport()):
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        side_layout.addWidget(self.charts)
         side_layout.addWidget(group("Sizes", info))
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -212,6 +232,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self.controls.changed.connect(self._on_controls_changed)
+        self.session.state_changed.connect(self._on_session_state)
         self.controls.advanced_toggled.connect(self.settings.set_advanced_open)
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
         self.canvas.preview_box_changed.connect(self._on_preview_box_changed)
@@ -535,6 +556,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
         self.image_opened.emit(str(path))
         self.start_run()
+        self.curve.image_opened(image, opened.histogram)
 
     @Slot(object, str)
     def _on_load_failed(self, path: Path, message: str) -> None:
@@ -602,6 +624,11 @@ class MainWindow(QMainWindow):
 
     # ============================================================ running
     @Slot()
+    def _on_session_state(self) -> None:
+        # The k vs cost curve steps back while the image loads or the live run goes.
+        self.curve.live_running(self.session.is_loading() or self.session.is_running())
+
+    @Slot()
     def _on_controls_changed(self) -> None:
         self._edited = True
         if self.session.image is not None:
@@ -610,6 +637,7 @@ class MainWindow(QMainWindow):
         # the edit is debounced.
         self.session.cancel_run()
         self._debounce.start()
+        self.curve.settings_changed()
 
     @Slot()
     def run_again(self) -> None:
@@ -1013,6 +1041,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the worker cooperatively and wait for its thread to end."""
+        self.curve.shutdown()
         self.session.shutdown()
 
     def _save_before_close(self) -> bool:

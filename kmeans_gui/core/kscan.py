@@ -1,0 +1,560 @@
+"""What each palette size costs: quality and file size over k, and targets that pick k.
+
+K-Means runs on the colour histogram, so trying many k is cheap. For one
+image, :class:`KCost` evaluates a palette size: it clusters, then measures
+
+* the quality figure: mean OKLab ΔE ×100 over the image's visible pixels
+  (fully transparent ones are left out; alpha itself is not compared), the
+  same definition as ``metrics.oklab_delta_e`` for opaque images. It is
+  computed per distinct colour and weighted by pixel counts, so it is exact
+  whenever the colours are counted exactly (up to ``MAX_EXACT_COLORS``
+  distinct colours, or images of at most ``TABLE_SAMPLE_PIXELS`` pixels);
+  beyond that it is estimated from a fixed random sample of that many
+  pixels. With dithering the figure comes from the sampled rows below.
+* the PNG size: exact (the real encoder on the whole image) up to
+  ``EXACT_SIZE_PIXELS``; beyond that estimated by encoding a few bands of
+  rows spread over the image with the same encoder and scaling up.
+
+:func:`scan` yields those points over a log-spaced set of k, each K-Means
+warm-started from the previous palette. :func:`search` finds the smallest k
+meeting a quality target or the largest k fitting a byte budget, and checks
+the result it returns with the real encoder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..limits import MAX_K
+from ._native import kernels as _kernels
+from .compress import encode_png, finish
+from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
+from .quantizer.histogram import ColorHistogram, build_histogram
+from .quantizer.kmeans import KMeansState, kmeans_steps
+from .quantizer.ordering import palette_order
+from .quantizer.pipeline import QuantizeResult, QuantizeSettings
+from .quantizer.remapping import remap
+
+#: The palette sizes of the curve: about two per octave.
+K_STEPS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+#: Colours of larger images are counted on a random sample of this many pixels.
+TABLE_SAMPLE_PIXELS = 1 << 18
+#: Up to this many pixels the size of a point is the real encoder's.
+EXACT_SIZE_PIXELS = 1 << 18
+#: Beyond it, about this share of the rows (but at least SAMPLE_MIN_PIXELS
+#: pixels), in SAMPLE_BANDS bands spread evenly over the image, is encoded.
+SAMPLE_ROW_SHARE = 1 / 16
+SAMPLE_MIN_PIXELS = 1 << 17
+SAMPLE_MAX_PIXELS = 1 << 19
+SAMPLE_BANDS = 8
+#: Light K-Means runs (the curve, the search's trials) stop at this tolerance,
+#: or after LIGHT_MAX_ITER iterations, at the latest.
+LIGHT_TOL = 1e-3
+LIGHT_MAX_ITER = 12
+#: Light runs from this k on start from the previous palette (below it,
+#: seeding is cheap and a fresh one is as good or better).
+WARM_MIN_K = 24
+#: Typical slopes of log figure against log k (the shared photos: ΔE falls
+#: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
+DELTA_E_SLOPE = -0.45
+SIZE_SLOPE = 0.45
+#: The size search stops when its bracket is narrower than k / SIZE_GAP.
+SIZE_GAP = 8
+#: A sampled quality figure must beat the target by this fraction.
+SAMPLED_MARGIN = 0.005
+
+
+@dataclass(frozen=True)
+class KPoint:
+    """One palette size's cost."""
+
+    k: int  # the palette size asked for
+    delta_e: float  # mean OKLab ΔE ×100 over visible pixels
+    size: int  # PNG bytes
+    size_exact: bool  # False: estimated from sampled rows
+    delta_e_exact: bool  # False: estimated from sampled pixels
+    palette: np.ndarray = field(repr=False)  # (k', 3|4) uint8, as K-Means left it
+    seconds: float = 0.0  # time this point took
+
+
+class ColourTable:
+    """Distinct colours with pixel counts, for the quality figure."""
+
+    def __init__(self, colors: np.ndarray, counts: np.ndarray, exact: bool) -> None:
+        self.colors = np.ascontiguousarray(colors, dtype=np.uint8)[:, None, :]
+        self.weights = counts.astype(np.float64)
+        self.total = float(self.weights.sum())
+        self.lab = rgb_to_oklab(self.colors[:, 0, :3].astype(np.float64))
+        self.exact = exact
+
+    @classmethod
+    def of(cls, pixels: np.ndarray, histogram: ColorHistogram | None = None,
+           seed: int = 0, sample: int | None = None) -> ColourTable:
+        """The exact table when ``histogram`` is exact or the image has at most
+        ``sample`` pixels (default TABLE_SAMPLE_PIXELS), else every n-th pixel's."""
+        sample = sample or TABLE_SAMPLE_PIXELS
+        if histogram is not None and histogram.exact:
+            return cls(np.rint(histogram.colors), histogram.counts, True)
+        flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[2])
+        exact = len(flat) <= sample
+        if not exact:
+            # Every step-th pixel: a regular sample reads memory in order; an
+            # odd step that does not divide the width avoids sampling columns.
+            step = len(flat) // sample
+            step += 1 - step % 2
+            while pixels.shape[1] % step == 0:
+                step += 2
+            flat = flat[seed % step::step]
+        if flat.shape[1] == 4:
+            flat = flat[flat[:, 3] > 0]
+        packed = np.zeros(len(flat), np.uint32)
+        for channel in range(flat.shape[1]):
+            packed |= flat[:, channel].astype(np.uint32) << np.uint32(8 * channel)
+        keys, counts = np.unique(packed, return_counts=True)
+        colors = np.stack([(keys >> np.uint32(8 * c)) & np.uint32(255)
+                           for c in range(flat.shape[1])], axis=1)
+        return cls(colors, counts, exact)
+
+    def delta_e(self, palette: np.ndarray, space: str) -> float:
+        """Mean ΔE ×100 of the table's colours to their nearest ``palette`` entry."""
+        if self.total == 0:
+            return 0.0
+        nearest = remap(self.colors, palette, space).ravel()
+        diff = self.lab - rgb_to_oklab(palette[:, :3].astype(np.float64))[nearest]
+        return 100.0 * float(self.weights @ np.sqrt(np.einsum("ij,ij->i", diff, diff))) \
+            / self.total
+
+
+def delta_e_of(pixels: np.ndarray, decoded: np.ndarray) -> float:
+    """The quality figure for a decoded result, pixel by pixel (the reference)."""
+    a = pixels.reshape(-1, pixels.shape[2])
+    b = decoded.reshape(-1, decoded.shape[2])
+    if a.shape[1] == 4:
+        keep = a[:, 3] > 0
+        a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return 0.0
+    total = 0.0
+    for start in range(0, len(a), 1 << 20):
+        diff = (rgb_to_oklab(a[start:start + (1 << 20), :3])
+                - rgb_to_oklab(b[start:start + (1 << 20), :3]))
+        total += float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum())
+    return 100.0 * total / len(a)
+
+
+def _sample_rows(height: int, width: int, share: float = SAMPLE_ROW_SHARE
+                 ) -> np.ndarray | None:
+    """Rows whose encoding stands for the whole image, or None to encode it all."""
+    if height * width <= EXACT_SIZE_PIXELS:
+        return None
+    rows = max(min(math.ceil(height * share), math.ceil(SAMPLE_MAX_PIXELS / width)),
+               math.ceil(SAMPLE_MIN_PIXELS / width))
+    if 2 * rows >= height:
+        return None
+    bands = min(SAMPLE_BANDS, rows)
+    per_band = math.ceil(rows / bands)
+    starts = [round((height - per_band) * (i + 0.5) / bands) for i in range(bands)]
+    return np.concatenate([np.arange(s, s + per_band) for s in starts])
+
+
+class KCost:
+    """Evaluates palette sizes for one image and one set of settings.
+
+    ``settings.k`` is ignored; every other setting is used as given.
+    """
+
+    def __init__(self, pixels: np.ndarray, settings: QuantizeSettings, *,
+                 histogram: ColorHistogram | None = None, effort: str = "auto",
+                 icc_profile: bytes | None = None,
+                 dpi: tuple[float, float] | None = None,
+                 pace: Callable[[], None] | None = None,
+                 table_pixels: int | None = None, row_share: float | None = None) -> None:
+        settings.validated()
+        #: Called between steps (K-Means iterations, encodes): a background
+        #: caller may sleep there to leave the cores to other work.
+        self.pace = pace
+        self.pixels = pixels
+        self.settings = settings
+        self.histogram = histogram if histogram is not None else build_histogram(pixels)
+        self.effort = effort
+        self.icc_profile = icc_profile
+        self.dpi = dpi
+        dithered = settings.dither != "none" and settings.dither_strength > 0
+        self.table = None if dithered else ColourTable.of(
+            pixels, self.histogram, seed=0, sample=table_pixels or TABLE_SAMPLE_PIXELS)
+        rows = _sample_rows(*pixels.shape[:2], share=row_share or SAMPLE_ROW_SHARE)
+        self.rows = rows
+        self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
+        self._x = None
+
+    @property
+    def size_exact(self) -> bool:
+        return self.rows is None
+
+    @property
+    def delta_e_exact(self) -> bool:
+        if self.table is None:
+            return self.rows is None
+        return self.table.exact
+
+    # -- clustering
+
+    def cluster(self, k: int, start: np.ndarray | None = None, *,
+                light: bool = False) -> KMeansState:
+        """K-Means at ``k``: the user's settings, or with ``light`` one seeding
+        (warm-started from ``start``, a smaller palette, when given)."""
+        s = self.settings
+        initial = None
+        if start is not None:
+            initial = self.extend(start, k)
+        state = None
+        tol = max(s.tol, LIGHT_TOL) if light else s.tol
+        max_iter = min(s.max_iter, LIGHT_MAX_ITER) if light else s.max_iter
+        for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
+                                  init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
+                                  restarts=1 if light else None, initial=initial):
+            if self.pace is not None:
+                self.pace()
+        return state
+
+    def extend(self, palette: np.ndarray, k: int) -> np.ndarray | None:
+        """Initial centroids for ``k`` clusters: ``palette``'s opaque entries plus
+        new ones drawn k-means++ style (by weighted squared distance)."""
+        hist = self.histogram
+        n_clusters = k - (1 if hist.n_transparent else 0)
+        opaque = palette if palette.shape[1] == 3 else palette[palette[:, 3] > 0]
+        if len(hist) <= n_clusters or len(opaque) == 0 or len(opaque) > n_clusters:
+            return None
+        space = self.settings.space
+        if self._x is None:
+            channels = opaque.shape[1]
+            self._x = np.ascontiguousarray(to_working(hist.colors[:, :channels], space))
+        x = self._x
+        if x.shape[1] != opaque.shape[1]:
+            return None
+        weights = hist.counts.astype(np.float64)
+        centres = np.ascontiguousarray(to_working(opaque.astype(np.float64), space))
+        labels = np.zeros(len(x), np.int64)
+        upper = np.full(len(x), np.inf)
+        lower = np.zeros(len(x))
+        _kernels.assign(x, centres, labels, upper, lower, True)
+        d = upper * upper  # squared distance to the nearest given centre
+        rng = np.random.default_rng(self.settings.seed)
+        added = []
+        for _ in range(n_clusters - len(opaque)):
+            cumulative = np.cumsum(weights * d)
+            if cumulative[-1] <= 0:
+                return None
+            pick = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1])),
+                       len(x) - 1)
+            added.append(x[pick])
+            diff = x - x[pick]
+            np.minimum(d, np.einsum("ij,ij->i", diff, diff), out=d)
+        working = np.vstack([centres, *added]) if added else centres
+        return from_working(working, space).astype(np.float64)
+
+    # -- measuring
+
+    def _indices(self, pixels: np.ndarray, palette: np.ndarray):
+        """Palette order and remap, as ``finish`` does for the whole image."""
+        order = palette_order(palette)
+        palette = np.ascontiguousarray(palette[order])
+        s = self.settings
+        return remap(pixels, palette, s.space, s.dither, s.dither_strength), palette
+
+    def _encode(self, indices, palette) -> int:
+        result = QuantizeResult(indices, palette, 0, 0.0, 0.0, "", 0.0)
+        return len(encode_png(result, icc_profile=self.icc_profile, dpi=self.dpi,
+                              effort=self.effort))
+
+    def measure(self, state: KMeansState, k: int | None = None,
+                sizes: bool = True, quality: bool = True) -> KPoint:
+        """The quality figure and (estimated) PNG size of a K-Means state
+        (-1 for a size, nan for a figure not asked for)."""
+        started = time.perf_counter()
+        palette = state.palette
+        height = self.pixels.shape[0]
+        size = -1
+        delta_e = None if quality else math.nan
+        if self.table is not None and quality:
+            delta_e = self.table.delta_e(palette, self.settings.space)
+        if sizes or delta_e is None:
+            indices, ordered = self._indices(self.sample, palette)
+            if delta_e is None:
+                delta_e = delta_e_of(self.sample, ordered[indices])
+            if sizes:
+                if self.pace is not None:
+                    self.pace()
+                size = self._encode(indices, ordered)
+                if self.rows is not None:
+                    overhead = self._encode(indices[:1, :1], ordered)
+                    size = overhead + round((size - overhead) * height / len(self.rows))
+        return KPoint(k if k is not None else len(palette), delta_e, size, self.size_exact,
+                      self.delta_e_exact, palette, time.perf_counter() - started)
+
+    def point(self, k: int, start: np.ndarray | None = None, *, light: bool = False,
+              sizes: bool = True, quality: bool = True) -> KPoint:
+        began = time.perf_counter()
+        state = self.cluster(k, start, light=light)
+        found = self.measure(state, k, sizes, quality)
+        return _timed(found, time.perf_counter() - began)
+
+    def final(self, k: int) -> Final:
+        """The real result at ``k`` with the user's settings, measured; its PNG
+        is encoded on first use of ``Final.data``."""
+        state = self.cluster(k)
+        result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k))
+        if self.table is not None:
+            delta_e = self.table.delta_e(result.palette, self.settings.space)
+            exact = self.table.exact
+        else:  # dithered: pixel by pixel, on every n-th pixel of large images
+            flat = self.pixels.reshape(-1, self.pixels.shape[2])
+            indices = result.indices.reshape(-1)
+            step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
+            exact = step == 1
+            delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
+        return Final(k, result, delta_e, exact, self)
+
+    def encode(self, result: QuantizeResult) -> bytes:
+        return encode_png(result, icc_profile=self.icc_profile, dpi=self.dpi,
+                          effort=self.effort)
+
+
+def _timed(found: KPoint, seconds: float) -> KPoint:
+    return KPoint(found.k, found.delta_e, found.size, found.size_exact, found.delta_e_exact,
+                  found.palette, seconds)
+
+
+class Final:
+    """The result at the chosen k: quality known, file bytes encoded on demand."""
+
+    def __init__(self, k: int, result: QuantizeResult, delta_e: float, delta_e_exact: bool,
+                 cost: KCost) -> None:
+        self.k, self.result, self.delta_e, self.delta_e_exact = k, result, delta_e, \
+            delta_e_exact
+        self._cost = cost
+        self._data: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        """The PNG file."""
+        if self._data is None:
+            self._data = self._cost.encode(self.result)
+        return self._data
+
+
+def scan(cost: KCost, ks: tuple[int, ...] = K_STEPS, *, warm: bool = True,
+         sizes: bool = True) -> Iterator[KPoint]:
+    """Points for each k in ``ks`` (ascending), warm-starting each K-Means from
+    the previous palette. A generator: stop iterating to cancel."""
+    previous = None
+    for k in ks:
+        start = previous.palette if (warm and previous is not None and k >= WARM_MIN_K) \
+            else None
+        found = cost.point(k, start, light=True)
+        yield found
+        previous = found
+
+
+# ------------------------------------------------------------------ targets
+
+@dataclass(frozen=True)
+class Target:
+    """``max_delta_e``: the smallest k whose figure is at most it; ``max_bytes``:
+    the largest k whose PNG fits; ``floor``: with max_delta_e, the figure below
+    which the result still counts (pngquant's MIN: aim for the target, accept
+    down to this)."""
+
+    max_delta_e: float | None = None
+    max_bytes: int | None = None
+    floor_delta_e: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.max_delta_e is None) == (self.max_bytes is None):
+            raise ValueError("give exactly one of max_delta_e and max_bytes")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    met: bool
+    k: int
+    final: Final | None  # the verified result (None when not met)
+    points: tuple[KPoint, ...]  # every point evaluated, in order
+    why: str  # one line for people: which k and why
+
+
+def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
+           on_point: Callable[[KPoint], None] | None = None) -> SearchResult:
+    """The k meeting ``target``: bisection over ``ks`` to find the two points
+    around the answer, then interpolation between them (log k against the log
+    of the figure), with light K-Means runs warm-started from the nearest
+    smaller palette tried; finally the user's settings at the chosen k, whose
+    real result is checked (and k moved if it misses)."""
+    points: list[KPoint] = []
+    cache: dict[int, KPoint] = {}
+    by_size = target.max_bytes is not None
+    limit = float(target.max_bytes if by_size else target.max_delta_e)
+
+    def evaluate(k: int) -> KPoint:
+        if k not in cache:
+            below = [p for kk, p in cache.items() if kk < k and kk >= WARM_MIN_K // 2]
+            start = max(below, key=lambda p: p.k).palette \
+                if (below and k >= WARM_MIN_K) else None
+            found = cost.point(k, start, light=True, sizes=by_size, quality=not by_size)
+            cache[k] = found
+            points.append(found)
+            if on_point is not None:
+                on_point(found)
+        return cache[k]
+
+    def value(k: int) -> float:
+        found = evaluate(k)
+        return found.size if by_size else found.delta_e
+
+    def high_side(k: int) -> bool:
+        """True when k is on the large-k side of the answer."""
+        ok = value(k) <= limit
+        return ok if not by_size else not ok
+
+    # Bracket the answer on the grid: ``low`` below it (on the small-k side),
+    # ``high`` above it; 0 and MAX_K + 1 stand for "nothing tried there".
+    grid = sorted(ks)
+    lo, hi = -1, len(grid)
+    slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
+    while hi - lo > 1:
+        mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size)
+        if high_side(grid[mid]):
+            hi = mid
+        else:
+            lo = mid
+    low = grid[lo] if lo >= 0 else 0
+    high = grid[hi] if hi < len(grid) else MAX_K + 1
+    if 0 < low and high <= MAX_K:
+        # File sizes of light runs at neighbouring k differ by about as much
+        # as their sampling noise, so the size search stops a little short.
+        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else (lambda a: 1)
+        low, high = _interpolate(low, high, value, high_side, limit, gap)
+    if by_size:
+        chosen = max(1, min(low, MAX_K)) if low > 0 else 1
+    else:
+        chosen = min(high, MAX_K)
+    return _verify(cost, target, chosen, points, cache)
+
+
+def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint],
+                     limit: float, slope: float, by_size: bool) -> int:
+    """The grid point to try next, strictly between ``lo`` and ``hi``: where
+    the figure should cross ``limit``, by a power law through the points tried
+    (the two nearest; with one, the typical ``slope`` of log figure against
+    log k), or the middle when nothing is known."""
+    known = sorted((k, p.size if by_size else p.delta_e) for k, p in cache.items()
+                   if k in grid and (p.size if by_size else p.delta_e) > 0)
+    middle = (lo + hi) // 2
+    if not known or limit <= 0:
+        return middle
+    if len(known) >= 2:
+        (k0, v0), (k1, v1) = sorted(known, key=lambda kv: abs(math.log(kv[1] / limit)))[:2]
+        if k0 != k1 and v0 != v1:
+            slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+    else:
+        k0, v0 = known[0]
+    if slope == 0 or (slope > 0) != by_size:
+        return middle
+    target = math.exp(math.log(k0) + (math.log(limit) - math.log(v0)) / slope)
+    best = min(range(lo + 1, hi), key=lambda i: abs(math.log(grid[i]) - math.log(target)))
+    return best
+
+
+def _interpolate(low: int, high: int, value, high_side, limit: float,
+                 gap) -> tuple[int, int]:
+    """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
+    guess where the figure crosses ``limit`` (linear in log k and log figure;
+    the middle instead when the same end moved twice running, as a flat
+    stretch would keep the guesses at one end), and with a gap of 1 try the
+    guess's neighbour too, which usually closes the bracket."""
+    moved = []
+    while high - low > gap(low):
+        guess = None
+        a, b = value(low), value(high)
+        if (a > 0 and b > 0 and limit > 0 and a != b
+                and not (len(moved) >= 2 and moved[-1] == moved[-2])):
+            t = (math.log(limit) - math.log(a)) / (math.log(b) - math.log(a))
+            guess = round(math.exp(math.log(low) + t * (math.log(high) - math.log(low))))
+        if guess is None or not low < guess < high:
+            guess = (low + high) // 2
+        if high_side(guess):
+            high = guess
+            neighbour = guess - 1
+            moved.append("high")
+        else:
+            low = guess
+            neighbour = guess + 1
+            moved.append("low")
+        if gap(low) == 1 and low < neighbour < high:
+            if high_side(neighbour):
+                high = neighbour
+            else:
+                low = neighbour
+    return low, high
+
+
+def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
+            cache: dict[int, KPoint]) -> SearchResult:
+    """Run the user's settings at ``k``; move k until the real result meets the target."""
+    tried: dict[int, Final] = {}
+
+    def final(k: int) -> Final:
+        if k not in tried:
+            tried[k] = cost.final(k)
+        return tried[k]
+
+    if target.max_bytes is not None:
+        budget = target.max_bytes
+        while True:
+            got = final(k)
+            size = len(got.data)
+            if size <= budget:
+                return SearchResult(True, k, got, tuple(points), _why_size(got, budget))
+            if k == 1:
+                return SearchResult(False, k, None, tuple(points),
+                                    f"even 1 colour needs {size} bytes, more than {budget}")
+            # The estimate was low: scale the estimates by this miss and take
+            # the largest tried k that still fits, else one step down.
+            scale = size / cache[k].size if k in cache and cache[k].size > 0 else 1.0
+            fitting = [kk for kk, p in cache.items() if kk < k and p.size * scale <= budget]
+            k = max(fitting) if fitting else k - max(1, k // 16)
+            k = max(1, k)
+    goal = target.max_delta_e
+    floor = target.floor_delta_e if target.floor_delta_e is not None else goal
+    while True:
+        got = final(k)
+        # A sampled figure (large images with many colours) keeps a margin
+        # for its error.
+        margin = 1.0 if got.delta_e_exact else 1.0 - SAMPLED_MARGIN
+        if got.delta_e <= goal * margin:
+            return SearchResult(True, k, got, tuple(points), _why_quality(got, goal))
+        if k >= MAX_K:
+            if got.delta_e <= floor * margin:
+                return SearchResult(True, k, got, tuple(points),
+                                    f"k={k}: ΔE {got.delta_e:.2f} misses {goal:.3g} but "
+                                    f"meets the minimum {floor:.3g}")
+            return SearchResult(False, k, None, tuple(points),
+                                f"even k={MAX_K} gives ΔE {got.delta_e:.2f}, above "
+                                f"{floor:.3g}")
+        k = min(MAX_K, k + max(1, k // 32))
+
+
+def _why_size(got: Final, budget: int) -> str:
+    return f"k={got.k}: the largest palette whose file fits {budget} bytes " \
+           f"({len(got.data)} bytes, ΔE {got.delta_e:.2f})"
+
+
+def _why_quality(got: Final, goal: float) -> str:
+    return f"k={got.k}: the smallest palette with ΔE ≤ {goal:.3g} " \
+           f"(ΔE {got.delta_e:.2f}, {len(got.data)} bytes)"

@@ -1,0 +1,208 @@
+"""The cost of each k (quality figure, file size) and the targets that pick k."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmeans_gui.core import QuantizeSettings as _Settings
+from kmeans_gui.core import build_histogram, encode_png, finish, kscan, quantize
+from kmeans_gui.core.kscan import K_STEPS, ColourTable, KCost, Target, delta_e_of, scan, search
+from kmeans_gui.core.quantizer.metrics import oklab_delta_e
+
+
+def QuantizeSettings(**kwargs) -> _Settings:  # noqa: N802
+    """The engine's settings, undithered unless asked: the figure is then exact."""
+    kwargs.setdefault("dither", "none")
+    return _Settings(**kwargs)
+
+
+def photo_like(width: int, height: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x * 255 / (width - 1), y * 255 / (height - 1),
+                     128 + 100 * np.sin((x + 2 * y) / 9.0)], axis=-1)
+    return np.clip(np.rint(base + rng.normal(0, 3, base.shape)), 0, 255).astype(np.uint8)
+
+
+def decoded(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGBA"))
+
+
+@pytest.fixture(scope="module")
+def images(photo) -> list[np.ndarray]:
+    """A small test set: two crops of the sample photo and two synthetic images."""
+    return [np.ascontiguousarray(photo[60:108, 100:164]),
+            np.ascontiguousarray(photo[150:190, 250:306]),
+            photo_like(56, 40, 1), photo_like(48, 48, 2)]
+
+
+def test_quality_figure_is_the_pixel_by_pixel_one(small_photo):
+    settings = QuantizeSettings(k=12)
+    cost = KCost(small_photo, settings)
+    result = quantize(small_photo, settings)
+    figure = cost.table.delta_e(result.palette, "oklab")
+    assert cost.table.exact
+    assert figure == pytest.approx(oklab_delta_e(small_photo, result.to_rgb()), rel=1e-9)
+    assert figure == pytest.approx(delta_e_of(small_photo, result.to_rgb()), rel=1e-9)
+
+
+def test_quality_figure_leaves_out_transparent_pixels(rgba_image):
+    settings = QuantizeSettings(k=6)
+    result = quantize(rgba_image, settings)
+    table = ColourTable.of(rgba_image, build_histogram(rgba_image))
+    visible = rgba_image[..., 3] > 0
+    diff = np.linalg.norm(kscan.rgb_to_oklab(rgba_image[visible][:, :3])
+                          - kscan.rgb_to_oklab(result.to_rgb()[visible][:, :3]), axis=1)
+    assert table.delta_e(result.palette, "oklab") == pytest.approx(100 * np.mean(diff))
+
+
+def test_sampled_quality_figure_is_close(photo, monkeypatch):
+    result = quantize(photo, QuantizeSettings(k=16))
+    exact = delta_e_of(photo, result.to_rgb())
+    monkeypatch.setattr(kscan, "TABLE_SAMPLE_PIXELS", photo.shape[0] * photo.shape[1] // 9)
+    table = ColourTable.of(photo)  # no histogram: counted on the sample
+    assert not table.exact
+    assert table.total < photo.shape[0] * photo.shape[1] / 8
+    assert table.delta_e(result.palette, "oklab") == pytest.approx(exact, rel=0.03)
+
+
+def test_small_image_sizes_are_the_real_files(small_photo):
+    settings = QuantizeSettings()
+    cost = KCost(small_photo, settings)
+    assert cost.size_exact
+    for k in (3, 16, 40):
+        state = cost.cluster(k, light=True)
+        point = cost.measure(state, k)
+        real = encode_png(finish(small_photo, state, dataclasses.replace(settings, k=k)))
+        assert point.size == len(real)
+        assert point.delta_e == pytest.approx(delta_e_of(small_photo, decoded(real)[..., :3]))
+
+
+def test_sampled_sizes_estimate_the_real_files(photo, monkeypatch):
+    monkeypatch.setattr(kscan, "EXACT_SIZE_PIXELS", 1000)
+    monkeypatch.setattr(kscan, "SAMPLE_MIN_PIXELS", 1000)
+    settings = QuantizeSettings()
+    cost = KCost(photo, settings)
+    assert not cost.size_exact and len(cost.rows) < photo.shape[0] / 4
+    for k in (4, 32, 200):
+        state = cost.cluster(k, light=True)
+        estimate = cost.measure(state, k).size
+        real = len(encode_png(finish(photo, state, dataclasses.replace(settings, k=k))))
+        assert estimate == pytest.approx(real, rel=0.2)
+
+
+def test_scan_yields_the_curve_in_order_and_stops_when_asked(small_photo):
+    cost = KCost(small_photo, QuantizeSettings())
+    points = list(scan(cost, K_STEPS[:9]))
+    assert [p.k for p in points] == list(K_STEPS[:9])
+    figures = [p.delta_e for p in points]
+    assert figures[-1] < figures[0] / 2
+    assert all(b <= a * 1.05 for a, b in zip(figures, figures[1:], strict=False))  # nearly monotone
+    assert all(p.size > 0 and p.size_exact and p.delta_e_exact for p in points)
+    curve = scan(cost)
+    next(curve)
+    curve.close()  # cancelling: the generator ends, nothing more is computed
+    with pytest.raises(StopIteration):
+        next(curve)
+
+
+def test_warm_start_extends_the_previous_palette(small_photo):
+    cost = KCost(small_photo, QuantizeSettings())
+    small = cost.point(12)
+    start = cost.extend(small.palette, 24)
+    assert start.shape == (24, 3)
+    # The given entries come first, unchanged (to within the round trip).
+    assert np.abs(start[:len(small.palette)] - small.palette).max() <= 1
+
+
+def exhaustive(cost: KCost, ks, good) -> list[int]:
+    """Every k in ``ks`` whose real result (user's settings) is ``good``."""
+    return [k for k in ks if good(cost.final(k))]
+
+
+def within_one_grid_step(got: int, want: int) -> bool:
+    grid = [1, *K_STEPS]
+    below = max(g for g in grid if g <= want)
+    above = min((g for g in grid if g >= want), default=256)
+    lower = grid[max(0, grid.index(below) - 1)]
+    upper = grid[min(len(grid) - 1, grid.index(above) + 1)]
+    return lower <= got <= upper
+
+
+@pytest.mark.parametrize("goal", [3.5, 2.2])
+def test_quality_search_matches_an_exhaustive_scan(images, goal):
+    for pixels in images[:3]:
+        cost = KCost(pixels, QuantizeSettings())
+        found = search(cost, Target(max_delta_e=goal))
+        assert found.met
+        # Every k up to the answer: the smallest that meets the goal.
+        meeting = exhaustive(cost, range(1, found.k + 1), lambda f: f.delta_e <= goal)
+        assert within_one_grid_step(found.k, min(meeting)), (found.k, min(meeting))
+        # The reported figure and file are the real ones.
+        assert found.final.delta_e <= goal
+        assert delta_e_of(pixels, decoded(found.final.data)[..., :3]) == \
+            pytest.approx(found.final.delta_e, rel=1e-9)
+
+
+def test_size_search_matches_an_exhaustive_scan(images):
+    for pixels in images[:3]:
+        cost = KCost(pixels, QuantizeSettings())
+        budget = len(cost.final(20).data)
+        found = search(cost, Target(max_bytes=budget))
+        assert found.met and len(found.final.data) <= budget
+        fitting = exhaustive(cost, range(1, 65), lambda f, budget=budget: len(f.data) <= budget)
+        assert max(fitting) < 64
+        assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
+
+
+def test_targets_are_met_on_every_image(images):
+    for pixels in images:
+        cost = KCost(pixels, QuantizeSettings())
+        for target in (Target(max_delta_e=2.0), Target(max_delta_e=4.5),
+                       Target(max_bytes=2500), Target(max_bytes=5000)):
+            found = search(cost, target)
+            assert found.met, found.why
+            data = found.final.data
+            assert decoded(data).shape[:2] == pixels.shape[:2]
+            if target.max_bytes is not None:
+                assert len(data) <= target.max_bytes
+            else:
+                assert delta_e_of(pixels, decoded(data)[..., :3]) <= target.max_delta_e
+            assert str(found.k) in found.why
+
+
+def test_unreachable_targets_are_reported_not_met(images):
+    cost = KCost(images[2], QuantizeSettings())
+    too_small = search(cost, Target(max_bytes=50))
+    assert not too_small.met and too_small.final is None
+    assert "50" in too_small.why
+    too_fine = search(cost, Target(max_delta_e=0.01))
+    assert not too_fine.met and "256" in too_fine.why
+    # pngquant's MIN: the goal is out of reach, but the floor is met at 256.
+    best = search(cost, Target(max_delta_e=0.01, floor_delta_e=50.0))
+    assert best.met and best.k == 256
+
+
+def test_few_colours_need_no_more_than_they_have():
+    pixels = np.zeros((40, 50, 3), np.uint8)
+    pixels[:, 25:] = (200, 30, 90)
+    pixels[20:, :10] = (10, 240, 20)
+    cost = KCost(pixels, QuantizeSettings())
+    found = search(cost, Target(max_delta_e=0.5))
+    assert found.met and found.k <= 3 and found.final.delta_e == 0.0
+
+
+def test_dithered_targets_are_measured_on_the_dithered_result(images):
+    pixels = images[0]
+    cost = KCost(pixels, QuantizeSettings(dither="fs"))
+    assert cost.table is None
+    found = search(cost, Target(max_delta_e=3.0))
+    assert found.met
+    assert delta_e_of(pixels, decoded(found.final.data)[..., :3]) == \
+        pytest.approx(found.final.delta_e, rel=1e-9)

@@ -1,0 +1,114 @@
+"""The k vs cost chart: computed after opening, cancelled by a new image, clicks set k,
+and the target mode chooses k."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+
+from kmeans_gui.core import QuantizeSettings, load_image
+from kmeans_gui.core.kscan import K_STEPS, KCost, Target, scan, search
+from kmeans_gui.gui import kcurve
+
+from .conftest import open_and_wait, write_image
+
+
+def wait_for_curve(qtbot, window, timeout=60000):
+    qtbot.waitUntil(lambda: window.curve.complete, timeout=timeout)
+    return window.cost_chart.points()
+
+
+def test_the_curve_appears_after_opening_and_matches_the_core(qtbot, window, gradient_png):
+    window.controls.set_settings(QuantizeSettings(k=12))
+    open_and_wait(qtbot, window, gradient_png)
+    points = wait_for_curve(qtbot, window)
+    assert [p.k for p in points] == list(K_STEPS)
+    # The same figures as the core's scan with the window's settings.
+    image = load_image(gradient_png)
+    direct = list(scan(KCost(image.pixels, window.controls.settings())))
+    assert [p.size for p in points] == [p.size for p in direct]
+    assert np.allclose([p.delta_e for p in points], [p.delta_e for p in direct])
+    assert window.cost_chart.current_k() == 12
+
+
+def test_the_curve_updates_when_settings_change(qtbot, window, gradient_png):
+    open_and_wait(qtbot, window, gradient_png)
+    oklab = wait_for_curve(qtbot, window)
+    window.controls.space_combo.setCurrentIndex(window.controls.space_combo.findData("rgb"))
+    qtbot.waitUntil(lambda: not window.curve.complete, timeout=5000)
+    rgb = wait_for_curve(qtbot, window)
+    assert [p.delta_e for p in rgb] != [p.delta_e for p in oklab]
+    # Only k changing keeps the curve and moves the marker.
+    window.controls.k_spin.setValue(40)
+    assert window.curve.complete and window.cost_chart.points() == rgb
+    assert window.cost_chart.current_k() == 40
+
+
+def test_a_new_image_cancels_the_curve(qtbot, window, gradient_png, noise_png, monkeypatch):
+    started = []
+    real_start = kcurve.CurveWorker.start
+
+    def spy(self, token, pixels, *args, **kwargs):
+        started.append((token, pixels.shape))
+        return real_start(self, token, pixels, *args, **kwargs)
+
+    monkeypatch.setattr(kcurve.CurveWorker, "start", spy)
+    window.open_path(noise_png)
+    qtbot.waitUntil(lambda: len(started) == 1, timeout=20000)
+    first_worker_thread = window.curve.worker._thread
+    open_and_wait(qtbot, window, gradient_png)
+    assert started[-1][1] == (120, 160, 3)
+    # The noise image's thread stops at its next step, and none of its points
+    # reach the chart.
+    qtbot.waitUntil(lambda: not first_worker_thread.is_alive(), timeout=20000)
+    points = wait_for_curve(qtbot, window)
+    image = load_image(gradient_png)
+    direct = list(scan(KCost(image.pixels, window.controls.settings())))
+    assert [p.size for p in points] == [p.size for p in direct]
+
+
+def test_clicking_a_point_sets_k(qtbot, window, gradient_png):
+    open_and_wait(qtbot, window, gradient_png)
+    wait_for_curve(qtbot, window)
+    chart = window.cost_chart
+    window.charts.setCurrentWidget(chart)
+    qtbot.waitUntil(lambda: chart.chart().plotArea().width() > 0, timeout=5000)
+    for k in (4, 64):
+        x = chart.widget_x_of(k)
+        with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+            qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton,
+                             pos=QPoint(x, chart.viewport().height() // 2))
+        assert window.controls.k_spin.value() == k
+        assert blocker.args[0].result.n_colors == k
+        assert chart.current_k() == k
+
+
+def test_target_mode_chooses_k_and_says_why(qtbot, window, tmp_path):
+    y, x = np.mgrid[0:90, 0:120]
+    rng = np.random.default_rng(4)
+    pixels = np.clip(np.stack([x * 2, y * 2.5, 128 + 60 * np.sin(x / 7.0)], axis=2)
+                     + rng.normal(0, 4, (90, 120, 3)), 0, 255).astype(np.uint8)
+    path = write_image(tmp_path / "photo.png", pixels)
+    open_and_wait(qtbot, window, path)
+    panel = window.target_panel
+    panel.size_spin.setValue(8)
+    with qtbot.waitSignal(window.curve.k_chosen, timeout=60000) as blocker:
+        panel.set_mode("size")
+    chosen = blocker.args[0]
+    expected = search(KCost(pixels, window.controls.settings()), Target(max_bytes=8 * 1024))
+    assert chosen == expected.k == window.controls.k_spin.value()
+    assert f"k={chosen}" in panel.why_label.text() and "8192 bytes" in panel.why_label.text()
+    # The live run at the chosen k follows.
+    qtbot.waitUntil(lambda: window.session.result is not None
+                    and window.session.result.result.n_colors == chosen, timeout=20000)
+    # Quality mode: pngquant's scale, as --quality.
+    panel.quality_spin.setValue(30)
+    with qtbot.waitSignal(window.curve.k_chosen, timeout=60000) as blocker:
+        panel.set_mode("quality")
+    assert "ΔE ≤ 2.05" in panel.why_label.text()
+    assert window.controls.k_spin.value() == blocker.args[0]
+    # Out of reach: k stays, the panel says why.
+    panel.quality_spin.setValue(60)
+    qtbot.waitUntil(lambda: "not met" in panel.why_label.text(), timeout=60000)
+    assert "256" in panel.why_label.text()
+    assert window.controls.k_spin.value() == blocker.args[0]
