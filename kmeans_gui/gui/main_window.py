@@ -926,7 +926,7 @@ class MainWindow(QMainWindow):
             return
         size = f.estimated_size
         text = (f"{human_size(size)} (saved)" if s.saved_size is not None
-                else f"≈ {human_size(size)} (estimate)")
+                else f"{human_size(size)} (not saved yet)")
         used = f.result.colors_used()
         self.info_png.setText(f"{text}, {colours(f.result.n_colors)}")
         ratio_text = "–"
@@ -935,7 +935,7 @@ class MainWindow(QMainWindow):
             ratio_text = (f"{ratio:.2f} × smaller" if ratio >= 1
                           else f"{1 / ratio:.2f} × larger")
         self.info_ratio.setText(ratio_text)
-        parts = [f"PNG {'' if s.saved_size is not None else '≈ '}{human_size(size)}"]
+        parts = [f"PNG {human_size(size)}"]
         if image.file_size:
             parts.append(ratio_text)
         parts.append(f"{bit_depth(f.result.n_colors)}-bit")

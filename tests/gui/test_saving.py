@@ -6,6 +6,7 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings
+from kmeans_gui.gui.imaging import human_size
 
 from .conftest import open_and_wait
 
@@ -34,10 +35,12 @@ def test_save_as_writes_an_indexed_png(qtbot, window, scripted_dialogs, gradient
     assert gradient_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # input untouched
 
 
-def test_sizes_show_estimate_and_ratio(qtbot, window, gradient_png):
+def test_sizes_show_the_file_size_and_ratio(qtbot, window, gradient_png):
     finished = open_and_wait(qtbot, window, gradient_png)
     assert finished.estimated_size > 0
-    assert "estimate" in window.info_png.text()
+    # The size is the encoded file Save writes, so it is shown exactly, not as "≈".
+    assert window.info_png.text().startswith(human_size(finished.estimated_size))
+    assert "not saved yet" in window.info_png.text() and "≈" not in window.info_png.text()
     ratio = gradient_png.stat().st_size / finished.estimated_size
     assert f"{ratio if ratio >= 1 else 1 / ratio:.2f}" in window.info_ratio.text()
 
