@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     use_private_store(tmp.name)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     configure_application(app)
-    dialogs.ask_save_changes = lambda parent, name: "discard"
+    dialogs.ask_save_changes = lambda parent, name, doing="": "discard"
     dialogs.show_error = lambda parent, title, text, detail="": print("ERROR:", title, text, detail)
 
     window = MainWindow()

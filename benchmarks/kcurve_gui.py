@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     use_private_store(tmp.name)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     configure_application(app)
-    dialogs.ask_save_changes = lambda parent, name: "discard"
+    dialogs.ask_save_changes = lambda parent, name, doing="": "discard"
 
     window = MainWindow()
     w, h = (int(v) for v in args.size.split("x"))
