@@ -256,17 +256,24 @@ class QuantizeJob(Job):
         if self.finish_early and not state.converged:
             result = dataclasses.replace(result, reason="stopped")
         yield None
-        preview = remap(self.preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
-        shares = palette_shares(result.indices, result.n_colors)
-        yield None
-        data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
-                          effort=EFFORT)
-        quality = mean_delta_e(self.image.pixels, result)
-        yield None
-        shown = shown_like_original(result.indices, result.palette,
-                                    (self.preview_pixels.shape[1], self.preview_pixels.shape[0]))
-        yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                       time.perf_counter() - started, quality, shown)
+        yield from _finished(self.image, self.preview_pixels, result, s, started)
+
+
+def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeResult,
+              s: QuantizeSettings, started: float) -> Iterator[Finished | None]:
+    """What a run or a remap reports once its full-resolution result exists:
+    the preview, the shares, the PNG Save will write, the quality figure and
+    the result downscaled like the original."""
+    preview = remap(preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
+    shares = palette_shares(result.indices, result.n_colors)
+    yield None
+    data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
+    quality = mean_delta_e(image.pixels, result)
+    yield None
+    shown = shown_like_original(result.indices, result.palette,
+                                (preview_pixels.shape[1], preview_pixels.shape[0]))
+    yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
+                   time.perf_counter() - started, quality, shown)
 
 
 class RemapJob(Job):
@@ -291,18 +298,7 @@ class RemapJob(Job):
         indices = remap(self.image.pixels, old.palette, s.space, s.dither, s.dither_strength)
         result = dataclasses.replace(old, indices=indices)
         yield None
-        preview = remap(self.preview_pixels, old.palette, s.space, s.dither,
-                        s.dither_strength)
-        shares = palette_shares(indices, result.n_colors)
-        yield None
-        data = encode_png(result, icc_profile=self.image.icc_profile, dpi=self.image.dpi,
-                          effort=EFFORT)
-        quality = mean_delta_e(self.image.pixels, result)
-        yield None
-        shown = shown_like_original(result.indices, result.palette,
-                                    (self.preview_pixels.shape[1], self.preview_pixels.shape[0]))
-        yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                       time.perf_counter() - started, quality, shown)
+        yield from _finished(self.image, self.preview_pixels, result, s, started)
 
 
 class RescaleJob(Job):
