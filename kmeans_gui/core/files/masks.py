@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ...limits import IMPORTANCE_GAIN, MAX_PIXELS
 from ..errors import ImageError
+from .reading import read_input
 from .save import write_atomic
 
 
@@ -19,15 +20,7 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> n
 
     Colour images are converted to gray; transparent pixels count as black."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(f"{path.name}: file not found") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path.name}: is a folder, not a mask image") from None
-    except OSError as exc:
-        raise ImageError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    return mask_from_data(data, size, path.name)
+    return mask_from_data(read_input(path, "a mask image"), size, path.name)
 
 
 def mask_from_data(data: bytes, size: tuple[int, int] | None = None,

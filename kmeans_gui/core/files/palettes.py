@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from ...limits import MAX_K, PALETTE_SUFFIXES
 from ..errors import ImageError
 from ..png.writer import encode_indexed
+from .reading import read_input
 from .save import write_atomic
 
 #: Extension -> description, in the order a file dialog lists them.
@@ -79,15 +80,7 @@ def read_palette(path: str | os.PathLike) -> np.ndarray:
     """The palette in the file at ``path`` (format by extension)."""
     path = Path(path)
     ext = palette_format(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(f"{path.name}: no such file") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path.name}: is a folder, not a palette file") from None
-    except OSError as exc:
-        raise ImageError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    return parse_palette(data, ext, path.name)
+    return parse_palette(read_input(path, "a palette file", "no such file"), ext, path.name)
 
 
 def parse_palette(data: bytes, ext: str, name: str = "palette") -> np.ndarray:
