@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 
@@ -16,6 +17,12 @@ def _error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # numpy's OpenBLAS starts a thread per core when it loads and leaves them
+    # spinning after each call; the engine's heavy work is its own C, not
+    # BLAS, so those threads only burn CPU (a core's worth while numpy
+    # imports, and in every worker process of a batch). Set before numpy
+    # loads; the user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Before anything slow: a stop signal during start-up (importing numpy
     # takes a while) is reported like one during the work.
     previous = interrupts.install()
