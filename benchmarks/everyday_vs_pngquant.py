@@ -245,6 +245,11 @@ def batch(sets, pngquant: str, runs: int, folder: Path) -> None:
     print(f"\n## Batch: 100 images of 0.3 MP, k=16 (median of {max(1, runs // 2)} pairs)")
     print(f"kmeans-compress --jobs 2: {med(x.wall for x in a):.2f} s; pngquant xargs -P2: "
           f"{med(x.wall for x in b):.2f} s; ratio {ratio:.2f}x (target <= 0.55x)")
+    # CPU time of every process of each run (children included): what the
+    # ratio would be on a machine whose cores are free, where wall follows CPU.
+    cpu = med(x.cpu / y.cpu for x, y in zip(a, b, strict=True))
+    print(f"CPU time: {med(x.cpu for x in a):.2f} s against {med(x.cpu for x in b):.2f} s, "
+          f"ratio {cpu:.2f}x")
 
 
 def all_images(sets, limit_mp: float) -> list[Path]:
