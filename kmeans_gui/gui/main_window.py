@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMainWindow,
-    QProgressBar,
     QScrollArea,
     QSplitter,
     QStyle,
@@ -59,6 +58,7 @@ from .palette_view import PaletteView
 from .session import Session
 from .settings import Settings
 from .snapshots import Snapshot, SnapshotStrip
+from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
 
 DEBOUNCE_MS = 250
@@ -73,8 +73,6 @@ SEED_TRIALS = 4
 #: The window's first size; never larger than the screen's free area.
 DEFAULT_SIZE = QSize(1200, 720)
 DEFAULT_SIDE_WIDTH = 340
-QUALITY_TIP = ("Mean colour error: the average OKLab distance between each pixel and its "
-               "palette colour, ×100. Below 1 is hard to see; above 5 is visible at a glance.")
 
 
 def colours(n: int) -> str:
@@ -215,21 +213,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.cloud_dock)
         self.resizeDocks([self.cloud_dock], [400], Qt.Orientation.Horizontal)
 
-        self.status_label = QLabel()
-        self.zoom_label = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setTextVisible(True)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.summary = QLabel("–")
-        self.summary.setToolTip(QUALITY_TIP)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.statusBar().addWidget(self.status_label, 1)
-        self.statusBar().addPermanentWidget(self.summary)
-        self.statusBar().addPermanentWidget(self.zoom_label)
-        self.statusBar().addPermanentWidget(self.progress)
+        self.status = StatusArea(self.statusBar())
+        self.status_label, self.zoom_label = self.status.label, self.status.zoom_label
+        self.progress, self.summary = self.status.progress, self.status.summary
 
         self.controls.changed.connect(self._on_controls_changed)
         self.session.state_changed.connect(self._on_session_state)
@@ -526,7 +512,7 @@ class MainWindow(QMainWindow):
     def _on_loading(self, path: Path) -> None:
         self.canvas.set_status_text(f"Opening {path.name}…")
         self.status_label.setText(f"Opening {path.name}…")
-        self.progress.setRange(0, 0)  # busy
+        self.status.busy()  # busy
 
     @Slot(object)
     def _on_image_changed(self, opened: Opened) -> None:
@@ -754,7 +740,7 @@ class MainWindow(QMainWindow):
         raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
         self.cloud.start_run(settings.k, settings.init, settings.space, raced)
         # Busy, not a fraction of the iteration cap: most runs stop long before it.
-        self.progress.setRange(0, 0)
+        self.status.busy()
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
@@ -805,17 +791,12 @@ class MainWindow(QMainWindow):
 
     def _reset_progress(self) -> None:
         """Nothing running: the bar says whether a result is on screen."""
-        done = self.session.result is not None
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1 if done else 0)
-        self.progress.setFormat("done" if done else "")
+        self.status.idle(self.session.result is not None)
 
     def _end_run(self, status: str, progress_text: str | None = None) -> None:
         """A run ended without a result: reset the progress bar."""
-        self._reset_progress()
-        if progress_text is not None:
-            self.progress.setFormat(progress_text)
-        self.status_label.setText(status)
+        self.status.idle(self.session.result is not None, progress_text)
+        self.status.say(status)
 
     @Slot()
     def _on_run_stopped(self) -> None:
@@ -895,7 +876,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_saving(self, path: Path) -> None:
         self.status_label.setText(f"Saving {path.name}…")
-        self.progress.setRange(0, 0)  # busy while the worker writes
+        self.status.busy()  # busy while the worker writes
 
     @Slot(str, int)
     def _on_saved(self, path: str, size: int) -> None:
@@ -947,8 +928,7 @@ class MainWindow(QMainWindow):
     # =============================================================== view
     @Slot(float)
     def _on_zoom_changed(self, zoom: float) -> None:
-        percent = f"{zoom * 100:.0f} %"
-        self.zoom_label.setText(f"Fit ({percent})" if self.canvas.is_fit() else percent)
+        self.status.show_zoom(zoom, self.canvas.is_fit())
 
     @Slot(str)
     def _on_mode_changed(self, mode: str) -> None:
