@@ -22,15 +22,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFormLayout,
-    QFrame,
-    QGroupBox,
-    QLabel,
     QMainWindow,
-    QScrollArea,
     QSplitter,
     QStyle,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -46,17 +40,15 @@ from kmeans_gui.core import (
 )
 
 from . import dialogs
-from .chart import ConvergenceChart
 from .cloud_panel import ColourSpacePanel
-from .controls import ControlsPanel
 from .history import SettingsHistory
 from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
-from .kcurve import CostChart, CurvePresenter, TargetPanel
+from .kcurve import CurvePresenter
 from .palette_tools import PaletteTools
-from .palette_view import PaletteView
 from .session import Session
 from .settings import Settings
+from .side_panel import SidePanel
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
@@ -123,68 +115,15 @@ class MainWindow(QMainWindow):
     # ================================================================ setup
     def _build_widgets(self) -> None:
         self.canvas = ToolCanvas()
-        self.controls = ControlsPanel()
-        self.palette_view = PaletteView()
-        self.chart = ConvergenceChart()
-        self.chart.setMinimumHeight(190)
-        self.chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do there by keyboard
-        self.chart.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.cost_chart = CostChart()
-        self.cost_chart.setMinimumHeight(220)
-        self.target_panel = TargetPanel()
+        self.side_panel = side = SidePanel()
+        self.side_scroll = side
+        self.controls, self.target_panel = side.controls, side.target_panel
+        self.palette_view, self.palette_box = side.palette_view, side.palette_box
+        self.chart, self.cost_chart, self.charts = side.chart, side.cost_chart, side.charts
+        self.info_image, self.info_file = side.sizes.image, side.sizes.file
+        self.info_png, self.info_ratio = side.sizes.png, side.sizes.ratio
         self.curve = CurvePresenter(self.cost_chart, self.target_panel, self.controls.settings,
                                     self.controls.k_spin.setValue, self)
-
-        self.info_image = QLabel("–")
-        self.info_file = QLabel("–")
-        self.info_png = QLabel("–")
-        self.info_ratio = QLabel("–")
-        for label in (self.info_image, self.info_file, self.info_png, self.info_ratio):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        info = QFormLayout()
-        info.addRow("Image:", self.info_image)
-        info.addRow("Original file:", self.info_file)
-        info.addRow("PNG:", self.info_png)
-        info.addRow("Ratio:", self.info_ratio)
-
-        def group(title: str, widget_or_layout) -> QGroupBox:
-            box = QGroupBox(title)
-            layout = QVBoxLayout(box)
-            if isinstance(widget_or_layout, QWidget):
-                layout.addWidget(widget_or_layout)
-            else:
-                layout.addLayout(widget_or_layout)
-            return box
-
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        quantization = QVBoxLayout()
-        quantization.setContentsMargins(0, 0, 0, 0)
-        quantization.addWidget(self.controls)
-        quantization.addWidget(self.target_panel)
-        side_layout.addWidget(group("Quantization", quantization))
-        self.palette_box = group("Palette", self.palette_view)
-        side_layout.addWidget(self.palette_box)
-        # The two charts share one place: convergence while a run goes, k vs cost after.
-        self.charts = QTabWidget()
-        self.charts.setDocumentMode(True)
-        self.charts.addTab(self.chart, "Convergence")
-        self.charts.addTab(self.cost_chart, "k vs cost")
-        # Like the convergence chart: nothing to do there by keyboard.
-        for widget in (self.charts, self.charts.tabBar(), self.cost_chart,
-                       self.cost_chart.viewport()):
-            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        side_layout.addWidget(self.charts)
-        side_layout.addWidget(group("Sizes", info))
-        side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.side_scroll = scroll
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.snapshot_strip = SnapshotStrip()
@@ -198,7 +137,7 @@ class MainWindow(QMainWindow):
         view_layout.addWidget(self.canvas, 1)
         view_layout.addWidget(self.snapshot_strip)
         self.splitter.addWidget(view)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setCollapsible(0, False)
