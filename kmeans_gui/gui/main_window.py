@@ -41,6 +41,7 @@ from kmeans_gui.core import (
 
 from . import dialogs
 from .cloud_panel import ColourSpacePanel
+from .compare import SnapshotCompare
 from .history import SettingsHistory
 from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
@@ -128,8 +129,6 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.snapshot_strip = SnapshotStrip()
         self.snapshot_strip.hide()  # until the first snapshot is kept
-        self.snapshot_strip.compare_changed.connect(self._on_compare_changed)
-        self.snapshot_strip.restore_requested.connect(self._restore_snapshot)
         view = QWidget()
         view_layout = QVBoxLayout(view)
         view_layout.setContentsMargins(0, 0, 0, 0)
@@ -155,6 +154,8 @@ class MainWindow(QMainWindow):
         self.status = StatusArea(self.statusBar())
         self.status_label, self.zoom_label = self.status.label, self.status.zoom_label
         self.progress, self.summary = self.status.progress, self.status.summary
+        self.compare = SnapshotCompare(self.snapshot_strip, self.canvas, self.session,
+                                       self.status, self._restore_settings, self)
 
         self.controls.changed.connect(self._on_controls_changed)
         self.session.state_changed.connect(self._on_session_state)
@@ -460,8 +461,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_original(image.pixels, opened.preview_pixels)
         self.palette_view.clear()
         self.chart.reset()
-        self.snapshot_strip.clear_snapshots()
-        self.snapshot_strip.hide()
+        self.compare.clear()
         self.history.clear()
         self._edited = False
         self._hovered = self._selected = None
@@ -628,41 +628,11 @@ class MainWindow(QMainWindow):
     # ============================================================ snapshots
     @Slot()
     def keep_snapshot(self) -> Snapshot | None:
-        f = self.session.result
-        if f is None:
-            return None
-        snap = self.snapshot_strip.keep(f)
-        self.snapshot_strip.show()
-        self.status_label.setText(f"Kept snapshot {snap.number}; click it to compare")
-        return snap
+        return self.compare.keep()
 
-    @staticmethod
-    def _side(snap: Snapshot):
-        f = snap.finished
-        preview = f.preview_rgb if f.preview_rgb is not None else f.result.palette[f.preview]
-        return (f"#{snap.number} k={f.settings.k}", preview, f.result.indices,
-                f.result.palette)
-
-    @Slot(list)
-    def _on_compare_changed(self, selected: list) -> None:
-        if not selected:
-            self.canvas.set_comparison(None, None)
-            return
-        size = self.canvas.preview_size()
-        usable = [s for s in selected if s.finished.preview_rgb is None
-                  or (s.finished.preview_rgb.shape[1], s.finished.preview_rgb.shape[0]) == size]
-        if not usable:
-            return
-        if len(usable) == 1:
-            self.canvas.set_comparison(self._side(usable[0]), None)
-        else:
-            self.canvas.set_comparison(self._side(usable[0]), self._side(usable[1]))
-        self.canvas.set_mode("split")
-
-    @Slot(object)
-    def _restore_snapshot(self, snap: Snapshot) -> None:
-        self.history.push(snap.finished.settings)
-        self._apply_settings(snap.finished.settings)
+    def _restore_settings(self, settings: QuantizeSettings) -> None:
+        self.history.push(settings)
+        self._apply_settings(settings)
 
     @Slot()
     def stop(self) -> None:
