@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -29,19 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kmeans_gui.appinfo import APP_NAME, SAMPLE_IMAGE, VERSION, asset
+from kmeans_gui.appinfo import APP_NAME, VERSION, asset
 from kmeans_gui.core import (
     RACE_MAX_K,
     ImageError,
     QuantizeSettings,
     bit_depth,
-    output_name,
-    same_file,
 )
 
 from . import dialogs
 from .cloud_panel import ColourSpacePanel
 from .compare import SnapshotCompare
+from .file_actions import FileActions
 from .history import SettingsHistory
 from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
@@ -91,10 +90,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or Settings()
         self.session = Session(self)
-        self._remember_load = True  # whether the image being opened goes to Open Recent
         self._rescale_pending = False  # the view changed size during a run
         self.history = SettingsHistory()
-        self._edited = False  # the user changed a setting or reran since the image opened
         self._hovered: int | None = None  # cluster under the pointer (swatch, centroid)
         self._selected: int | None = None  # cluster clicked (swatch, centroid, pixel)
 
@@ -108,6 +105,7 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.start_run)
 
         self._build_widgets()
+        self.files = FileActions(self)
         self._build_actions()
         self._build_menus()
         self._restore()
@@ -173,18 +171,13 @@ class MainWindow(QMainWindow):
         self.cloud.iteration_requested.connect(self.session.step_gate.step)
 
         session = self.session
-        session.loading.connect(self._on_loading)
         session.image_changed.connect(self._on_image_changed)
-        session.load_failed.connect(self._on_load_failed)
         session.run_started.connect(self._on_run_started)
         session.progress.connect(self._on_progress)
         session.result_changed.connect(self._on_result_changed)
         session.run_stopped.connect(self._on_run_stopped)
         session.run_failed.connect(self._on_run_failed)
         session.rescaled.connect(self._on_rescaled)
-        session.saving.connect(self._on_saving)
-        session.saved.connect(self._on_saved)
-        session.save_failed.connect(self._on_save_failed)
         session.state_changed.connect(self._update_actions)
 
     def _action(self, text: str, slot, shortcut=None, icon: QIcon | None = None,
@@ -428,32 +421,45 @@ class MainWindow(QMainWindow):
         self.show_controls_action.setChecked(visible)
         self.settings.set_controls_visible(visible)
 
-    # ============================================================== opening
+    # ============================================================== files
     @Slot()
     def open_dialog(self) -> None:
-        path = dialogs.ask_open_image(self, self.settings.last_folder())
-        if path:
-            self.open_path(path)
+        self.files.open_dialog()
 
     @Slot()
     def open_sample(self) -> None:
-        self.open_path(asset(SAMPLE_IMAGE), remember=False)
+        self.files.open_sample()
 
     def open_path(self, path: str | Path, remember: bool = True) -> None:
-        """Open ``path`` in a worker; the current image stays until it has loaded.
-        An unsaved result is asked about first, as on closing."""
-        if not self._may_discard_result("opening another image"):
-            return
+        self.files.open_path(path, remember)
+
+    def stop_pending_run(self) -> None:
+        """A debounced edit will not start a run (another image is coming)."""
         self._debounce.stop()
-        self._remember_load = remember
-        self.session.open(path, self.canvas.preview_box())
 
-    @Slot(object)
-    def _on_loading(self, path: Path) -> None:
-        self.canvas.set_status_text(f"Opening {path.name}…")
-        self.status_label.setText(f"Opening {path.name}…")
-        self.status.busy()  # busy
+    @Slot()
+    def save_as(self) -> None:
+        self.files.save_as()
 
+    def proposed_save_path(self) -> Path:
+        return self.files.proposed_save_path()
+
+    def has_unsaved_result(self) -> bool:
+        return self.files.has_unsaved_result()
+
+    def _fill_recent_menu(self) -> None:
+        self.files.fill_recent_menu(self.recent_menu)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        self.files.drag_enter(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.files.drag_move(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.files.drop(event)
+
+    # ============================================================ running
     @Slot(object)
     def _on_image_changed(self, opened: Opened) -> None:
         image, path = opened.image, opened.path
@@ -463,91 +469,23 @@ class MainWindow(QMainWindow):
         self.chart.reset()
         self.compare.clear()
         self.history.clear()
-        self._edited = False
         self._hovered = self._selected = None
         self._apply_highlight()
         self.cloud.set_image(opened.histogram, opened.sample, self.controls.settings().space)
         self.setWindowTitle(f"{path.name}[*]")
         self.setWindowFilePath(str(path))
         self.setWindowModified(False)
-        if self._remember_load:
-            self.settings.add_recent(path)
-            self.settings.set_last_folder(path.parent)
+        self.files.image_opened(path)
         self.info_image.setText(f"{image.width} × {image.height} px"
                                 + (", with transparency" if image.has_alpha else ""))
         self.info_file.setText(f"{human_size(image.file_size)}"
                                + (f" ({image.source_format})" if image.source_format else ""))
-        self._update_sizes()
+        self.update_sizes()
         self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
         self.image_opened.emit(str(path))
         self.start_run()
         self.curve.image_opened(image, opened.histogram)
 
-    @Slot(object, str)
-    def _on_load_failed(self, path: Path, message: str) -> None:
-        self.canvas.set_status_text("")
-        self._reset_progress()
-        self.status_label.setText(f"Could not open {path.name}")
-        if not path.exists():
-            self.settings.remove_recent(path)
-        self.open_failed.emit(message)
-        dialogs.show_error(self, "Cannot open image", f"Could not open “{path.name}”.",
-                           f"{message}\n\nFile: {path}")
-        s = self.session
-        if s.image is not None and s.result is None and not s.is_running():
-            self.start_run()  # the failed open interrupted the current image's run
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.settings.recent_files()
-        for number, path in enumerate(files, start=1):
-            label = f"&{number} {Path(path).name}" if number < 10 else Path(path).name
-            action = self.recent_menu.addAction(label)
-            action.setStatusTip(path)
-            action.setData(path)
-            action.triggered.connect(self._open_recent)
-        if not files:
-            self.recent_menu.addAction("No recent files").setEnabled(False)
-        self.recent_menu.addSeparator()
-        clear = self.recent_menu.addAction("&Clear Menu")
-        clear.setEnabled(bool(files))
-        clear.triggered.connect(self.settings.clear_recent)
-
-    @Slot()
-    def _open_recent(self) -> None:
-        action = self.sender()
-        if isinstance(action, QAction) and action.data():
-            self.open_path(action.data())
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self._dropped_file(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if self._dropped_file(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        path = self._dropped_file(event)
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_path(path)
-
-    @staticmethod
-    def _dropped_file(event) -> str | None:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if isinstance(url, QUrl) and url.isLocalFile():
-                return url.toLocalFile()
-        return None
-
-    # ============================================================ running
     @Slot()
     def _on_session_state(self) -> None:
         # The k vs cost curve steps back while the image loads or the live run goes.
@@ -555,7 +493,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_controls_changed(self) -> None:
-        self._edited = True
+        self.files.edited = True
         if self.session.image is not None:
             self.status_label.setText("Settings changed; restarting…")
         # The old run is out of date now: none of its previews may show while
@@ -567,7 +505,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def run_again(self) -> None:
         """Run with a new random seed (the same seed would give the same file)."""
-        self._edited = True
+        self.files.edited = True
         seed = self.controls.seed_spin
         old = seed.value()
         new = old
@@ -597,7 +535,7 @@ class MainWindow(QMainWindow):
         """Run several new seeds and keep the one with the lowest inertia."""
         if self.session.image is None:
             return
-        self._edited = True
+        self.files.edited = True
         self._debounce.stop()
         seeds = tuple(random.sample(range(1, 2**31 - 1), SEED_TRIALS))
         self.status_label.setText(f"Trying {SEED_TRIALS} seeds…")
@@ -605,7 +543,7 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, settings: QuantizeSettings) -> None:
         """Show ``settings`` in the controls and run them (history unchanged)."""
-        self._edited = True
+        self.files.edited = True
         self.controls.set_settings(settings)
         self.session.cancel_run()
         self._debounce.stop()
@@ -668,7 +606,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_result_changed(self, f: Finished | None) -> None:
         self.setWindowModified(f is not None)
-        self._update_sizes()
+        self.update_sizes()
         if f is None:
             return
         r = f.result
@@ -743,70 +681,10 @@ class MainWindow(QMainWindow):
 
     # ============================================================== saving
     @Slot()
-    def save_as(self) -> None:
-        if self.session.png is None or self.session.is_saving():
-            return
-        path = self._ask_save_path()
-        if path:
-            self.session.save(path)
-
-    def _ask_save_path(self) -> str | None:
-        """Where to save, asked once; None if cancelled or refused. The input
-        image is refused here with a clear message (never offered to replace);
-        another existing file is replaced only if the user agrees."""
-        path = dialogs.ask_save_png(self, str(self.proposed_save_path()))
-        if not path:
-            return None
-        source = self.session.image.path if self.session.image else None
-        if source is not None and same_file(path, source):
-            message = (f"“{Path(path).name}” is the input image; choose another name "
-                       "(the original is never replaced).")
-            self.save_failed.emit(message)
-            dialogs.show_error(self, "Cannot save here", "The image you opened cannot be "
-                               "replaced by its result.", message)
-            return None
-        if Path(path).exists() and not dialogs.ask_replace(self, Path(path).name):
-            return None
-        return path
-
-    def _source_is_bundled(self) -> bool:
-        path = self.session.image.path if self.session.image else None
-        return path is None or path.parent == asset(SAMPLE_IMAGE).parent
-
-    def proposed_save_path(self) -> Path:
-        """NAME-kK.png beside the input; for the bundled sample (inside the
-        installed package) in the last folder used instead."""
-        s = self.session
-        k = s.result.settings.k
-        if self._source_is_bundled():
-            return output_name(s.image.path, k, folder=self.settings.last_folder())
-        return output_name(s.image.path, k)
-
-    @Slot(object)
-    def _on_saving(self, path: Path) -> None:
-        self.status_label.setText(f"Saving {path.name}…")
-        self.status.busy()  # busy while the worker writes
-
-    @Slot(str, int)
-    def _on_saved(self, path: str, size: int) -> None:
-        self.setWindowModified(self.session.is_dirty())
-        self._reset_progress()
-        self.status_label.setText(f"Saved {Path(path).name} ({human_size(size)})")
-        self._update_sizes()
-        self.result_saved.emit(path, size)
-
-    @Slot(str)
-    def _on_save_failed(self, message: str) -> None:
-        self.status_label.setText("Saving failed")
-        self._reset_progress()
-        self.save_failed.emit(message)
-        dialogs.show_error(self, "Cannot save", "The PNG was not saved.", message)
-
-    @Slot()
     def export_palette(self) -> None:
         self.palette_tools.export_palette()
 
-    def _update_sizes(self) -> None:
+    def update_sizes(self) -> None:
         s = self.session
         image, f = s.image, s.result
         if image is None or f is None:
@@ -897,24 +775,8 @@ class MainWindow(QMainWindow):
                            "PNGs by K-Means colour quantization, with a live preview.</p>")
 
     # ============================================================= closing
-    def has_unsaved_result(self) -> bool:
-        """A result worth asking about: not saved, and made by the user (an
-        image they opened, or settings they changed); the sample's automatic
-        first result is not."""
-        s = self.session
-        return s.is_dirty() and (self._edited or not self._source_is_bundled())
-
-    def _may_discard_result(self, doing: str) -> bool:
-        """Ask about an unsaved result before ``doing``; False to cancel."""
-        if not self.has_unsaved_result() or self.session.is_saving():
-            return True
-        s = self.session
-        answer = dialogs.ask_save_changes(self, s.image.path.name if s.image.path
-                                          else "the image", doing)
-        return answer == "discard" or (answer == "save" and self._save_before_close())
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self._may_discard_result("closing"):
+        if not self.files.may_discard_result("closing"):
             event.ignore()
             return
         self._debounce.stop()
@@ -932,17 +794,3 @@ class MainWindow(QMainWindow):
         """Stop the worker cooperatively and wait for its thread to end."""
         self.curve.shutdown()
         self.session.shutdown()
-
-    def _save_before_close(self) -> bool:
-        """Save through the same worker as File → Save, waiting for it; False
-        if cancelled or failed (the failure was shown)."""
-        path = self._ask_save_path()
-        if not path:
-            return False
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        self.setEnabled(False)  # no second close or edit while waiting
-        try:
-            return self.session.save_and_wait(path)
-        finally:
-            self.setEnabled(True)
-            QGuiApplication.restoreOverrideCursor()
