@@ -45,6 +45,7 @@ from .history import SettingsHistory
 from .imaging import fit_size, human_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
 from .kcurve import CurvePresenter
+from .linking import ClusterLink
 from .palette_tools import PaletteTools
 from .session import Session
 from .settings import Settings
@@ -92,8 +93,6 @@ class MainWindow(QMainWindow):
         self.session = Session(self)
         self._rescale_pending = False  # the view changed size during a run
         self.history = SettingsHistory()
-        self._hovered: int | None = None  # cluster under the pointer (swatch, centroid)
-        self._selected: int | None = None  # cluster clicked (swatch, centroid, pixel)
 
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
@@ -162,11 +161,7 @@ class MainWindow(QMainWindow):
         self.canvas.preview_box_changed.connect(self._on_preview_box_changed)
         self.canvas.mode_changed.connect(self._on_mode_changed)
         # One cluster linked across the swatches, the image and the cloud.
-        self.palette_view.hovered.connect(self._on_cluster_hovered)
-        self.palette_view.clicked.connect(self._on_cluster_clicked)
-        self.cloud.cluster_hovered.connect(self._on_cluster_hovered)
-        self.cloud.cluster_clicked.connect(self._on_cluster_clicked)
-        self.canvas.cluster_clicked.connect(self._on_cluster_clicked)
+        self.link = ClusterLink(self.canvas, self.palette_view, self.cloud, self)
         self.cloud.step_mode_changed.connect(self._on_step_mode_changed)
         self.cloud.iteration_requested.connect(self.session.step_gate.step)
 
@@ -469,8 +464,7 @@ class MainWindow(QMainWindow):
         self.chart.reset()
         self.compare.clear()
         self.history.clear()
-        self._hovered = self._selected = None
-        self._apply_highlight()
+        self.link.clear()
         self.cloud.set_image(opened.histogram, opened.sample, self.controls.settings().space)
         self.setWindowTitle(f"{path.name}[*]")
         self.setWindowFilePath(str(path))
@@ -581,9 +575,7 @@ class MainWindow(QMainWindow):
     def _on_run_started(self, settings: QuantizeSettings) -> None:
         self.canvas.set_result_full(None, None)
         self.chart.reset()
-        if self._selected is not None and self._selected >= settings.k:
-            self._selected = None
-            self._apply_highlight()
+        self.link.run_started(settings.k)
         raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
         self.cloud.start_run(settings.k, settings.init, settings.space, raced)
         # Busy, not a fraction of the iteration cap: most runs stop long before it.
@@ -723,25 +715,11 @@ class MainWindow(QMainWindow):
         self.settings.set_view_mode(mode)
 
     # ============================================================ linking
-    @Slot(int)
-    def _on_cluster_hovered(self, index: int) -> None:
-        self._hovered = None if index < 0 else index
-        self._apply_highlight()
-
-    @Slot(int)
     def _on_cluster_clicked(self, index: int) -> None:
-        """Click a cluster to keep it highlighted; click it (or nothing) again to let go."""
-        self._selected = None if index < 0 or index == self._selected else index
-        self._apply_highlight()
+        self.link.click(index)
 
     def highlighted_cluster(self) -> int | None:
-        return self._hovered if self._hovered is not None else self._selected
-
-    def _apply_highlight(self) -> None:
-        index = self.highlighted_cluster()
-        self.canvas.set_highlight(index)
-        self.palette_view.set_highlight(index)
-        self.cloud.set_highlight(index)
+        return self.link.highlighted()
 
     # ========================================================= step mode
     @Slot(bool)
