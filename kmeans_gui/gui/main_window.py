@@ -10,21 +10,17 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
     QColor,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
     QIcon,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QMainWindow,
     QSplitter,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +34,7 @@ from kmeans_gui.core import (
 )
 
 from . import dialogs
+from .actions import SEED_TRIALS, ActionRegistry
 from .cloud_panel import ColourSpacePanel
 from .compare import SnapshotCompare
 from .file_actions import FileActions
@@ -61,8 +58,6 @@ CLOUD_SCREEN_WIDTH = 1200
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours",
            "stopped": "stopped by you"}
-#: "Try Other Seeds" runs K-Means with this many seeds and keeps the best.
-SEED_TRIALS = 4
 #: The window's first size; never larger than the screen's free area.
 DEFAULT_SIZE = QSize(1200, 720)
 DEFAULT_SIDE_WIDTH = 340
@@ -70,11 +65,6 @@ DEFAULT_SIDE_WIDTH = 340
 
 def colours(n: int) -> str:
     return f"{n} colour" if n == 1 else f"{n} colours"
-
-
-def _icon(theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
-    style = QApplication.style()
-    return QIcon.fromTheme(theme, style.standardIcon(fallback))
 
 
 class MainWindow(QMainWindow):
@@ -175,178 +165,25 @@ class MainWindow(QMainWindow):
         session.rescaled.connect(self._on_rescaled)
         session.state_changed.connect(self._update_actions)
 
-    def _action(self, text: str, slot, shortcut=None, icon: QIcon | None = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, list):
-                action.setShortcuts(shortcut)
-            else:
-                action.setShortcut(shortcut)
-        if icon is not None:
-            action.setIcon(icon)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
     def _build_actions(self) -> None:
-        SK = QKeySequence.StandardKey
-        SP = QStyle.StandardPixmap
-        self.open_action = self._action("&Open…", self.open_dialog, SK.Open,
-                                        _icon("document-open", SP.SP_DialogOpenButton),
-                                        "Open an image")
-        self.open_sample_action = self._action("Open &Sample Image", self.open_sample)
-        self.save_action = self._action(
-            "&Save As…", self.save_as,
-            [QKeySequence(SK.Save), QKeySequence(SK.SaveAs)],
-            _icon("document-save-as", SP.SP_DialogSaveButton),
-            "Save the result as an indexed-palette PNG")
-        self.export_action = self._action(
-            "&Export Palette…", self.export_palette, QKeySequence("Ctrl+Shift+E"),
-            tip="Save the palette (.gpl, .pal, .txt, .hex, .act or .png)")
-        self.quit_action = self._action("&Quit", self.close, SK.Quit)
-        self.run_action = self._action("&Run Again", self.run_again, QKeySequence(Qt.Key.Key_F5),
-                                       _icon("view-refresh", SP.SP_BrowserReload),
-                                       "Run K-Means again with a new random seed")
-        self.stop_action = self._action("S&top", self.stop, QKeySequence(Qt.Key.Key_Escape),
-                                        _icon("process-stop", SP.SP_BrowserStop),
-                                        "Stop the running quantization")
-        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in,
-                                           [QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")],
-                                           QIcon.fromTheme("zoom-in"))
-        self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, SK.ZoomOut,
-                                            QIcon.fromTheme("zoom-out"))
-        self.zoom_fit_action = self._action("&Fit to Window", self.canvas.zoom_fit,
-                                            QKeySequence("Ctrl+0"),
-                                            QIcon.fromTheme("zoom-fit-best"))
-        self.zoom_actual_action = self._action("&Actual Pixels (100 %)", self.canvas.zoom_actual,
-                                               QKeySequence("Ctrl+1"),
-                                               QIcon.fromTheme("zoom-original"))
-        self.mode_group = QActionGroup(self)
-        self.mode_actions: dict[str, QAction] = {}
-        modes = (("split", "&Split View"), ("original", "&Original Only"),
-                 ("result", "&Result Only"), ("difference", "&Difference (ΔE)"))
-        for key, (mode, text) in enumerate(modes, start=1):
-            action = self._action(text, lambda _=False, m=mode: self.canvas.set_mode(m),
-                                  QKeySequence(f"Alt+{key}"))
-            action.setCheckable(True)
-            self.mode_group.addAction(action)
-            self.mode_actions[mode] = action
-        self.step_mode_action = self._action(
-            "Step &Mode", self.cloud.set_step_mode, QKeySequence("Ctrl+T"),
-            tip="Pause after every K-Means iteration and show its steps one at a time")
-        self.step_mode_action.setCheckable(True)
-        self.step_action = self._action(
-            "&Next Step", self.cloud.step,
-            [QKeySequence(Qt.Key.Key_Space), QKeySequence(Qt.Key.Key_Right)],
-            tip="Step mode: show the next assignment or update step")
-        self.step_action.setEnabled(False)
-        self.about_action = self._action(f"&About {APP_NAME}", self.about)
-        self.keep_action = self._action("&Keep Snapshot", self.keep_snapshot,
-                                        QKeySequence("Ctrl+K"),
-                                        tip="Keep the current result in the snapshot strip "
-                                            "to compare it later")
-        self.seeds_action = self._action("Try Other &Seeds", self.try_seeds,
-                                         QKeySequence("Ctrl+F5"),
-                                         tip=f"Run K-Means with {SEED_TRIALS} new seeds and "
-                                             "keep the one with the lowest error")
-        self.undo_action = self._action("&Undo Settings", self.undo_settings, SK.Undo,
-                                        tip="Go back to the previous run's settings")
-        self.redo_action = self._action("&Redo Settings", self.redo_settings,
-                                        [QKeySequence("Ctrl+Shift+Z"), QKeySequence(SK.Redo)],
-                                        tip="Go forward again in the settings history")
-        self.show_controls_action = self._action("Show &Controls", self.set_controls_visible,
-                                                 QKeySequence("F9"),
-                                                 tip="Show or hide the side panel")
-        self.background_group = QActionGroup(self)
-        self.background_actions: dict[str, QAction] = {}
-        for kind, text in (("checkerboard", "&Checkerboard"), ("white", "&White"),
-                           ("black", "&Black"), ("custom", "C&ustom Colour…")):
-            action = self._action(text, lambda _=False, k=kind: self.set_background(k),
-                                  tip="What transparent pixels are shown over")
-            action.setCheckable(True)
-            self.background_group.addAction(action)
-            self.background_actions[kind] = action
-        tips = {"split": "Original and result side by side, with a draggable divider",
-                "original": "Only the original", "result": "Only the result",
-                "difference": "Where colour is lost: each pixel's OKLab ΔE as a heat map "
-                              "(black none, red some, yellow to white a lot)"}
-        for mode, action in self.mode_actions.items():
-            action.setToolTip(tips[mode])
-            action.setStatusTip(tips[mode])
-        for action, tip in ((self.zoom_fit_action, "Fit the image to the view"),
-                            (self.zoom_actual_action, "One image pixel per screen pixel"),
-                            (self.zoom_in_action, "Zoom in"), (self.zoom_out_action, "Zoom out"),
-                            (self.open_sample_action, "Open the bundled sample photo")):
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-        self.show_controls_action.setCheckable(True)
-        self.show_controls_action.setChecked(True)
+        self.registry = registry = ActionRegistry(self)
+        for key, action in registry.actions.items():
+            setattr(self, f"{key}_action", action)
+        self.mode_actions: dict[str, QAction] = registry.groups["mode"]
+        self.background_actions: dict[str, QAction] = registry.groups["background"]
         self.palette_tools = PaletteTools(self)
-        self.palette_box.layout().addWidget(self.palette_tools.widget)
+        self.side_panel.add_palette_widget(self.palette_tools.widget)
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
+        made = self.registry.build_menus(self.menuBar(), {
+            "recent": "Open &Recent", "import_palette": self.palette_tools.import_action,
+            "colour_space": self.cloud_dock.toggleViewAction(),
+            "palette": self.palette_tools.menu()})
+        self.recent_menu = made["recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addAction(self.open_sample_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.palette_tools.import_action)
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        run_menu = self.menuBar().addMenu("&Quantize")
-        run_menu.addAction(self.run_action)
-        run_menu.addAction(self.seeds_action)
-        run_menu.addAction(self.stop_action)
-        run_menu.addSeparator()
-        run_menu.addAction(self.step_mode_action)
-        run_menu.addAction(self.step_action)
-        run_menu.addSeparator()
-        run_menu.addAction(self.keep_action)
-        view_menu = self.menuBar().addMenu("&View")
-        for action in self.mode_actions.values():
-            view_menu.addAction(action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.show_controls_action)
-        background_menu = view_menu.addMenu("&Background")
-        for action in self.background_actions.values():
-            background_menu.addAction(action)
-        view_menu.addSeparator()
-        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
-                       self.zoom_actual_action):
-            view_menu.addAction(action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.cloud_dock.toggleViewAction())
-        self.menuBar().addMenu(self.palette_tools.menu())
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self.about_action)
-
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.setIconSize(QSize(18, 18))
-        toolbar.addAction(self.open_action)
-        toolbar.addAction(self.save_action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.run_action)
-        toolbar.addAction(self.stop_action)
-        toolbar.addAction(self.keep_action)
-        toolbar.addSeparator()
-        for action in self.mode_actions.values():
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.zoom_fit_action)
-        toolbar.addAction(self.zoom_actual_action)
+        self.registry.build_toolbar(toolbar)
 
     def _restore(self) -> None:
         self.controls.set_settings(self.settings.quantize_settings())
@@ -731,20 +568,11 @@ class MainWindow(QMainWindow):
         else:
             gate.resume()
         self.step_mode_action.setChecked(on)
-        self.step_action.setEnabled(on)
+        self._update_actions()
 
     @Slot()
     def _update_actions(self) -> None:
-        s = self.session
-        has_result = s.result is not None
-        self.save_action.setEnabled(has_result and not s.is_saving())
-        self.export_action.setEnabled(has_result)
-        self.run_action.setEnabled(s.image is not None)
-        self.seeds_action.setEnabled(s.image is not None)
-        self.stop_action.setEnabled(s.is_running())
-        self.keep_action.setEnabled(has_result)
-        self.undo_action.setEnabled(self.history.can_undo())
-        self.redo_action.setEnabled(self.history.can_redo())
+        self.registry.update()
 
     @Slot()
     def about(self) -> None:
