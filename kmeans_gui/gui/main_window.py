@@ -30,7 +30,6 @@ from kmeans_gui.core import (
     RACE_MAX_K,
     ImageError,
     QuantizeSettings,
-    bit_depth,
 )
 
 from . import dialogs
@@ -39,7 +38,7 @@ from .cloud_panel import ColourSpacePanel
 from .compare import SnapshotCompare
 from .file_actions import FileActions
 from .history import SettingsHistory
-from .imaging import fit_size, human_size, needs_new_preview
+from .imaging import fit_size, needs_new_preview
 from .jobs import Finished, Opened, Progress, Rescaled
 from .kcurve import CurvePresenter
 from .linking import ClusterLink
@@ -47,6 +46,7 @@ from .palette_tools import PaletteTools
 from .session import Session
 from .settings import Settings
 from .side_panel import SidePanel
+from .sizes import colours, image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
@@ -61,10 +61,6 @@ REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settle
 #: The window's first size; never larger than the screen's free area.
 DEFAULT_SIZE = QSize(1200, 720)
 DEFAULT_SIDE_WIDTH = 340
-
-
-def colours(n: int) -> str:
-    return f"{n} colour" if n == 1 else f"{n} colours"
 
 
 class MainWindow(QMainWindow):
@@ -307,10 +303,9 @@ class MainWindow(QMainWindow):
         self.setWindowFilePath(str(path))
         self.setWindowModified(False)
         self.files.image_opened(path)
-        self.info_image.setText(f"{image.width} × {image.height} px"
-                                + (", with transparency" if image.has_alpha else ""))
-        self.info_file.setText(f"{human_size(image.file_size)}"
-                               + (f" ({image.source_format})" if image.source_format else ""))
+        image_text, file_text = image_texts(image)
+        self.info_image.setText(image_text)
+        self.info_file.setText(file_text)
         self.update_sizes()
         self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
         self.image_opened.emit(str(path))
@@ -514,32 +509,10 @@ class MainWindow(QMainWindow):
         self.palette_tools.export_palette()
 
     def update_sizes(self) -> None:
-        s = self.session
-        image, f = s.image, s.result
-        if image is None or f is None:
-            self.info_png.setText("computing…" if s.is_running() else "–")
-            self.info_ratio.setText("–")
-            self.summary.setText("computing…" if s.is_running() else "–")
-            return
-        size = f.estimated_size
-        text = (f"{human_size(size)} (saved)" if s.saved_size is not None
-                else f"{human_size(size)} (not saved yet)")
-        used = f.result.colors_used()
-        self.info_png.setText(f"{text}, {colours(f.result.n_colors)}")
-        ratio_text = "–"
-        if image.file_size:
-            ratio = image.file_size / max(size, 1)
-            ratio_text = (f"{ratio:.2f} × smaller" if ratio >= 1
-                          else f"{1 / ratio:.2f} × larger")
-        self.info_ratio.setText(ratio_text)
-        parts = [f"PNG {human_size(size)}"]
-        if image.file_size:
-            parts.append(ratio_text)
-        parts.append(f"{bit_depth(f.result.n_colors)}-bit")
-        parts.append(f"{colours(used)} used")
-        if f.delta_e == f.delta_e:  # not NaN
-            parts.append(f"ΔE {f.delta_e:.2f}")
-        self.summary.setText(" · ".join(parts))
+        png, ratio, summary = result_texts(self.session)
+        self.info_png.setText(png)
+        self.info_ratio.setText(ratio)
+        self.summary.setText(summary)
 
     # =============================================================== view
     @Slot(float)
