@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from kmeans_gui.appinfo import APP_NAME, VERSION, asset
 from kmeans_gui.core import (
-    RACE_MAX_K,
     ImageError,
     QuantizeSettings,
 )
@@ -39,14 +38,15 @@ from .compare import SnapshotCompare
 from .file_actions import FileActions
 from .history import SettingsHistory
 from .imaging import fit_size, needs_new_preview
-from .jobs import Finished, Opened, Progress, Rescaled
+from .jobs import Opened, Rescaled
 from .kcurve import CurvePresenter
 from .linking import ClusterLink
 from .palette_tools import PaletteTools
+from .run_view import RunView
 from .session import Session
 from .settings import Settings
 from .side_panel import SidePanel
-from .sizes import colours, image_texts, result_texts
+from .sizes import image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
@@ -55,9 +55,6 @@ DEBOUNCE_MS = 250
 #: The colour-space dock starts shown on screens at least this wide; on
 #: smaller ones it would crush the image (View → Colour Space shows it).
 CLOUD_SCREEN_WIDTH = 1200
-REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
-           "max_iter": "iteration cap reached", "few colours": "the image has few colours",
-           "stopped": "stopped by you"}
 #: The window's first size; never larger than the screen's free area.
 DEFAULT_SIZE = QSize(1200, 720)
 DEFAULT_SIDE_WIDTH = 340
@@ -153,11 +150,7 @@ class MainWindow(QMainWindow):
 
         session = self.session
         session.image_changed.connect(self._on_image_changed)
-        session.run_started.connect(self._on_run_started)
-        session.progress.connect(self._on_progress)
-        session.result_changed.connect(self._on_result_changed)
-        session.run_stopped.connect(self._on_run_stopped)
-        session.run_failed.connect(self._on_run_failed)
+        self.run_view = RunView(self)
         session.rescaled.connect(self._on_rescaled)
         session.state_changed.connect(self._update_actions)
 
@@ -403,82 +396,6 @@ class MainWindow(QMainWindow):
         self._debounce.stop()
         self.session.stop()
 
-    @Slot(object)
-    def _on_run_started(self, settings: QuantizeSettings) -> None:
-        self.canvas.set_result_full(None, None)
-        self.chart.reset()
-        self.link.run_started(settings.k)
-        raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
-        self.cloud.start_run(settings.k, settings.init, settings.space, raced)
-        # Busy, not a fraction of the iteration cap: most runs stop long before it.
-        self.status.busy()
-
-    @Slot(object)
-    def _on_progress(self, p: Progress) -> None:
-        self.canvas.set_result_preview(p.preview, p.palette, p.preview_rgb)
-        self.palette_view.set_palette(p.palette, p.shares)
-        self.chart.add(p.iteration, p.inertia)
-        if p.labels is not None:
-            self.cloud.add_iteration(p.iteration, p.palette, p.labels, p.moved, p.mse,
-                                     p.converged, p.reason, p.start)
-        self.status_label.setText(
-            f"Iteration {p.iteration} · inertia {p.inertia:.4g} · "
-            f"{p.moved * 100:.2f} % moved · {p.elapsed:.2f} s"
-            + (" · rendering full resolution…" if p.converged else ""))
-        self.preview_shown.emit(p.iteration)
-
-    @Slot(object)
-    def _on_result_changed(self, f: Finished | None) -> None:
-        self.setWindowModified(f is not None)
-        self.update_sizes()
-        if f is None:
-            return
-        r = f.result
-        seed = self.controls.seed_spin
-        if f.settings.seed is not None and f.settings.seed != seed.value():
-            blocked = seed.blockSignals(True)  # the best of several seeds won
-            seed.setValue(int(f.settings.seed))
-            seed.blockSignals(blocked)
-            self.history.push(f.settings)
-            self._update_actions()
-        self.canvas.set_result_preview(f.preview, r.palette, f.preview_rgb)
-        self.canvas.set_result_full(r.indices, r.palette)
-        self.palette_view.set_palette(r.palette, f.shares)
-        self.cloud.finish(r.palette)
-        self._reset_progress()
-        reason = REASONS.get(r.reason, r.reason)
-        self.chart.finish(r.iterations, reason)
-        if r.reason == "stopped":
-            self.status_label.setText(
-                f"Stopped after {r.iterations} iterations: this {colours(r.n_colors)} result "
-                "is kept and can be saved. F5 runs again.")
-        else:
-            self.status_label.setText(
-                f"Done: {colours(r.n_colors)} after {r.iterations} iterations ({reason}) · "
-                f"{f.elapsed:.2f} s")
-        self.run_finished.emit(f)
-        if self._rescale_pending:
-            self._on_preview_box_changed()
-
-    def _reset_progress(self) -> None:
-        """Nothing running: the bar says whether a result is on screen."""
-        self.status.idle(self.session.result is not None)
-
-    def _end_run(self, status: str, progress_text: str | None = None) -> None:
-        """A run ended without a result: reset the progress bar."""
-        self.status.idle(self.session.result is not None, progress_text)
-        self.status.say(status)
-
-    @Slot()
-    def _on_run_stopped(self) -> None:
-        self._end_run("Stopped. Press F5 to run again.", progress_text="stopped")
-        self.run_stopped.emit()
-
-    @Slot(str)
-    def _on_run_failed(self, message: str) -> None:
-        self._end_run("Quantization failed")
-        dialogs.show_error(self, "Quantization failed", "K-Means could not finish.", message)
-
     # ====================================================== preview sizing
     @Slot()
     def _on_preview_box_changed(self) -> None:
@@ -494,6 +411,11 @@ class MainWindow(QMainWindow):
             return
         self._rescale_pending = False
         self.session.rescale(wanted)
+
+    def rescale_if_pending(self) -> None:
+        """A run has finished: the preview size the view asked for meanwhile."""
+        if self._rescale_pending:
+            self._on_preview_box_changed()
 
     @Slot(object)
     def _on_rescaled(self, r: Rescaled) -> None:
