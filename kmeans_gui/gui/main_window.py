@@ -7,14 +7,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QColor,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QIcon,
 )
 from PySide6.QtWidgets import (
@@ -50,14 +48,9 @@ from .sizes import image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
+from .window_layout import DEFAULT_SIDE_WIDTH, WindowLayout
 
 DEBOUNCE_MS = 250
-#: The colour-space dock starts shown on screens at least this wide; on
-#: smaller ones it would crush the image (View → Colour Space shows it).
-CLOUD_SCREEN_WIDTH = 1200
-#: The window's first size; never larger than the screen's free area.
-DEFAULT_SIZE = QSize(1200, 720)
-DEFAULT_SIDE_WIDTH = 340
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +79,7 @@ class MainWindow(QMainWindow):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.start_run)
 
+        self.layout_state = WindowLayout(self)
         self._build_widgets()
         self.files = FileActions(self)
         self._build_actions()
@@ -177,70 +171,17 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         self.controls.set_settings(self.settings.quantize_settings())
         self.controls.set_advanced_open(self.settings.advanced_open())
-        geometry = self.settings.window_geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(DEFAULT_SIZE)
-        self.clamp_to_screen()
-        state = self.settings.window_state()
-        if state is None or not self.restoreState(state):
-            screen = self.screen().availableGeometry() if self.screen() else None
-            self.cloud_dock.setVisible(screen is not None
-                                       and screen.width() >= CLOUD_SCREEN_WIDTH)
-        splitter = self.settings.splitter_state()
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        if self.splitter.sizes()[1] <= 0:  # stored by an older version with the panel collapsed
-            self.splitter.setSizes([max(1, self.width() - DEFAULT_SIDE_WIDTH),
-                                    DEFAULT_SIDE_WIDTH])
-        self.set_controls_visible(self.settings.controls_visible())
-        kind, colour = self.settings.background()
-        self._background_colour = colour
-        self.set_background(kind if kind != "custom" else "custom", ask=False)
-        mode = self.settings.view_mode()
-        self.canvas.set_mode(mode)
-        self.mode_actions[self.canvas.mode()].setChecked(True)
+        self.layout_state.restore()
 
     def clamp_to_screen(self) -> None:
-        """Shrink and move the window into its screen's free area (a geometry
-        stored at another scale or on a larger screen may not fit)."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        free = screen.availableGeometry()
-        frame = self.frameGeometry()
-        extra_w = max(0, frame.width() - self.width())
-        extra_h = max(0, frame.height() - self.height())
-        width = min(self.width(), free.width() - extra_w)
-        height = min(self.height(), free.height() - extra_h)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(max(1, width), max(1, height))
-        frame = self.frameGeometry()
-        x = min(max(frame.x(), free.left()), free.right() - frame.width() + 1)
-        y = min(max(frame.y(), free.top()), free.bottom() - frame.height() + 1)
-        if (x, y) != (frame.x(), frame.y()):
-            self.move(max(free.left(), x), max(free.top(), y))
+        self.layout_state.clamp_to_screen()
 
     def set_background(self, kind: str, ask: bool = True) -> None:
-        """Show transparent pixels over ``kind``; "custom" asks for a colour
-        (unless ``ask`` is False: the stored one)."""
-        if kind == "custom" and ask:
-            colour = dialogs.ask_colour(self, self._background_colour)
-            if colour is None:
-                self.background_actions[self.canvas.background()].setChecked(True)
-                return
-            self._background_colour = colour
-        self.canvas.set_background(kind, QColor(self._background_colour))
-        self.background_actions[self.canvas.background()].setChecked(True)
-        self.settings.set_background(self.canvas.background(), self._background_colour)
+        self.layout_state.set_background(kind, ask)
 
     @Slot(bool)
     def set_controls_visible(self, visible: bool = True) -> None:
-        self.side_scroll.setVisible(visible)
-        if visible and self.splitter.sizes()[1] <= 0:
-            self.splitter.setSizes([max(1, self.splitter.width() - DEFAULT_SIDE_WIDTH),
-                                    DEFAULT_SIDE_WIDTH])
-        self.show_controls_action.setChecked(visible)
-        self.settings.set_controls_visible(visible)
+        self.layout_state.set_controls_visible(visible)
 
     # ============================================================== files
     @Slot()
@@ -482,8 +423,7 @@ class MainWindow(QMainWindow):
             return
         self._debounce.stop()
         self.settings.set_quantize_settings(self.controls.settings())
-        self.settings.set_window_layout(self.saveGeometry(), self.saveState(),
-                                        self.splitter.saveState())
+        self.layout_state.save()
         self.settings.sync()
         # Gone from the screen at once; an uninterruptible step (decoding, the
         # histogram, the full-size remap) may still take up to about a second.
