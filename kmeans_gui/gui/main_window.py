@@ -4,10 +4,9 @@ controls and menus into Session calls. It keeps no document state itself."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -24,22 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, VERSION, asset
-from kmeans_gui.core import (
-    ImageError,
-    QuantizeSettings,
-)
 
 from . import dialogs
-from .actions import SEED_TRIALS, ActionRegistry
+from .actions import ActionRegistry
 from .cloud_panel import ColourSpacePanel
 from .compare import SnapshotCompare
 from .file_actions import FileActions
-from .history import SettingsHistory
 from .imaging import fit_size, needs_new_preview
 from .jobs import Opened, Rescaled
 from .kcurve import CurvePresenter
 from .linking import ClusterLink
 from .palette_tools import PaletteTools
+from .run_control import RunControl
 from .run_view import RunView
 from .session import Session
 from .settings import Settings
@@ -49,8 +44,6 @@ from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
 from .window_layout import DEFAULT_SIDE_WIDTH, WindowLayout
-
-DEBOUNCE_MS = 250
 
 
 class MainWindow(QMainWindow):
@@ -68,16 +61,12 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.session = Session(self)
         self._rescale_pending = False  # the view changed size during a run
-        self.history = SettingsHistory()
 
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
         icon_path = asset("icons/io.github.kmeans_gui.KMeansGui.svg")
         if icon_path.is_file():
             self.setWindowIcon(QIcon(str(icon_path)))
-
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.start_run)
 
         self.layout_state = WindowLayout(self)
         self._build_widgets()
@@ -128,10 +117,11 @@ class MainWindow(QMainWindow):
         self.status = StatusArea(self.statusBar())
         self.status_label, self.zoom_label = self.status.label, self.status.zoom_label
         self.progress, self.summary = self.status.progress, self.status.summary
+        self.runs = RunControl(self)
+        self.history = self.runs.history
         self.compare = SnapshotCompare(self.snapshot_strip, self.canvas, self.session,
-                                       self.status, self._restore_settings, self)
+                                       self.status, self.runs.restore, self)
 
-        self.controls.changed.connect(self._on_controls_changed)
         self.session.state_changed.connect(self._on_session_state)
         self.controls.advanced_toggled.connect(self.settings.set_advanced_open)
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
@@ -197,7 +187,7 @@ class MainWindow(QMainWindow):
 
     def stop_pending_run(self) -> None:
         """A debounced edit will not start a run (another image is coming)."""
-        self._debounce.stop()
+        self.runs.debounce.stop()
 
     @Slot()
     def save_as(self) -> None:
@@ -252,90 +242,17 @@ class MainWindow(QMainWindow):
         self.curve.live_running(self.session.is_loading() or self.session.is_running())
 
     @Slot()
-    def _on_controls_changed(self) -> None:
-        self.files.edited = True
-        if self.session.image is not None:
-            self.status_label.setText("Settings changed; restarting…")
-        # The old run is out of date now: none of its previews may show while
-        # the edit is debounced.
-        self.session.cancel_run()
-        self._debounce.start()
-        self.curve.settings_changed()
-
-    @Slot()
-    def run_again(self) -> None:
-        """Run with a new random seed (the same seed would give the same file)."""
-        self.files.edited = True
-        seed = self.controls.seed_spin
-        old = seed.value()
-        new = old
-        while new == old:
-            new = random.randint(seed.minimum(), seed.maximum())
-        blocked = seed.blockSignals(True)
-        seed.setValue(new)
-        seed.blockSignals(blocked)
-        self.start_run()
-
-    @Slot()
     def start_run(self) -> None:
-        self._debounce.stop()
-        settings = self.controls.settings()
-        try:
-            settings = settings.validated()
-        except ImageError as exc:
-            dialogs.show_error(self, "Invalid settings", str(exc))
-            return
-        self.settings.set_quantize_settings(settings)
-        self.history.push(settings)
-        self.session.run(settings)
-        self._update_actions()
-
-    @Slot()
-    def try_seeds(self) -> None:
-        """Run several new seeds and keep the one with the lowest inertia."""
-        if self.session.image is None:
-            return
-        self.files.edited = True
-        self._debounce.stop()
-        seeds = tuple(random.sample(range(1, 2**31 - 1), SEED_TRIALS))
-        self.status_label.setText(f"Trying {SEED_TRIALS} seeds…")
-        self.session.run(self.controls.settings().validated(), seeds)
-
-    def _apply_settings(self, settings: QuantizeSettings) -> None:
-        """Show ``settings`` in the controls and run them (history unchanged)."""
-        self.files.edited = True
-        self.controls.set_settings(settings)
-        self.session.cancel_run()
-        self._debounce.stop()
-        self.settings.set_quantize_settings(settings)
-        self.session.run(settings)
-        self._update_actions()
-
-    @Slot()
-    def undo_settings(self) -> None:
-        settings = self.history.undo()
-        if settings is not None:
-            self._apply_settings(settings)
-
-    @Slot()
-    def redo_settings(self) -> None:
-        settings = self.history.redo()
-        if settings is not None:
-            self._apply_settings(settings)
+        self.runs.start_run()
 
     # ============================================================ snapshots
     @Slot()
     def keep_snapshot(self) -> Snapshot | None:
         return self.compare.keep()
 
-    def _restore_settings(self, settings: QuantizeSettings) -> None:
-        self.history.push(settings)
-        self._apply_settings(settings)
-
     @Slot()
     def stop(self) -> None:
-        self._debounce.stop()
-        self.session.stop()
+        self.runs.stop()
 
     # ====================================================== preview sizing
     @Slot()
@@ -421,7 +338,7 @@ class MainWindow(QMainWindow):
         if not self.files.may_discard_result("closing"):
             event.ignore()
             return
-        self._debounce.stop()
+        self.runs.debounce.stop()
         self.settings.set_quantize_settings(self.controls.settings())
         self.layout_state.save()
         self.settings.sync()
