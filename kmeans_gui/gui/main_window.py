@@ -1,6 +1,8 @@
-"""The main window: renders the Session (the document) in the comparison view,
-the live palette, the convergence chart and the side panel, and turns the
-controls and menus into Session calls. It keeps no document state itself."""
+"""The main window: assembly and glue. It owns the Session (the document),
+builds the parts that each have one job (the action registry, the side
+panel, the status bar, files, runs, compare, linking, the layout) and
+connects them; an opened image and the preview size are handled here. It
+keeps no document state itself; see ARCHITECTURE.md for the parts."""
 
 from __future__ import annotations
 
@@ -245,7 +247,6 @@ class MainWindow(QMainWindow):
     def start_run(self) -> None:
         self.runs.start_run()
 
-    # ============================================================ snapshots
     @Slot()
     def keep_snapshot(self) -> Snapshot | None:
         return self.compare.keep()
@@ -283,7 +284,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_result_preview(r.result_preview, result.result.palette,
                                            r.result_preview_rgb)
 
-    # ============================================================== saving
+    # ============================================================== sizes
     @Slot()
     def export_palette(self) -> None:
         self.palette_tools.export_palette()
@@ -304,7 +305,6 @@ class MainWindow(QMainWindow):
         self.mode_actions[mode].setChecked(True)
         self.settings.set_view_mode(mode)
 
-    # ============================================================ linking
     def _on_cluster_clicked(self, index: int) -> None:
         self.link.click(index)
 
