@@ -15,7 +15,10 @@ from kmeans_gui.core import (
     quantize,
 )
 
-from .reference import nearest, weighted_kmeans_all_pixels
+from kmeans_gui.core._native import kernels
+from kmeans_gui.core.quantizer import histogram as histogram_module
+
+from .reference import nearest, weighted_histogram, weighted_kmeans_all_pixels
 from .test_kmeans import final, spread_initial
 
 
@@ -47,6 +50,59 @@ def test_weights_on_rgba_skip_transparent_pixels(rgba_image):
     w = np.full(rgba_image.shape[:2], 2.0)
     hist = build_histogram(rgba_image, weights=w)
     assert np.allclose(hist.weights, 2 * hist.counts)
+
+
+def _noisy_rgba(h=70, w=90, seed=5):
+    """Many colours, a fully transparent corner and partly transparent pixels."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    img[..., 3] = np.where(rng.random((h, w)) < 0.5, 255, img[..., 3])
+    img[:10, :10, 3] = 0
+    return img
+
+
+@pytest.mark.parametrize("max_exact", [None, 2000, 50])
+@pytest.mark.parametrize("kind", ["photo", "rgba"])
+@pytest.mark.parametrize("split", [False, True])
+def test_weighted_kernel_equals_numpy(photo, max_exact, kind, split, monkeypatch):
+    """The C kernel against the bincount reference: exact colours, 6-bit and
+    coarse bins, RGB and RGBA, in one piece and split over threads."""
+    if split:
+        monkeypatch.setattr(kernels, "SPLIT_PIXELS", 1000)
+    pixels = np.ascontiguousarray(photo[:120, :150]) if kind == "photo" else _noisy_rgba()
+    kwargs = {} if max_exact is None else {"max_exact": max_exact}
+    if kind == "rgba" and max_exact == 50:
+        monkeypatch.setattr(histogram_module, "RGBA_BIN_BITS", 10)  # force the coarse bins
+    plain = build_histogram(pixels, **kwargs)
+    w = np.random.default_rng(3).random(pixels.shape[:2]) * 10
+    w[5:20, 30:60] = 0.0
+    hist = build_histogram(pixels, weights=w, **kwargs)
+    totals, sums = weighted_histogram(plain, pixels, w)
+    assert np.allclose(hist.weights, totals, rtol=1e-12, atol=1e-12)
+    has = totals > 0
+    assert np.allclose(hist.colors[has], sums[has] / totals[has, None], rtol=1e-12)
+    assert np.array_equal(hist.colors[~has], plain.colors[~has])
+    assert np.array_equal(hist.counts, plain.counts)
+
+
+def test_weighted_kernel_checks_its_arguments():
+    pix = np.zeros((4, 3), np.uint8)
+    keys = np.array([0x000000FF], np.uint32)
+    w = np.ones(4)
+    with pytest.raises(ValueError, match="weights must have shape"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, w[:3])
+    with pytest.raises(ValueError, match="must be float64"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, np.ones(4, np.complex128))
+    with pytest.raises(ValueError, match="channels"):
+        kernels.weighted_histogram(np.zeros((4, 2), np.uint8), 0xFFFFFFFF, keys, w)
+    with pytest.raises(ValueError, match="distinct"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, np.repeat(keys, 2), w)
+    with pytest.raises(ValueError, match="between 1 and"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys[:0], w)
+    with pytest.raises(ValueError, match="none of the histogram's groups"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, np.array([0x010203FF], np.uint32), w)
+    totals, sums = kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, w)
+    assert totals.tolist() == [4.0] and sums.tolist() == [[0.0, 0.0, 0.0]]
 
 
 @pytest.mark.parametrize("space", ["rgb", "oklab"])
