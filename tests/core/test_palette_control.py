@@ -14,7 +14,6 @@ from kmeans_gui.core import (
     kmeans_steps,
     quantize,
 )
-
 from kmeans_gui.core._native import kernels
 from kmeans_gui.core.quantizer import histogram as histogram_module
 
