@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.session = Session(self)
         self._remember_load = True  # whether the image being opened goes to Open Recent
         self._rescale_pending = False  # the view changed size during a run
-        self.history = SettingsHistory()
+        self.history = SettingsHistory(self.session.palette_control)
         self._edited = False  # the user changed a setting or reran since the image opened
         self._hovered: int | None = None  # cluster under the pointer (swatch, centroid)
         self._selected: int | None = None  # cluster clicked (swatch, centroid, pixel)
@@ -678,27 +678,31 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Trying {SEED_TRIALS} seeds…")
         self.session.run(self.controls.settings().validated(), seeds)
 
-    def _apply_settings(self, settings: QuantizeSettings) -> None:
-        """Show ``settings`` in the controls and run them (history unchanged)."""
+    def _apply_settings(self, settings: QuantizeSettings, remap=None) -> None:
+        """Show ``settings`` in the controls and run them, or with ``remap``
+        map the image to those colours without K-Means (history unchanged)."""
         self._edited = True
         self.controls.set_settings(settings)
         self.session.cancel_run()
         self._debounce.stop()
         self.settings.set_quantize_settings(settings)
-        self.session.run(settings)
+        if remap is None:
+            self.session.run(settings)
+        else:
+            self.session.remap_to(remap, settings)
         self._update_actions()
 
     @Slot()
     def undo_settings(self) -> None:
-        settings = self.history.undo()
-        if settings is not None:
-            self._apply_settings(settings)
+        entry = self.history.undo()
+        if entry is not None:
+            self.palette_tools.apply_entry(entry)
 
     @Slot()
     def redo_settings(self) -> None:
-        settings = self.history.redo()
-        if settings is not None:
-            self._apply_settings(settings)
+        entry = self.history.redo()
+        if entry is not None:
+            self.palette_tools.apply_entry(entry)
 
     # ============================================================ snapshots
     @Slot()
@@ -706,7 +710,7 @@ class MainWindow(QMainWindow):
         f = self.session.result
         if f is None:
             return None
-        snap = self.snapshot_strip.keep(f)
+        snap = self.snapshot_strip.keep(f, self.session.result_palette)
         self.snapshot_strip.show()
         self.status_label.setText(f"Kept snapshot {snap.number}; click it to compare")
         return snap
@@ -736,8 +740,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _restore_snapshot(self, snap: Snapshot) -> None:
-        self.history.push(snap.finished.settings)
-        self._apply_settings(snap.finished.settings)
+        entry = snap.entry()
+        self.history.push_entry(entry)
+        self.palette_tools.apply_entry(entry)
 
     @Slot()
     def stop(self) -> None:

@@ -3,12 +3,19 @@ colours, a given palette to map to, and the importance mask.
 
 The Session owns one :class:`PaletteControl` and applies it to every run
 (``settings_for``, ``weights``); widgets change it only through its methods
-and redraw on ``changed``.
+and redraw on ``changed``. ``state()`` is an immutable copy of all of it for
+the undo history and snapshots, and ``restore_state`` brings one back.
+
+A mask is kept in a state as its recipe, not its pixels: the loaded mask it
+started from (zlib-compressed) and every brush operation since, replayed
+exactly on restore. Painting a 24 MP mask therefore costs a few bytes per
+stroke in the history instead of a copy of the mask.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import zlib
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -16,6 +23,50 @@ from PySide6.QtCore import QObject, Signal
 from kmeans_gui.core import MAX_K, QuantizeSettings, mask_weights
 
 RGB = tuple[int, int, int]
+#: One brush operation: ("disc", x, y, radius, erase) or ("stroke", points, radius, erase).
+MaskOp = tuple
+
+
+@dataclass(frozen=True, eq=False)  # equal only to itself: states compare it by identity
+class StoredMask:
+    """A loaded mask, compressed (mostly black or white masks shrink a
+    hundredfold or more)."""
+
+    shape: tuple[int, int]
+    data: bytes
+
+    @staticmethod
+    def of(mask: np.ndarray) -> StoredMask:
+        mask = np.ascontiguousarray(mask, dtype=np.uint8)
+        return StoredMask((int(mask.shape[0]), int(mask.shape[1])),
+                          zlib.compress(mask.tobytes(), 1))
+
+    def array(self) -> np.ndarray:
+        return np.frombuffer(zlib.decompress(self.data), np.uint8).reshape(self.shape).copy()
+
+
+@dataclass(frozen=True)
+class MaskRecipe:
+    """How to rebuild a mask: black (or ``base``) of ``shape``, then ``ops``."""
+
+    shape: tuple[int, int]
+    base: StoredMask | None = None
+    ops: tuple[MaskOp, ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly what the recipe keeps in memory."""
+        points = sum(len(op[1]) if op[0] == "stroke" else 1 for op in self.ops)
+        return (len(self.base.data) if self.base else 0) + 64 * len(self.ops) + 32 * points
+
+
+@dataclass(frozen=True)
+class PaletteState:
+    """Everything a :class:`PaletteControl` holds, frozen."""
+
+    pinned: tuple[RGB, ...] = ()
+    fixed_palette: tuple[RGB, ...] | None = None
+    mask: MaskRecipe | None = None
 
 
 def rgb(color) -> RGB:
@@ -31,6 +82,36 @@ class PaletteControl(QObject):
         self.pinned: list[RGB] = []
         self.fixed_palette: tuple[RGB, ...] | None = None  # "map to this palette"
         self.mask: np.ndarray | None = None  # (h, w) uint8, white = important
+        self._base: StoredMask | None = None  # what self.mask was loaded as
+        self._ops: list[MaskOp] = []  # brush operations on it since
+
+    # ----------------------------------------------------- undo, snapshots
+    def state(self) -> PaletteState:
+        """A frozen copy of the pins, the given palette and the mask's recipe."""
+        recipe = None
+        if self.mask is not None:
+            recipe = MaskRecipe(self.mask.shape, self._base, tuple(self._ops))
+        return PaletteState(tuple(self.pinned), self.fixed_palette, recipe)
+
+    def restore_state(self, state: PaletteState | None) -> None:
+        """Bring back what ``state()`` returned (``None``: nothing pinned, no
+        given palette, no mask). The mask is rebuilt only if it differs."""
+        state = state or PaletteState()
+        self.pinned = list(state.pinned)
+        self.fixed_palette = state.fixed_palette
+        self.changed.emit()
+        if self.state().mask == state.mask:
+            return
+        recipe = state.mask
+        if recipe is None:
+            self.mask, self._base, self._ops = None, None, []
+        else:
+            self.mask = (recipe.base.array() if recipe.base is not None
+                         else np.zeros(recipe.shape, np.uint8))
+            self._base, self._ops = recipe.base, []
+            for op in recipe.ops:
+                self._apply(op)
+        self.mask_changed.emit()
 
     # ------------------------------------------------------------ pins
     def is_pinned(self, color) -> bool:
@@ -86,13 +167,43 @@ class PaletteControl(QObject):
     def ensure_mask(self, height: int, width: int) -> np.ndarray:
         if self.mask is None or self.mask.shape != (height, width):
             self.mask = np.zeros((height, width), np.uint8)
+            self._base, self._ops = None, []
         return self.mask
 
-    def paint(self, x: float, y: float, radius: float, erase: bool = False,
-              emit: bool = True) -> None:
+    def paint(self, x: float, y: float, radius: float, erase: bool = False) -> None:
         """A disc of ``radius`` image pixels at (x, y): white, or black to erase."""
         if self.mask is None:
             return
+        self._apply(("disc", float(x), float(y), float(radius), bool(erase)))
+        self.mask_changed.emit()
+
+    def stroke(self, points, radius: float, erase: bool = False) -> None:
+        """Discs along the segments between ``points`` ((x, y) image pixels)."""
+        if self.mask is None or not points:
+            return
+        self._apply(("stroke", tuple((float(p[0]), float(p[1])) for p in points),
+                     float(radius), bool(erase)))
+        self.mask_changed.emit()
+
+    def _apply(self, op: MaskOp) -> None:
+        """Draw one brush operation into the mask and record it."""
+        self._ops.append(op)
+        if op[0] == "disc":
+            _, x, y, radius, erase = op
+            self._disc(x, y, radius, erase)
+            return
+        _, points, radius, erase = op
+        step = max(1.0, radius / 2)
+        prev = points[0]
+        self._disc(prev[0], prev[1], radius, erase)
+        for point in points[1:]:
+            dx, dy = point[0] - prev[0], point[1] - prev[1]
+            n = max(1, int(np.hypot(dx, dy) / step))
+            for i in range(1, n + 1):
+                self._disc(prev[0] + dx * i / n, prev[1] + dy * i / n, radius, erase)
+            prev = point
+
+    def _disc(self, x: float, y: float, radius: float, erase: bool) -> None:
         h, w = self.mask.shape
         r = max(0.5, radius)
         x0, x1 = max(0, int(x - r)), min(w, int(x + r) + 1)
@@ -102,32 +213,20 @@ class PaletteControl(QObject):
         yy, xx = np.mgrid[y0:y1, x0:x1]
         disc = (xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= r * r
         self.mask[y0:y1, x0:x1][disc] = 0 if erase else 255
-        if emit:
-            self.mask_changed.emit()
-
-    def stroke(self, points, radius: float, erase: bool = False) -> None:
-        """Discs along the segments between ``points`` ((x, y) image pixels)."""
-        if self.mask is None or not points:
-            return
-        step = max(1.0, radius / 2)
-        prev = points[0]
-        self.paint(prev[0], prev[1], radius, erase, emit=False)
-        for point in points[1:]:
-            dx, dy = point[0] - prev[0], point[1] - prev[1]
-            n = max(1, int(np.hypot(dx, dy) / step))
-            for i in range(1, n + 1):
-                self.paint(prev[0] + dx * i / n, prev[1] + dy * i / n, radius, erase,
-                           emit=False)
-            prev = point
-        self.mask_changed.emit()
 
     def clear_mask(self) -> None:
         if self.mask is not None:
-            self.mask = None
+            self.mask, self._base, self._ops = None, None, []
             self.mask_changed.emit()
 
     def set_mask(self, mask: np.ndarray | None) -> None:
-        self.mask = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
+        """A loaded mask (copied), or ``None``."""
+        if mask is None:
+            self.mask, self._base = None, None
+        else:
+            self.mask = np.array(mask, dtype=np.uint8, order="C")
+            self._base = StoredMask.of(self.mask)
+        self._ops = []
         self.mask_changed.emit()
 
     def has_mask(self) -> bool:

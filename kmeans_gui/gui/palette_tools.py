@@ -195,6 +195,20 @@ class PaletteTools(QObject):
     def _settings(self):
         return self.window.controls.settings()
 
+    # ================================================================ undo
+    def _record(self, remap=None) -> None:
+        """A history entry for a change that runs no K-Means (a pin, an edited
+        or removed swatch, a brush stroke): Undo brings back what was before."""
+        self.window.history.push(self._settings(), remap)
+        self.window._update_actions()
+
+    def apply_entry(self, entry) -> None:
+        """Bring back a history entry or snapshot: its pins, given palette and
+        mask, its settings in the controls, then its run (or its remap)."""
+        self._rerun.stop()
+        self.control.restore_state(entry.palette)
+        self.window._apply_settings(entry.settings, entry.remap)
+
     # ============================================================ swatches
     @Slot(int)
     def toggle_pin(self, index: int) -> None:
@@ -202,6 +216,7 @@ class PaletteTools(QObject):
         if palette is None or not 0 <= index < len(palette):
             return
         pinned = self.control.toggle_pin(palette[index])
+        self._record()
         hexed = "#{:02X}{:02X}{:02X}".format(*rgb(palette[index]))
         self.window.status_label.setText(f"Pinned {hexed}: it stays in every palette" if pinned
                                          else f"Unpinned {hexed}")
@@ -227,6 +242,7 @@ class PaletteTools(QObject):
         colours[keep_index.index(index)] = rgb(color)
         self.control.replace_pin(old, color)
         self.session.remap_to(colours, self._settings())
+        self._record(colours)
 
     @Slot(int)
     def remove_swatch(self, index: int) -> None:
@@ -239,10 +255,12 @@ class PaletteTools(QObject):
             return
         self.control.unpin(palette[index])
         self.session.remap_to(colours, self._settings())
+        self._record(colours)
 
     @Slot()
     def unpin_all(self) -> None:
         self.control.set_pinned([])
+        self._record()
 
     # =========================================================== eyedropper
     @Slot()
@@ -360,6 +378,7 @@ class PaletteTools(QObject):
 
     @Slot(object, bool)
     def _stroke_done(self, stroke, erase: bool) -> None:
+        self._record()  # each stroke its own step (the run after it adds none)
         self._rerun.start()
 
     @Slot()
