@@ -16,6 +16,7 @@ from kmeans_gui.core import (
 )
 from kmeans_gui.core._native import kernels
 from kmeans_gui.core.quantizer import histogram as histogram_module
+from kmeans_gui.core.quantizer.colorspace import to_working
 
 from .reference import nearest, weighted_histogram, weighted_kmeans_all_pixels
 from .test_kmeans import final, spread_initial
@@ -203,3 +204,32 @@ def test_bad_weights_and_palettes_are_refused(photo):
         QuantizeSettings(palette=()).validated()
     with pytest.raises(ImageError, match="palette needs"):
         QuantizeSettings(palette=((0, 0, 300),)).validated()
+
+
+def test_swap_trials_lower_the_error_and_keep_the_pins(photo, monkeypatch):
+    """After convergence with pins, swap trials may move free centroids; the
+    result is never worse (in squared error or mean distance) than without
+    them, keeps the pins exact, and is the same on every run."""
+    from kmeans_gui.core.quantizer import kmeans as kmeans_module
+    hist = build_histogram(photo)
+    fixed = np.array([[230, 230, 230], [20, 120, 40], [200, 40, 40]], np.uint8)
+
+    def run():
+        return final(kmeans_steps(hist, 10, fixed=fixed, seed=4))
+
+    with_swaps = run()
+    again = run()
+    monkeypatch.setattr(kmeans_module, "SWAP_TRIALS", 0)
+    monkeypatch.setattr(kmeans_module._swap_search, "__defaults__", (0, 100))
+    without = run()
+    assert np.array_equal(with_swaps.palette, again.palette)
+    assert np.array_equal(with_swaps.palette[:3], fixed)
+    assert with_swaps.inertia <= without.inertia
+
+    def mean_distance(state):
+        x = to_working(hist.colors, "oklab")
+        c = to_working(state.palette.astype(np.float64), "oklab")
+        d = np.sqrt(((x[:, None, :] - c[None]) ** 2).sum(axis=2)).min(axis=1)
+        return (hist.counts * d).sum()
+
+    assert mean_distance(with_swaps) <= mean_distance(without) * (1 + 1e-9)
