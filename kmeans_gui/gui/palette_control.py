@@ -7,9 +7,12 @@ and redraw on ``changed``. ``state()`` is an immutable copy of all of it for
 the undo history and snapshots, and ``restore_state`` brings one back.
 
 A mask is kept in a state as its recipe, not its pixels: the loaded mask it
-started from (zlib-compressed) and every brush operation since, replayed
-exactly on restore. Painting a 24 MP mask therefore costs a few bytes per
-stroke in the history instead of a copy of the mask.
+started from (zlib-compressed) and every brush operation since. Each
+operation also keeps what it painted over (its bounding box, compressed), so
+undoing steps back through those patches and redoing paints the operations
+again; only a state on another loaded mask is rebuilt from scratch. Painting
+a 24 MP mask therefore costs bytes per stroke in the history, not a copy of
+the mask.
 """
 
 from __future__ import annotations
@@ -23,8 +26,18 @@ from PySide6.QtCore import QObject, Signal
 from kmeans_gui.core import MAX_K, QuantizeSettings, mask_weights
 
 RGB = tuple[int, int, int]
-#: One brush operation: ("disc", x, y, radius, erase) or ("stroke", points, radius, erase).
-MaskOp = tuple
+
+
+@dataclass(frozen=True, eq=False)  # equal only to itself
+class MaskOp:
+    """One brush operation: discs along ``points`` (image pixels), and the
+    mask's pixels in ``box`` (y0, y1, x0, x1) before it, compressed."""
+
+    points: tuple[tuple[float, float], ...]
+    radius: float
+    erase: bool
+    box: tuple[int, int, int, int]
+    before: bytes
 
 
 @dataclass(frozen=True, eq=False)  # equal only to itself: states compare it by identity
@@ -56,8 +69,8 @@ class MaskRecipe:
     @property
     def nbytes(self) -> int:
         """Roughly what the recipe keeps in memory."""
-        points = sum(len(op[1]) if op[0] == "stroke" else 1 for op in self.ops)
-        return (len(self.base.data) if self.base else 0) + 64 * len(self.ops) + 32 * points
+        ops = sum(200 + 40 * len(op.points) + len(op.before) for op in self.ops)
+        return (len(self.base.data) if self.base else 0) + ops
 
 
 @dataclass(frozen=True)
@@ -105,12 +118,29 @@ class PaletteControl(QObject):
         recipe = state.mask
         if recipe is None:
             self.mask, self._base, self._ops = None, None, []
+        elif (self.mask is not None and self.mask.shape == recipe.shape
+              and self._base is recipe.base):
+            # Same start: step back to where the two diverge, then paint forward.
+            common = 0
+            for mine, theirs in zip(self._ops, recipe.ops, strict=False):
+                if mine is not theirs:
+                    break
+                common += 1
+            for op in reversed(self._ops[common:]):
+                y0, y1, x0, x1 = op.box
+                self.mask[y0:y1, x0:x1] = np.frombuffer(
+                    zlib.decompress(op.before), np.uint8).reshape(y1 - y0, x1 - x0)
+            del self._ops[common:]
+            for op in recipe.ops[common:]:
+                self._draw(op.points, op.radius, op.erase)
+                self._ops.append(op)
         else:
             self.mask = (recipe.base.array() if recipe.base is not None
                          else np.zeros(recipe.shape, np.uint8))
             self._base, self._ops = recipe.base, []
             for op in recipe.ops:
-                self._apply(op)
+                self._draw(op.points, op.radius, op.erase)
+                self._ops.append(op)
         self.mask_changed.emit()
 
     # ------------------------------------------------------------ pins
@@ -174,25 +204,33 @@ class PaletteControl(QObject):
         """A disc of ``radius`` image pixels at (x, y): white, or black to erase."""
         if self.mask is None:
             return
-        self._apply(("disc", float(x), float(y), float(radius), bool(erase)))
+        self._apply(((float(x), float(y)),), float(radius), bool(erase))
         self.mask_changed.emit()
 
     def stroke(self, points, radius: float, erase: bool = False) -> None:
         """Discs along the segments between ``points`` ((x, y) image pixels)."""
         if self.mask is None or not points:
             return
-        self._apply(("stroke", tuple((float(p[0]), float(p[1])) for p in points),
-                     float(radius), bool(erase)))
+        self._apply(tuple((float(p[0]), float(p[1])) for p in points), float(radius),
+                    bool(erase))
         self.mask_changed.emit()
 
-    def _apply(self, op: MaskOp) -> None:
-        """Draw one brush operation into the mask and record it."""
-        self._ops.append(op)
-        if op[0] == "disc":
-            _, x, y, radius, erase = op
-            self._disc(x, y, radius, erase)
-            return
-        _, points, radius, erase = op
+    def _apply(self, points, radius: float, erase: bool) -> None:
+        """Paint one brush operation into the mask and record it, with what
+        it paints over."""
+        h, w = self.mask.shape
+        r = max(0.5, radius) + 1
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        x0, x1 = max(0, int(min(xs) - r)), min(w, int(max(xs) + r) + 1)
+        y0, y1 = max(0, int(min(ys) - r)), min(h, int(max(ys) + r) + 1)
+        if x0 >= x1 or y0 >= y1:
+            x0 = x1 = y0 = y1 = 0
+        before = zlib.compress(self.mask[y0:y1, x0:x1].tobytes(), 1)
+        self._draw(points, radius, erase)
+        self._ops.append(MaskOp(points, radius, erase, (y0, y1, x0, x1), before))
+
+    def _draw(self, points, radius: float, erase: bool) -> None:
         step = max(1.0, radius / 2)
         prev = points[0]
         self._disc(prev[0], prev[1], radius, erase)

@@ -219,28 +219,46 @@ def test_snapshot_of_an_edited_palette_is_a_remap(qtbot, window, gradient_png, m
 
 @pytest.mark.usefixtures("qapp")
 def test_mask_states_are_recipes_not_copies():
-    """A state keeps the loaded mask compressed and the brush operations since,
-    and restoring one replays them exactly."""
+    """A state keeps the loaded mask compressed and the brush operations since
+    (each with what it painted over); restoring one -- back, forward, onto
+    another branch, or from another loaded mask -- gives exactly its mask."""
     control = PaletteControl()
     big = np.zeros((2000, 3000), np.uint8)
     big[100:900, 200:1400] = 255
     control.set_mask(big)
     states = [control.state()]
-    rng = np.random.default_rng(1)
     masks = [control.mask.copy()]
-    for i in range(30):
-        points = [tuple(rng.random(2) * (3000, 2000)) for _ in range(6)]
-        control.stroke(points, 25.0, erase=i % 4 == 3)
+    rng = np.random.default_rng(1)
+
+    def drag(erase=False):
+        """A drag as the canvas reports it: one operation per mouse move."""
+        at = rng.random(2) * (3000, 2000)
+        for _ in range(25):
+            step = at + rng.normal(0, 8, 2)
+            control.stroke([tuple(at), tuple(step)], 20.0, erase)
+            at = step
         states.append(control.state())
         masks.append(control.mask.copy())
+
+    for i in range(20):
+        drag(erase=i % 4 == 3)
     control.paint(10.0, 10.0, 5.0)
     states.append(control.state())
     masks.append(control.mask.copy())
-    assert states[-1].mask.nbytes < big.nbytes / 50
+    assert states[-1].mask.nbytes < big.nbytes / 20  # 500 operations
     assert all(s.mask.base is states[0].mask.base for s in states)  # shared, not copied
-    for at in (5, 0, 31, 17):
+    for at in (5, 0, 21, 17, 18):
         control.restore_state(states[at])
         assert np.array_equal(control.mask, masks[at])
         assert control.state() == states[at]
+    control.restore_state(states[3])
+    drag()  # a new branch from state 3
+    control.restore_state(states[10])  # back onto the old branch
+    assert np.array_equal(control.mask, masks[10])
+    control.restore_state(states[-1])
+    assert np.array_equal(control.mask, masks[-1])
+    control.set_mask(np.full((2000, 3000), 7, np.uint8))  # another loaded mask
+    control.restore_state(states[12])  # rebuilt from its own start
+    assert np.array_equal(control.mask, masks[12])
     control.restore_state(None)
     assert control.mask is None and control.pinned == [] and control.fixed_palette is None
