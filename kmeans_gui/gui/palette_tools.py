@@ -202,12 +202,11 @@ class PaletteTools(QObject):
         self.window.history.push(self._settings(), remap)
         self.window._update_actions()
 
-    def apply_entry(self, entry) -> None:
-        """Bring back a history entry or snapshot: its pins, given palette and
-        mask, its settings in the controls, then its run (or its remap)."""
+    def restore_state(self, state) -> None:
+        """The palette control as a history entry or snapshot had it; a rerun
+        still pending after a stroke is dropped (the entry's run replaces it)."""
         self._rerun.stop()
-        self.control.restore_state(entry.palette)
-        self.window._apply_settings(entry.settings, entry.remap)
+        self.control.restore_state(state)
 
     # ============================================================ swatches
     @Slot(int)
