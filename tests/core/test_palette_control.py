@@ -99,6 +99,8 @@ def test_weighted_kernel_checks_its_arguments():
         kernels.weighted_histogram(pix, 0xFFFFFFFF, np.repeat(keys, 2), w)
     with pytest.raises(ValueError, match="between 1 and"):
         kernels.weighted_histogram(pix, 0xFFFFFFFF, keys[:0], w)
+    with pytest.raises(ValueError, match="finite and not negative"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, np.array([1, 1, np.nan, 1]))
     with pytest.raises(ValueError, match="none of the histogram's groups"):
         kernels.weighted_histogram(pix, 0xFFFFFFFF, np.array([0x010203FF], np.uint32), w)
     totals, sums = kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, w)
@@ -196,8 +198,12 @@ def test_fixed_palette_adds_a_transparent_entry_at_the_end(rgba_image):
 def test_bad_weights_and_palettes_are_refused(photo):
     with pytest.raises(ImageError, match="like the image"):
         build_histogram(photo, weights=np.ones((3, 3)))
-    with pytest.raises(ImageError, match="not negative"):
-        build_histogram(photo, weights=-np.ones(photo.shape[:2]))
+    for bad in (-1.0, np.nan, np.inf):
+        w = np.ones(photo.shape[:2])
+        w[-1, -1] = bad  # the last pixel: the whole pass is checked, in every path
+        for kwargs in ({}, {"max_exact": 50}):
+            with pytest.raises(ImageError, match="finite and not negative"):
+                build_histogram(photo, weights=w, **kwargs)
     with pytest.raises(ImageError, match="zero on every"):
         build_histogram(photo, weights=np.zeros(photo.shape[:2]))
     with pytest.raises(ImageError, match="palette needs"):

@@ -7,6 +7,7 @@
  * memory is allocated here; a failed allocation returns -2 (the wrapper
  * raises MemoryError).
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -732,7 +733,8 @@ EXPORT void count_bytes(const uint8_t *data, int64_t n, int64_t *counts) {
  * open-addressing table of the groups' keys, then adds its weight to
  * totals[g] and weight * channel to sums[g * nch + t]. Adds to totals and
  * sums, so row ranges can be summed separately and merged. Returns 0, -1 if
- * a pixel's key is not among the groups, -2 if the table cannot be made. */
+ * a pixel's key is not among the groups, -2 if the table cannot be made, -3
+ * if a weight is negative or not finite (checked here, in the one pass). */
 EXPORT int64_t weighted_histogram(const uint8_t *pix, int64_t n, int nch, uint32_t mask,
                                   const uint32_t *keys, int64_t n_groups, const double *w,
                                   double *totals, double *sums) {
@@ -775,6 +777,10 @@ EXPORT int64_t weighted_histogram(const uint8_t *pix, int64_t n, int nch, uint32
                     break;
                 }
                 double wi = w[i];
+                if (!(wi >= 0.0 && wi <= DBL_MAX)) {
+                    status = -3;
+                    break;
+                }
                 totals[g] += wi;
                 double *s = sums + 3 * g;
                 s[0] += wi * p[0];
@@ -808,6 +814,10 @@ EXPORT int64_t weighted_histogram(const uint8_t *pix, int64_t n, int nch, uint32
             last_group = g;
         }
         double wi = w[i];
+        if (!(wi >= 0.0 && wi <= DBL_MAX)) {
+            status = -3;
+            break;
+        }
         totals[g] += wi;
         double *s = sums + g * nch;
         for (int t = 0; t < nch; t++) s[t] += wi * p[t];

@@ -183,11 +183,12 @@ def count_bytes(data: np.ndarray) -> np.ndarray:
 
 def weighted_histogram(pix: np.ndarray, mask: int, keys: np.ndarray, w: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel weights ``w`` ((n,) float64, finite, >= 0) summed into the
+    """Per-pixel weights ``w`` ((n,) float64) summed into the
     groups of a histogram of ``pix`` ((n, 3|4) uint8) whose group keys are
     ``keys`` (distinct uint32, packed RGBA & ``mask``). Fully transparent
     pixels belong to no group. Returns (totals (g,), sums (g, channels)): each
-    group's summed weight and weighted channel sums.
+    group's summed weight and weighted channel sums. A negative or non-finite
+    weight among the visible pixels raises ``ValueError``.
     """
     pix = _pixels("pixels", pix)
     n, nch = pix.shape
@@ -205,6 +206,7 @@ def weighted_histogram(pix: np.ndarray, mask: int, keys: np.ndarray, w: np.ndarr
         code = _checked(_weighted_histogram(pix[start:].ctypes.data, stop - start, nch, mask,
                                             keys.ctypes.data, g, w[start:].ctypes.data,
                                             totals.ctypes.data, sums.ctypes.data))
+        _need(code != -3, "weights must be finite and not negative")
         _need(code == 0, "a pixel's colour is in none of the histogram's groups")
         return totals, sums
 

@@ -78,8 +78,6 @@ def build_histogram(pixels: np.ndarray, weights: np.ndarray | None = None,
                              f"{pixels.shape[0]} like the image, not "
                              f"{weights.shape[1] if weights.ndim > 1 else '?'}x"
                              f"{weights.shape[0] if weights.ndim else '?'}")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise ImageError("the importance weights must be finite and not negative")
     hist = _build(pixels, max_exact)
     return hist if weights is None else _weighted(hist, pixels, weights)
 
@@ -89,8 +87,13 @@ def _weighted(hist: ColorHistogram, pixels: np.ndarray, weights: np.ndarray) -> 
     if n == 0:
         return hist
     flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[2])
-    totals, sums = _kernels.weighted_histogram(flat, hist.mask, hist.keys,
-                                               np.ascontiguousarray(weights).reshape(-1))
+    try:  # the kernel checks every weight as it reads it
+        totals, sums = _kernels.weighted_histogram(flat, hist.mask, hist.keys,
+                                                   np.ascontiguousarray(weights).reshape(-1))
+    except ValueError as exc:
+        if "finite" not in str(exc):
+            raise
+        raise ImageError("the importance weights must be finite and not negative") from None
     if not totals.sum() > 0:
         raise ImageError("the importance weights are zero on every visible pixel")
     has = totals > 0
