@@ -97,6 +97,9 @@ class PaletteControl(QObject):
         self.mask: np.ndarray | None = None  # (h, w) uint8, white = important
         self._base: StoredMask | None = None  # what self.mask was loaded as
         self._ops: list[MaskOp] = []  # brush operations on it since
+        #: The box (y0, y1, x0, x1) the last mask change touched, if it was one
+        #: brush operation (the overlay then redraws only that); else None.
+        self.changed_box: tuple[int, int, int, int] | None = None
 
     # ----------------------------------------------------- undo, snapshots
     def state(self) -> PaletteState:
@@ -206,6 +209,7 @@ class PaletteControl(QObject):
             return
         self._apply(((float(x), float(y)),), float(radius), bool(erase))
         self.mask_changed.emit()
+        self.changed_box = None
 
     def stroke(self, points, radius: float, erase: bool = False) -> None:
         """Discs along the segments between ``points`` ((x, y) image pixels)."""
@@ -214,6 +218,7 @@ class PaletteControl(QObject):
         self._apply(tuple((float(p[0]), float(p[1])) for p in points), float(radius),
                     bool(erase))
         self.mask_changed.emit()
+        self.changed_box = None
 
     def _apply(self, points, radius: float, erase: bool) -> None:
         """Paint one brush operation into the mask and record it, with what
@@ -229,6 +234,7 @@ class PaletteControl(QObject):
         before = zlib.compress(self.mask[y0:y1, x0:x1].tobytes(), 1)
         self._draw(points, radius, erase)
         self._ops.append(MaskOp(points, radius, erase, (y0, y1, x0, x1), before))
+        self.changed_box = (y0, y1, x0, x1)
 
     def _draw(self, points, radius: float, erase: bool) -> None:
         step = max(1.0, radius / 2)

@@ -176,7 +176,11 @@ class PaletteTools(QObject):
 
     @Slot()
     def _on_mask_changed(self) -> None:
-        self.canvas.set_mask(self.control.mask)
+        box = self.control.changed_box
+        if box is not None and self.control.mask is not None:
+            self.canvas.update_mask(self.control.mask, box)
+        else:
+            self.canvas.set_mask(self.control.mask)
         self.update_actions()
 
     def _palette(self) -> np.ndarray | None:

@@ -52,6 +52,13 @@ def stroke(qtbot, window, points, radius=6):
         qtbot.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, pos=at(points[-1]))
 
 
+def overlay_matches(window) -> bool:
+    """The canvas's red overlay is the current mask (alpha 150 for white)."""
+    mask = window.session.palette_control.mask
+    alpha = window.canvas._mask_buffer[..., 3]
+    return np.array_equal(alpha, (mask.astype(np.uint16) * 150 // 255).astype(np.uint8))
+
+
 def test_undo_and_redo_bring_back_pins(qtbot, window, gradient_png):
     window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
     open_and_wait(qtbot, window, gradient_png)
@@ -147,6 +154,7 @@ def test_undo_brush_strokes_clear_and_load(qtbot, window, patch_png, tmp_path,  
     window.palette_tools.erase_action.trigger()
     stroke(qtbot, window, [(75, 55)], radius=2)
     erased = control.mask.copy()
+    assert overlay_matches(window)  # redrawn part by part while painting
     assert erased[55, 75] == 0 and erased[55, 70] == 255
     window.palette_tools.erase_action.trigger()
     undo(qtbot, window)
@@ -154,6 +162,7 @@ def test_undo_brush_strokes_clear_and_load(qtbot, window, patch_png, tmp_path,  
     f = undo(qtbot, window)
     assert np.array_equal(control.mask, first)
     assert window.canvas._mask is control.mask  # the overlay shows it
+    assert overlay_matches(window)
     assert f is not None
     redo(qtbot, window)
     redo(qtbot, window)
