@@ -39,11 +39,10 @@ from kmeans_gui.core import (
 from kmeans_gui.limits import DEFAULT_EFFORT
 
 from .imaging import (
-    dithered_preview,
     downscale,
     fit_size,
-    oversampled_size,
     palette_shares,
+    sampled_indices,
     shown_like_original,
 )
 from .settings import Settings
@@ -77,6 +76,11 @@ class Opened:
     sample: ColourSample | None = None  # the colour-space view's points
 
 
+#: Live previews are made at most this often (seconds): about the frame
+#: rate; iterations in between are reported without one.
+PREVIEW_INTERVAL = 1 / 30
+
+
 @dataclass(frozen=True)
 class Progress:
     iteration: int
@@ -84,16 +88,23 @@ class Progress:
     moved: float
     palette: np.ndarray  # (k', 3|4) uint8, order as K-Means keeps it
     shares: np.ndarray  # fraction of pixels per palette entry
-    preview: np.ndarray  # (h, w) uint8 indices for the preview pixels
+    # (h, w) uint8 nearest-entry indices of the preview pixels (never
+    # dithered), or None when this iteration came too soon after the last
+    # preview (the view keeps showing that one).
+    preview: np.ndarray | None
     elapsed: float
     converged: bool
     reason: str
     labels: np.ndarray | None = None  # palette index of every histogram group
     mse: float = 0.0  # inertia per clustered pixel
     start: np.ndarray | None = None  # iteration 1: the palette it started from
-    # With dithering on: the preview dithered at twice the display size and
-    # downscaled like the original (how the file will look); else None.
-    preview_rgb: np.ndarray | None = None
+    preview_rgb: np.ndarray | None = None  # unused by live runs (kept for the view's API)
+    undithered: bool = False  # the run dithers, so the preview differs from the file
+
+    @property
+    def label(self) -> str:
+        """What the view calls this preview: never "Result", it is not the file."""
+        return "Preview, not yet dithered" if self.undithered else "Preview"
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,7 @@ class QuantizeJob(Job):
         self.finish_early = False
         self.reported = False  # whether an iteration was reported yet
         self.weights = weights  # importance per pixel: the histogram is rebuilt with them
+        self._previewed = -1  # palette size of the last live preview
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
@@ -223,12 +235,12 @@ class QuantizeJob(Job):
                 self.settings = dataclasses.replace(self.settings, seed=best[1])
         s = self.settings
         state = None
-        size = (self.preview_pixels.shape[1], self.preview_pixels.shape[0])
-        fine = None
-        if s.dither != "none" and s.dither_strength > 0:
-            fine = downscale(self.image.pixels,
-                             oversampled_size(self.image.width, self.image.height, size))
-            yield None
+        # The live preview is each pixel's nearest entry at display size: cheap
+        # enough for every frame. Dithering is left to the full-resolution
+        # result, which follows as soon as K-Means has settled; the view labels
+        # the live preview as undithered meanwhile.
+        dithers = s.dither != "none" and s.dither_strength > 0
+        last_preview = -1.0
         for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
@@ -236,14 +248,18 @@ class QuantizeJob(Job):
             if hist.n_transparent and len(shares):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
-            preview = remap(self.preview_pixels, state.palette, s.space)
-            rgb = (dithered_preview(fine, state.palette, s.space, s.dither,
-                                    s.dither_strength, size)
-                   if fine is not None else None)
+            now = time.perf_counter()
+            preview = None
+            if (now - last_preview >= PREVIEW_INTERVAL or self.gate is not None
+                    or len(state.palette) != self._previewed):
+                preview = remap(self.preview_pixels, state.palette, s.space)
+                last_preview = now
+                self._previewed = len(state.palette)
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
-                           state.reason, state.labels, state.mse, state.start, rgb)
+                           state.reason, state.labels, state.mse, state.start,
+                           undithered=dithers)
             # Step mode: wait for the next step, a stop point every poll.
             while (self.gate is not None and not state.converged and not self.finish_early
                    and not self.gate.wait()):
@@ -264,7 +280,10 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
     """What a run or a remap reports once its full-resolution result exists:
     the preview, the shares, the PNG Save will write, the quality figure and
     the result downscaled like the original."""
-    preview = remap(preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
+    size = (preview_pixels.shape[1], preview_pixels.shape[0])
+    # The preview's indices (the cluster highlight and picking read them) are
+    # the file's own, sampled: no second remap or dithering at display size.
+    preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
     yield None
     data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
@@ -322,11 +341,12 @@ class RescaleJob(Job):
         indices = shown = None
         if self.palette is not None and self.settings is not None:
             yield None
-            indices = remap(preview, self.palette, self.settings.space, self.settings.dither,
-                            self.settings.dither_strength)
-            if self.indices is not None:
+            if self.indices is not None:  # the file's own entries, and the file downscaled
+                indices = sampled_indices(self.indices, self.size)
                 yield None
                 shown = shown_like_original(self.indices, self.palette, self.size)
+            else:
+                indices = remap(preview, self.palette, self.settings.space)
         yield Rescaled(preview, indices, shown)
 
 

@@ -758,7 +758,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
-        self.canvas.set_result_preview(p.preview, p.palette, p.preview_rgb)
+        if p.preview is not None:
+            self.canvas.set_result_preview(p.preview, p.palette, label=p.label)
         self.palette_view.set_palette(p.palette, p.shares)
         self.chart.add(p.iteration, p.inertia)
         if p.labels is not None:
