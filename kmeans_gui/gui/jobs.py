@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,6 +150,31 @@ class Saved:
     png: EncodedPng
 
 
+class _Beside:
+    """``fn(*args, **kwargs)`` on a thread of its own, beside the job's: for
+    work that releases the GIL (C kernels, Pillow, zlib) while the job does
+    something else. ``result()`` waits for it and raises what it raised."""
+
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._value: object = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 (handed to result())
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="kmeans-gui-beside", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class Job:
     """One piece of work; ``work`` is a generator of reports (``None``: a stop point)."""
 
@@ -178,9 +204,12 @@ class LoadJob(Job):
         started = time.perf_counter()
         image = load_image(self.path, Settings().max_pixels())  # read at each open
         yield None
-        preview = downscale(image.pixels, fit_size(image.width, image.height, *self.preview_box))
-        yield None
+        # The display-size copy (Pillow) and the histogram (C) both release
+        # the GIL: build them side by side.
+        preview = _Beside(downscale, image.pixels,
+                          fit_size(image.width, image.height, *self.preview_box))
         histogram = build_histogram(image.pixels)
+        preview = preview.result()
         yield None
         sample = sample_histogram(histogram)
         yield Opened(image.path or self.path, image, histogram, preview,
@@ -240,7 +269,7 @@ class QuantizeJob(Job):
         # result, which follows as soon as K-Means has settled; the view labels
         # the live preview as undithered meanwhile.
         dithers = s.dither != "none" and s.dither_strength > 0
-        last_preview = -1.0
+        last_preview = float("-inf")
         for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
@@ -248,12 +277,13 @@ class QuantizeJob(Job):
             if hist.n_transparent and len(shares):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
-            now = time.perf_counter()
+            # The interval counts from the end of the last preview, so making
+            # previews never takes more than about half the run.
             preview = None
-            if (now - last_preview >= PREVIEW_INTERVAL or self.gate is not None
-                    or len(state.palette) != self._previewed):
+            if (time.perf_counter() - last_preview >= PREVIEW_INTERVAL
+                    or self.gate is not None or len(state.palette) != self._previewed):
                 preview = remap(self.preview_pixels, state.palette, s.space)
-                last_preview = now
+                last_preview = time.perf_counter()
                 self._previewed = len(state.palette)
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
@@ -281,16 +311,16 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
     the preview, the shares, the PNG Save will write, the quality figure and
     the result downscaled like the original."""
     size = (preview_pixels.shape[1], preview_pixels.shape[0])
+    # The PNG (the bytes Save writes) is encoded while the rest is measured.
+    encoding = _Beside(encode_png, result, icc_profile=image.icc_profile, dpi=image.dpi,
+                       effort=EFFORT)
     # The preview's indices (the cluster highlight and picking read them) are
     # the file's own, sampled: no second remap or dithering at display size.
     preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
-    yield None
-    data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
     quality = mean_delta_e(image.pixels, result)
-    yield None
-    shown = shown_like_original(result.indices, result.palette,
-                                (preview_pixels.shape[1], preview_pixels.shape[0]))
+    shown = shown_like_original(result.indices, result.palette, size)
+    data = encoding.result()
     yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
                    time.perf_counter() - started, quality, shown)
 
