@@ -192,6 +192,7 @@ class KCost:
         self.rows = rows
         self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
         self._x = None
+        self._sample_lab: tuple[np.ndarray, np.ndarray | None] | None = None
 
     @property
     def size_exact(self) -> bool:
@@ -268,6 +269,24 @@ class KCost:
         s = self.settings
         return remap(pixels, palette, s.space, s.dither, s.dither_strength), palette
 
+    def _sample_delta_e(self, indices: np.ndarray, palette: np.ndarray) -> float:
+        """``delta_e_of(self.sample, palette[indices])``, with the sample's
+        OKLab computed once for every point and each palette entry's once."""
+        if self._sample_lab is None:
+            flat = self.sample.reshape(-1, self.sample.shape[2])
+            visible = flat[:, 3] > 0 if flat.shape[1] == 4 else None
+            if visible is not None:
+                flat = flat[visible]
+            self._sample_lab = (rgb_to_oklab(flat[:, :3]), visible)
+        lab, visible = self._sample_lab
+        if len(lab) == 0:
+            return 0.0
+        chosen = indices.reshape(-1)
+        if visible is not None:
+            chosen = chosen[visible]
+        diff = lab - rgb_to_oklab(palette[:, :3])[chosen]
+        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum()) / len(lab)
+
     def _encode(self, indices, palette) -> int:
         result = QuantizeResult(indices, palette, 0, 0.0, 0.0, "", 0.0)
         return len(encode_png(result, icc_profile=self.icc_profile, dpi=self.dpi,
@@ -287,7 +306,7 @@ class KCost:
         if sizes or delta_e is None:
             indices, ordered = self._indices(self.sample, palette)
             if delta_e is None:
-                delta_e = delta_e_of(self.sample, ordered[indices])
+                delta_e = self._sample_delta_e(indices, ordered)
             if sizes:
                 if self.pace is not None:
                     self.pace()
