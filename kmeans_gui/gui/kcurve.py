@@ -4,8 +4,9 @@
   ×100) against k on a log axis, marks the current k, and reports clicks.
 * :class:`CurveWorker` computes the curve (``core.kscan.scan``) and, in
   target mode, the search, in a background thread that leaves the live run
-  alone: its kernels use one thread, and while a live run is going it works
-  only a small share of the time (``LIVE_DUTY``), sleeping between steps.
+  alone: while a live run is going its kernels use one thread and it works
+  only a small share of the time (``LIVE_DUTY``), sleeping between steps;
+  once the live run has ended it uses every core.
   A new image or new settings cancel it.
 * :class:`TargetPanel` is the target mode in the controls: "Smallest file with
   quality ≥ Q" (pngquant's 0-100 scale, as ``--quality``) or "Best quality
@@ -291,6 +292,8 @@ class CurveWorker(QObject):
                     pause -= step
                 if cancel.is_set():
                     raise _Cancelled
+            # One thread beside a live run, every core once it has ended.
+            parallel.limit_here(1 if self._live.is_set() else None)
             last[0] = time.perf_counter()
 
         return pace
@@ -298,7 +301,7 @@ class CurveWorker(QObject):
     def _run(self, token, cancel, pixels, histogram, settings, target, ks, curve, effort,
              icc_profile, dpi) -> None:
         try:
-            with parallel.limited(1):
+            with parallel.limited(1 if self._live.is_set() else parallel.threads()):
                 cost = KCost(pixels, settings, histogram=histogram, effort=effort,
                              icc_profile=icc_profile, dpi=dpi, pace=self._pacer(cancel),
                              table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE)
