@@ -80,6 +80,14 @@ class Opened:
 #: Live previews are made at most this often (seconds): about the frame
 #: rate; iterations in between are reported without one.
 PREVIEW_INTERVAL = 1 / 30
+#: ...and after at least this many times as long as the last one took, so
+#: that on large displays and slow machines they never take more than about
+#: a third of the run.
+PREVIEW_SPACING = 2.0
+#: The converged palette gets a preview of its own when the image has at least
+#: this many times the preview's pixels: the full-resolution result then
+#: takes long enough to be worth showing something closer to it meanwhile.
+CONVERGED_PREVIEW_RATIO = 8
 
 
 @dataclass(frozen=True)
@@ -269,7 +277,10 @@ class QuantizeJob(Job):
         # result, which follows as soon as K-Means has settled; the view labels
         # the live preview as undithered meanwhile.
         dithers = s.dither != "none" and s.dither_strength > 0
-        last_preview = float("-inf")
+        last_preview, wait = float("-inf"), PREVIEW_INTERVAL
+        slow_finish = (self.image.pixels.shape[0] * self.image.pixels.shape[1]
+                       >= CONVERGED_PREVIEW_RATIO * self.preview_pixels.shape[0]
+                       * self.preview_pixels.shape[1])
         for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
@@ -277,13 +288,17 @@ class QuantizeJob(Job):
             if hist.n_transparent and len(shares):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
-            # The interval counts from the end of the last preview, so making
-            # previews never takes more than about half the run.
+            # The wait counts from the end of the last preview; in step mode
+            # every step shows its own.
             preview = None
-            if (time.perf_counter() - last_preview >= PREVIEW_INTERVAL
-                    or self.gate is not None or len(state.palette) != self._previewed):
+            stepping = self.gate is not None and self.gate.is_paused()
+            if (time.perf_counter() - last_preview >= wait or stepping
+                    or len(state.palette) != self._previewed
+                    or (state.converged and slow_finish)):
+                began = time.perf_counter()
                 preview = remap(self.preview_pixels, state.palette, s.space)
                 last_preview = time.perf_counter()
+                wait = max(PREVIEW_INTERVAL, PREVIEW_SPACING * (last_preview - began))
                 self._previewed = len(state.palette)
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,

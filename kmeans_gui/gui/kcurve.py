@@ -323,9 +323,10 @@ class CurveWorker(QObject):
         except _Cancelled:
             pass
         except Exception:  # a bug must not kill the app from a background thread
+            if cancel.is_set():
+                return  # cancelled (say, the app is closing and the engine's pool is gone)
             log.exception("the k vs cost curve failed")
-            if not cancel.is_set():
-                self.curve_done.emit(token, False)
+            self.curve_done.emit(token, False)
 
 
 class _Cancelled(Exception):

@@ -85,6 +85,15 @@ def test_live_previews_are_made_at_most_at_the_frame_rate(monkeypatch, gradient_
     assert len(reports) >= 3
     assert reports[0].preview is not None
     assert all(p.preview is None for p in reports[1:])
+    # On an image much larger than its preview the converged palette gets one too:
+    # the full-resolution result takes a while.
+    small = np.ascontiguousarray(image.pixels[::3, ::3])
+    job = QuantizeJob(image, build_histogram(image.pixels),
+                      QuantizeSettings(k=8, tol=0.0, max_iter=50), small)
+    reports = [v for v in job.work() if isinstance(v, jobs.Progress)]
+    assert reports[0].preview is not None and reports[-1].converged
+    assert reports[-1].preview is not None
+    assert all(p.preview is None for p in reports[1:-1])
 
 
 def test_changing_k_mid_run_cancels_and_restarts(qtbot, window, noise_png):
