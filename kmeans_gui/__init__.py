@@ -1,4 +1,4 @@
-"""K-Means Palette: the desktop app (``gui``), the command line (``cli``) and their engine (``core``)."""
+"""K-Means Palette: the desktop app (``gui``), the command line (``cli``), the engine (``core``)."""
 
 import os as _os
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from ..core import index_counts, remap, rgb_to_oklab
+from ..core import index_counts, rgb_to_oklab
 
 #: ΔE (OKLab ×100) drawn white in the difference view; larger errors clip.
 DIFF_FULL_SCALE = 20.0
