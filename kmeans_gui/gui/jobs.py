@@ -107,7 +107,6 @@ class Progress:
     labels: np.ndarray | None = None  # palette index of every histogram group
     mse: float = 0.0  # inertia per clustered pixel
     start: np.ndarray | None = None  # iteration 1: the palette it started from
-    preview_rgb: np.ndarray | None = None  # unused by live runs (kept for the view's API)
     undithered: bool = False  # the run dithers, so the preview differs from the file
 
     @property
