@@ -88,6 +88,12 @@ PREVIEW_SPACING = 2.0
 #: this many times the preview's pixels: the full-resolution result then
 #: takes long enough to be worth showing something closer to it meanwhile.
 CONVERGED_PREVIEW_RATIO = 8
+#: Up to this many pixels, work that releases the GIL runs side by side (the
+#: histogram with the display copy, the PNG with the quality figure and the
+#: Fit view). Larger images do it one piece after another: each extra thread
+#: that allocates large arrays keeps its own malloc arena, which raised the
+#: peak memory by about the size of the decoded image.
+OVERLAP_PIXELS = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,21 @@ class _Beside:
         return self._value
 
 
+class _Now:
+    """``_Beside``'s interface for work done at once, in the calling thread."""
+
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._value = fn(*args, **kwargs)
+
+    def result(self):
+        return self._value
+
+
+def _maybe_beside(pixels: int, fn, *args, **kwargs) -> _Beside | _Now:
+    """``fn`` beside the job for images up to ``OVERLAP_PIXELS``, else at once."""
+    return (_Beside if pixels <= OVERLAP_PIXELS else _Now)(fn, *args, **kwargs)
+
+
 class Job:
     """One piece of work; ``work`` is a generator of reports (``None``: a stop point)."""
 
@@ -213,8 +234,8 @@ class LoadJob(Job):
         yield None
         # The display-size copy (Pillow) and the histogram (C) both release
         # the GIL: build them side by side.
-        preview = _Beside(downscale, image.pixels,
-                          fit_size(image.width, image.height, *self.preview_box))
+        preview = _maybe_beside(image.width * image.height, downscale, image.pixels,
+                                fit_size(image.width, image.height, *self.preview_box))
         histogram = build_histogram(image.pixels)
         preview = preview.result()
         yield None
@@ -326,8 +347,8 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
     the result downscaled like the original."""
     size = (preview_pixels.shape[1], preview_pixels.shape[0])
     # The PNG (the bytes Save writes) is encoded while the rest is measured.
-    encoding = _Beside(encode_png, result, icc_profile=image.icc_profile, dpi=image.dpi,
-                       effort=EFFORT)
+    encoding = _maybe_beside(result.indices.size, encode_png, result,
+                             icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
     # The preview's indices (the cluster highlight and picking read them) are
     # the file's own, sampled: no second remap or dithering at display size.
     preview = sampled_indices(result.indices, size)
