@@ -13,7 +13,7 @@ from kmeans_gui.core import RACE_MAX_K, QuantizeSettings
 
 from . import dialogs
 from .jobs import Finished, Progress
-from .sizes import colours
+from .sizes import colours, iterations
 
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours",
@@ -81,11 +81,11 @@ class RunView(QObject):
         w.chart.finish(r.iterations, reason)
         if r.reason == "stopped":
             w.status.say(
-                f"Stopped after {r.iterations} iterations: this {colours(r.n_colors)} result "
+                f"Stopped after {iterations(r.iterations)}: this {colours(r.n_colors)} result "
                 "is kept and can be saved. F5 runs again.")
         else:
             w.status.say(
-                f"Done: {colours(r.n_colors)} after {r.iterations} iterations ({reason}) · "
+                f"Done: {colours(r.n_colors)} after {iterations(r.iterations)} ({reason}) · "
                 f"{f.elapsed:.2f} s")
         w.run_finished.emit(f)
         w.rescale_if_pending()
