@@ -17,7 +17,7 @@ from .sizes import colours, iterations
 
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours",
-           "stopped": "stopped by you"}
+           "stopped": "stopped by you", "fixed palette": "mapped to the given palette"}
 
 
 class RunView(QObject):
@@ -89,7 +89,7 @@ class RunView(QObject):
         w.link.result_shown(r.palette)
         w.status.idle(self.session.result is not None)
         reason = REASONS.get(r.reason, r.reason)
-        w.chart.finish(r.iterations, reason)
+        w.chart.finish(r.iterations, reason, given_palette=r.reason == "fixed palette")
         if r.reason == "stopped":
             w.status.say(
                 f"Stopped after {iterations(r.iterations)}: this {colours(r.n_colors)} result "

@@ -153,3 +153,15 @@ def test_an_edited_swatch_is_not_captioned_as_an_iteration(qtbot, cloud_window, 
     text = window.cloud.caption.text()
     assert "palette is given" in text
     assert "centroid moves to the mean" not in text and "RMS error" not in text
+
+
+def test_a_removed_swatch_is_not_called_exact_by_the_chart(qtbot, window, gradient_png):
+    # Mapping to the given palette runs no K-Means: its zero inertia made the
+    # convergence chart say "Exact: every colour of the image has its own entry".
+    window.controls.set_settings(MANY)
+    open_and_wait(qtbot, window, gradient_png)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.palette_view.remove_requested.emit(0)
+    title = window.chart.chart().title()
+    assert "Exact" not in title and "given palette" in title
+    assert "(mapped to the given palette)" in window.status.label.text()
