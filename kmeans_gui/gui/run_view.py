@@ -92,7 +92,7 @@ class RunView(QObject):
         w.chart.finish(r.iterations, reason, given_palette=r.reason == "fixed palette")
         if r.reason == "stopped":
             w.status.say(
-                f"Stopped after {iterations(r.iterations)}: this {colours(r.n_colors)} result "
+                f"Stopped after {iterations(r.iterations)}: this {r.n_colors}-colour result "
                 "is kept and can be saved. F5 runs again.")
         else:
             w.status.say(

@@ -140,4 +140,6 @@ def test_the_done_line_says_1_iteration_not_1_iterations(qtbot, window, gradient
     assert " after 1 iteration (" in window.status.label.text()
     stopped = dataclasses.replace(one, result=dataclasses.replace(one.result, reason="stopped"))
     window.session.result_changed.emit(stopped)
-    assert window.status.label.text().startswith("Stopped after 1 iteration: ")
+    text = window.status.label.text()
+    assert text.startswith("Stopped after 1 iteration: this ")
+    assert f"this {one.result.n_colors}-colour result" in text  # not "this 200 colours result"
