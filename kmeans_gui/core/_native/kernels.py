@@ -31,6 +31,8 @@ _update = declare("update", I64, PTR, I64, I64, PTR, PTR, PTR, I64, PTR, PTR, PT
 _inertia = declare("inertia", F64, PTR, I64, I64, PTR, PTR, PTR)
 _remap = declare("remap", I64, PTR, I64, INT, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, I64,
                  INT, PTR)
+_remap_rgb_packed = declare("remap_rgb_packed", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR,
+                            INT, PTR, INT, PTR)
 _remap_rgb = declare("remap_rgb", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, PTR)
 _count_bytes = declare("count_bytes", None, PTR, I64, PTR)
 _weighted_histogram = declare("weighted_histogram", I64, PTR, I64, INT, ctypes.c_uint32, PTR,
@@ -378,6 +380,27 @@ def remap_rgb(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarr
     def run(start: int, stop: int) -> None:
         _checked(_remap_rgb(pix[start:].ctypes.data, stop - start, *palette, space,
                             lin.ctypes.data, out[start:].ctypes.data))
+
+    run_pieces(run, pieces(n, SPLIT_PIXELS))
+    return out
+
+
+def remap_rgb_packed(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+                     order: np.ndarray, space: int, lin: np.ndarray, cap_bits: int) -> np.ndarray:
+    """``remap`` for opaque RGB with the colour cache packed into one 32-bit
+    slot per colour (one memory access a lookup), at most 2**cap_bits slots
+    per thread."""
+    pix = _pixels("pixels", pix, channels=(3,))
+    n = pix.shape[0]
+    _keep, palette = _palette_args(pal, proj, axis, order, 3)
+    lin = _lut(lin)
+    space = _space(space)
+    _need(1 <= cap_bits <= 30, f"cap_bits must be 1..30, not {cap_bits}")
+    out = np.empty(n, dtype=np.uint8)
+
+    def run(start: int, stop: int) -> None:
+        _checked(_remap_rgb_packed(pix[start:].ctypes.data, stop - start, *palette, space,
+                                   lin.ctypes.data, cap_bits, out[start:].ctypes.data))
 
     run_pieces(run, pieces(n, SPLIT_PIXELS))
     return out
