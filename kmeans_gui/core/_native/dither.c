@@ -139,6 +139,11 @@ ALWAYS_INLINE double sq_dist(const double *a, const double *b, int d) {
 
 /* ---------------------------------------------------------------- palette */
 
+/* Two doubles operated on together (GCC/Clang vector extension; plain SSE2
+ * on x86-64). Each lane does exactly the scalar operations, so the results
+ * are the same bits as one at a time. */
+typedef double v2d __attribute__((vector_size(16)));
+
 /* The palette in working coordinates with, for every entry, all entries
  * sorted by their distance from it (itself first). */
 typedef struct {
@@ -148,6 +153,7 @@ typedef struct {
     const uint8_t *near;    /* (k, k): near[g*k + i] is g's i-th nearest entry */
     const double *near_d;   /* (k, k): its distance from g */
     const double *near_c;   /* (k, k, d) or NULL: those entries' coordinates, in that order */
+    const v2d *near_v;      /* NULL, or the same in pairs for the scan (see pair_rows) */
 } Palette;
 
 /* The entry nearest to q among those allowed for the pixel p: within
@@ -158,23 +164,55 @@ typedef struct {
  * two. Ties keep the entry met first. */
 ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double *p,
                                       double dn2, double allowance, const double *q) {
-    const double *row_d = P->near_d + n * P->k;
-    const uint8_t *row = P->near + n * P->k;
-    double best = sq_dist(q, P->coords + n * P->d, P->d);
-    if (P->k < 2 || 4.0 * best <= row_d[1] * row_d[1]) return n; /* nearer n than any other */
+    const int d = P->d;
+    const int64_t k = P->k;
+    const double *row_d = P->near_d + n * k;
+    const uint8_t *row = P->near + n * k;
+    double best = sq_dist(q, P->coords + n * d, d);
+    if (k < 2 || 4.0 * best <= row_d[1] * row_d[1]) return n; /* nearer n than any other */
     double rn = sqrt(best), rbest = rn;
     double reach = 2.0 * sqrt(dn2) + allowance;
     double lim = sqrt(dn2) + allowance;
     lim *= lim;
     int64_t best_i = 0;
-    const double *row_c = P->near_c ? P->near_c + n * P->k * P->d : NULL;
     /* stop: the smaller of the two limits (one comparison a candidate) */
     double stop = rn + rbest < reach ? rn + rbest : reach;
-    for (int64_t i = 1; i < P->k; i++) {
+    if (P->near_v) {
+        /* two candidates at a time: positions 1 + 2j and 2 + 2j of the row */
+        const double *row_c = P->near_c + n * k * d;
+        const v2d *pairs = P->near_v + n * ((k / 2) * d);
+        v2d qv[MAXD];
+        for (int t = 0; t < d; t++) qv[t] = (v2d){q[t], q[t]};
+        for (int64_t i = 1; i < k; i += 2, pairs += d) {
+            if (row_d[i] > stop) break;
+            v2d diff = qv[0] - pairs[0];
+            v2d s = diff * diff;
+            for (int t = 1; t < d; t++) {
+                diff = qv[t] - pairs[t];
+                s += diff * diff;
+            }
+            if (s[0] < best && sq_dist(p, row_c + i * d, d) <= lim) {
+                best = s[0];
+                best_i = i;
+                rbest = sqrt(best);
+                stop = rn + rbest < reach ? rn + rbest : reach;
+            }
+            if (i + 1 >= k || row_d[i + 1] > stop) break;
+            if (s[1] < best && sq_dist(p, row_c + (i + 1) * d, d) <= lim) {
+                best = s[1];
+                best_i = i + 1;
+                rbest = sqrt(best);
+                stop = rn + rbest < reach ? rn + rbest : reach;
+            }
+        }
+        return row[best_i];
+    }
+    const double *row_c = P->near_c ? P->near_c + n * k * d : NULL;
+    for (int64_t i = 1; i < k; i++) {
         if (row_d[i] > stop) break;
-        const double *cj = row_c ? row_c + i * P->d : P->coords + row[i] * P->d;
-        double dd = sq_dist(q, cj, P->d);
-        if (dd < best && sq_dist(p, cj, P->d) <= lim) {
+        const double *cj = row_c ? row_c + i * d : P->coords + row[i] * d;
+        double dd = sq_dist(q, cj, d);
+        if (dd < best && sq_dist(p, cj, d) <= lim) {
             best = dd;
             best_i = i;
             rbest = sqrt(dd);
@@ -182,6 +220,22 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
         }
     }
     return row[best_i];
+}
+
+/* For each row g of near (k entries, g itself first): the coordinates of
+ * the entries at positions 1 + 2j and 2 + 2j as d pairs, j < k / 2 (the last
+ * pair's second lane is zero when k is even). */
+static void pair_rows(const double *pal, const uint8_t *near, int64_t k, int d, v2d *out) {
+    int64_t pairs = k / 2;
+    for (int64_t g = 0; g < k; g++) {
+        const uint8_t *row = near + g * k;
+        v2d *o = out + g * pairs * d;
+        for (int64_t j = 0; j < pairs; j++) {
+            int64_t a = 1 + 2 * j, b = 2 + 2 * j;
+            for (int t = 0; t < d; t++)
+                o[j * d + t] = (v2d){pal[row[a] * d + t], b < k ? pal[row[b] * d + t] : 0.0};
+        }
+    }
 }
 
 /* For each entry g: the entries sorted by distance from g (stable, so g comes
@@ -268,7 +322,10 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     /* the neighbours' coordinates in scanning order: no gather in the search */
     double *near_c = malloc(sizeof(double) * k * k * d);
-    if (!near_c) {
+    v2d *near_v = malloc(sizeof(v2d) * (k * (k / 2) * d + 1));
+    if (!near_c || !near_v) {
+        free(near_c);
+        free(near_v);
         cache_free(&cache);
         free(rows);
         free(cur);
@@ -278,7 +335,8 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     for (int64_t g = 0; g < k * k; g++)
         for (int t = 0; t < dd; t++) near_c[g * dd + t] = pal[near[g] * dd + t];
-    Palette P = {k, dd, pal, near, near_d, near_c};
+    pair_rows(pal, near, k, dd, near_v);
+    Palette P = {k, dd, pal, near, near_d, near_c, near_v};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
@@ -357,6 +415,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     cache_free(&cache);
     free(near_c);
+    free(near_v);
     free(rows);
     free(cur);
     free(nxt);
@@ -401,7 +460,7 @@ ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64
                                    const double *lin, const uint8_t *base, double strength,
                                    const double *params, uint8_t *out) {
     const int dd = d;
-    Palette P = {k, dd, pal, near, near_d, NULL};
+    Palette P = {k, dd, pal, near, near_d, NULL, NULL};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     double p[MAXD], q[MAXD];
     for (int64_t y = y0; y < y1; y++) {
