@@ -139,10 +139,20 @@ ALWAYS_INLINE double sq_dist(const double *a, const double *b, int d) {
 
 /* ---------------------------------------------------------------- palette */
 
-/* Two doubles operated on together (GCC/Clang vector extension; plain SSE2
- * on x86-64). Each lane does exactly the scalar operations, so the results
- * are the same bits as one at a time. */
-typedef double v2d __attribute__((vector_size(16)));
+/* Four floats operated on together (GCC/Clang vector extension; plain SSE
+ * on x86-64), for a quick first look at four candidates at once. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+/* Bit l set where lane l of m is set. */
+static inline int lane_mask(v4i m) {
+#if defined(__SSE__)
+    return __builtin_ia32_movmskps((v4f)m);
+#else
+    return (m[0] & 1) | (m[1] & 2) | (m[2] & 4) | (m[3] & 8);
+#endif
+}
+/* Lanes of a group past the end of a row: never near anything. */
+#define FAR_AWAY 1e30f
 
 /* The palette in working coordinates with, for every entry, all entries
  * sorted by their distance from it (itself first). */
@@ -153,7 +163,7 @@ typedef struct {
     const uint8_t *near;    /* (k, k): near[g*k + i] is g's i-th nearest entry */
     const double *near_d;   /* (k, k): its distance from g */
     const double *near_c;   /* (k, k, d) or NULL: those entries' coordinates, in that order */
-    const v2d *near_v;      /* NULL, or the same in pairs for the scan (see pair_rows) */
+    const v4f *near_f;      /* NULL, or the same as floats in groups of four (see group_rows) */
 } Palette;
 
 /* The entry nearest to q among those allowed for the pixel p: within
@@ -177,32 +187,37 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
     int64_t best_i = 0;
     /* stop: the smaller of the two limits (one comparison a candidate) */
     double stop = rn + rbest < reach ? rn + rbest : reach;
-    if (P->near_v) {
-        /* two candidates at a time: positions 1 + 2j and 2 + 2j of the row */
+    if (P->near_f) {
+        /* Four candidates at a time in floats, then the few that may beat
+         * the best so far in doubles, in row order: a candidate the floats
+         * rule out is no nearer q than the best (margin: their rounding), so
+         * the scan takes the same steps on what it computes exactly. */
         const double *row_c = P->near_c + n * k * d;
-        const v2d *pairs = P->near_v + n * ((k / 2) * d);
-        v2d qv[MAXD];
-        for (int t = 0; t < d; t++) qv[t] = (v2d){q[t], q[t]};
-        for (int64_t i = 1; i < k; i += 2, pairs += d) {
-            if (row_d[i] > stop) break;
-            v2d diff = qv[0] - pairs[0];
-            v2d s = diff * diff;
+        const v4f *group = P->near_f + n * ((k + 2) / 4) * d;
+        v4f qf[MAXD];
+        for (int t = 0; t < d; t++) qf[t] = (v4f){(float)q[t], (float)q[t], (float)q[t], (float)q[t]};
+        float thr = (float)(best + 1e-3 * (rbest + 1.0) + 1e-5 * best);
+        for (int64_t i0 = 1; i0 < k; i0 += 4, group += d) {
+            if (row_d[i0] > stop) break;
+            v4f diff = qf[0] - group[0];
+            v4f s = diff * diff;
             for (int t = 1; t < d; t++) {
-                diff = qv[t] - pairs[t];
+                diff = qf[t] - group[t];
                 s += diff * diff;
             }
-            if (s[0] < best && sq_dist(p, row_c + i * d, d) <= lim) {
-                best = s[0];
-                best_i = i;
-                rbest = sqrt(best);
-                stop = rn + rbest < reach ? rn + rbest : reach;
-            }
-            if (i + 1 >= k || row_d[i + 1] > stop) break;
-            if (s[1] < best && sq_dist(p, row_c + (i + 1) * d, d) <= lim) {
-                best = s[1];
-                best_i = i + 1;
-                rbest = sqrt(best);
-                stop = rn + rbest < reach ? rn + rbest : reach;
+            int maybe = lane_mask(s < (v4f){thr, thr, thr, thr});
+            for (; maybe; maybe &= maybe - 1) {
+                int64_t i = i0 + __builtin_ctz(maybe);
+                if (i >= k || row_d[i] > stop) return row[best_i];
+                const double *cj = row_c + i * d;
+                double dd = sq_dist(q, cj, d);
+                if (dd < best && sq_dist(p, cj, d) <= lim) {
+                    best = dd;
+                    best_i = i;
+                    rbest = sqrt(dd);
+                    stop = rn + rbest < reach ? rn + rbest : reach;
+                    thr = (float)(best + 1e-3 * (rbest + 1.0) + 1e-5 * best);
+                }
             }
         }
         return row[best_i];
@@ -223,18 +238,19 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
 }
 
 /* For each row g of near (k entries, g itself first): the coordinates of
- * the entries at positions 1 + 2j and 2 + 2j as d pairs, j < k / 2 (the last
- * pair's second lane is zero when k is even). */
-static void pair_rows(const double *pal, const uint8_t *near, int64_t k, int d, v2d *out) {
-    int64_t pairs = k / 2;
+ * the entries at positions 1 + 4j .. 4 + 4j as d groups of four floats,
+ * j < (k + 2) / 4, lanes past the row's end FAR_AWAY. */
+static void group_rows(const double *pal, const uint8_t *near, int64_t k, int d, v4f *out) {
+    int64_t groups = (k + 2) / 4;
     for (int64_t g = 0; g < k; g++) {
         const uint8_t *row = near + g * k;
-        v2d *o = out + g * pairs * d;
-        for (int64_t j = 0; j < pairs; j++) {
-            int64_t a = 1 + 2 * j, b = 2 + 2 * j;
+        v4f *o = out + g * groups * d;
+        for (int64_t j = 0; j < groups; j++)
             for (int t = 0; t < d; t++)
-                o[j * d + t] = (v2d){pal[row[a] * d + t], b < k ? pal[row[b] * d + t] : 0.0};
-        }
+                for (int l = 0; l < 4; l++) {
+                    int64_t i = 1 + 4 * j + l;
+                    o[j * d + t][l] = i < k ? (float)pal[row[i] * d + t] : FAR_AWAY;
+                }
     }
 }
 
@@ -322,10 +338,10 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     /* the neighbours' coordinates in scanning order: no gather in the search */
     double *near_c = malloc(sizeof(double) * k * k * d);
-    v2d *near_v = malloc(sizeof(v2d) * (k * (k / 2) * d + 1));
-    if (!near_c || !near_v) {
+    v4f *near_f = malloc(sizeof(v4f) * (k * ((k + 2) / 4) * d + 1));
+    if (!near_c || !near_f) {
         free(near_c);
-        free(near_v);
+        free(near_f);
         cache_free(&cache);
         free(rows);
         free(cur);
@@ -335,8 +351,8 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     for (int64_t g = 0; g < k * k; g++)
         for (int t = 0; t < dd; t++) near_c[g * dd + t] = pal[near[g] * dd + t];
-    pair_rows(pal, near, k, dd, near_v);
-    Palette P = {k, dd, pal, near, near_d, near_c, near_v};
+    group_rows(pal, near, k, dd, near_f);
+    Palette P = {k, dd, pal, near, near_d, near_c, near_f};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
@@ -415,7 +431,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     cache_free(&cache);
     free(near_c);
-    free(near_v);
+    free(near_f);
     free(rows);
     free(cur);
     free(nxt);
