@@ -28,6 +28,8 @@ enum {
     P_CLAMP,     /* longest error vector carried to the neighbours */
     P_ACTIVITY,  /* local second difference (squared) at which the weight halves */
     P_CACHE,     /* nonzero: cache pixel coordinates by colour (0 only for tests) */
+    P_ACT_SPACING, /* nonzero: P_ACTIVITY grows with the square of the nearest entry's
+                    * spacing beyond this (a coarse palette hides more texture) */
     P_COUNT
 };
 
@@ -309,7 +311,9 @@ ALWAYS_INLINE double activity_weight(const double *up, const double *mid, const 
  * error it received is dropped) when it is within P_CLOSE of the pixel; a
  * transparent pixel neither takes nor spreads error. Otherwise the pixel's
  * colour plus its weighted share of the error it received picks the nearest
- * entry among those within the bound of the pixel's own colour. The error
+ * entry among those within the bound of the pixel's own colour; the share
+ * is the activity weight with P_ACTIVITY scaled by (spacing of n /
+ * P_ACT_SPACING) squared where that exceeds 1. The error
  * left (clamped to P_CLAMP) goes to the neighbours in Floyd-Steinberg's
  * 7/3/5/1. */
 ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nch,
@@ -322,7 +326,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     double *rows = malloc(sizeof(double) * 3 * w * d);
     double *cur = calloc((w + 2) * d, sizeof(double));
     double *nxt = calloc((w + 2) * d, sizeof(double));
-    double *allow = malloc(sizeof(double) * k);
+    double *allow = malloc(sizeof(double) * 2 * k);
     CoordCache cache;
     int cache_ok = cache_init(&cache, params[P_CACHE] != 0.0 ? (band_stop - band_first) * (band_rows + warmup) * w : 0, d);
     if (!rows || !cur || !nxt || !allow || !cache_ok) {
@@ -351,12 +355,15 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     group_rows(pal, near, k, dd, near_f);
     Palette P = {k, dd, pal, near, near_d, near_c, near_f};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
+    double *half_of = allow + k;
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
         double rel = params[P_BOUND_REL] * spacing;
         allow[j] = rel > params[P_BOUND] ? rel : params[P_BOUND];
+        double grow = params[P_ACT_SPACING] > 0.0 ? spacing / params[P_ACT_SPACING] : 0.0;
+        half_of[j] = params[P_ACTIVITY] * (grow > 1.0 ? grow * grow : 1.0);
     }
-    double clamp = params[P_CLAMP], half = params[P_ACTIVITY];
+    double clamp = params[P_CLAMP];
     double q[MAXD], e[MAXD];
     for (int64_t band = band_first; band < band_stop; band++) {
         int64_t first = band * band_rows;
@@ -396,7 +403,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
                     if (keep) out[i] = (uint8_t)n;
                     continue;
                 }
-                double wgt = strength * activity_weight(up, mid, down, x, w, dd, half);
+                double wgt = strength * activity_weight(up, mid, down, x, w, dd, half_of[n]);
                 for (int t = 0; t < dd; t++) q[t] = p[t] + wgt * in[t];
                 int64_t c = nearest_allowed(&P, n, p, dn2, allow[n], q);
                 if (keep) out[i] = (uint8_t)c;
