@@ -1,0 +1,72 @@
+"""Snapshots kept from the Session's results and compared in the split view:
+Keep Snapshot adds the current result to the strip, selecting one or two
+snapshots shows them in the comparison view, and Restore runs a snapshot's
+settings again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Slot
+
+from kmeans_gui.core import QuantizeSettings
+
+from .session import Session
+from .snapshots import Snapshot, SnapshotStrip
+from .status_bar import StatusArea
+from .tool_canvas import ToolCanvas
+
+
+class SnapshotCompare(QObject):
+    """Connects the snapshot strip to the Session and the comparison view.
+    ``restore`` runs a snapshot's settings (the window records them)."""
+
+    def __init__(self, strip: SnapshotStrip, canvas: ToolCanvas, session: Session,
+                 status: StatusArea, restore: Callable[[QuantizeSettings], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.strip, self.canvas, self.session, self.status = strip, canvas, session, status
+        self._restore = restore
+        strip.compare_changed.connect(self._on_compare_changed)
+        strip.restore_requested.connect(self._restore_snapshot)
+
+    def keep(self) -> Snapshot | None:
+        f = self.session.result
+        if f is None:
+            return None
+        snap = self.strip.keep(f)
+        self.strip.show()
+        self.status.say(f"Kept snapshot {snap.number}; click it to compare")
+        return snap
+
+    def clear(self) -> None:
+        """A new image: the old snapshots are of another picture."""
+        self.strip.clear_snapshots()
+        self.strip.hide()
+
+    @staticmethod
+    def _side(snap: Snapshot):
+        f = snap.finished
+        preview = f.preview_rgb if f.preview_rgb is not None else f.result.palette[f.preview]
+        return (f"#{snap.number} k={f.settings.k}", preview, f.result.indices,
+                f.result.palette)
+
+    @Slot(list)
+    def _on_compare_changed(self, selected: list) -> None:
+        if not selected:
+            self.canvas.set_comparison(None, None)
+            return
+        size = self.canvas.preview_size()
+        usable = [s for s in selected if s.finished.preview_rgb is None
+                  or (s.finished.preview_rgb.shape[1], s.finished.preview_rgb.shape[0]) == size]
+        if not usable:
+            return
+        if len(usable) == 1:
+            self.canvas.set_comparison(self._side(usable[0]), None)
+        else:
+            self.canvas.set_comparison(self._side(usable[0]), self._side(usable[1]))
+        self.canvas.set_mode("split")
+
+    @Slot(object)
+    def _restore_snapshot(self, snap: Snapshot) -> None:
+        self._restore(snap.finished.settings)

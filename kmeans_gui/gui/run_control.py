@@ -1,0 +1,117 @@
+"""The controls and the run commands become Session runs: an edit is
+debounced and restarts the run, Run Again picks a new seed, Try Other Seeds
+runs several, Undo/Redo go through the settings history, Stop stops.
+
+``window`` is the main window: it holds the controls, the Session, the
+QSettings store and the status bar."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtCore import QObject, QTimer, Slot
+
+from kmeans_gui.core import ImageError, QuantizeSettings
+
+from . import dialogs
+from .actions import SEED_TRIALS
+from .history import SettingsHistory
+
+DEBOUNCE_MS = 250
+
+
+class RunControl(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.controls = window.controls
+        self.history = SettingsHistory()
+        self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.start_run)
+        self.controls.changed.connect(self._on_controls_changed)
+
+    def _edited(self) -> None:
+        self.window.files.edited = True
+
+    @Slot()
+    def _on_controls_changed(self) -> None:
+        self._edited()
+        if self.session.image is not None:
+            self.window.status.say("Settings changed; restarting…")
+        # The old run is out of date now: none of its previews may show while
+        # the edit is debounced.
+        self.session.cancel_run()
+        self.debounce.start()
+        self.window.curve.settings_changed()
+
+    @Slot()
+    def run_again(self) -> None:
+        """Run with a new random seed (the same seed would give the same file)."""
+        self._edited()
+        seed = self.controls.seed_spin
+        old = seed.value()
+        new = old
+        while new == old:
+            new = random.randint(seed.minimum(), seed.maximum())
+        blocked = seed.blockSignals(True)
+        seed.setValue(new)
+        seed.blockSignals(blocked)
+        self.start_run()
+
+    @Slot()
+    def start_run(self) -> None:
+        self.debounce.stop()
+        settings = self.controls.settings()
+        try:
+            settings = settings.validated()
+        except ImageError as exc:
+            dialogs.show_error(self.window, "Invalid settings", str(exc))
+            return
+        self.window.settings.set_quantize_settings(settings)
+        self.history.push(settings)
+        self.session.run(settings)
+        self.window._update_actions()
+
+    @Slot()
+    def try_seeds(self) -> None:
+        """Run several new seeds and keep the one with the lowest inertia."""
+        if self.session.image is None:
+            return
+        self._edited()
+        self.debounce.stop()
+        seeds = tuple(random.sample(range(1, 2**31 - 1), SEED_TRIALS))
+        self.window.status.say(f"Trying {SEED_TRIALS} seeds…")
+        self.session.run(self.controls.settings().validated(), seeds)
+
+    def apply(self, settings: QuantizeSettings) -> None:
+        """Show ``settings`` in the controls and run them (history unchanged)."""
+        self._edited()
+        self.controls.set_settings(settings)
+        self.session.cancel_run()
+        self.debounce.stop()
+        self.window.settings.set_quantize_settings(settings)
+        self.session.run(settings)
+        self.window._update_actions()
+
+    def restore(self, settings: QuantizeSettings) -> None:
+        """Run ``settings`` again as a new step in the history (a snapshot's)."""
+        self.history.push(settings)
+        self.apply(settings)
+
+    @Slot()
+    def undo(self) -> None:
+        settings = self.history.undo()
+        if settings is not None:
+            self.apply(settings)
+
+    @Slot()
+    def redo(self) -> None:
+        settings = self.history.redo()
+        if settings is not None:
+            self.apply(settings)
+
+    @Slot()
+    def stop(self) -> None:
+        self.debounce.stop()
+        self.session.stop()
