@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from dataclasses import replace
 
+from . import early as _early
 from . import interrupts
 
 EXIT_USAGE = 2
+#: Seconds between the interpreter's forced thread switches while the core
+#: imports beside a reading thread (the default is 5 ms).
+STARTUP_SWITCH_INTERVAL = 0.0002
 
 
 def _error(message: str) -> int:
@@ -16,24 +20,46 @@ def _error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # numpy's OpenBLAS starts a thread per core when it loads and leaves them
+    # spinning after each call; the engine's heavy work is its own C, not
+    # BLAS, so those threads only burn CPU (a core's worth while numpy
+    # imports, and in every worker process of a batch). Set before numpy
+    # loads; the user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Before anything slow: a stop signal during start-up (importing numpy
     # takes a while) is reported like one during the work.
     previous = interrupts.install()
+    early = None
+    interval = sys.getswitchinterval()
     try:
-        return _main(argv)
+        args = sys.argv[1:] if argv is None else argv
+        if args == ["--version"]:
+            # Answered before argparse and the option tables are even imported.
+            from ..appinfo import VERSION
+            sys.stdout.write(f"kmeans-compress {VERSION}\n")
+            return 0
+        with interrupts.job():
+            early = _early.start(args)
+        if early is not None:
+            # The main thread holds the GIL but for the interpreter's forced
+            # switches while it imports (argparse now, numpy later); the
+            # reading thread needs it back between its C calls, so it gets
+            # shorter turns until the core is imported.
+            sys.setswitchinterval(STARTUP_SWITCH_INTERVAL)
+        return _main(argv, early, interval)
     except KeyboardInterrupt:  # a stop signal before any work started
         sys.stderr.write("kmeans-compress: interrupted\n")
         return interrupts.exit_status()
     finally:
+        sys.setswitchinterval(interval)
+        if early is not None:
+            early.cancel()  # unused, or done: stop its thread
         interrupts.restore(previous)
 
 
-def _main(argv: list[str] | None) -> int:
-    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
-        # Answered before argparse and the option tables are even imported.
-        from ..appinfo import VERSION
-        sys.stdout.write(f"kmeans-compress {VERSION}\n")
-        return 0
+def _main(argv: list[str] | None, early=None, interval: float | None = None) -> int:
+    """``early``: the read ``main`` started; ``interval``: the thread switch
+    interval to return to once the core is imported."""
     for stream in (sys.stdout, sys.stderr):
         # File names that the terminal's encoding cannot show must not crash the report.
         if hasattr(stream, "reconfigure"):
@@ -49,12 +75,31 @@ def _main(argv: list[str] | None) -> int:
     pending = None
     try:
         with interrupts.job():  # until the run starts, a stop signal ends it at once
-            pending = _start_reading(options)
-            start = _prepare(options)
+            pending = _reading(options, early)
+            if interval is None:
+                interval = sys.getswitchinterval()
+            if pending is not None:  # shorter turns for the reader while the core imports
+                sys.setswitchinterval(STARTUP_SWITCH_INTERVAL)
+            try:
+                start = _prepare(options)
+            finally:
+                sys.setswitchinterval(interval)
         return start(pending) if callable(start) else start
     finally:
         if pending is not None:
             pending.cancel()  # unused (refused, failed early): stop its thread
+
+
+def _reading(options, early):
+    """The read started before parsing if it is of this run's single input
+    (and at the default pixel limit), else one started now."""
+    if early is not None:
+        from ..limits import MAX_PIXELS
+        if (len(options.inputs) == 1 and options.max_pixels == MAX_PIXELS
+                and early.is_for(options.inputs[0])):
+            return early
+        early.cancel()
+    return _start_reading(options)
 
 
 def _start_reading(options):
@@ -99,6 +144,8 @@ def _colours(options):
 def _prepare(options):
     """Import the core, check the settings and plan: a function running the
     jobs, or an exit status."""
+    from dataclasses import replace
+
     # The core (and numpy) is imported only once there is work to do.
     from ..core import ImageError, QuantizeSettings
     try:

@@ -1,7 +1,7 @@
 """Snapshots kept from the Session's results and compared in the split view:
 Keep Snapshot adds the current result to the strip, selecting one or two
 snapshots shows them in the comparison view, and Restore runs a snapshot's
-settings again."""
+settings again with its pins, given palette and mask."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Slot
 
-from kmeans_gui.core import QuantizeSettings
-
+from .history import Entry
 from .session import Session
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
@@ -19,10 +18,10 @@ from .tool_canvas import ToolCanvas
 
 class SnapshotCompare(QObject):
     """Connects the snapshot strip to the Session and the comparison view.
-    ``restore`` runs a snapshot's settings (the window records them)."""
+    ``restore`` brings back a snapshot's history entry (the window records it)."""
 
     def __init__(self, strip: SnapshotStrip, canvas: ToolCanvas, session: Session,
-                 status: StatusArea, restore: Callable[[QuantizeSettings], None],
+                 status: StatusArea, restore: Callable[[Entry], None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.strip, self.canvas, self.session, self.status = strip, canvas, session, status
@@ -34,7 +33,7 @@ class SnapshotCompare(QObject):
         f = self.session.result
         if f is None:
             return None
-        snap = self.strip.keep(f)
+        snap = self.strip.keep(f, self.session.result_palette)
         self.strip.show()
         self.status.say(f"Kept snapshot {snap.number}; click it to compare")
         return snap
@@ -69,4 +68,4 @@ class SnapshotCompare(QObject):
 
     @Slot(object)
     def _restore_snapshot(self, snap: Snapshot) -> None:
-        self._restore(snap.finished.settings)
+        self._restore(snap.entry())

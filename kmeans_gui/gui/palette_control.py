@@ -3,12 +3,22 @@ colours, a given palette to map to, and the importance mask.
 
 The Session owns one :class:`PaletteControl` and applies it to every run
 (``settings_for``, ``weights``); widgets change it only through its methods
-and redraw on ``changed``.
+and redraw on ``changed``. ``state()`` is an immutable copy of all of it for
+the undo history and snapshots, and ``restore_state`` brings one back.
+
+A mask is kept in a state as its recipe, not its pixels: the loaded mask it
+started from (zlib-compressed) and every brush operation since. Each
+operation also keeps what it painted over (its bounding box, compressed), so
+undoing steps back through those patches and redoing paints the operations
+again; only a state on another loaded mask is rebuilt from scratch. Painting
+a 24 MP mask therefore costs bytes per stroke in the history, not a copy of
+the mask.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import zlib
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -16,6 +26,60 @@ from PySide6.QtCore import QObject, Signal
 from kmeans_gui.core import MAX_K, QuantizeSettings, mask_weights
 
 RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True, eq=False)  # equal only to itself
+class MaskOp:
+    """One brush operation: discs along ``points`` (image pixels), and the
+    mask's pixels in ``box`` (y0, y1, x0, x1) before it, compressed."""
+
+    points: tuple[tuple[float, float], ...]
+    radius: float
+    erase: bool
+    box: tuple[int, int, int, int]
+    before: bytes
+
+
+@dataclass(frozen=True, eq=False)  # equal only to itself: states compare it by identity
+class StoredMask:
+    """A loaded mask, compressed (mostly black or white masks shrink a
+    hundredfold or more)."""
+
+    shape: tuple[int, int]
+    data: bytes
+
+    @staticmethod
+    def of(mask: np.ndarray) -> StoredMask:
+        mask = np.ascontiguousarray(mask, dtype=np.uint8)
+        return StoredMask((int(mask.shape[0]), int(mask.shape[1])),
+                          zlib.compress(mask.tobytes(), 1))
+
+    def array(self) -> np.ndarray:
+        return np.frombuffer(zlib.decompress(self.data), np.uint8).reshape(self.shape).copy()
+
+
+@dataclass(frozen=True)
+class MaskRecipe:
+    """How to rebuild a mask: black (or ``base``) of ``shape``, then ``ops``."""
+
+    shape: tuple[int, int]
+    base: StoredMask | None = None
+    ops: tuple[MaskOp, ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly what the recipe keeps in memory."""
+        ops = sum(200 + 40 * len(op.points) + len(op.before) for op in self.ops)
+        return (len(self.base.data) if self.base else 0) + ops
+
+
+@dataclass(frozen=True)
+class PaletteState:
+    """Everything a :class:`PaletteControl` holds, frozen."""
+
+    pinned: tuple[RGB, ...] = ()
+    fixed_palette: tuple[RGB, ...] | None = None
+    mask: MaskRecipe | None = None
 
 
 def rgb(color) -> RGB:
@@ -31,6 +95,56 @@ class PaletteControl(QObject):
         self.pinned: list[RGB] = []
         self.fixed_palette: tuple[RGB, ...] | None = None  # "map to this palette"
         self.mask: np.ndarray | None = None  # (h, w) uint8, white = important
+        self._base: StoredMask | None = None  # what self.mask was loaded as
+        self._ops: list[MaskOp] = []  # brush operations on it since
+        #: The box (y0, y1, x0, x1) the last mask change touched, if it was one
+        #: brush operation (the overlay then redraws only that); else None.
+        self.changed_box: tuple[int, int, int, int] | None = None
+
+    # ----------------------------------------------------- undo, snapshots
+    def state(self) -> PaletteState:
+        """A frozen copy of the pins, the given palette and the mask's recipe."""
+        recipe = None
+        if self.mask is not None:
+            recipe = MaskRecipe(self.mask.shape, self._base, tuple(self._ops))
+        return PaletteState(tuple(self.pinned), self.fixed_palette, recipe)
+
+    def restore_state(self, state: PaletteState | None) -> None:
+        """Bring back what ``state()`` returned (``None``: nothing pinned, no
+        given palette, no mask). The mask is rebuilt only if it differs."""
+        state = state or PaletteState()
+        self.pinned = list(state.pinned)
+        self.fixed_palette = state.fixed_palette
+        self.changed.emit()
+        if self.state().mask == state.mask:
+            return
+        recipe = state.mask
+        if recipe is None:
+            self.mask, self._base, self._ops = None, None, []
+        elif (self.mask is not None and self.mask.shape == recipe.shape
+              and self._base is recipe.base):
+            # Same start: step back to where the two diverge, then paint forward.
+            common = 0
+            for mine, theirs in zip(self._ops, recipe.ops, strict=False):
+                if mine is not theirs:
+                    break
+                common += 1
+            for op in reversed(self._ops[common:]):
+                y0, y1, x0, x1 = op.box
+                self.mask[y0:y1, x0:x1] = np.frombuffer(
+                    zlib.decompress(op.before), np.uint8).reshape(y1 - y0, x1 - x0)
+            del self._ops[common:]
+            for op in recipe.ops[common:]:
+                self._draw(op.points, op.radius, op.erase)
+                self._ops.append(op)
+        else:
+            self.mask = (recipe.base.array() if recipe.base is not None
+                         else np.zeros(recipe.shape, np.uint8))
+            self._base, self._ops = recipe.base, []
+            for op in recipe.ops:
+                self._draw(op.points, op.radius, op.erase)
+                self._ops.append(op)
+        self.mask_changed.emit()
 
     # ------------------------------------------------------------ pins
     def is_pinned(self, color) -> bool:
@@ -86,13 +200,54 @@ class PaletteControl(QObject):
     def ensure_mask(self, height: int, width: int) -> np.ndarray:
         if self.mask is None or self.mask.shape != (height, width):
             self.mask = np.zeros((height, width), np.uint8)
+            self._base, self._ops = None, []
         return self.mask
 
-    def paint(self, x: float, y: float, radius: float, erase: bool = False,
-              emit: bool = True) -> None:
+    def paint(self, x: float, y: float, radius: float, erase: bool = False) -> None:
         """A disc of ``radius`` image pixels at (x, y): white, or black to erase."""
         if self.mask is None:
             return
+        self._apply(((float(x), float(y)),), float(radius), bool(erase))
+        self.mask_changed.emit()
+        self.changed_box = None
+
+    def stroke(self, points, radius: float, erase: bool = False) -> None:
+        """Discs along the segments between ``points`` ((x, y) image pixels)."""
+        if self.mask is None or not points:
+            return
+        self._apply(tuple((float(p[0]), float(p[1])) for p in points), float(radius),
+                    bool(erase))
+        self.mask_changed.emit()
+        self.changed_box = None
+
+    def _apply(self, points, radius: float, erase: bool) -> None:
+        """Paint one brush operation into the mask and record it, with what
+        it paints over."""
+        h, w = self.mask.shape
+        r = max(0.5, radius) + 1
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        x0, x1 = max(0, int(min(xs) - r)), min(w, int(max(xs) + r) + 1)
+        y0, y1 = max(0, int(min(ys) - r)), min(h, int(max(ys) + r) + 1)
+        if x0 >= x1 or y0 >= y1:
+            x0 = x1 = y0 = y1 = 0
+        before = zlib.compress(self.mask[y0:y1, x0:x1].tobytes(), 1)
+        self._draw(points, radius, erase)
+        self._ops.append(MaskOp(points, radius, erase, (y0, y1, x0, x1), before))
+        self.changed_box = (y0, y1, x0, x1)
+
+    def _draw(self, points, radius: float, erase: bool) -> None:
+        step = max(1.0, radius / 2)
+        prev = points[0]
+        self._disc(prev[0], prev[1], radius, erase)
+        for point in points[1:]:
+            dx, dy = point[0] - prev[0], point[1] - prev[1]
+            n = max(1, int(np.hypot(dx, dy) / step))
+            for i in range(1, n + 1):
+                self._disc(prev[0] + dx * i / n, prev[1] + dy * i / n, radius, erase)
+            prev = point
+
+    def _disc(self, x: float, y: float, radius: float, erase: bool) -> None:
         h, w = self.mask.shape
         r = max(0.5, radius)
         x0, x1 = max(0, int(x - r)), min(w, int(x + r) + 1)
@@ -102,32 +257,20 @@ class PaletteControl(QObject):
         yy, xx = np.mgrid[y0:y1, x0:x1]
         disc = (xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= r * r
         self.mask[y0:y1, x0:x1][disc] = 0 if erase else 255
-        if emit:
-            self.mask_changed.emit()
-
-    def stroke(self, points, radius: float, erase: bool = False) -> None:
-        """Discs along the segments between ``points`` ((x, y) image pixels)."""
-        if self.mask is None or not points:
-            return
-        step = max(1.0, radius / 2)
-        prev = points[0]
-        self.paint(prev[0], prev[1], radius, erase, emit=False)
-        for point in points[1:]:
-            dx, dy = point[0] - prev[0], point[1] - prev[1]
-            n = max(1, int(np.hypot(dx, dy) / step))
-            for i in range(1, n + 1):
-                self.paint(prev[0] + dx * i / n, prev[1] + dy * i / n, radius, erase,
-                           emit=False)
-            prev = point
-        self.mask_changed.emit()
 
     def clear_mask(self) -> None:
         if self.mask is not None:
-            self.mask = None
+            self.mask, self._base, self._ops = None, None, []
             self.mask_changed.emit()
 
     def set_mask(self, mask: np.ndarray | None) -> None:
-        self.mask = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
+        """A loaded mask (copied), or ``None``."""
+        if mask is None:
+            self.mask, self._base = None, None
+        else:
+            self.mask = np.array(mask, dtype=np.uint8, order="C")
+            self._base = StoredMask.of(self.mask)
+        self._ops = []
         self.mask_changed.emit()
 
     def has_mask(self) -> bool:

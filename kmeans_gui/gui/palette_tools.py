@@ -176,7 +176,11 @@ class PaletteTools(QObject):
 
     @Slot()
     def _on_mask_changed(self) -> None:
-        self.canvas.set_mask(self.control.mask)
+        box = self.control.changed_box
+        if box is not None and self.control.mask is not None:
+            self.canvas.update_mask(self.control.mask, box)
+        else:
+            self.canvas.set_mask(self.control.mask)
         self.update_actions()
 
     def _palette(self) -> np.ndarray | None:
@@ -195,6 +199,19 @@ class PaletteTools(QObject):
     def _settings(self):
         return self.window.controls.settings()
 
+    # ================================================================ undo
+    def _record(self, remap=None) -> None:
+        """A history entry for a change that runs no K-Means (a pin, an edited
+        or removed swatch, a brush stroke): Undo brings back what was before."""
+        self.window.history.push(self._settings(), remap)
+        self.window._update_actions()
+
+    def restore_state(self, state) -> None:
+        """The palette control as a history entry or snapshot had it; a rerun
+        still pending after a stroke is dropped (the entry's run replaces it)."""
+        self._rerun.stop()
+        self.control.restore_state(state)
+
     # ============================================================ swatches
     @Slot(int)
     def toggle_pin(self, index: int) -> None:
@@ -202,6 +219,7 @@ class PaletteTools(QObject):
         if palette is None or not 0 <= index < len(palette):
             return
         pinned = self.control.toggle_pin(palette[index])
+        self._record()
         hexed = "#{:02X}{:02X}{:02X}".format(*rgb(palette[index]))
         self.window.status_label.setText(f"Pinned {hexed}: it stays in every palette" if pinned
                                          else f"Unpinned {hexed}")
@@ -227,6 +245,7 @@ class PaletteTools(QObject):
         colours[keep_index.index(index)] = rgb(color)
         self.control.replace_pin(old, color)
         self.session.remap_to(colours, self._settings())
+        self._record(colours)
 
     @Slot(int)
     def remove_swatch(self, index: int) -> None:
@@ -239,10 +258,12 @@ class PaletteTools(QObject):
             return
         self.control.unpin(palette[index])
         self.session.remap_to(colours, self._settings())
+        self._record(colours)
 
     @Slot()
     def unpin_all(self) -> None:
         self.control.set_pinned([])
+        self._record()
 
     # =========================================================== eyedropper
     @Slot()
@@ -360,6 +381,7 @@ class PaletteTools(QObject):
 
     @Slot(object, bool)
     def _stroke_done(self, stroke, erase: bool) -> None:
+        self._record()  # each stroke its own step (the run after it adds none)
         self._rerun.start()
 
     @Slot()

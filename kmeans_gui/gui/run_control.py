@@ -1,6 +1,8 @@
 """The controls and the run commands become Session runs: an edit is
 debounced and restarts the run, Run Again picks a new seed, Try Other Seeds
-runs several, Undo/Redo go through the settings history, Stop stops.
+runs several, Undo/Redo go through the settings history (which also brings
+back the palette control: pins, a given palette, the importance mask), Stop
+stops.
 
 ``window`` is the main window: it holds the controls, the Session, the
 QSettings store and the status bar."""
@@ -15,7 +17,7 @@ from kmeans_gui.core import ImageError, QuantizeSettings
 
 from . import dialogs
 from .actions import SEED_TRIALS
-from .history import SettingsHistory
+from .history import Entry, SettingsHistory
 
 DEBOUNCE_MS = 250
 
@@ -26,7 +28,7 @@ class RunControl(QObject):
         self.window = window
         self.session = window.session
         self.controls = window.controls
-        self.history = SettingsHistory()
+        self.history = SettingsHistory(self.session.palette_control)
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.debounce.timeout.connect(self.start_run)
         self.controls.changed.connect(self._on_controls_changed)
@@ -84,32 +86,42 @@ class RunControl(QObject):
         self.window.status.say(f"Trying {SEED_TRIALS} seeds…")
         self.session.run(self.controls.settings().validated(), seeds)
 
-    def apply(self, settings: QuantizeSettings) -> None:
-        """Show ``settings`` in the controls and run them (history unchanged)."""
+    def apply(self, settings: QuantizeSettings, remap=None) -> None:
+        """Show ``settings`` in the controls and run them, or with ``remap``
+        map the image to those colours without K-Means (history unchanged)."""
         self._edited()
         self.controls.set_settings(settings)
         self.session.cancel_run()
         self.debounce.stop()
         self.window.settings.set_quantize_settings(settings)
-        self.session.run(settings)
+        if remap is None:
+            self.session.run(settings)
+        else:
+            self.session.remap_to(remap, settings)
         self.window._update_actions()
 
-    def restore(self, settings: QuantizeSettings) -> None:
-        """Run ``settings`` again as a new step in the history (a snapshot's)."""
-        self.history.push(settings)
-        self.apply(settings)
+    def apply_entry(self, entry: Entry) -> None:
+        """Bring back a history entry: its pins, given palette and mask, then
+        its settings and run (or remap)."""
+        self.window.palette_tools.restore_state(entry.palette)
+        self.apply(entry.settings, entry.remap)
+
+    def restore(self, entry: Entry) -> None:
+        """Bring back a snapshot's entry as a new step in the history."""
+        self.history.push_entry(entry)
+        self.apply_entry(entry)
 
     @Slot()
     def undo(self) -> None:
-        settings = self.history.undo()
-        if settings is not None:
-            self.apply(settings)
+        entry = self.history.undo()
+        if entry is not None:
+            self.apply_entry(entry)
 
     @Slot()
     def redo(self) -> None:
-        settings = self.history.redo()
-        if settings is not None:
-            self.apply(settings)
+        entry = self.history.redo()
+        if entry is not None:
+            self.apply_entry(entry)
 
     @Slot()
     def stop(self) -> None:

@@ -31,7 +31,7 @@ from .jobs import (
     Saved,
     SaveJob,
 )
-from .palette_control import PaletteControl
+from .palette_control import PaletteControl, PaletteState
 from .runner import CANCELLABLE, JobRunner
 from .stepping import StepGate
 
@@ -71,6 +71,9 @@ class Session(QObject):
         self.step_gate = StepGate()  # paused in step mode: runs wait for each step
         # Pinned colours, a given palette, the importance mask: applied to every run.
         self.palette_control = PaletteControl(self)
+        # What the palette control held for the current result (snapshots keep it).
+        self.result_palette: PaletteState | None = None
+        self._palette_of_job: dict[int, PaletteState] = {}
 
     # ------------------------------------------------------------ state
     def is_loading(self) -> bool:
@@ -229,6 +232,8 @@ class Session(QObject):
 
     # ---------------------------------------------------------- internals
     def _submit(self, job: Job) -> None:
+        if job.kind in ("quantize", "remap"):
+            self._palette_of_job = {job.job_id: self.palette_control.state()}
         for kind in job.supersedes:
             self._live.pop(kind, None)
         self._live[job.kind] = job
@@ -257,6 +262,7 @@ class Session(QObject):
         if isinstance(value, Progress):
             self.progress.emit(value)
         elif isinstance(value, Finished):
+            self.result_palette = self._palette_of_job.get(job_id)
             self._set_result(value)
         elif isinstance(value, Opened):
             self._opened(value)

@@ -10,8 +10,10 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
+from .history import Entry
 from .imaging import downscale, human_size
 from .jobs import Finished
+from .palette_control import PaletteState
 from .qimages import rgb_image
 
 THUMB = 72  # longest side of a thumbnail, logical pixels
@@ -21,6 +23,16 @@ THUMB = 72  # longest side of a thumbnail, logical pixels
 class Snapshot:
     number: int
     finished: Finished
+    palette: PaletteState | None = None  # pins, given palette and mask of its run
+
+    def entry(self) -> Entry:
+        """The settings history entry that brings this result back: its
+        settings, its palette control state, and for an edited palette (a
+        remap, not a K-Means run) the colours it was mapped to."""
+        s = self.finished.settings
+        given = self.palette.fixed_palette if self.palette is not None else None
+        remap = s.palette if s.palette is not None and given is None else None
+        return Entry(s, self.palette, remap)
 
     @property
     def label(self) -> str:
@@ -78,9 +90,9 @@ class SnapshotStrip(QListWidget):
     def snapshots(self) -> list[Snapshot]:
         return list(self._snapshots)
 
-    def keep(self, finished: Finished) -> Snapshot:
+    def keep(self, finished: Finished, palette: PaletteState | None = None) -> Snapshot:
         self._count += 1
-        snap = Snapshot(self._count, finished)
+        snap = Snapshot(self._count, finished, palette)
         self._snapshots.append(snap)
         item = QListWidgetItem(QIcon(thumbnail(finished)), snap.label)
         item.setToolTip(snap.tooltip)

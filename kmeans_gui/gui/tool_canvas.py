@@ -61,6 +61,17 @@ class ToolCanvas(ComparisonView):
             self._mask_overlay = QImage(buffer.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         self.update()
 
+    def update_mask(self, mask: np.ndarray, box: tuple[int, int, int, int]) -> None:
+        """Only ``box`` (y0, y1, x0, x1) of the mask shown changed: redo that
+        part of the overlay (the whole of it is 4 bytes a pixel to rebuild)."""
+        if mask is not self._mask or self._mask_overlay is None:
+            self.set_mask(mask)
+            return
+        y0, y1, x0, x1 = box
+        part = mask[y0:y1, x0:x1]
+        self._mask_buffer[y0:y1, x0:x1, 3] = (part.astype(np.uint16) * 150 // 255).astype(np.uint8)
+        self.update()
+
     def image_point(self, pos: QPointF) -> tuple[float, float] | None:
         """Image coordinates under ``pos`` if it is on the original's side of the
         view and inside the image, else None."""

@@ -124,6 +124,12 @@ def test_remap_palette_checks():
     rejects("cap_bits", K.remap, PIX, *good, K.SPACE_RGB, LINEAR_LUT, -1, 0)
     rejects("3 channels", K.remap_rgb, np.zeros((5, 4), np.uint8), *palette(d=4),
             K.SPACE_RGB, LINEAR_LUT)
+    assert K.remap_rgb_packed(PIX, *good, K.SPACE_RGB, LINEAR_LUT, 12).shape == (50,)
+    rejects("3 channels", K.remap_rgb_packed, np.zeros((5, 4), np.uint8), *palette(d=4),
+            K.SPACE_RGB, LINEAR_LUT, 12)
+    rejects("cap_bits", K.remap_rgb_packed, PIX, *good, K.SPACE_RGB, LINEAR_LUT, 31)
+    rejects("permutation", K.remap_rgb_packed, PIX, pal, proj, axis, np.array([0, 0, 1, 2]),
+            K.SPACE_RGB, LINEAR_LUT, 12)
 
 
 def test_dither_checks():

@@ -14,8 +14,11 @@ from kmeans_gui.core import (
     kmeans_steps,
     quantize,
 )
+from kmeans_gui.core._native import kernels
+from kmeans_gui.core.quantizer import histogram as histogram_module
+from kmeans_gui.core.quantizer.colorspace import to_working
 
-from .reference import nearest, weighted_kmeans_all_pixels
+from .reference import nearest, weighted_histogram, weighted_kmeans_all_pixels
 from .test_kmeans import final, spread_initial
 
 
@@ -47,6 +50,61 @@ def test_weights_on_rgba_skip_transparent_pixels(rgba_image):
     w = np.full(rgba_image.shape[:2], 2.0)
     hist = build_histogram(rgba_image, weights=w)
     assert np.allclose(hist.weights, 2 * hist.counts)
+
+
+def _noisy_rgba(h=70, w=90, seed=5):
+    """Many colours, a fully transparent corner and partly transparent pixels."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    img[..., 3] = np.where(rng.random((h, w)) < 0.5, 255, img[..., 3])
+    img[:10, :10, 3] = 0
+    return img
+
+
+@pytest.mark.parametrize("max_exact", [None, 2000, 50])
+@pytest.mark.parametrize("kind", ["photo", "rgba"])
+@pytest.mark.parametrize("split", [False, True])
+def test_weighted_kernel_equals_numpy(photo, max_exact, kind, split, monkeypatch):
+    """The C kernel against the bincount reference: exact colours, 6-bit and
+    coarse bins, RGB and RGBA, in one piece and split over threads."""
+    if split:
+        monkeypatch.setattr(kernels, "SPLIT_PIXELS", 1000)
+    pixels = np.ascontiguousarray(photo[:120, :150]) if kind == "photo" else _noisy_rgba()
+    kwargs = {} if max_exact is None else {"max_exact": max_exact}
+    if kind == "rgba" and max_exact == 50:
+        monkeypatch.setattr(histogram_module, "RGBA_BIN_BITS", 10)  # force the coarse bins
+    plain = build_histogram(pixels, **kwargs)
+    w = np.random.default_rng(3).random(pixels.shape[:2]) * 10
+    w[5:20, 30:60] = 0.0
+    hist = build_histogram(pixels, weights=w, **kwargs)
+    totals, sums = weighted_histogram(plain, pixels, w)
+    assert np.allclose(hist.weights, totals, rtol=1e-12, atol=1e-12)
+    has = totals > 0
+    assert np.allclose(hist.colors[has], sums[has] / totals[has, None], rtol=1e-12)
+    assert np.array_equal(hist.colors[~has], plain.colors[~has])
+    assert np.array_equal(hist.counts, plain.counts)
+
+
+def test_weighted_kernel_checks_its_arguments():
+    pix = np.zeros((4, 3), np.uint8)
+    keys = np.array([0x000000FF], np.uint32)
+    w = np.ones(4)
+    with pytest.raises(ValueError, match="weights must have shape"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, w[:3])
+    with pytest.raises(ValueError, match="must be float64"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, np.ones(4, np.complex128))
+    with pytest.raises(ValueError, match="channels"):
+        kernels.weighted_histogram(np.zeros((4, 2), np.uint8), 0xFFFFFFFF, keys, w)
+    with pytest.raises(ValueError, match="distinct"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, np.repeat(keys, 2), w)
+    with pytest.raises(ValueError, match="between 1 and"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys[:0], w)
+    with pytest.raises(ValueError, match="finite and not negative"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, np.array([1, 1, np.nan, 1]))
+    with pytest.raises(ValueError, match="none of the histogram's groups"):
+        kernels.weighted_histogram(pix, 0xFFFFFFFF, np.array([0x010203FF], np.uint32), w)
+    totals, sums = kernels.weighted_histogram(pix, 0xFFFFFFFF, keys, w)
+    assert totals.tolist() == [4.0] and sums.tolist() == [[0.0, 0.0, 0.0]]
 
 
 @pytest.mark.parametrize("space", ["rgb", "oklab"])
@@ -140,11 +198,44 @@ def test_fixed_palette_adds_a_transparent_entry_at_the_end(rgba_image):
 def test_bad_weights_and_palettes_are_refused(photo):
     with pytest.raises(ImageError, match="like the image"):
         build_histogram(photo, weights=np.ones((3, 3)))
-    with pytest.raises(ImageError, match="not negative"):
-        build_histogram(photo, weights=-np.ones(photo.shape[:2]))
+    for bad in (-1.0, np.nan, np.inf):
+        w = np.ones(photo.shape[:2])
+        w[-1, -1] = bad  # the last pixel: the whole pass is checked, in every path
+        for kwargs in ({}, {"max_exact": 50}):
+            with pytest.raises(ImageError, match="finite and not negative"):
+                build_histogram(photo, weights=w, **kwargs)
     with pytest.raises(ImageError, match="zero on every"):
         build_histogram(photo, weights=np.zeros(photo.shape[:2]))
     with pytest.raises(ImageError, match="palette needs"):
         QuantizeSettings(palette=()).validated()
     with pytest.raises(ImageError, match="palette needs"):
         QuantizeSettings(palette=((0, 0, 300),)).validated()
+
+
+def test_swap_trials_lower_the_error_and_keep_the_pins(photo, monkeypatch):
+    """After convergence with pins, swap trials may move free centroids; the
+    result is never worse (in squared error or mean distance) than without
+    them, keeps the pins exact, and is the same on every run."""
+    from kmeans_gui.core.quantizer import kmeans as kmeans_module
+    hist = build_histogram(photo)
+    fixed = np.array([[230, 230, 230], [20, 120, 40], [200, 40, 40]], np.uint8)
+
+    def run():
+        return final(kmeans_steps(hist, 10, fixed=fixed, seed=4))
+
+    with_swaps = run()
+    again = run()
+    monkeypatch.setattr(kmeans_module, "SWAP_TRIALS", 0)
+    monkeypatch.setattr(kmeans_module._swap_search, "__defaults__", (0, 100))
+    without = run()
+    assert np.array_equal(with_swaps.palette, again.palette)
+    assert np.array_equal(with_swaps.palette[:3], fixed)
+    assert with_swaps.inertia <= without.inertia
+
+    def mean_distance(state):
+        x = to_working(hist.colors, "oklab")
+        c = to_working(state.palette.astype(np.float64), "oklab")
+        d = np.sqrt(((x[:, None, :] - c[None]) ** 2).sum(axis=2)).min(axis=1)
+        return (hist.counts * d).sum()
+
+    assert mean_distance(with_swaps) <= mean_distance(without) * (1 + 1e-9)

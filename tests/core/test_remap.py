@@ -40,6 +40,26 @@ def test_large_image_path_matches_small_image_path(photo, monkeypatch):
     assert np.array_equal(hashed, direct)
 
 
+@pytest.mark.parametrize("cap_bits", [1, 4, 20])
+def test_packed_rgb_cache_gives_the_general_cache_answer(cap_bits):
+    """Black (whose packed slot would read as empty), runs of equal pixels,
+    and a cache too small to hold every colour (the rest are computed)."""
+    from kmeans_gui.core._native import kernels
+    from kmeans_gui.core.quantizer.colorspace import LINEAR_LUT
+    rng = np.random.default_rng(5)
+    pix = rng.integers(0, 256, (3000, 3), dtype=np.uint8)
+    pix[::7] = 0
+    pix[100:200] = pix[99]
+    pix[300:320] = 0
+    pal = random_palette(rng, 40)
+    pal[3] = 0  # a black entry, so black pixels map to index 3 exactly
+    args = remap_module._search_palette(pal, 3, "oklab")
+    general = kernels.remap(pix, *args, kernels.SPACE_OKLAB, LINEAR_LUT, -1, 20)
+    packed = kernels.remap_rgb_packed(pix, *args, kernels.SPACE_OKLAB, LINEAR_LUT, cap_bits)
+    assert np.array_equal(packed, general)
+    assert (packed[pix.sum(axis=1) == 0] == 3).all()
+
+
 def test_rgba_remap_is_exact_and_transparent_pixels_get_the_transparent_entry(rgba_image):
     pal = random_palette(np.random.default_rng(5), 12, channels=4)
     got = remap(rgba_image, pal, "rgb")

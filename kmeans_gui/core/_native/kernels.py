@@ -31,8 +31,12 @@ _update = declare("update", I64, PTR, I64, I64, PTR, PTR, PTR, I64, PTR, PTR, PT
 _inertia = declare("inertia", F64, PTR, I64, I64, PTR, PTR, PTR)
 _remap = declare("remap", I64, PTR, I64, INT, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, I64,
                  INT, PTR)
+_remap_rgb_packed = declare("remap_rgb_packed", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR,
+                            INT, PTR, INT, PTR)
 _remap_rgb = declare("remap_rgb", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, PTR)
 _count_bytes = declare("count_bytes", None, PTR, I64, PTR)
+_weighted_histogram = declare("weighted_histogram", I64, PTR, I64, INT, ctypes.c_uint32, PTR,
+                              I64, PTR, PTR, PTR)
 _dither = declare("dither", I64, PTR, I64, I64, INT, PTR, PTR, I64, I64, PTR, PTR, PTR, INT,
                   PTR, I64, F64, PTR)
 
@@ -175,6 +179,45 @@ def count_bytes(data: np.ndarray) -> np.ndarray:
         return counts
 
     return sum(run_pieces(count, pieces(flat.size, SPLIT_PIXELS)))
+
+
+# --------------------------------------------------------- weighted histogram
+
+def weighted_histogram(pix: np.ndarray, mask: int, keys: np.ndarray, w: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel weights ``w`` ((n,) float64) summed into the
+    groups of a histogram of ``pix`` ((n, 3|4) uint8) whose group keys are
+    ``keys`` (distinct uint32, packed RGBA & ``mask``). Fully transparent
+    pixels belong to no group. Returns (totals (g,), sums (g, channels)): each
+    group's summed weight and weighted channel sums. A negative or non-finite
+    weight among the visible pixels raises ``ValueError``.
+    """
+    pix = _pixels("pixels", pix)
+    n, nch = pix.shape
+    _need(0 <= int(mask) <= 0xFFFFFFFF, "mask must fit 32 bits")
+    keys = _input("keys", keys, np.uint32, 1)
+    _need(1 <= len(keys) <= 1 << 28, f"keys: between 1 and 2**28 groups, not {len(keys)}")
+    _need(len(np.unique(keys)) == len(keys), "keys must be distinct")
+    w = _input("weights", w, np.float64, 1)
+    _need(w.shape == (n,), f"weights must have shape ({n},), not {w.shape}")
+    g = len(keys)
+
+    def add(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        totals = np.zeros(g, dtype=np.float64)
+        sums = np.zeros((g, nch), dtype=np.float64)
+        code = _checked(_weighted_histogram(pix[start:].ctypes.data, stop - start, nch, mask,
+                                            keys.ctypes.data, g, w[start:].ctypes.data,
+                                            totals.ctypes.data, sums.ctypes.data))
+        _need(code != -3, "weights must be finite and not negative")
+        _need(code == 0, "a pixel's colour is in none of the histogram's groups")
+        return totals, sums
+
+    parts = run_pieces(add, pieces(n, SPLIT_PIXELS))
+    totals, sums = parts[0]
+    for more_totals, more_sums in parts[1:]:
+        totals += more_totals
+        sums += more_sums
+    return totals, sums
 
 
 # -------------------------------------------------------------------- k-means
@@ -337,6 +380,27 @@ def remap_rgb(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarr
     def run(start: int, stop: int) -> None:
         _checked(_remap_rgb(pix[start:].ctypes.data, stop - start, *palette, space,
                             lin.ctypes.data, out[start:].ctypes.data))
+
+    run_pieces(run, pieces(n, SPLIT_PIXELS))
+    return out
+
+
+def remap_rgb_packed(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+                     order: np.ndarray, space: int, lin: np.ndarray, cap_bits: int) -> np.ndarray:
+    """``remap`` for opaque RGB with the colour cache packed into one 32-bit
+    slot per colour (one memory access a lookup), at most 2**cap_bits slots
+    per thread."""
+    pix = _pixels("pixels", pix, channels=(3,))
+    n = pix.shape[0]
+    _keep, palette = _palette_args(pal, proj, axis, order, 3)
+    lin = _lut(lin)
+    space = _space(space)
+    _need(1 <= cap_bits <= 30, f"cap_bits must be 1..30, not {cap_bits}")
+    out = np.empty(n, dtype=np.uint8)
+
+    def run(start: int, stop: int) -> None:
+        _checked(_remap_rgb_packed(pix[start:].ctypes.data, stop - start, *palette, space,
+                                   lin.ctypes.data, cap_bits, out[start:].ctypes.data))
 
     run_pieces(run, pieces(n, SPLIT_PIXELS))
     return out

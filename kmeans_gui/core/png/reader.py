@@ -78,6 +78,9 @@ from .chunks import SIGNATURE
 #: with 4 MiB.
 INFLATE_INPUT = 1 << 20
 INFLATE_INPUT_ALONE = 8 << 20
+#: The first batch is small, so the first rows are decoded within
+#: milliseconds of the file being opened.
+INFLATE_FIRST = 64 << 10
 
 #: Largest ICC profile inflated (Pillow's PngImagePlugin.MAX_TEXT_CHUNK).
 MAX_ICC = 1 << 20
@@ -151,6 +154,7 @@ class Inflation:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._header: PngHeader | None = None
         self._started = False
+        self._batches = 0  # asked for so far
         self._taken = False  # pieces() hands the data out once
         self._cancelled = False
         #: Set when the file must not go to Pillow either: a Refused or
@@ -196,6 +200,9 @@ class Inflation:
         return pixels
 
     def _batch_size(self) -> int:
+        if not self._batches:
+            self._batches = 1
+            return INFLATE_FIRST
         # Someone asked for the header: a consumer is there, or about to be.
         return INFLATE_INPUT if self._started else INFLATE_INPUT_ALONE
 

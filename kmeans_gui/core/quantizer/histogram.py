@@ -78,56 +78,24 @@ def build_histogram(pixels: np.ndarray, weights: np.ndarray | None = None,
                              f"{pixels.shape[0]} like the image, not "
                              f"{weights.shape[1] if weights.ndim > 1 else '?'}x"
                              f"{weights.shape[0] if weights.ndim else '?'}")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise ImageError("the importance weights must be finite and not negative")
     hist = _build(pixels, max_exact)
     return hist if weights is None else _weighted(hist, pixels, weights)
-
-
-def _group_of_pixels(hist: ColorHistogram, pixels: np.ndarray) -> np.ndarray:
-    """Index of each pixel's group in ``hist`` ((h*w,) int64), -1 for transparent ones."""
-    flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[2])
-    # 0RGB bytes read as one big-endian 32-bit number: R << 16 | G << 8 | B.
-    padded = np.zeros((flat.shape[0], 4), np.uint8)
-    padded[:, 1:] = flat[:, :3]
-    rgb = padded.view(">u4").reshape(-1).astype(np.uint32)
-    del padded
-    if flat.shape[1] == 3:  # every alpha is 255, so the 24 colour bits decide
-        key = rgb & np.uint32(hist.mask >> 8)
-        hist_keys = hist.keys >> np.uint32(8)
-        if len(key) >= 1 << 20:  # a direct table beats a search per pixel
-            lut = np.full(1 << 24, -1, dtype=np.intp)
-            lut[hist_keys] = np.arange(len(hist), dtype=np.intp)
-            return lut[key]
-        alpha = None
-    else:
-        alpha = flat[:, 3]
-        key = ((rgb << np.uint32(8)) | alpha) & np.uint32(hist.mask)
-        hist_keys = hist.keys
-    order = np.argsort(hist_keys)
-    sorted_keys = hist_keys[order]
-    at = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
-    group = np.where(sorted_keys[at] == key, order[at], -1)
-    if alpha is not None:
-        group[alpha == 0] = -1
-    return group
 
 
 def _weighted(hist: ColorHistogram, pixels: np.ndarray, weights: np.ndarray) -> ColorHistogram:
     n = len(hist)
     if n == 0:
         return hist
-    g = _group_of_pixels(hist, pixels)
-    w = weights.reshape(-1)
-    flat = pixels.reshape(-1, pixels.shape[2])
-    if hist.n_transparent or flat.shape[1] == 4:  # fully transparent pixels belong nowhere
-        inside = g >= 0
-        g, w, flat = g[inside], w[inside], flat[inside]
-    totals = np.bincount(g, weights=w, minlength=n)
+    flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[2])
+    try:  # the kernel checks every weight as it reads it
+        totals, sums = _kernels.weighted_histogram(flat, hist.mask, hist.keys,
+                                                   np.ascontiguousarray(weights).reshape(-1))
+    except ValueError as exc:
+        if "finite" not in str(exc):
+            raise
+        raise ImageError("the importance weights must be finite and not negative") from None
     if not totals.sum() > 0:
         raise ImageError("the importance weights are zero on every visible pixel")
-    sums = np.column_stack([np.bincount(g, weights=w * flat[:, t], minlength=n)
-                            for t in range(flat.shape[1])])
     has = totals > 0
     colors = hist.colors.copy()
     colors[has] = sums[has] / totals[has, None]

@@ -16,6 +16,14 @@ from .histogram import ColorHistogram
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
 #: Up to this k, three seedings are raced by default (see ``kmeans_steps``).
 RACE_MAX_K = 32
+#: With fixed colours, after the run converges, up to this many swap trials: move the
+#: free centroid that is cheapest to lose to a colour drawn among the worst
+#: served, run to convergence, keep it if the error fell. Pins sit where
+#: K-Means would not put centroids, so the free ones are often stuck in a
+#: worse local optimum than without pins (benchmarks/palette_control.py).
+SWAP_TRIALS = 16
+#: ...stopping early after this many trials in a row were not kept.
+SWAP_PATIENCE = 5
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,9 @@ def kmeans_steps(
     palette, count toward ``k``, take part in the assignment but are never
     moved or re-seeded; the other ``k - m`` centroids adapt around them. One
     of the runs raced then starts from the unconstrained palette with each
-    fixed colour in place of its nearest entry (a second K-Means run first).
+    fixed colour in place of its nearest entry (a second K-Means run first);
+    after convergence ``SWAP_TRIALS`` swap trials may lower the error further,
+    reported as one more iteration.
     """
     if restarts is None:
         restarts = 3 if k <= RACE_MAX_K else 1
@@ -147,6 +157,9 @@ def kmeans_steps(
                 run.step()
         runs.sort(key=lambda run: run.inertia)
     run = runs[0]
+    # Swap trials only where this function seeded a race (not for a given
+    # start, nor in step mode, where every step shown is one Lloyd iteration).
+    swaps = bool(m) and n_clusters > m and initial is None and restarts > 1
     previous = run.inertia  # inf unless probed
     start = np.vstack([prefix, from_working(run.centroids, space)])
     # Iterations are counted from here: the probes are part of the seeding.
@@ -162,12 +175,83 @@ def kmeans_steps(
         else:
             reason = ""
         previous = value
-        palette = np.vstack([prefix, from_working(run.centroids, space)])
-        palette[offset:offset + m] = pinned_rgba  # exact: no round trip through the space
-        yield KMeansState(iteration, value, value / total, palette, moved, bool(reason),
-                          reason, run.labels + offset, start if iteration == 1 else None)
+        if reason and swaps:
+            better = _swap_search(run, m, rng, tol)
+            if better is not run:
+                # One more step: the search's result (its iterations were silent).
+                yield _state(iteration, run, prefix, pinned_rgba, space, offset, total,
+                             moved, False, "", start if iteration == 1 else None)
+                run, iteration = better, iteration + 1
+                value = run.inertia
+        yield _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved,
+                     bool(reason), reason, start if iteration == 1 else None)
         if reason:
             return
+
+
+def _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved, converged,
+           reason, start) -> KMeansState:
+    m = len(pinned_rgba)
+    palette = np.vstack([prefix, from_working(run.centroids, space)])
+    palette[offset:offset + m] = pinned_rgba  # exact: no round trip through the space
+    return KMeansState(iteration, run.inertia, run.inertia / total, palette, moved, converged,
+                       reason, run.labels + offset, start)
+
+
+def _swap_search(run: _Lloyd, m: int, rng: np.random.Generator, tol: float,
+                 trials: int = SWAP_TRIALS, max_iter: int = 100) -> _Lloyd:
+    """Swap trials on a converged run with ``m`` fixed centroids: each moves
+    the free centroid whose loss raises the error least (its members moving
+    to their second nearest) to a sample drawn by weight x squared distance,
+    then runs Lloyd to convergence. A trial is kept if it lowers both the
+    squared error K-Means minimises and the mean distance (what ΔE reports);
+    the best run is returned (``run`` itself if none was kept)."""
+    best, (near, second, labels) = run, _distances(run.x, run.centroids)
+    best_mean = float((run.weights * near).sum())
+    x, w = run.x, run.weights
+    k = len(run.centroids)
+    free = k - m
+    failed = 0
+    for trial in range(trials):
+        if failed >= SWAP_PATIENCE:
+            break
+        failed += 1
+        loss = np.bincount(labels, weights=w * (second ** 2 - near ** 2), minlength=k)
+        loss[:m] = np.inf  # fixed centroids never move
+        cheapest = np.argsort(loss, kind="stable")
+        j = cheapest[trial % min(3, free)] if trial < 3 else cheapest[rng.integers(min(4, free))]
+        p = w * near ** 2
+        if not p.sum() > 0:
+            break
+        centroids = best.centroids.copy()
+        centroids[j] = x[rng.choice(len(x), p=p / p.sum())]
+        candidate = _Lloyd(x, w, centroids, m)
+        previous = np.inf
+        for _ in range(max_iter):
+            moved = candidate.step()
+            if candidate.steps > 1 and (moved == 0.0 or previous - candidate.inertia
+                                        <= tol * previous):
+                break
+            previous = candidate.inertia
+        if candidate.inertia < best.inertia:
+            c_near, c_second, c_labels = _distances(x, candidate.centroids)
+            c_mean = float((w * c_near).sum())
+            if c_mean <= best_mean:
+                best, best_mean = candidate, c_mean
+                near, second, labels = c_near, c_second, c_labels
+                failed = 0
+    return best
+
+
+def _distances(x: np.ndarray, centroids: np.ndarray):
+    """Each sample's distance to its nearest and second-nearest centroid, and
+    the nearest's index."""
+    labels = np.zeros(len(x), dtype=np.int64)
+    near = np.full(len(x), np.inf)
+    second = np.zeros(len(x))
+    _kernels.assign(x, centroids, labels, near, second, True)
+    return near, second, labels
+
 
 
 def _reserve_transparent(hist: ColorHistogram, k: int) -> bool:

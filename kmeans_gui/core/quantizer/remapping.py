@@ -76,7 +76,11 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
         out = _kernels.remap_rgb(flat, coords, proj, axis, order, code, LINEAR_LUT)
         return out.reshape(h, w)
     cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
-    out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
+    if channels == 3:  # one 32-bit slot per cached colour: a memory access a lookup
+        out = _kernels.remap_rgb_packed(flat, coords, proj, axis, order, code, LINEAR_LUT,
+                                        cap_bits)
+    else:
+        out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
     return out.reshape(h, w)
 
 
