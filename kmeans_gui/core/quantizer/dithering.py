@@ -8,10 +8,11 @@
   (so an image the palette holds exactly is unchanged); the error a pixel
   takes is weighted down at edges and in texture or noise, where dithering
   only adds grain and bytes (less so the coarser the palette around the
-  pixel's colour, since a coarse palette flattens texture); no pixel takes an entry much farther than its
-  nearest (no specks), and the error carried is clamped. The error lives in
-  the remap's working space. The rows are split in fixed bands that start a
-  few rows early, so any number of threads gives the same result.
+  pixel's colour, since a coarse palette flattens texture); no pixel takes
+  an entry much farther than its nearest (no specks), and the error carried
+  is clamped. The error lives in the remap's working space. The rows are
+  split in fixed bands that start a few rows early, so any number of threads
+  gives the same result.
 * ``ordered``: an 8x8 Bayer threshold map moving each pixel towards its next
   entry, with the same close-enough rule and bound: flat regions stay flat,
   and the pattern compresses better than diffused noise.
