@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from . import early as _early
@@ -20,12 +19,8 @@ def _error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # numpy's OpenBLAS starts a thread per core when it loads and leaves them
-    # spinning after each call; the engine's heavy work is its own C, not
-    # BLAS, so those threads only burn CPU (a core's worth while numpy
-    # imports, and in every worker process of a batch). Set before numpy
-    # loads; the user's own setting wins.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # OpenBLAS is already held to one thread by the package's __init__,
+    # which runs before this module (and before numpy) is imported.
     # Before anything slow: a stop signal during start-up (importing numpy
     # takes a while) is reported like one during the work.
     previous = interrupts.install()

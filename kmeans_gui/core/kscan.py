@@ -198,8 +198,8 @@ class KCost:
         self.rows = rows
         self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
         self._x = None
+        self._sample_lab: tuple[np.ndarray, np.ndarray | None] | None = None
         self._plain: ColourTable | None = None
-        self._rows_lab: tuple[np.ndarray | None, np.ndarray] | None = None
         #: Called with each Final made (the search's full runs).
         self.on_final: Callable[[Final], None] | None = None
 
@@ -234,7 +234,7 @@ class KCost:
         if self._plain is None:
             self._plain = ColourTable.of(self.pixels, self.histogram, seed=0)
         space = self.settings.space
-        rows = self._rows_delta_e(remap(self.sample, palette, space), palette)
+        rows = self._sample_delta_e(remap(self.sample, palette, space), palette)
         whole = self._plain.delta_e(palette, space)
         return whole / rows if rows > 0 and whole > 0 else 1.0
 
@@ -296,27 +296,30 @@ class KCost:
 
     # -- measuring
 
-    def _rows_delta_e(self, indices: np.ndarray, palette: np.ndarray) -> float:
-        """``delta_e_of`` the sampled rows and ``palette[indices]``, with the
-        rows' OKLab computed once for all the points measured."""
-        if self._rows_lab is None:
-            flat = self.sample.reshape(-1, self.sample.shape[2])
-            keep = flat[:, 3] > 0 if flat.shape[1] == 4 else None
-            visible = flat if keep is None else flat[keep]
-            self._rows_lab = keep, rgb_to_oklab(visible[:, :3])
-        keep, lab = self._rows_lab
-        if len(lab) == 0:
-            return 0.0
-        chosen = indices.reshape(-1) if keep is None else indices.reshape(-1)[keep]
-        diff = lab - rgb_to_oklab(palette[:, :3].astype(np.float64))[chosen]
-        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum()) / len(lab)
-
     def _indices(self, pixels: np.ndarray, palette: np.ndarray):
         """Palette order and remap, as ``finish`` does for the whole image."""
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
         s = self.settings
         return remap(pixels, palette, s.space, s.dither, s.dither_strength), palette
+
+    def _sample_delta_e(self, indices: np.ndarray, palette: np.ndarray) -> float:
+        """``delta_e_of(self.sample, palette[indices])``, with the sample's
+        OKLab computed once for every point and each palette entry's once."""
+        if self._sample_lab is None:
+            flat = self.sample.reshape(-1, self.sample.shape[2])
+            visible = flat[:, 3] > 0 if flat.shape[1] == 4 else None
+            if visible is not None:
+                flat = flat[visible]
+            self._sample_lab = (rgb_to_oklab(flat[:, :3]), visible)
+        lab, visible = self._sample_lab
+        if len(lab) == 0:
+            return 0.0
+        chosen = indices.reshape(-1)
+        if visible is not None:
+            chosen = chosen[visible]
+        diff = lab - rgb_to_oklab(palette[:, :3])[chosen]
+        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum()) / len(lab)
 
     def _encode(self, indices, palette) -> int:
         result = QuantizeResult(indices, palette, 0, 0.0, 0.0, "", 0.0)
@@ -337,7 +340,7 @@ class KCost:
         if sizes or delta_e is None:
             indices, ordered = self._indices(self.sample, palette)
             if delta_e is None:
-                delta_e = self._rows_delta_e(indices, ordered)
+                delta_e = self._sample_delta_e(indices, ordered)
             if sizes:
                 if self.pace is not None:
                     self.pace()

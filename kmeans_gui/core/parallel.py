@@ -40,6 +40,14 @@ def limited(n: int) -> Iterator[None]:
         _local.threads = previous
 
 
+def limit_here(n: int | None) -> None:
+    """From now on, work started by this thread uses at most ``n`` threads
+    (``None``: as many as the engine has). A long background job calls it
+    between its steps to step back while other work runs and to use every
+    core when it runs alone."""
+    _local.threads = None if n is None else max(1, min(int(n), _threads))
+
+
 def set_threads(n: int) -> None:
     """Split work over at most ``n`` threads."""
     global _threads

@@ -159,7 +159,14 @@ class ActionRegistry:
 
     def _make(self, spec: ActionSpec) -> QAction:
         action = QAction(spec.text, self.window)
-        keys = [QKeySequence(k) for k in spec.shortcuts]
+        # A standard key can be the same as a spelled-out one on some platforms
+        # (Redo is Ctrl+Shift+Z on X11): Qt calls an action holding the same
+        # sequence twice ambiguous and fires it for neither, so each only once.
+        keys = []
+        for k in spec.shortcuts:
+            seq = QKeySequence(k)
+            if not seq.isEmpty() and seq not in keys:
+                keys.append(seq)
         if len(keys) == 1:
             action.setShortcut(keys[0])
         elif keys:

@@ -101,6 +101,7 @@ class ComparisonView(QWidget):
         self._overlay = _Layer()  # dims every pixel outside the highlighted cluster
         self._overlay_of: tuple | None = None
         self._result_indices: np.ndarray | None = None  # the result preview's indices
+        self._result_label = "Result"  # what the result side is (a preview says so)
         self._press_pos: QPointF | None = None
 
     # ------------------------------------------------------------ content
@@ -124,9 +125,11 @@ class ComparisonView(QWidget):
         self.update()
 
     def set_result_preview(self, indices: np.ndarray, palette: np.ndarray,
-                           rgb: np.ndarray | None = None) -> None:
-        """The result at display size: ``rgb`` when given (the file or its
-        dithering downscaled like the original), else ``indices`` into ``palette``."""
+                           rgb: np.ndarray | None = None, label: str = "Result") -> None:
+        """The result at display size: ``rgb`` when given (the file downscaled
+        like the original), else ``indices`` into ``palette``. ``label`` names
+        it on the view: a live preview that is not yet the file says so."""
+        self._result_label = label
         self._result.set_preview(rgb_image(rgb) if rgb is not None
                                  else indexed_image(indices, palette))
         # The indices stay at hand for the cluster highlight and picking.
@@ -153,7 +156,7 @@ class ComparisonView(QWidget):
 
     def comparison_labels(self) -> tuple[str, str]:
         left, right = self._compare
-        return (left[0] if left else "Original", right[0] if right else "Result")
+        return (left[0] if left else "Original", right[0] if right else self._result_label)
 
     def result_preview_pixels(self) -> np.ndarray | None:
         """What the result side shows at display size, as (h, w, 3|4) pixels."""
@@ -417,7 +420,7 @@ class ComparisonView(QWidget):
                 self._update_difference()
             sides = [(self._difference, full, "Difference (ΔE)")]
         else:
-            sides = [(self._result, full, "Result")]
+            sides = [(self._result, full, self._result_label)]
         for layer, clip, label in sides:
             p.save()
             p.setClipRect(clip)

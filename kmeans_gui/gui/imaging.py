@@ -8,11 +8,8 @@ import math
 import numpy as np
 from PIL import Image
 
-from ..core import index_counts, remap, rgb_to_oklab
+from ..core import index_counts, rgb_to_oklab
 
-#: Live previews with dithering are dithered at this multiple of the display
-#: size, then downscaled like the original: how the grain looks at that zoom.
-DITHER_OVERSAMPLE = 2
 #: ΔE (OKLab ×100) drawn white in the difference view; larger errors clip.
 DIFF_FULL_SCALE = 20.0
 
@@ -121,19 +118,15 @@ def shown_like_original(indices: np.ndarray, palette: np.ndarray,
     return np.ascontiguousarray(np.asarray(small))
 
 
-def oversampled_size(width: int, height: int, size: tuple[int, int]) -> tuple[int, int]:
-    """``size`` times ``DITHER_OVERSAMPLE``, never larger than the image."""
-    w = min(width, size[0] * DITHER_OVERSAMPLE)
-    h = min(height, size[1] * DITHER_OVERSAMPLE)
-    return (max(1, w), max(1, h))
-
-
-def dithered_preview(fine: np.ndarray, palette: np.ndarray, space: str, dither: str,
-                     strength: float, size: tuple[int, int]) -> np.ndarray:
-    """``fine`` (the original at oversampled size) dithered to ``palette`` and
-    downscaled to ``size``."""
-    indices = remap(fine, palette, space, dither, strength)
-    return downscale(result_pixels(indices, palette), size)
+def sampled_indices(indices: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``indices`` (h, w) sampled at the centres of a ``size`` (w, h) grid:
+    the full-resolution result's own entries at display size."""
+    h, w = indices.shape
+    if (w, h) == tuple(size):
+        return indices
+    rows = (np.arange(size[1]) * 2 + 1) * h // (2 * size[1])
+    cols = (np.arange(size[0]) * 2 + 1) * w // (2 * size[0])
+    return np.ascontiguousarray(indices[rows[:, None], cols[None, :]])
 
 
 def delta_e_map(original: np.ndarray, result: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,11 +40,10 @@ from kmeans_gui.core import (
 from kmeans_gui.limits import DEFAULT_EFFORT
 
 from .imaging import (
-    dithered_preview,
     downscale,
     fit_size,
-    oversampled_size,
     palette_shares,
+    sampled_indices,
     shown_like_original,
 )
 from .settings import Settings
@@ -77,6 +77,25 @@ class Opened:
     sample: ColourSample | None = None  # the colour-space view's points
 
 
+#: Live previews are made at most this often (seconds): about the frame
+#: rate; iterations in between are reported without one.
+PREVIEW_INTERVAL = 1 / 30
+#: ...and after at least this many times as long as the last one took, so
+#: that on large displays and slow machines they never take more than about
+#: a third of the run.
+PREVIEW_SPACING = 2.0
+#: The converged palette gets a preview of its own when the image has at least
+#: this many times the preview's pixels: the full-resolution result then
+#: takes long enough to be worth showing something closer to it meanwhile.
+CONVERGED_PREVIEW_RATIO = 8
+#: Up to this many pixels, work that releases the GIL runs side by side (the
+#: histogram with the display copy, the PNG with the quality figure and the
+#: Fit view). Larger images do it one piece after another: each extra thread
+#: that allocates large arrays keeps its own malloc arena, which raised the
+#: peak memory by about the size of the decoded image.
+OVERLAP_PIXELS = 1 << 23
+
+
 @dataclass(frozen=True)
 class Progress:
     iteration: int
@@ -84,16 +103,22 @@ class Progress:
     moved: float
     palette: np.ndarray  # (k', 3|4) uint8, order as K-Means keeps it
     shares: np.ndarray  # fraction of pixels per palette entry
-    preview: np.ndarray  # (h, w) uint8 indices for the preview pixels
+    # (h, w) uint8 nearest-entry indices of the preview pixels (never
+    # dithered), or None when this iteration came too soon after the last
+    # preview (the view keeps showing that one).
+    preview: np.ndarray | None
     elapsed: float
     converged: bool
     reason: str
     labels: np.ndarray | None = None  # palette index of every histogram group
     mse: float = 0.0  # inertia per clustered pixel
     start: np.ndarray | None = None  # iteration 1: the palette it started from
-    # With dithering on: the preview dithered at twice the display size and
-    # downscaled like the original (how the file will look); else None.
-    preview_rgb: np.ndarray | None = None
+    undithered: bool = False  # the run dithers, so the preview differs from the file
+
+    @property
+    def label(self) -> str:
+        """What the view calls this preview: never "Result", it is not the file."""
+        return "Preview, not yet dithered" if self.undithered else "Preview"
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,46 @@ class Saved:
     png: EncodedPng
 
 
+class _Beside:
+    """``fn(*args, **kwargs)`` on a thread of its own, beside the job's: for
+    work that releases the GIL (C kernels, Pillow, zlib) while the job does
+    something else. ``result()`` waits for it and raises what it raised."""
+
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._value: object = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 (handed to result())
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="kmeans-gui-beside", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class _Now:
+    """``_Beside``'s interface for work done at once, in the calling thread."""
+
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._value = fn(*args, **kwargs)
+
+    def result(self):
+        return self._value
+
+
+def _maybe_beside(pixels: int, fn, *args, **kwargs) -> _Beside | _Now:
+    """``fn`` beside the job for images up to ``OVERLAP_PIXELS``, else at once."""
+    return (_Beside if pixels <= OVERLAP_PIXELS else _Now)(fn, *args, **kwargs)
+
+
 class Job:
     """One piece of work; ``work`` is a generator of reports (``None``: a stop point)."""
 
@@ -167,9 +232,12 @@ class LoadJob(Job):
         started = time.perf_counter()
         image = load_image(self.path, Settings().max_pixels())  # read at each open
         yield None
-        preview = downscale(image.pixels, fit_size(image.width, image.height, *self.preview_box))
-        yield None
+        # The display-size copy (Pillow) and the histogram (C) both release
+        # the GIL: build them side by side.
+        preview = _maybe_beside(image.width * image.height, downscale, image.pixels,
+                                fit_size(image.width, image.height, *self.preview_box))
         histogram = build_histogram(image.pixels)
+        preview = preview.result()
         yield None
         sample = sample_histogram(histogram)
         yield Opened(image.path or self.path, image, histogram, preview,
@@ -202,6 +270,7 @@ class QuantizeJob(Job):
         self.finish_early = False
         self.reported = False  # whether an iteration was reported yet
         self.weights = weights  # importance per pixel: the histogram is rebuilt with them
+        self._previewed = -1  # palette size of the last live preview
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
@@ -223,12 +292,15 @@ class QuantizeJob(Job):
                 self.settings = dataclasses.replace(self.settings, seed=best[1])
         s = self.settings
         state = None
-        size = (self.preview_pixels.shape[1], self.preview_pixels.shape[0])
-        fine = None
-        if s.dither != "none" and s.dither_strength > 0:
-            fine = downscale(self.image.pixels,
-                             oversampled_size(self.image.width, self.image.height, size))
-            yield None
+        # The live preview is each pixel's nearest entry at display size: cheap
+        # enough for every frame. Dithering is left to the full-resolution
+        # result, which follows as soon as K-Means has settled; the view labels
+        # the live preview as undithered meanwhile.
+        dithers = s.dither != "none" and s.dither_strength > 0
+        last_preview, wait = float("-inf"), PREVIEW_INTERVAL
+        slow_finish = (self.image.pixels.shape[0] * self.image.pixels.shape[1]
+                       >= CONVERGED_PREVIEW_RATIO * self.preview_pixels.shape[0]
+                       * self.preview_pixels.shape[1])
         for state in steps(self.image, s, hist, self.restarts):
             # Shares over the whole image straight from the histogram's labels.
             shares = np.bincount(state.labels, weights=hist.counts,
@@ -236,14 +308,23 @@ class QuantizeJob(Job):
             if hist.n_transparent and len(shares):
                 shares[0] += hist.n_transparent
             shares = shares / max(hist.n_pixels, 1)
-            preview = remap(self.preview_pixels, state.palette, s.space)
-            rgb = (dithered_preview(fine, state.palette, s.space, s.dither,
-                                    s.dither_strength, size)
-                   if fine is not None else None)
+            # The wait counts from the end of the last preview; in step mode
+            # every step shows its own.
+            preview = None
+            stepping = self.gate is not None and self.gate.is_paused()
+            if (time.perf_counter() - last_preview >= wait or stepping
+                    or len(state.palette) != self._previewed
+                    or (state.converged and slow_finish)):
+                began = time.perf_counter()
+                preview = remap(self.preview_pixels, state.palette, s.space)
+                last_preview = time.perf_counter()
+                wait = max(PREVIEW_INTERVAL, PREVIEW_SPACING * (last_preview - began))
+                self._previewed = len(state.palette)
             self.reported = True  # before the report: Stop may follow it at once
             yield Progress(state.iteration, state.inertia, state.moved, state.palette,
                            shares, preview, time.perf_counter() - started, state.converged,
-                           state.reason, state.labels, state.mse, state.start, rgb)
+                           state.reason, state.labels, state.mse, state.start,
+                           undithered=dithers)
             # Step mode: wait for the next step, a stop point every poll.
             while (self.gate is not None and not state.converged and not self.finish_early
                    and not self.gate.wait()):
@@ -264,14 +345,17 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
     """What a run or a remap reports once its full-resolution result exists:
     the preview, the shares, the PNG Save will write, the quality figure and
     the result downscaled like the original."""
-    preview = remap(preview_pixels, result.palette, s.space, s.dither, s.dither_strength)
+    size = (preview_pixels.shape[1], preview_pixels.shape[0])
+    # The PNG (the bytes Save writes) is encoded while the rest is measured.
+    encoding = _maybe_beside(result.indices.size, encode_png, result,
+                             icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
+    # The preview's indices (the cluster highlight and picking read them) are
+    # the file's own, sampled: no second remap or dithering at display size.
+    preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
-    yield None
-    data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
     quality = mean_delta_e(image.pixels, result)
-    yield None
-    shown = shown_like_original(result.indices, result.palette,
-                                (preview_pixels.shape[1], preview_pixels.shape[0]))
+    shown = shown_like_original(result.indices, result.palette, size)
+    data = encoding.result()
     yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
                    time.perf_counter() - started, quality, shown)
 
@@ -322,11 +406,12 @@ class RescaleJob(Job):
         indices = shown = None
         if self.palette is not None and self.settings is not None:
             yield None
-            indices = remap(preview, self.palette, self.settings.space, self.settings.dither,
-                            self.settings.dither_strength)
-            if self.indices is not None:
+            if self.indices is not None:  # the file's own entries, and the file downscaled
+                indices = sampled_indices(self.indices, self.size)
                 yield None
                 shown = shown_like_original(self.indices, self.palette, self.size)
+            else:
+                indices = remap(preview, self.palette, self.settings.space)
         yield Rescaled(preview, indices, shown)
 
 

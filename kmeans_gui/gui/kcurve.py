@@ -4,8 +4,9 @@
   ×100) against k on a log axis, marks the current k, and reports clicks.
 * :class:`CurveWorker` computes the curve (``core.kscan.scan``) and, in
   target mode, the search, in a background thread that leaves the live run
-  alone: its kernels use one thread, and while a live run is going it works
-  only a small share of the time (``LIVE_DUTY``), sleeping between steps.
+  alone: while a live run is going its kernels use one thread and it works
+  only a small share of the time (``LIVE_DUTY``), sleeping between steps;
+  once the live run has ended it uses every core.
   A new image or new settings cancel it.
 * :class:`TargetPanel` is the target mode in the controls: "Smallest file with
   quality ≥ Q" (pngquant's 0-100 scale, as ``--quality``) or "Best quality
@@ -134,6 +135,9 @@ class CostChart(QChartView):
             series.clear()
         self._bytes.setRange(0, 1)
         self._de.setRange(0, 1)
+        # No figures yet: a 0-1 axis with whole-number labels read "0 0 1 1 1".
+        self._bytes.setLabelsVisible(False)
+        self._de.setLabelsVisible(False)
         self._draw_marker()
 
     def add(self, point: KPoint) -> None:
@@ -145,8 +149,13 @@ class CostChart(QChartView):
         self._size_dots.replace(kb)
         self._quality.replace(de)
         self._quality_dots.replace(de)
-        self._bytes.setRange(0, max(p.size for p in self._points) / 1024 * 1.08 or 1)
+        top = max(p.size for p in self._points) / 1024 * 1.08 or 1
+        self._bytes.setRange(0, top)
+        # A small file's axis needs a decimal, or its labels repeat ("0 0 1 1 1").
+        self._bytes.setLabelFormat("%.0f" if top >= 10 else "%.1f")
         self._de.setRange(0, max(p.delta_e for p in self._points) * 1.08 or 1)
+        self._bytes.setLabelsVisible(True)
+        self._de.setLabelsVisible(True)
         self._draw_marker()
 
     def points(self) -> list[KPoint]:
@@ -291,6 +300,8 @@ class CurveWorker(QObject):
                     pause -= step
                 if cancel.is_set():
                     raise _Cancelled
+            # One thread beside a live run, every core once it has ended.
+            parallel.limit_here(1 if self._live.is_set() else None)
             last[0] = time.perf_counter()
 
         return pace
@@ -298,7 +309,7 @@ class CurveWorker(QObject):
     def _run(self, token, cancel, pixels, histogram, settings, target, ks, curve, effort,
              icc_profile, dpi) -> None:
         try:
-            with parallel.limited(1):
+            with parallel.limited(1 if self._live.is_set() else parallel.threads()):
                 cost = KCost(pixels, settings, histogram=histogram, effort=effort,
                              icc_profile=icc_profile, dpi=dpi, pace=self._pacer(cancel),
                              table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE)
@@ -320,9 +331,10 @@ class CurveWorker(QObject):
         except _Cancelled:
             pass
         except Exception:  # a bug must not kill the app from a background thread
+            if cancel.is_set():
+                return  # cancelled (say, the app is closing and the engine's pool is gone)
             log.exception("the k vs cost curve failed")
-            if not cancel.is_set():
-                self.curve_done.emit(token, False)
+            self.curve_done.emit(token, False)
 
 
 class _Cancelled(Exception):

@@ -4,6 +4,8 @@ depth, colours used and the mean colour error."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from kmeans_gui.core import bit_depth
 
 from .imaging import human_size
@@ -12,6 +14,10 @@ from .session import Session
 
 def colours(n: int) -> str:
     return f"{n} colour" if n == 1 else f"{n} colours"
+
+
+def iterations(n: int) -> str:
+    return f"{n} iteration" if n == 1 else f"{n} iterations"
 
 
 def image_texts(image) -> tuple[str, str]:
@@ -31,7 +37,8 @@ def result_texts(s: Session) -> tuple[str, str, str]:
     size = f.estimated_size
     text = (f"{human_size(size)} (saved)" if s.saved_size is not None
             else f"{human_size(size)} (not saved yet)")
-    used = f.result.colors_used()
+    # Counted by the worker (the shares), not again over every pixel here.
+    used = int(np.count_nonzero(f.shares))
     ratio_text = "–"
     if image.file_size:
         ratio = image.file_size / max(size, 1)

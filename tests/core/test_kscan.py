@@ -256,3 +256,20 @@ def test_later_full_runs_start_from_the_previous_palette(images, monkeypatch):
     found = search(cost, Target(max_delta_e=goal))
     assert found.met and len(starts) >= 2
     assert starts[0] is None and all(s is not None for s in starts[1:])
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_dithered_points_measure_the_sample_as_delta_e_of_does(channels):
+    """The curve's quality figure with dithering (OKLab of the sample cached,
+    each palette entry converted once) equals the pixel-by-pixel reference."""
+    from kmeans_gui.core.kscan import delta_e_of
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (40, 50, channels), np.uint8)
+    if channels == 4:
+        pixels[::3, ::2, 3] = 0
+    cost = KCost(pixels, QuantizeSettings(dither="auto"))
+    for k in (4, 12):
+        state = cost.cluster(k)
+        indices, ordered = cost._indices(cost.sample, state.palette)
+        assert cost._sample_delta_e(indices, ordered) == pytest.approx(
+            delta_e_of(cost.sample, ordered[indices]), rel=1e-12)

@@ -98,3 +98,10 @@ def test_quantize_result_round_trip(photo):
     assert np.array_equal(result.indices, remap(photo, result.palette, "oklab"))
     rgb = result.to_rgb()
     assert rgb.shape == photo.shape
+
+
+def test_srgb_bytes_are_linearised_exactly_as_floats():
+    from kmeans_gui.core.quantizer.colorspace import srgb_to_linear
+    values = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    assert np.array_equal(srgb_to_linear(values), srgb_to_linear(values.astype(np.float64)))
+    assert srgb_to_linear(values).dtype == np.float64

@@ -56,3 +56,21 @@ def test_split_direct_cache_remap_equals_one_piece(many_pieces, photo, monkeypat
     split = remap(photo, palette, "oklab")
     one_piece()
     assert np.array_equal(split, remap(photo, palette, "oklab"))
+
+
+def test_importing_the_package_keeps_openblas_to_one_thread():
+    """The engine threads its own work; BLAS threads would only contend with it.
+    Set on import, before numpy loads, unless the user chose a value."""
+    import os
+    import subprocess
+    import sys
+    code = ("import kmeans_gui, numpy, os; "
+            "print(os.environ['OPENBLAS_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "1"
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from kmeans_gui.core import QuantizeSettings
+from kmeans_gui.core import QuantizeSettings, remap
 from kmeans_gui.gui.imaging import delta_e_map, downscale
 
 from .conftest import open_and_wait
@@ -46,20 +46,38 @@ def test_fit_preview_is_the_saved_file_downscaled_like_the_original(
     assert np.array_equal(finished.preview_rgb, expected)
 
 
-def test_live_previews_show_the_chosen_dithering(qtbot, window, noise_png):
-    window.controls.set_settings(QuantizeSettings(k=8, tol=0.0, max_iter=1000, dither="fs"))
+def test_live_previews_are_labelled_until_the_dithered_file_arrives(qtbot, window, noise_png):
+    """While K-Means iterates the view shows each pixel's nearest entry and says
+    it is an undithered preview; the finished view is the dithered file."""
+    window.controls.set_settings(QuantizeSettings(k=8, max_iter=6, dither="fs"))
     reports = []
     window.session.progress.connect(reports.append)
-    with qtbot.waitSignal(window.preview_shown, timeout=20000):
+    labels = []
+    window.preview_shown.connect(lambda _i: labels.append(window.canvas.comparison_labels()[1]))
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
         window.open_path(noise_png)
     p = reports[0]
-    assert p.preview_rgb is not None
-    undithered = p.palette[p.preview]
-    assert p.preview_rgb.shape == undithered.shape
-    assert not np.array_equal(p.preview_rgb, undithered)
-    assert np.array_equal(window.canvas.result_preview_pixels(), p.preview_rgb)
-    window.stop()
-    qtbot.waitUntil(lambda: not window.session.is_busy(), timeout=20000)
+    assert p.preview is not None and p.undithered
+    pixels = np.asarray(Image.open(noise_png).convert("RGB"))
+    preview_pixels = downscale(pixels, window.canvas.preview_size())
+    assert np.array_equal(p.preview, remap(preview_pixels, p.palette, "oklab"))
+    assert labels[0] == "Preview, not yet dithered"
+    f = blocker.args[0]
+    assert window.canvas.comparison_labels()[1] == "Result"
+    assert np.array_equal(window.canvas.result_preview_pixels(), f.preview_rgb)
+    # the shown result is dithered: not the nearest entry of every pixel
+    assert not np.array_equal(f.result.indices, remap(pixels, f.result.palette, "oklab"))
+    assert np.array_equal(f.result.indices, remap(pixels, f.result.palette, "oklab", "fs"))
+
+
+def test_undithered_runs_call_their_live_view_a_preview(qtbot, window, noise_png):
+    window.controls.set_settings(QuantizeSettings(k=8, max_iter=4, dither="none"))
+    labels = []
+    window.preview_shown.connect(lambda _i: labels.append(window.canvas.comparison_labels()[1]))
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.open_path(noise_png)
+    assert labels[0] == "Preview"
+    assert window.canvas.comparison_labels()[1] == "Result"
 
 
 def test_at_100_percent_and_more_pixels_are_not_smoothed(qtbot, window, gradient_png):
@@ -96,3 +114,17 @@ def test_dithered_stop_keeps_working(qtbot, window, noise_png):
         window.stop()
     f = blocker.args[0]
     assert np.array_equal(f.preview_rgb, f.result.palette[f.result.indices])
+
+
+def test_sampled_indices_are_the_centre_pixels_of_each_cell():
+    from kmeans_gui.gui.imaging import sampled_indices
+    rng = np.random.default_rng(3)
+    indices = rng.integers(0, 16, (37, 53), np.uint8)
+    for size in ((53, 37), (10, 7), (1, 1), (26, 18)):
+        got = sampled_indices(indices, size)
+        assert got.shape == (size[1], size[0])
+        for y in range(size[1]):
+            for x in range(size[0]):
+                cy = int((y + 0.5) * 37 / size[1])
+                cx = int((x + 0.5) * 53 / size[0])
+                assert got[y, x] == indices[cy, cx]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 
-from kmeans_gui.core import QuantizeSettings, build_histogram, load_image, steps
+from kmeans_gui.core import QuantizeSettings, build_histogram, load_image, remap, steps
 from kmeans_gui.gui.jobs import Finished, QuantizeJob
 from kmeans_gui.gui.runner import JobRunner
 
@@ -61,13 +62,39 @@ def test_job_progress_payloads(qtbot, gradient_png):
     assert isinstance(done, Finished)
     assert [p.iteration for p in reports] == list(range(1, len(reports) + 1))
     assert reports[-1].converged and not any(p.converged for p in reports[:-1])
+    # Previews come at most at the frame rate, always with the first iteration.
+    assert reports[0].preview is not None
     for p in reports:
-        assert p.preview.shape == preview.shape[:2] and p.preview.dtype == np.uint8
-        assert p.preview.max() < len(p.palette)
+        if p.preview is not None:
+            assert p.preview.shape == preview.shape[:2] and p.preview.dtype == np.uint8
+            assert np.array_equal(p.preview, remap(preview, p.palette, "oklab"))
         assert abs(p.shares.sum() - 1.0) < 1e-9
     assert done.result.indices.shape == image.pixels.shape[:2]
     assert done.estimated_size > 0
     assert abs(done.shares.sum() - 1.0) < 1e-9
+
+
+def test_live_previews_are_made_at_most_at_the_frame_rate(monkeypatch, gradient_png):
+    """Iterations that come sooner than PREVIEW_INTERVAL after the last preview
+    are reported without one; the first always has one."""
+    from kmeans_gui.gui import jobs
+    monkeypatch.setattr(jobs, "PREVIEW_INTERVAL", 1e9)
+    image = load_image(gradient_png)
+    job = QuantizeJob(image, build_histogram(image.pixels),
+                      QuantizeSettings(k=8, tol=0.0, max_iter=50), image.pixels)
+    reports = [v for v in job.work() if isinstance(v, jobs.Progress)]
+    assert len(reports) >= 3
+    assert reports[0].preview is not None
+    assert all(p.preview is None for p in reports[1:])
+    # On an image much larger than its preview the converged palette gets one too:
+    # the full-resolution result takes a while.
+    small = np.ascontiguousarray(image.pixels[::3, ::3])
+    job = QuantizeJob(image, build_histogram(image.pixels),
+                      QuantizeSettings(k=8, tol=0.0, max_iter=50), small)
+    reports = [v for v in job.work() if isinstance(v, jobs.Progress)]
+    assert reports[0].preview is not None and reports[-1].converged
+    assert reports[-1].preview is not None
+    assert all(p.preview is None for p in reports[1:-1])
 
 
 def test_changing_k_mid_run_cancels_and_restarts(qtbot, window, noise_png):
@@ -129,3 +156,16 @@ def test_closing_during_open_stops_cleanly(qtbot, make_window, noise_png):
     assert window.close()
     assert not window.session.is_busy()
     assert window.session.image is None
+
+
+def test_the_done_line_says_1_iteration_not_1_iterations(qtbot, window, gradient_png):
+    finished = open_and_wait(qtbot, window, gradient_png)
+    one = dataclasses.replace(finished, result=dataclasses.replace(
+        finished.result, iterations=1, reason="tolerance"))
+    window.session.result_changed.emit(one)
+    assert " after 1 iteration (" in window.status.label.text()
+    stopped = dataclasses.replace(one, result=dataclasses.replace(one.result, reason="stopped"))
+    window.session.result_changed.emit(stopped)
+    text = window.status.label.text()
+    assert text.startswith("Stopped after 1 iteration: this ")
+    assert f"this {one.result.n_colors}-colour result" in text  # not "this 200 colours result"
