@@ -446,6 +446,11 @@ class SearchResult:
     why: str  # one line for people: which k and why
 
 
+#: Images with at most this many distinct colours (graphics) have the
+#: largest k tried first by a size search (see ``search``).
+TOP_FIRST_COLOURS = 32768
+
+
 def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
            on_point: Callable[[KPoint], None] | None = None) -> SearchResult:
     """The k meeting ``target``: bisection over ``ks`` to find the two points
@@ -499,6 +504,16 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     # ``high`` above it; 0 and MAX_K + 1 stand for "nothing tried there".
     grid = sorted(ks)
     lo, hi = -1, len(grid)
+    if by_size and grid and len(cost.histogram.counts) <= TOP_FIRST_COLOURS:
+        # A graphic's file size is not monotonic in k: its few thousand
+        # colours compress far better at k = 256 (flat areas stay flat) than
+        # dithered into 8. So the largest k is tried first, and if it fits it
+        # is the answer. (Photos' sizes do grow with k, and there the light
+        # run at the largest k would be the search's dearest.)
+        if high_side(grid[-1]):
+            hi = len(grid) - 1
+        else:
+            lo = len(grid) - 1
     slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
     while hi - lo > 1:
         mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size, figure)

@@ -273,3 +273,20 @@ def test_dithered_points_measure_the_sample_as_delta_e_of_does(channels):
         indices, ordered = cost._indices(cost.sample, state.palette)
         assert cost._sample_delta_e(indices, ordered) == pytest.approx(
             delta_e_of(cost.sample, ordered[indices]), rel=1e-12)
+
+
+def test_a_size_target_finds_the_large_k_of_a_graphic_whose_size_falls_with_k():
+    """Flat blocks of close colours: dithered into a few entries they turn into
+    noise that deflates badly, kept exact (k >= their count) they cost little.
+    The largest k that fits is then far above the small ones that also fit."""
+    levels = np.arange(144)
+    blocks = np.stack([60 + levels % 12 * 3, 80 + levels // 12 * 3, 120 + levels % 5],
+                      axis=-1).reshape(12, 12, 3).astype(np.uint8)
+    pixels = np.ascontiguousarray(np.repeat(np.repeat(blocks, 8, axis=0), 8, axis=1))
+    cost = KCost(pixels, QuantizeSettings(dither="fs"))
+    exact = cost.final(256)
+    small = cost.final(4)
+    assert len(small.data) > len(exact.data)  # the premise: size is not monotonic
+    found = search(cost, Target(max_bytes=len(small.data)))
+    assert found.met and len(found.final.data) <= len(small.data)
+    assert found.k >= 144, found.k
