@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..limits import MAX_K
+from ..units import human_size
 from ._native import kernels as _kernels
 from .compress import encode_png, finish
 from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
@@ -671,10 +672,10 @@ def _next_quality_k(k: int, real: float, aim: float, cache: dict[int, KPoint],
 
 
 def _why_size(got: Final, budget: int) -> str:
-    return f"k={got.k}: the largest palette whose file fits {budget} bytes " \
-           f"({len(got.data)} bytes, ΔE {got.delta_e:.2f})"
+    return f"k={got.k}: the largest palette whose file fits {human_size(budget)} " \
+           f"({human_size(len(got.data))}, ΔE {got.delta_e:.2f})"
 
 
 def _why_quality(got: Final, goal: float) -> str:
     return f"k={got.k}: the smallest palette with ΔE ≤ {goal:.3g} " \
-           f"(ΔE {got.delta_e:.2f}, {len(got.data)} bytes)"
+           f"(ΔE {got.delta_e:.2f}, {human_size(len(got.data))})"

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QMenu
 from kmeans_gui.appinfo import SAMPLE_IMAGE, asset
 from kmeans_gui.core import output_name, same_file
 
+from ..units import human_size
 from . import dialogs
-from .imaging import human_size
 
 
 class FileActions(QObject):

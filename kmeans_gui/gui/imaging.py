@@ -68,20 +68,6 @@ def gpl_text(palette: np.ndarray, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def human_size(n_bytes: int | None) -> str:
-    if n_bytes is None:
-        return "–"
-    if n_bytes < 1024:
-        return f"{n_bytes} B"
-    units = ["KB", "MB", "GB"]
-    value = float(n_bytes)
-    for unit in units:
-        value /= 1024.0
-        if value < 1024 or unit == units[-1]:
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{n_bytes} B"
-
-
 def zoom_steps(current: float, direction: int, factor: float = 1.25) -> float:
     """Next zoom in ``direction`` (+1 in, -1 out), snapping to 100 % when passing it."""
     new = current * (factor ** direction)

@@ -8,7 +8,7 @@ import numpy as np
 
 from kmeans_gui.core import bit_depth
 
-from .imaging import human_size
+from ..units import human_size
 from .session import Session
 
 

@@ -10,8 +10,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
+from ..units import human_size
 from .history import Entry
-from .imaging import downscale, human_size
+from .imaging import downscale
 from .jobs import Finished
 from .palette_control import PaletteState
 from .qimages import rgb_image

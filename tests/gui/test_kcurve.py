@@ -97,7 +97,7 @@ def test_target_mode_chooses_k_and_says_why(qtbot, window, tmp_path):
     chosen = blocker.args[0]
     expected = search(KCost(pixels, window.controls.settings()), Target(max_bytes=8 * 1024))
     assert chosen == expected.k == window.controls.k_spin.value()
-    assert f"k={chosen}" in panel.why_label.text() and "8192 bytes" in panel.why_label.text()
+    assert f"k={chosen}" in panel.why_label.text() and "fits 8.0 KB" in panel.why_label.text()
     # The live run at the chosen k follows.
     qtbot.waitUntil(lambda: window.session.result is not None
                     and window.session.result.result.n_colors == chosen, timeout=20000)

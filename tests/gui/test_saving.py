@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings
-from kmeans_gui.gui.imaging import human_size
+from kmeans_gui.units import human_size
 
 from .conftest import open_and_wait
 
