@@ -161,36 +161,121 @@ EXPORT void build_histogram_rgb6(const uint8_t *pix, int64_t n, int64_t *counts,
  * kept in lists by their current centre, with each list's summed potential
  * and largest distance, so a whole list that is that far from a candidate is
  * skipped at once: with many centres a candidate only visits the samples of
- * the few centres near it. */
+ * the few centres near it. Each list holds its own copy of its members'
+ * coordinates, weights and distances, so the visits read memory in order
+ * instead of gathering from the whole sample array; the sums are taken in
+ * the same order as over the indices, so the result is the same. */
 typedef struct {
     int64_t *items; /* sample indices */
+    double *xs;     /* (cap, d) the members' coordinates */
+    double *ws;     /* the members' weights */
+    double *cs;     /* the members' squared distances to this centre */
     int64_t len, cap;
     double pot;     /* sum of w * closest over the members */
     double radius;  /* largest closest (squared distance) among the members */
 } Members;
 
-static void members_stats(Members *m, const double *w, const double *closest) {
+static void members_stats(Members *m) {
     double pot = 0.0, radius = 0.0;
     for (int64_t t = 0; t < m->len; t++) {
-        int64_t i = m->items[t];
-        pot += w[i] * closest[i];
-        if (closest[i] > radius) radius = closest[i];
+        pot += m->ws[t] * m->cs[t];
+        if (m->cs[t] > radius) radius = m->cs[t];
     }
     m->pot = pot;
     m->radius = radius;
+}
+
+static void members_free(Members *m) {
+    free(m->items);
+    free(m->xs);
+    free(m->ws);
+    free(m->cs);
+}
+
+static int members_alloc(Members *m, int64_t cap, int64_t d) {
+    if (cap < 1) cap = 1;
+    m->items = malloc(sizeof(int64_t) * cap);
+    m->xs = malloc(sizeof(double) * cap * d);
+    m->ws = malloc(sizeof(double) * cap);
+    m->cs = malloc(sizeof(double) * cap);
+    m->len = 0;
+    m->cap = cap;
+    return m->items && m->xs && m->ws && m->cs ? 0 : OUT_OF_MEMORY;
+}
+
+/* Potential of one list with a candidate added, gap being the squared
+ * distance from the candidate to the list's centre (inlined with d = 3). */
+static inline double members_pot(const Members *m, const double *cand, double gap, int64_t d) {
+    double p = 0.0;
+    for (int64_t s2 = 0; s2 < m->len; s2++) {
+        double ci = m->cs[s2];
+        if (gap >= 4.0 * ci) {
+            p += m->ws[s2] * ci;
+            continue;
+        }
+        double dd = sq_dist(m->xs + s2 * d, cand, d);
+        p += m->ws[s2] * (dd < ci ? dd : ci);
+    }
+    return p;
+}
+
+/* Moves the members that the new centre best (list fresh) serves better out
+ * of m, into fresh, keeping both in order. */
+static inline void members_split(Members *m, Members *fresh, const double *best, double gap,
+                                 double *closest, int64_t d) {
+    int64_t kept = 0;
+    for (int64_t s2 = 0; s2 < m->len; s2++) {
+        double ci = m->cs[s2];
+        const double *xi = m->xs + s2 * d;
+        double dd = gap >= 4.0 * ci ? ci : sq_dist(xi, best, d);
+        int64_t i = m->items[s2];
+        if (dd < ci) {
+            closest[i] = dd;
+            int64_t f = fresh->len++;
+            fresh->items[f] = i;
+            memcpy(fresh->xs + f * d, xi, sizeof(double) * d);
+            fresh->ws[f] = m->ws[s2];
+            fresh->cs[f] = dd;
+        } else {
+            if (kept != s2) {
+                m->items[kept] = i;
+                memmove(m->xs + kept * d, xi, sizeof(double) * d);
+                m->ws[kept] = m->ws[s2];
+                m->cs[kept] = ci;
+            }
+            kept++;
+        }
+    }
+    if (kept != m->len) {
+        m->len = kept;
+        members_stats(m);
+        if (kept < m->cap / 2) { /* shrink, so the lists stay near n members in all */
+            int64_t cap = kept > 0 ? kept : 1;
+            int64_t *items = realloc(m->items, sizeof(int64_t) * cap);
+            double *xs = realloc(m->xs, sizeof(double) * cap * d);
+            double *ws = realloc(m->ws, sizeof(double) * cap);
+            double *cs = realloc(m->cs, sizeof(double) * cap);
+            /* a failed shrink leaves the old block, still large enough */
+            if (items) m->items = items;
+            if (xs) m->xs = xs;
+            if (ws) m->ws = ws;
+            if (cs) m->cs = cs;
+            if (items && xs && ws && cs) m->cap = cap;
+        }
+    }
 }
 
 EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, int64_t k,
                         const double *uniforms, int64_t n_trials, int64_t *chosen) {
     double *cum = malloc(sizeof(double) * n);
     double *closest = malloc(sizeof(double) * n);
-    int64_t *owner = calloc(n, sizeof(int64_t));
-    int64_t *moved = malloc(sizeof(int64_t) * n);
     double *gap = malloc(sizeof(double) * k);
     double *best_gap = malloc(sizeof(double) * k);
     Members *lists = calloc(k, sizeof(Members));
+    Members spare = {0}; /* where a new centre's members are gathered */
     int64_t result = k;
-    if (!cum || !closest || !owner || !moved || !gap || !best_gap || !lists) {
+    if (!cum || !closest || !gap || !best_gap || !lists ||
+        members_alloc(&spare, n, d) != 0) {
         result = OUT_OF_MEMORY;
         goto done;
     }
@@ -201,17 +286,19 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
     }
     int64_t first = upper_bound(cum, n, uniforms[0] * cum[n - 1]);
     chosen[0] = first < n - 1 ? first : n - 1;
-    lists[0].items = malloc(sizeof(int64_t) * n);
-    if (!lists[0].items) {
+    if (members_alloc(&lists[0], n, d) != 0) {
         result = OUT_OF_MEMORY;
         goto done;
     }
-    lists[0].len = lists[0].cap = n;
+    lists[0].len = n;
+    memcpy(lists[0].xs, x, sizeof(double) * n * d);
+    memcpy(lists[0].ws, w, sizeof(double) * n);
     for (int64_t i = 0; i < n; i++) {
         closest[i] = sq_dist(x + i * d, x + chosen[0] * d, d);
         lists[0].items[i] = i;
+        lists[0].cs[i] = closest[i];
     }
-    members_stats(&lists[0], w, closest);
+    members_stats(&lists[0]);
     double *pot = cum; /* reused: running potential */
     for (int64_t c = 1; c < k; c++) {
         total = 0.0;
@@ -235,16 +322,7 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
                     p += m->pot;
                     continue;
                 }
-                for (int64_t s2 = 0; s2 < m->len; s2++) {
-                    int64_t i = m->items[s2];
-                    double ci = closest[i];
-                    if (gap[j] >= 4.0 * ci) {
-                        p += w[i] * ci;
-                        continue;
-                    }
-                    double dd = sq_dist(x + i * d, cand, d);
-                    p += w[i] * (dd < ci ? dd : ci);
-                }
+                p += d == 3 ? members_pot(m, cand, gap[j], 3) : members_pot(m, cand, gap[j], d);
             }
             if (p < best_pot) {
                 best_pot = p;
@@ -258,46 +336,34 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
         }
         chosen[c] = best_idx;
         const double *best = x + best_idx * d;
-        int64_t n_moved = 0;
+        spare.len = 0;
         for (int64_t j = 0; j < c; j++) {
             Members *m = &lists[j];
             if (best_gap[j] >= 4.0 * m->radius) continue;
-            int64_t kept = 0;
-            for (int64_t s2 = 0; s2 < m->len; s2++) {
-                int64_t i = m->items[s2];
-                double ci = closest[i];
-                double dd = best_gap[j] >= 4.0 * ci ? ci : sq_dist(x + i * d, best, d);
-                if (dd < ci) {
-                    closest[i] = dd;
-                    owner[i] = c;
-                    moved[n_moved++] = i;
-                } else {
-                    m->items[kept++] = i;
-                }
-            }
-            if (kept != m->len) {
-                m->len = kept;
-                members_stats(m, w, closest);
-            }
+            if (d == 3)
+                members_split(m, &spare, best, best_gap[j], closest, 3);
+            else
+                members_split(m, &spare, best, best_gap[j], closest, d);
         }
         Members *fresh = &lists[c];
-        fresh->items = malloc(sizeof(int64_t) * (n_moved > 0 ? n_moved : 1));
-        if (!fresh->items) {
+        if (members_alloc(fresh, spare.len, d) != 0) {
             result = OUT_OF_MEMORY;
             goto done;
         }
-        fresh->len = fresh->cap = n_moved;
-        memcpy(fresh->items, moved, sizeof(int64_t) * n_moved);
-        members_stats(fresh, w, closest);
+        fresh->len = spare.len;
+        memcpy(fresh->items, spare.items, sizeof(int64_t) * spare.len);
+        memcpy(fresh->xs, spare.xs, sizeof(double) * spare.len * d);
+        memcpy(fresh->ws, spare.ws, sizeof(double) * spare.len);
+        memcpy(fresh->cs, spare.cs, sizeof(double) * spare.len);
+        members_stats(fresh);
     }
 done:
     if (lists)
-        for (int64_t j = 0; j < k; j++) free(lists[j].items);
+        for (int64_t j = 0; j < k; j++) members_free(&lists[j]);
+    members_free(&spare);
     free(lists);
     free(cum);
     free(closest);
-    free(owner);
-    free(moved);
     free(gap);
     free(best_gap);
     return result;
