@@ -207,14 +207,14 @@ static int members_alloc(Members *m, int64_t cap, int64_t d) {
  * distance from the candidate to the list's centre (inlined with d = 3). */
 static inline double members_pot(const Members *m, const double *cand, double gap, int64_t d) {
     double p = 0.0;
+    /* Without branches: which members the bound skips is hard to predict,
+     * and computing every distance costs less than the mispredictions. */
     for (int64_t s2 = 0; s2 < m->len; s2++) {
         double ci = m->cs[s2];
-        if (gap >= 4.0 * ci) {
-            p += m->ws[s2] * ci;
-            continue;
-        }
         double dd = sq_dist(m->xs + s2 * d, cand, d);
-        p += m->ws[s2] * (dd < ci ? dd : ci);
+        double v = dd < ci ? dd : ci;
+        v = gap >= 4.0 * ci ? ci : v;
+        p += m->ws[s2] * v;
     }
     return p;
 }
