@@ -384,7 +384,7 @@ typedef struct {
  * closer entry can follow (with want_second, once none can beat the second
  * nearest either). Returns the sorted position; *best and *second get the
  * squared distances (second stays inf when not wanted). */
-static int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
+static inline int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
                              double *best_out, double *second_out) {
     int64_t k = s->k, d = s->d;
     double p = 0.0;
@@ -471,6 +471,35 @@ static void free_sorted(SortedSet *s) {
     free(s->order);
 }
 
+/* assign's loop, inlined with d = 3 (the opaque case) so the distances unroll. */
+static inline int64_t assign_range(const double *x, int64_t start, int64_t stop, int64_t d,
+                                   const double *c, int64_t *labels, double *upper,
+                                   double *lower, int full, const double *half,
+                                   const SortedSet *sorted) {
+    SortedSet s = *sorted;
+    s.d = d;
+    int64_t changed = 0;
+    for (int64_t i = start; i < stop; i++) {
+        int64_t a = labels[i];
+        const double *xi = x + i * d;
+        if (!full) {
+            double bound = half[a] > lower[i] ? half[a] : lower[i];
+            if (upper[i] <= bound) continue;
+            upper[i] = sqrt(sq_dist(xi, c + a * d, d));
+            if (upper[i] <= bound) continue;
+        }
+        double best, second;
+        int64_t best_j = s.order[sorted_search(xi, &s, 1, &best, &second)];
+        if (best_j != a) {
+            changed++;
+            labels[i] = best_j;
+        }
+        upper[i] = sqrt(best);
+        lower[i] = sqrt(second);
+    }
+    return changed;
+}
+
 /* Hamerly's bounded nearest-centroid assignment over samples [start, stop).
  * upper[i] bounds the distance from sample i to its centroid from above,
  * lower[i] the distance to any other centroid from below; a sample whose
@@ -495,28 +524,22 @@ EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
             if (h < half[jj]) half[jj] = h;
         }
     }
-    for (int64_t i = start; i < stop; i++) {
-        int64_t a = labels[i];
-        const double *xi = x + i * d;
-        if (!full) {
-            double bound = half[a] > lower[i] ? half[a] : lower[i];
-            if (upper[i] <= bound) continue;
-            upper[i] = sqrt(sq_dist(xi, c + a * d, d));
-            if (upper[i] <= bound) continue;
-        }
-        double best, second;
-        int64_t best_j = s.order[sorted_search(xi, &s, 1, &best, &second)];
-        if (best_j != a) {
-            changed++;
-            labels[i] = best_j;
-        }
-        upper[i] = sqrt(best);
-        lower[i] = sqrt(second);
-    }
+    changed = d == 3 ? assign_range(x, start, stop, 3, c, labels, upper, lower, full, half, &s)
+                     : assign_range(x, start, stop, d, c, labels, upper, lower, full, half, &s);
 done:
     free(half);
     free_sorted(&s);
     return changed;
+}
+
+/* update's weighted sums per cluster, inlined with d = 3. */
+static inline void update_sums(const double *x, int64_t n, int64_t d, const double *w,
+                               const int64_t *labels, double *sums, double *weight) {
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = labels[i];
+        weight[a] += w[i];
+        for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
+    }
 }
 
 /* Move each centroid to its members' weighted mean (into c) and keep the
@@ -535,11 +558,10 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
         reseeded = OUT_OF_MEMORY;
         goto done;
     }
-    for (int64_t i = 0; i < n; i++) {
-        int64_t a = labels[i];
-        weight[a] += w[i];
-        for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
-    }
+    if (d == 3)
+        update_sums(x, n, 3, w, labels, sums, weight);
+    else
+        update_sums(x, n, d, w, labels, sums, weight);
     for (int64_t j = 0; j < k; j++) {
         for (int64_t t = 0; t < d; t++)
             c[j * d + t] = weight[j] > 0 && !(fixed && fixed[j]) ? sums[j * d + t] / weight[j]
@@ -598,11 +620,16 @@ done:
     return reseeded;
 }
 
-EXPORT double inertia(const double *x, int64_t n, int64_t d, const double *w,
-                      const int64_t *labels, const double *c) {
+static inline double inertia_d(const double *x, int64_t n, int64_t d, const double *w,
+                               const int64_t *labels, const double *c) {
     double total = 0.0;
     for (int64_t i = 0; i < n; i++) total += w[i] * sq_dist(x + i * d, c + labels[i] * d, d);
     return total;
+}
+
+EXPORT double inertia(const double *x, int64_t n, int64_t d, const double *w,
+                      const int64_t *labels, const double *c) {
+    return d == 3 ? inertia_d(x, n, 3, w, labels, c) : inertia_d(x, n, d, w, labels, c);
 }
 
 /* -------------------------------------------------------------- remapping */
