@@ -384,12 +384,21 @@ typedef struct {
  * closer entry can follow (with want_second, once none can beat the second
  * nearest either). Returns the sorted position; *best and *second get the
  * squared distances (second stays inf when not wanted). */
-static inline int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
-                             double *best_out, double *second_out) {
+static inline int64_t sorted_search_from(const double *v, const SortedSet *s, int64_t hint,
+                                         int want_second, double *best_out,
+                                         double *second_out) {
     int64_t k = s->k, d = s->d;
     double p = 0.0;
     for (int64_t t = 0; t < d; t++) p += v[t] * s->axis[t];
-    int64_t hi = lower_bound(s->proj, k, p);
+    int64_t hi;
+    if (hint < 0) {
+        hi = lower_bound(s->proj, k, p);
+    } else {
+        /* the same position, walked to from a nearby one */
+        hi = hint;
+        while (hi > 0 && s->proj[hi - 1] >= p) hi--;
+        while (hi < k && s->proj[hi] < p) hi++;
+    }
     int64_t lo = hi - 1;
     double best = INFINITY, second = INFINITY;
     int64_t best_j = 0;
@@ -416,6 +425,11 @@ static inline int64_t sorted_search(const double *v, const SortedSet *s, int wan
     *best_out = best;
     *second_out = second;
     return best_j;
+}
+
+static inline int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
+                                    double *best_out, double *second_out) {
+    return sorted_search_from(v, s, -1, want_second, best_out, second_out);
 }
 
 static inline int64_t nearest(const double *v, const SortedSet *s) {
@@ -475,7 +489,7 @@ static void free_sorted(SortedSet *s) {
 static inline int64_t assign_range(const double *x, int64_t start, int64_t stop, int64_t d,
                                    const double *c, int64_t *labels, double *upper,
                                    double *lower, int full, const double *half,
-                                   const SortedSet *sorted) {
+                                   const SortedSet *sorted, const int64_t *where) {
     SortedSet s = *sorted;
     s.d = d;
     int64_t changed = 0;
@@ -489,7 +503,9 @@ static inline int64_t assign_range(const double *x, int64_t start, int64_t stop,
             if (upper[i] <= bound) continue;
         }
         double best, second;
-        int64_t best_j = s.order[sorted_search(xi, &s, 1, &best, &second)];
+        /* a sample lies near its centroid: start the search from its place */
+        int64_t best_j = s.order[sorted_search_from(xi, &s, full ? -1 : where[a], 1, &best,
+                                                    &second)];
         if (best_j != a) {
             changed++;
             labels[i] = best_j;
@@ -509,9 +525,10 @@ EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
                       const double *c, int64_t k, int64_t *labels, double *upper,
                       double *lower, int full) {
     double *half = malloc(sizeof(double) * k);
+    int64_t *where = malloc(sizeof(int64_t) * k); /* centroid -> sorted position */
     SortedSet s = {0};
     int64_t changed = 0;
-    if (!half || sort_centroids(c, k, d, &s) != 0) {
+    if (!half || !where || sort_centroids(c, k, d, &s) != 0) {
         changed = OUT_OF_MEMORY;
         goto done;
     }
@@ -524,10 +541,14 @@ EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
             if (h < half[jj]) half[jj] = h;
         }
     }
-    changed = d == 3 ? assign_range(x, start, stop, 3, c, labels, upper, lower, full, half, &s)
-                     : assign_range(x, start, stop, d, c, labels, upper, lower, full, half, &s);
+    for (int64_t j = 0; j < k; j++) where[s.order[j]] = j;
+    changed = d == 3 ? assign_range(x, start, stop, 3, c, labels, upper, lower, full, half, &s,
+                                    where)
+                     : assign_range(x, start, stop, d, c, labels, upper, lower, full, half, &s,
+                                    where);
 done:
     free(half);
+    free(where);
     free_sorted(&s);
     return changed;
 }
