@@ -53,6 +53,12 @@ def _has_image(w) -> bool:
     return w.session.image is not None
 
 
+def _runs_kmeans(w) -> bool:
+    """A new seed means nothing while the image is mapped to a given palette:
+    the run would redo the same remap ("Adapt Palette Again" leaves that mode)."""
+    return _has_image(w) and w.session.palette_control.fixed_palette is None
+
+
 _MODE_TIPS = {"split": "Original and result side by side, with a draggable divider",
               "original": "Only the original", "result": "Only the result",
               "difference": "Where colour is lost: each pixel's OKLab ΔE as a heat map "
@@ -76,7 +82,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "&Quit", "close", (SK.Quit,)),
     ActionSpec("run", "&Run Again", "runs.run_again", (Qt.Key.Key_F5,), "view-refresh",
                SP.SP_BrowserReload, "Run K-Means again with a new random seed",
-               enabled=_has_image),
+               enabled=_runs_kmeans),
     ActionSpec("stop", "S&top", "runs.stop", (Qt.Key.Key_Escape,), "process-stop",
                SP.SP_BrowserStop, "Stop the running quantization",
                enabled=lambda w: w.session.is_running()),
@@ -104,7 +110,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("seeds", "Try Other &Seeds", "runs.try_seeds", ("Ctrl+F5",),
                tip=f"Run K-Means with {SEED_TRIALS} new seeds and keep the one with the "
                    "lowest error",
-               enabled=_has_image),
+               enabled=_runs_kmeans),
     ActionSpec("undo", "&Undo Settings", "runs.undo", (SK.Undo,),
                tip="Go back to the previous run's settings",
                enabled=lambda w: w.history.can_undo()),
@@ -159,7 +165,14 @@ class ActionRegistry:
 
     def _make(self, spec: ActionSpec) -> QAction:
         action = QAction(spec.text, self.window)
-        keys = [QKeySequence(k) for k in spec.shortcuts]
+        # A standard key can be the same as a spelled-out one on some platforms
+        # (Redo is Ctrl+Shift+Z on X11): Qt calls an action holding the same
+        # sequence twice ambiguous and fires it for neither, so each only once.
+        keys = []
+        for k in spec.shortcuts:
+            seq = QKeySequence(k)
+            if not seq.isEmpty() and seq not in keys:
+                keys.append(seq)
         if len(keys) == 1:
             action.setShortcut(keys[0])
         elif keys:

@@ -87,9 +87,13 @@ class ConvergenceChart(QChartView):
         self._x.setRange(1, last)
         self._x.setTickCount(min(last, 6))
 
-    def finish(self, iteration: int, reason: str) -> None:
+    def finish(self, iteration: int, reason: str, given_palette: bool = False) -> None:
         """Mark the run's end in the title: the iteration and the reason."""
-        if self._values and self._values[0][1] <= 0:
+        if given_palette:
+            # No K-Means at all (an edited, removed or imported palette): its
+            # zero inertia is no measurement, so the run is not "exact".
+            text = f"No iterations: {reason}"
+        elif self._values and self._values[0][1] <= 0:
             text = "Exact: every colour of the image has its own entry"
         else:
             text = f"Stopped at iteration {iteration}: {reason}"

@@ -72,6 +72,7 @@ class ColourSpaceView(QWidget):
         self._trail: deque[np.ndarray] = deque(maxlen=TRAIL)
         self._colouring = "own"
         self._highlight: int | None = None
+        self._label_boxes: dict[str, QRectF] = {}
         self._hover: int | None = None
         self._transparent_share = 0.0
         self._fit_zoom = 1.0
@@ -364,8 +365,18 @@ class ColourSpaceView(QWidget):
         w = metrics.horizontalAdvance(text)
         h = metrics.height()
         box = QRectF(at[0] - w / 2, at[1] - h / 2, w, h)
+        # Kept inside the view: at the starting view the L axis ends near the
+        # top edge, and its label was cut in half there.
+        margin = 2.0
+        box.moveLeft(min(max(box.left(), margin), self.width() - margin - w))
+        box.moveTop(min(max(box.top(), margin), self.height() - margin - h))
+        self._label_boxes[text] = QRectF(box)
         p.setPen(colour)
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def label_boxes(self) -> dict[str, QRectF]:
+        """Where the axis labels were drawn last (widget coordinates)."""
+        return dict(self._label_boxes)
 
     def _draw_centroids(self, p: QPainter) -> None:
         if self._palette is None or not len(self._centroids):

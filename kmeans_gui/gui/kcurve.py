@@ -135,6 +135,9 @@ class CostChart(QChartView):
             series.clear()
         self._bytes.setRange(0, 1)
         self._de.setRange(0, 1)
+        # No figures yet: a 0-1 axis with whole-number labels read "0 0 1 1 1".
+        self._bytes.setLabelsVisible(False)
+        self._de.setLabelsVisible(False)
         self._draw_marker()
 
     def add(self, point: KPoint) -> None:
@@ -146,8 +149,13 @@ class CostChart(QChartView):
         self._size_dots.replace(kb)
         self._quality.replace(de)
         self._quality_dots.replace(de)
-        self._bytes.setRange(0, max(p.size for p in self._points) / 1024 * 1.08 or 1)
+        top = max(p.size for p in self._points) / 1024 * 1.08 or 1
+        self._bytes.setRange(0, top)
+        # A small file's axis needs a decimal, or its labels repeat ("0 0 1 1 1").
+        self._bytes.setLabelFormat("%.0f" if top >= 10 else "%.1f")
         self._de.setRange(0, max(p.delta_e for p in self._points) * 1.08 or 1)
+        self._bytes.setLabelsVisible(True)
+        self._de.setLabelsVisible(True)
         self._draw_marker()
 
     def points(self) -> list[KPoint]:

@@ -157,9 +157,11 @@ class PaletteTools(QObject):
         self.import_action.setEnabled(has_image)
         self.adapt_action.setEnabled(self.control.fixed_palette is not None)
         self.unpin_all_action.setEnabled(bool(self.control.pinned))
-        for action in (self.eyedropper_action, self.brush_action, self.load_mask_action):
+        for action in (self.eyedropper_action, self.brush_action, self.erase_action,
+                       self.load_mask_action):
             action.setEnabled(has_image)
-        self.clear_mask_action.setEnabled(self.control.mask is not None)
+        # A cleared mask stays as zeros: there is nothing left to clear then.
+        self.clear_mask_action.setEnabled(self.control.has_mask())
         self.save_mask_action.setEnabled(self.control.has_mask())
         self.view.set_editable(has_result and not s.is_running())
         pins = len(self.control.pinned)

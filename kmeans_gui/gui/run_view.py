@@ -13,11 +13,11 @@ from kmeans_gui.core import RACE_MAX_K, QuantizeSettings
 
 from . import dialogs
 from .jobs import Finished, Progress
-from .sizes import colours
+from .sizes import colours, iterations
 
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours",
-           "stopped": "stopped by you"}
+           "stopped": "stopped by you", "fixed palette": "mapped to the given palette"}
 
 
 class RunView(QObject):
@@ -36,11 +36,21 @@ class RunView(QObject):
         w = self.window
         w.canvas.set_result_full(None, None)
         w.chart.reset()
-        w.link.run_started(settings.k)
+        w.link.run_started(settings.k, self._selected_colour(),
+                           given_palette=settings.palette is not None)
         raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
         w.cloud.start_run(settings.k, settings.init, settings.space, raced)
         # Busy, not a fraction of the iteration cap: most runs stop long before it.
         w.status.busy()
+
+    def _selected_colour(self) -> tuple[int, int, int] | None:
+        """The (r, g, b) of the selected cluster, as its swatch shows it."""
+        view, index = self.window.palette_view, self.window.link.selected()
+        colours = view.colors()
+        for slot in range(len(colours)):
+            if index is not None and view.palette_index(slot) == index:
+                return tuple(int(v) for v in colours[slot][:3])
+        return None
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
@@ -77,16 +87,17 @@ class RunView(QObject):
         w.canvas.set_result_full(r.indices, r.palette)
         w.palette_view.set_palette(r.palette, f.shares)
         w.cloud.finish(r.palette)
+        w.link.result_shown(r.palette)
         w.status.idle(self.session.result is not None)
         reason = REASONS.get(r.reason, r.reason)
-        w.chart.finish(r.iterations, reason)
+        w.chart.finish(r.iterations, reason, given_palette=r.reason == "fixed palette")
         if r.reason == "stopped":
             w.status.say(
-                f"Stopped after {r.iterations} iterations: this {colours(r.n_colors)} result "
+                f"Stopped after {iterations(r.iterations)}: this {r.n_colors}-colour result "
                 "is kept and can be saved. F5 runs again.")
         else:
             w.status.say(
-                f"Done: {colours(r.n_colors)} after {r.iterations} iterations ({reason}) · "
+                f"Done: {colours(r.n_colors)} after {iterations(r.iterations)} ({reason}) · "
                 f"{f.elapsed:.2f} s")
         w.run_finished.emit(f)
         w.rescale_if_pending()

@@ -16,6 +16,10 @@ def colours(n: int) -> str:
     return f"{n} colour" if n == 1 else f"{n} colours"
 
 
+def iterations(n: int) -> str:
+    return f"{n} iteration" if n == 1 else f"{n} iterations"
+
+
 def image_texts(image) -> tuple[str, str]:
     """The image's pixel size and the original file's size."""
     return (f"{image.width} × {image.height} px"

@@ -97,6 +97,13 @@ REASONS = {"unchanged": "no colour changed cluster", "tolerance": "the error set
            "max_iter": "iteration cap reached", "few colours": "the image has few colours"}
 
 
+#: The caption of a run without iterations, by its reason.
+NO_ITERATION = {
+    "fixed palette": "No iterations: the palette is given, every colour joins its nearest "
+                     "entry and no centroid moves",
+    "few colours": "No iterations: the image has so few colours that each is a palette entry"}
+
+
 def error_text(mse: float, space: str) -> str:
     rms = math.sqrt(max(mse, 0.0))
     return f"RMS error {rms / 100:.4f} OKLab" if space == "oklab" else f"RMS error {rms:.2f} sRGB"
@@ -106,11 +113,14 @@ def phases_of(record: Record, previous: np.ndarray | None, k: int, init: str,
               space: str, raced: bool) -> list[Phase]:
     """The seeding (first iteration only), assignment and update of one iteration."""
     i = record.iteration
-    update = Phase("update", i, record.palette, record.labels,
-                   f"Iteration {i} · update: every centroid moves to the mean of its colours"
+    if i == 0:  # nothing iterated (a given palette, or few colours): no error figure either
+        caption = NO_ITERATION.get(record.reason, "No iterations")
+    else:
+        caption = (f"Iteration {i} · update: every centroid moves to the mean of its colours"
                    f" · {error_text(record.mse, space)}"
                    + (f" · done: {REASONS.get(record.reason, record.reason)}"
-                      if record.converged else ""), record.groups)
+                      if record.converged else ""))
+    update = Phase("update", i, record.palette, record.labels, caption, record.groups)
     start = record.start if record.start is not None else previous
     if start is None:  # nothing came before (a trivial run): the result only
         return [update]

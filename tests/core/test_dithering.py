@@ -173,7 +173,7 @@ def _auto_with_cache(img, palette, cache: bool) -> np.ndarray:
     table = dithering.palette_tables(palette, img.shape[2], "oklab")
     base = remap(img, palette, "oklab")
     params = dithering._params("oklab")
-    params[-1] = 1.0 if cache else 0.0
+    params[5] = 1.0 if cache else 0.0
     return native.dither_auto(img, table, native.SPACE_OKLAB, LINEAR_LUT, base,
                               dithering.AUTO_DIFFUSION, params, dithering.BAND_ROWS,
                               dithering.WARMUP_ROWS, 1 << 30)
@@ -191,3 +191,34 @@ def test_the_colour_cache_does_not_change_the_result(photo, rgba_image):
         cached = _auto_with_cache(img, palette, True)
         assert np.array_equal(cached, _auto_with_cache(img, palette, False))
         assert np.array_equal(cached, remap(img, palette, "oklab", "auto"))
+
+
+def _textured_ramp() -> np.ndarray:
+    """The green ramp with fine noise on it: texture a few units deep."""
+    rng = np.random.default_rng(4)
+    noise = rng.integers(-6, 7, (64, 256, 1))
+    return np.clip(gradient().astype(int) + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_coarse_palette_dithers_texture_that_a_fixed_tolerance_leaves(monkeypatch):
+    img = _textured_ramp()
+    plain = remap(img, GREENS, "oklab", "none")
+    changed = {}
+    for spacing in (0.0, dithering.ACT_SPACING):
+        monkeypatch.setattr(dithering, "ACT_SPACING", spacing)
+        out = remap(img, GREENS, "oklab", "auto")
+        _brute_force_check(img, GREENS, "oklab", out)  # the bound holds either way
+        changed[spacing] = np.count_nonzero(out != plain)
+    assert changed[dithering.ACT_SPACING] > 1.2 * changed[0.0]
+
+
+def test_a_fine_palette_keeps_the_fixed_tolerance(monkeypatch):
+    # every entry within ACT_SPACING of its next: the same bytes as with none
+    palette = np.array([[v, v, v] for v in range(100, 140, 2)], np.uint8)
+    coords = dithering.palette_tables(palette, 3, "oklab").coords
+    gaps = np.sqrt(((coords[1:] - coords[:-1]) ** 2).sum(axis=1))
+    assert gaps.max() < dithering.ACT_SPACING
+    img = np.clip(gradient() // 2 + 60, 0, 255).astype(np.uint8)
+    first = remap(img, palette, "oklab", "auto")
+    monkeypatch.setattr(dithering, "ACT_SPACING", 0.0)
+    assert np.array_equal(first, remap(img, palette, "oklab", "auto"))

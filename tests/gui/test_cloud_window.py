@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from kmeans_gui.core import SAMPLE_POINTS, QuantizeSettings, build_histogram
+from kmeans_gui.gui import dialogs
 
 from .conftest import open_and_wait
 
@@ -136,3 +137,31 @@ def test_step_mode_starts_from_k_random_pixels(qtbot, cloud_window, gradient_png
     assert len(seeds) == 5 and all(tuple(c) in colours for c in seeds)
     assert "picked at random" in window.cloud.caption.text()
     assert "best of several" not in window.cloud.caption.text()
+
+
+def test_an_edited_swatch_is_not_captioned_as_an_iteration(qtbot, cloud_window, gradient_png,
+                                                           monkeypatch):
+    # Editing a swatch maps to the given palette without K-Means: the caption
+    # said "Iteration 0 · update: every centroid moves … RMS error 0.0000".
+    window = cloud_window
+    window.controls.set_settings(MANY)
+    open_and_wait(qtbot, window, gradient_png)
+    monkeypatch.setattr(dialogs, "ask_color", lambda parent, initial: (255, 0, 255))
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.palette_view.edit_requested.emit(2)
+    assert blocker.args[0].result.reason == "fixed palette"
+    text = window.cloud.caption.text()
+    assert "palette is given" in text
+    assert "centroid moves to the mean" not in text and "RMS error" not in text
+
+
+def test_a_removed_swatch_is_not_called_exact_by_the_chart(qtbot, window, gradient_png):
+    # Mapping to the given palette runs no K-Means: its zero inertia made the
+    # convergence chart say "Exact: every colour of the image has its own entry".
+    window.controls.set_settings(MANY)
+    open_and_wait(qtbot, window, gradient_png)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.palette_view.remove_requested.emit(0)
+    title = window.chart.chart().title()
+    assert "Exact" not in title and "given palette" in title
+    assert "(mapped to the given palette)" in window.status.label.text()

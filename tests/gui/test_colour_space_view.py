@@ -233,3 +233,20 @@ def test_finishing_in_step_mode_reorders_the_phases_still_to_show(panel, hist):
     sample = panel.view.sample()
     assert np.array_equal(panel.view.centroid_palette(), states[-1].palette[order])
     assert np.array_equal(order[panel.view.labels()], states[-1].labels[sample.groups])
+
+
+def test_axis_labels_stay_inside_the_view(qtbot, hist):
+    # At the starting view of a photo the L axis ends at the top edge: its
+    # label "L (light)" was drawn half outside the view.
+    view = ColourSpaceView()
+    qtbot.addWidget(view)
+    view.resize(340, 300)
+    view.set_sample(sample_histogram(hist), "oklab")
+    view.reset_view()
+    for zoom in (view.zoom(), 2.0, 3.0):
+        view.set_zoom(zoom)
+        view.grab()
+        boxes = view.label_boxes()
+        assert "L (light)" in boxes
+        for text, box in boxes.items():
+            assert view.rect().toRectF().contains(box), (zoom, text, box)

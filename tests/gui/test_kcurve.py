@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
 from kmeans_gui.core import QuantizeSettings, load_image
-from kmeans_gui.core.kscan import K_STEPS, KCost, Target, scan, search
+from kmeans_gui.core.kscan import K_STEPS, KCost, KPoint, Target, scan, search
 from kmeans_gui.gui import kcurve
 
 from .conftest import open_and_wait, write_image
@@ -112,3 +112,29 @@ def test_target_mode_chooses_k_and_says_why(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: "not met" in panel.why_label.text(), timeout=60000)
     assert "256" in panel.why_label.text()
     assert window.controls.k_spin.value() == blocker.args[0]
+
+
+def _tick_labels(axis) -> list[str]:
+    n = axis.tickCount()
+    lo, hi = axis.min(), axis.max()
+    return [axis.labelFormat() % (lo + (hi - lo) * i / (n - 1)) for i in range(n)]
+
+
+def test_the_size_axis_never_repeats_a_label(qtbot):
+    # Before any figures (and for a small file) a 0-1.6 KB axis with whole-number
+    # labels read "0 0 1 1 2".
+    chart = kcurve.CostChart()
+    qtbot.addWidget(chart)
+    sizes = chart.chart().axes(Qt.Orientation.Vertical)
+    assert not any(axis.labelsVisible() for axis in sizes)  # nothing to read yet
+    palette = np.zeros((2, 3), np.uint8)
+    for k, size in ((2, 600), (4, 1500)):
+        chart.add(KPoint(k, 3.0 / k, size, True, True, palette))
+    assert all(axis.labelsVisible() for axis in sizes)
+    for axis in sizes:
+        labels = _tick_labels(axis)
+        assert len(set(labels)) == len(labels), labels
+    chart.add(KPoint(8, 0.5, 200_000, True, True, palette))
+    for axis in sizes:
+        labels = _tick_labels(axis)
+        assert len(set(labels)) == len(labels), labels

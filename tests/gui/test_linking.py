@@ -8,9 +8,12 @@ import time
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
+from kmeans_gui.core import QuantizeSettings
 from kmeans_gui.gui.canvas import ComparisonView
 from kmeans_gui.gui.palette_view import PaletteView
 from kmeans_gui.gui.stepping import StepGate
+
+from .conftest import open_and_wait
 
 
 def make_result(rng):
@@ -124,3 +127,26 @@ def test_step_gate_holds_the_worker_until_a_step():
     gate.resume()
     thread.join(5)
     assert results == [True] and not gate.is_paused() and gate.wait(0)
+
+
+def _colour_of(window, index):
+    return tuple(int(v) for v in window.session.result.result.palette[index][:3])
+
+
+def test_a_selected_cluster_follows_its_colour_through_a_removed_swatch(qtbot, window,
+                                                                        gradient_png):
+    # Removing a swatch remaps to the rest, in a new order: the selection kept
+    # its index and so highlighted another colour (the image dimmed wrongly).
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    window.palette_view.clicked.emit(3)
+    kept = _colour_of(window, 3)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.palette_view.remove_requested.emit(0)
+    index = window.link.highlighted()
+    assert index is not None and _colour_of(window, index) == kept
+    assert window.canvas.highlight() == index and window.palette_view.highlight() == index
+    # Removing the selected colour itself lets the selection go.
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.palette_view.remove_requested.emit(index)
+    assert window.link.highlighted() is None and window.canvas.highlight() is None

@@ -186,3 +186,25 @@ def test_control_round_trips_through_settings(qapp):
     control.set_fixed_palette([(9, 9, 9)])
     other.restore(control.settings_for(QuantizeSettings()))
     assert other.fixed_palette == ((9, 9, 9),)
+
+
+def test_erase_and_clear_are_offered_only_when_they_can_act(qtbot, window, patch_png):
+    # Erase was enabled with no image; Clear Importance stayed enabled after a
+    # clear (the mask is kept as zeros) while Save Importance Mask was not.
+    tools = window.palette_tools
+    assert not tools.erase_action.isEnabled() and not tools.brush_action.isEnabled()
+    window.controls.set_settings(QuantizeSettings(k=4, dither="none"))
+    open_and_wait(qtbot, window, patch_png)
+    assert tools.erase_action.isEnabled() and not tools.clear_mask_action.isEnabled()
+    window.canvas.set_mode("original")
+    tools.brush_action.trigger()
+    rect = window.canvas.image_rect()
+    at = QPointF(rect.left() + rect.width() / 2, rect.top() + rect.height() / 2).toPoint()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.mousePress(window.canvas, Qt.MouseButton.LeftButton, pos=at)
+        qtbot.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, pos=at)
+    assert tools.clear_mask_action.isEnabled() and tools.save_mask_action.isEnabled()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        tools.clear_mask_action.trigger()
+    assert not window.session.palette_control.has_mask()
+    assert not tools.clear_mask_action.isEnabled() and not tools.save_mask_action.isEnabled()

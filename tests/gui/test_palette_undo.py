@@ -124,6 +124,8 @@ def test_undo_an_imported_palette(qtbot, window, gradient_png, tmp_path, monkeyp
     monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "map")
     run_and_wait(qtbot, window, window.palette_tools.import_action.trigger)
     assert palette_rows(window) == given
+    # A new seed would redo the same remap: the seed actions wait for Adapt.
+    assert not window.run_action.isEnabled() and not window.seeds_action.isEnabled()
     monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "keep")
     run_and_wait(qtbot, window, window.palette_tools.import_action.trigger)
     assert control.fixed_palette is None and control.pinned == given
@@ -133,6 +135,7 @@ def test_undo_an_imported_palette(qtbot, window, gradient_png, tmp_path, monkeyp
     undo(qtbot, window)
     assert control.fixed_palette is None and palette_rows(window) == before
     assert not window.palette_tools.adapt_action.isEnabled()
+    assert window.run_action.isEnabled() and window.seeds_action.isEnabled()
     redo(qtbot, window)
     assert control.fixed_palette == tuple(given)
     assert window.palette_tools.adapt_action.isEnabled()

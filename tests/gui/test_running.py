@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -155,3 +156,16 @@ def test_closing_during_open_stops_cleanly(qtbot, make_window, noise_png):
     assert window.close()
     assert not window.session.is_busy()
     assert window.session.image is None
+
+
+def test_the_done_line_says_1_iteration_not_1_iterations(qtbot, window, gradient_png):
+    finished = open_and_wait(qtbot, window, gradient_png)
+    one = dataclasses.replace(finished, result=dataclasses.replace(
+        finished.result, iterations=1, reason="tolerance"))
+    window.session.result_changed.emit(one)
+    assert " after 1 iteration (" in window.status.label.text()
+    stopped = dataclasses.replace(one, result=dataclasses.replace(one.result, reason="stopped"))
+    window.session.result_changed.emit(stopped)
+    text = window.status.label.text()
+    assert text.startswith("Stopped after 1 iteration: this ")
+    assert f"this {one.result.n_colors}-colour result" in text  # not "this 200 colours result"

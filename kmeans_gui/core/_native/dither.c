@@ -28,6 +28,8 @@ enum {
     P_CLAMP,     /* longest error vector carried to the neighbours */
     P_ACTIVITY,  /* local second difference (squared) at which the weight halves */
     P_CACHE,     /* nonzero: cache pixel coordinates by colour (0 only for tests) */
+    P_ACT_SPACING, /* nonzero: P_ACTIVITY grows with the square of the nearest entry's
+                    * spacing beyond this (a coarse palette hides more texture) */
     P_COUNT
 };
 
@@ -63,12 +65,9 @@ ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const doub
         ascale = 255.0;
     } else {
         double lr = srgb_lin(lin, p[0]), lg = srgb_lin(lin, p[1]), lb = srgb_lin(lin, p[2]);
-        double l_ = cbrt_pos(0.4122214708 * lr + 0.5363325363 * lg + 0.0514459929 * lb);
-        double m_ = cbrt_pos(0.2119034982 * lr + 0.6806995451 * lg + 0.1073969566 * lb);
-        double s_ = cbrt_pos(0.0883024619 * lr + 0.2817188376 * lg + 0.6299787005 * lb);
-        x0 = 100.0 * (0.2104542553 * l_ + 0.7936177850 * m_ - 0.0040720468 * s_);
-        x1 = 100.0 * (1.9779984951 * l_ - 2.4285922050 * m_ + 0.4505937099 * s_);
-        x2 = 100.0 * (0.0259040371 * l_ + 0.7827717662 * m_ - 0.8086757660 * s_);
+        double l, m, s;
+        oklab_lms(lr, lg, lb, &l, &m, &s);
+        oklab_from_lms_roots(cbrt_pos(l), cbrt_pos(m), cbrt_pos(s), &x0, &x1, &x2);
         ascale = 100.0;
     }
     if (nch == 4) {
@@ -139,6 +138,21 @@ ALWAYS_INLINE double sq_dist(const double *a, const double *b, int d) {
 
 /* ---------------------------------------------------------------- palette */
 
+/* Four floats operated on together (GCC/Clang vector extension; plain SSE
+ * on x86-64), for a quick first look at four candidates at once. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+/* Bit l set where lane l of m is set. */
+static inline int lane_mask(v4i m) {
+#if defined(__SSE__)
+    return __builtin_ia32_movmskps((v4f)m);
+#else
+    return (m[0] & 1) | (m[1] & 2) | (m[2] & 4) | (m[3] & 8);
+#endif
+}
+/* Lanes of a group past the end of a row: never near anything. */
+#define FAR_AWAY 1e30f
+
 /* The palette in working coordinates with, for every entry, all entries
  * sorted by their distance from it (itself first). */
 typedef struct {
@@ -148,6 +162,7 @@ typedef struct {
     const uint8_t *near;    /* (k, k): near[g*k + i] is g's i-th nearest entry */
     const double *near_d;   /* (k, k): its distance from g */
     const double *near_c;   /* (k, k, d) or NULL: those entries' coordinates, in that order */
+    const v4f *near_f;      /* NULL, or the same as floats in groups of four (see group_rows) */
 } Palette;
 
 /* The entry nearest to q among those allowed for the pixel p: within
@@ -158,23 +173,60 @@ typedef struct {
  * two. Ties keep the entry met first. */
 ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double *p,
                                       double dn2, double allowance, const double *q) {
-    const double *row_d = P->near_d + n * P->k;
-    const uint8_t *row = P->near + n * P->k;
-    double best = sq_dist(q, P->coords + n * P->d, P->d);
-    if (P->k < 2 || 4.0 * best <= row_d[1] * row_d[1]) return n; /* nearer n than any other */
+    const int d = P->d;
+    const int64_t k = P->k;
+    const double *row_d = P->near_d + n * k;
+    const uint8_t *row = P->near + n * k;
+    double best = sq_dist(q, P->coords + n * d, d);
+    if (k < 2 || 4.0 * best <= row_d[1] * row_d[1]) return n; /* nearer n than any other */
     double rn = sqrt(best), rbest = rn;
     double reach = 2.0 * sqrt(dn2) + allowance;
     double lim = sqrt(dn2) + allowance;
     lim *= lim;
     int64_t best_i = 0;
-    const double *row_c = P->near_c ? P->near_c + n * P->k * P->d : NULL;
     /* stop: the smaller of the two limits (one comparison a candidate) */
     double stop = rn + rbest < reach ? rn + rbest : reach;
-    for (int64_t i = 1; i < P->k; i++) {
+    if (P->near_f) {
+        /* Four candidates at a time in floats, then the few that may beat
+         * the best so far in doubles, in row order: a candidate the floats
+         * rule out is no nearer q than the best (margin: their rounding), so
+         * the scan takes the same steps on what it computes exactly. */
+        const double *row_c = P->near_c + n * k * d;
+        const v4f *group = P->near_f + n * ((k + 2) / 4) * d;
+        v4f qf[MAXD];
+        for (int t = 0; t < d; t++) qf[t] = (v4f){(float)q[t], (float)q[t], (float)q[t], (float)q[t]};
+        float thr = (float)(best + 1e-3 * (rbest + 1.0) + 1e-5 * best);
+        for (int64_t i0 = 1; i0 < k; i0 += 4, group += d) {
+            if (row_d[i0] > stop) break;
+            v4f diff = qf[0] - group[0];
+            v4f s = diff * diff;
+            for (int t = 1; t < d; t++) {
+                diff = qf[t] - group[t];
+                s += diff * diff;
+            }
+            int maybe = lane_mask(s < (v4f){thr, thr, thr, thr});
+            for (; maybe; maybe &= maybe - 1) {
+                int64_t i = i0 + __builtin_ctz(maybe);
+                if (i >= k || row_d[i] > stop) return row[best_i];
+                const double *cj = row_c + i * d;
+                double dd = sq_dist(q, cj, d);
+                if (dd < best && sq_dist(p, cj, d) <= lim) {
+                    best = dd;
+                    best_i = i;
+                    rbest = sqrt(dd);
+                    stop = rn + rbest < reach ? rn + rbest : reach;
+                    thr = (float)(best + 1e-3 * (rbest + 1.0) + 1e-5 * best);
+                }
+            }
+        }
+        return row[best_i];
+    }
+    const double *row_c = P->near_c ? P->near_c + n * k * d : NULL;
+    for (int64_t i = 1; i < k; i++) {
         if (row_d[i] > stop) break;
-        const double *cj = row_c ? row_c + i * P->d : P->coords + row[i] * P->d;
-        double dd = sq_dist(q, cj, P->d);
-        if (dd < best && sq_dist(p, cj, P->d) <= lim) {
+        const double *cj = row_c ? row_c + i * d : P->coords + row[i] * d;
+        double dd = sq_dist(q, cj, d);
+        if (dd < best && sq_dist(p, cj, d) <= lim) {
             best = dd;
             best_i = i;
             rbest = sqrt(dd);
@@ -182,6 +234,23 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
         }
     }
     return row[best_i];
+}
+
+/* For each row g of near (k entries, g itself first): the coordinates of
+ * the entries at positions 1 + 4j .. 4 + 4j as d groups of four floats,
+ * j < (k + 2) / 4, lanes past the row's end FAR_AWAY. */
+static void group_rows(const double *pal, const uint8_t *near, int64_t k, int d, v4f *out) {
+    int64_t groups = (k + 2) / 4;
+    for (int64_t g = 0; g < k; g++) {
+        const uint8_t *row = near + g * k;
+        v4f *o = out + g * groups * d;
+        for (int64_t j = 0; j < groups; j++)
+            for (int t = 0; t < d; t++)
+                for (int l = 0; l < 4; l++) {
+                    int64_t i = 1 + 4 * j + l;
+                    o[j * d + t][l] = i < k ? (float)pal[row[i] * d + t] : FAR_AWAY;
+                }
+    }
 }
 
 /* For each entry g: the entries sorted by distance from g (stable, so g comes
@@ -242,7 +311,9 @@ ALWAYS_INLINE double activity_weight(const double *up, const double *mid, const 
  * error it received is dropped) when it is within P_CLOSE of the pixel; a
  * transparent pixel neither takes nor spreads error. Otherwise the pixel's
  * colour plus its weighted share of the error it received picks the nearest
- * entry among those within the bound of the pixel's own colour. The error
+ * entry among those within the bound of the pixel's own colour; the share
+ * is the activity weight with P_ACTIVITY scaled by (spacing of n /
+ * P_ACT_SPACING) squared where that exceeds 1. The error
  * left (clamped to P_CLAMP) goes to the neighbours in Floyd-Steinberg's
  * 7/3/5/1. */
 ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nch,
@@ -255,7 +326,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     double *rows = malloc(sizeof(double) * 3 * w * d);
     double *cur = calloc((w + 2) * d, sizeof(double));
     double *nxt = calloc((w + 2) * d, sizeof(double));
-    double *allow = malloc(sizeof(double) * k);
+    double *allow = malloc(sizeof(double) * 2 * k);
     CoordCache cache;
     int cache_ok = cache_init(&cache, params[P_CACHE] != 0.0 ? (band_stop - band_first) * (band_rows + warmup) * w : 0, d);
     if (!rows || !cur || !nxt || !allow || !cache_ok) {
@@ -268,7 +339,10 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     /* the neighbours' coordinates in scanning order: no gather in the search */
     double *near_c = malloc(sizeof(double) * k * k * d);
-    if (!near_c) {
+    v4f *near_f = malloc(sizeof(v4f) * (k * ((k + 2) / 4) * d + 1));
+    if (!near_c || !near_f) {
+        free(near_c);
+        free(near_f);
         cache_free(&cache);
         free(rows);
         free(cur);
@@ -278,14 +352,18 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     for (int64_t g = 0; g < k * k; g++)
         for (int t = 0; t < dd; t++) near_c[g * dd + t] = pal[near[g] * dd + t];
-    Palette P = {k, dd, pal, near, near_d, near_c};
+    group_rows(pal, near, k, dd, near_f);
+    Palette P = {k, dd, pal, near, near_d, near_c, near_f};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
+    double *half_of = allow + k;
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
         double rel = params[P_BOUND_REL] * spacing;
         allow[j] = rel > params[P_BOUND] ? rel : params[P_BOUND];
+        double grow = params[P_ACT_SPACING] > 0.0 ? spacing / params[P_ACT_SPACING] : 0.0;
+        half_of[j] = params[P_ACTIVITY] * (grow > 1.0 ? grow * grow : 1.0);
     }
-    double clamp = params[P_CLAMP], half = params[P_ACTIVITY];
+    double clamp = params[P_CLAMP];
     double q[MAXD], e[MAXD];
     for (int64_t band = band_first; band < band_stop; band++) {
         int64_t first = band * band_rows;
@@ -325,7 +403,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
                     if (keep) out[i] = (uint8_t)n;
                     continue;
                 }
-                double wgt = strength * activity_weight(up, mid, down, x, w, dd, half);
+                double wgt = strength * activity_weight(up, mid, down, x, w, dd, half_of[n]);
                 for (int t = 0; t < dd; t++) q[t] = p[t] + wgt * in[t];
                 int64_t c = nearest_allowed(&P, n, p, dn2, allow[n], q);
                 if (keep) out[i] = (uint8_t)c;
@@ -357,6 +435,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     }
     cache_free(&cache);
     free(near_c);
+    free(near_f);
     free(rows);
     free(cur);
     free(nxt);
@@ -401,7 +480,7 @@ ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64
                                    const double *lin, const uint8_t *base, double strength,
                                    const double *params, uint8_t *out) {
     const int dd = d;
-    Palette P = {k, dd, pal, near, near_d, NULL};
+    Palette P = {k, dd, pal, near, near_d, NULL, NULL};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     double p[MAXD], q[MAXD];
     for (int64_t y = y0; y < y1; y++) {

@@ -42,12 +42,9 @@ static inline void work_coords(double r, double g, double b, double a, int space
         ascale = 255.0;
     } else {
         double lr = lin_interp(lin, r), lg = lin_interp(lin, g), lb = lin_interp(lin, b);
-        double l_ = cbrt(0.4122214708 * lr + 0.5363325363 * lg + 0.0514459929 * lb);
-        double m_ = cbrt(0.2119034982 * lr + 0.6806995451 * lg + 0.1073969566 * lb);
-        double s_ = cbrt(0.0883024619 * lr + 0.2817188376 * lg + 0.6299787005 * lb);
-        x0 = 100.0 * (0.2104542553 * l_ + 0.7936177850 * m_ - 0.0040720468 * s_);
-        x1 = 100.0 * (1.9779984951 * l_ - 2.4285922050 * m_ + 0.4505937099 * s_);
-        x2 = 100.0 * (0.0259040371 * l_ + 0.7827717662 * m_ - 0.8086757660 * s_);
+        double l, m, s;
+        oklab_lms(lr, lg, lb, &l, &m, &s);
+        oklab_from_lms_roots(cbrt(l), cbrt(m), cbrt(s), &x0, &x1, &x2);
         ascale = 100.0;
     }
     if (nch == 4) {

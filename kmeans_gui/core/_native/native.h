@@ -11,4 +11,21 @@
 #define EXPORT __attribute__((visibility("default")))
 #endif
 
+/* OKLab (Bjorn Ottosson's matrices): linear sRGB to the LMS cone responses,
+ * and their cube roots to L, a, b times 100 (the working units). One copy for
+ * every kernel, so the remap and the dithering cannot disagree. */
+static inline void oklab_lms(double lr, double lg, double lb, double *l, double *m,
+                             double *s) {
+    *l = 0.4122214708 * lr + 0.5363325363 * lg + 0.0514459929 * lb;
+    *m = 0.2119034982 * lr + 0.6806995451 * lg + 0.1073969566 * lb;
+    *s = 0.0883024619 * lr + 0.2817188376 * lg + 0.6299787005 * lb;
+}
+
+static inline void oklab_from_lms_roots(double l_, double m_, double s_, double *x0,
+                                        double *x1, double *x2) {
+    *x0 = 100.0 * (0.2104542553 * l_ + 0.7936177850 * m_ - 0.0040720468 * s_);
+    *x1 = 100.0 * (1.9779984951 * l_ - 2.4285922050 * m_ + 0.4505937099 * s_);
+    *x2 = 100.0 * (0.0259040371 * l_ + 0.7827717662 * m_ - 0.8086757660 * s_);
+}
+
 #endif

@@ -7,10 +7,12 @@
   pixel whose nearest entry is already close keeps it and carries no error
   (so an image the palette holds exactly is unchanged); the error a pixel
   takes is weighted down at edges and in texture or noise, where dithering
-  only adds grain and bytes; no pixel takes an entry much farther than its
-  nearest (no specks), and the error carried is clamped. The error lives in
-  the remap's working space. The rows are split in fixed bands that start a
-  few rows early, so any number of threads gives the same result.
+  only adds grain and bytes (less so the coarser the palette around the
+  pixel's colour, since a coarse palette flattens texture); no pixel takes
+  an entry much farther than its nearest (no specks), and the error carried
+  is clamped. The error lives in the remap's working space. The rows are
+  split in fixed bands that start a few rows early, so any number of threads
+  gives the same result.
 * ``ordered``: an 8x8 Bayer threshold map moving each pixel towards its next
   entry, with the same close-enough rule and bound: flat regions stay flat,
   and the pattern compresses better than diffused noise.
@@ -39,16 +41,25 @@ AUTO_DIFFUSION = 0.8
 #: absolute and relative-to-spacing allowance, the error clamp, the activity
 #: at which the weight halves); sRGB units are SRGB_PER_OKLAB times larger.
 PARAMS_OKLAB = (0.5, 4.0, 1.0, 12.0, 4.0)
+#: Texture finer than the palette's steps vanishes in the plain remap, so
+#: dithering it helps: beyond this spacing (OKLab x100) of a pixel's nearest
+#: entry to its next, the activity at which the weight halves grows with the
+#: square of that spacing (so small palettes dither textured photos, large
+#: ones still leave texture alone); 0 keeps it fixed. Measured with
+#: benchmarks/dither_vs_pngquant.py on its k = 16 cases.
+ACT_SPACING = 2.0
 SRGB_PER_OKLAB = 2.55
 
 _SPACE_CODES = {"rgb": _native.SPACE_RGB, "oklab": _native.SPACE_OKLAB}
 
 
 def _params(space: str) -> np.ndarray:
-    p = np.array(PARAMS_OKLAB + (1.0,), dtype=np.float64)  # last: coordinate cache on
+    # then: coordinate cache on, activity reference spacing
+    p = np.array(PARAMS_OKLAB + (1.0, ACT_SPACING), dtype=np.float64)
     if space == "rgb":  # distances scale, squared ones and ratios do not
         p[:4] *= SRGB_PER_OKLAB
         p[4] *= SRGB_PER_OKLAB ** 2
+        p[6] *= SRGB_PER_OKLAB
     return p
 
 
