@@ -130,6 +130,21 @@ def job() -> Iterator[None]:
 
 
 @contextmanager
+def deferred() -> Iterator[None]:
+    """A section a stop signal must not break, honoured as soon as it ends.
+
+    For imports: a KeyboardInterrupt raised inside an extension module's
+    initialisation (numpy's, say) comes out as an ImportError with pages of
+    advice instead of "interrupted"."""
+    was_writing, _state.writing = _state.writing, True
+    try:
+        yield
+    finally:
+        _state.writing = was_writing
+    checkpoint()
+
+
+@contextmanager
 def writing() -> Iterator[None]:
     """A section Ctrl-C does not break; the request is honoured afterwards."""
     checkpoint()

@@ -141,8 +141,12 @@ def _prepare(options):
     jobs, or an exit status."""
     from dataclasses import replace
 
-    # The core (and numpy) is imported only once there is work to do.
-    from ..core import ImageError, QuantizeSettings
+    # The core (and numpy) is imported only once there is work to do; a stop
+    # signal meanwhile is honoured once the imports are complete.
+    with interrupts.deferred():
+        from ..core import ImageError, QuantizeSettings
+        from .planning import plan
+        from .runner import run
     try:
         keep, palette = _colours(options)
         if palette is not None:  # its size is the k of output names (NAME-kK.png)
@@ -163,11 +167,9 @@ def _prepare(options):
         return _error(f"{options.export_palette} exists; use -f to replace it")
 
     from .options import UsageError
-    from .planning import plan  # may create --out-dir: only once all else is valid
     try:
-        jobs = plan(options)
+        jobs = plan(options)  # may create --out-dir: only once all else is valid
     except UsageError as exc:
         return _error(str(exc))
 
-    from .runner import run
     return lambda pending: run(jobs, settings, options, prefetched=pending)

@@ -68,6 +68,12 @@ SIZE_SLOPE = 0.45
 SIZE_GAP = 8
 #: A sampled quality figure must beat the target by this fraction.
 SAMPLED_MARGIN = 0.005
+#: After a full run missed the quality target, the next one aims this
+#: fraction below it, so that it lands on the right side of the answer.
+JUMP_MARGIN = 0.01
+#: The search measures the sampled rows' bias again for a k more than this
+#: factor away from every k it measured it at.
+BIAS_SPAN = 1.6
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,9 @@ class KCost:
         self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
         self._x = None
         self._sample_lab: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._plain: ColourTable | None = None
+        #: Called with each Final made (the search's full runs).
+        self.on_final: Callable[[Final], None] | None = None
 
     @property
     def size_exact(self) -> bool:
@@ -203,6 +212,31 @@ class KCost:
         if self.table is None:
             return self.rows is None
         return self.table.exact
+
+    @property
+    def final_exact(self) -> bool:
+        """Whether ``final``'s quality figure is exact (else sampled)."""
+        if self.table is not None:
+            return self.table.exact
+        return len(self.pixels.reshape(-1, self.pixels.shape[2])) <= TABLE_SAMPLE_PIXELS
+
+    def sample_bias(self, palette: np.ndarray) -> float:
+        """How much the whole image's quality figure exceeds the sampled rows'
+        for ``palette`` (1.0 when the figure is not taken from rows).
+
+        With dithering the light runs measure only the sampled rows, which may
+        hold easier (or harder) parts of the image than the rest: a flat
+        background, a bright centre. The plain remap's figure is cheap over the
+        counted colours of the whole image and over the rows alike; their
+        ratio carries most of that bias over to the dithered figure."""
+        if self.table is not None or self.rows is None:
+            return 1.0
+        if self._plain is None:
+            self._plain = ColourTable.of(self.pixels, self.histogram, seed=0)
+        space = self.settings.space
+        rows = self._sample_delta_e(remap(self.sample, palette, space), palette)
+        whole = self._plain.delta_e(palette, space)
+        return whole / rows if rows > 0 and whole > 0 else 1.0
 
     # -- clustering
 
@@ -324,10 +358,11 @@ class KCost:
         found = self.measure(state, k, sizes, quality)
         return _timed(found, time.perf_counter() - began)
 
-    def final(self, k: int) -> Final:
-        """The real result at ``k`` with the user's settings, measured; its PNG
-        is encoded on first use of ``Final.data``."""
-        state = self.cluster(k)
+    def final(self, k: int, start: np.ndarray | None = None) -> Final:
+        """The real result at ``k`` with the user's settings (K-Means
+        warm-started from ``start``, a smaller palette, when given), measured;
+        its PNG is encoded on first use of ``Final.data``."""
+        state = self.cluster(k, start)
         result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k))
         if self.table is not None:
             delta_e = self.table.delta_e(result.palette, self.settings.space)
@@ -338,7 +373,10 @@ class KCost:
             step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
             exact = step == 1
             delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
-        return Final(k, result, delta_e, exact, self)
+        got = Final(k, result, delta_e, exact, self)
+        if self.on_final is not None:
+            self.on_final(got)
+        return got
 
     def encode(self, result: QuantizeResult) -> bytes:
         return encode_png(result, icc_profile=self.icc_profile, dpi=self.dpi,
@@ -419,6 +457,11 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     cache: dict[int, KPoint] = {}
     by_size = target.max_bytes is not None
     limit = float(target.max_bytes if by_size else target.max_delta_e)
+    if not by_size and not cost.final_exact:
+        # The final figure will be sampled and must beat the target by a
+        # margin (see _verify): aim the light runs at what it must meet.
+        limit *= 1.0 - SAMPLED_MARGIN
+    biases: dict[int, float] = {}  # the sampled rows' bias, measured at a few k
 
     def evaluate(k: int) -> KPoint:
         if k not in cache:
@@ -432,9 +475,20 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
                 on_point(found)
         return cache[k]
 
+    def figure(found: KPoint) -> float:
+        """A point's size, or its quality figure corrected for the bias of
+        the sampled rows, which drifts slowly with k: measured afresh only
+        when no k within a factor BIAS_SPAN has it."""
+        if by_size:
+            return found.size
+        near = min(biases, key=lambda kk: abs(math.log(kk / found.k)), default=None)
+        if near is None or abs(math.log(near / found.k)) > math.log(BIAS_SPAN):
+            biases[found.k] = cost.sample_bias(found.palette)
+            near = found.k
+        return found.delta_e * biases[near]
+
     def value(k: int) -> float:
-        found = evaluate(k)
-        return found.size if by_size else found.delta_e
+        return figure(evaluate(k))
 
     def high_side(k: int) -> bool:
         """True when k is on the large-k side of the answer."""
@@ -447,7 +501,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     lo, hi = -1, len(grid)
     slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
     while hi - lo > 1:
-        mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size)
+        mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size, figure)
         if high_side(grid[mid]):
             hi = mid
         else:
@@ -463,17 +517,17 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         chosen = max(1, min(low, MAX_K)) if low > 0 else 1
     else:
         chosen = min(high, MAX_K)
-    return _verify(cost, target, chosen, points, cache)
+    return _verify(cost, target, chosen, points, cache, figure)
 
 
 def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint],
-                     limit: float, slope: float, by_size: bool) -> int:
+                     limit: float, slope: float, by_size: bool,
+                     figure: Callable[[KPoint], float]) -> int:
     """The grid point to try next, strictly between ``lo`` and ``hi``: where
     the figure should cross ``limit``, by a power law through the points tried
     (the two nearest; with one, the typical ``slope`` of log figure against
     log k), or the middle when nothing is known."""
-    known = sorted((k, p.size if by_size else p.delta_e) for k, p in cache.items()
-                   if k in grid and (p.size if by_size else p.delta_e) > 0)
+    known = sorted((k, figure(p)) for k, p in cache.items() if k in grid and figure(p) > 0)
     middle = (lo + hi) // 2
     if not known or limit <= 0:
         return middle
@@ -524,13 +578,19 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
 
 
 def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
-            cache: dict[int, KPoint]) -> SearchResult:
-    """Run the user's settings at ``k``; move k until the real result meets the target."""
+            cache: dict[int, KPoint], figure: Callable[[KPoint], float]) -> SearchResult:
+    """Run the user's settings at ``k``; move k until the real result meets the
+    target. A quality miss calibrates the light runs' figures against the real
+    one and jumps to the k they then predict; each later full run starts from
+    the previous one's palette (when smaller) rather than a new seeding."""
     tried: dict[int, Final] = {}
+    last: list[Final] = []
 
     def final(k: int) -> Final:
         if k not in tried:
-            tried[k] = cost.final(k)
+            start = last[-1].result.palette if last and last[-1].k < k else None
+            tried[k] = cost.final(k, start)
+            last.append(tried[k])
         return tried[k]
 
     if target.max_bytes is not None:
@@ -566,7 +626,33 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             return SearchResult(False, k, None, tuple(points),
                                 f"even k={MAX_K} gives ΔE {got.delta_e:.2f}, above "
                                 f"{floor:.3g}")
-        k = min(MAX_K, k + max(1, k // 32))
+        k = _next_quality_k(k, got.delta_e, goal * margin, cache, figure)
+
+
+def _next_quality_k(k: int, real: float, aim: float, cache: dict[int, KPoint],
+                    figure: Callable[[KPoint], float]) -> int:
+    """The k whose real figure should reach ``aim``, given that the real one
+    at ``k`` is ``real`` (above it): a power law in k through ``real``, its
+    slope fitted to the light points within a factor two of ``k`` (the
+    typical slope without two of them), clamped to a plausible range so a
+    flat or noisy stretch cannot send k far; aimed JUMP_MARGIN beyond, as
+    the real figures near the answer wobble; at least k + 1, at most 2k."""
+    near = [(math.log(kk), math.log(figure(p))) for kk, p in cache.items()
+            if k / 2 <= kk <= 2 * k and figure(p) > 0]
+    slope = DELTA_E_SLOPE
+    if len({x for x, _ in near}) >= 2:
+        xs = np.array([x for x, _ in near])
+        ys = np.array([y for _, y in near])
+        fitted = float(np.polyfit(xs, ys, 1)[0])
+        if math.isfinite(fitted):
+            slope = min(max(fitted, 3 * DELTA_E_SLOPE), DELTA_E_SLOPE / 3)
+    aim *= 1.0 - JUMP_MARGIN
+    if real > 0 and aim > 0:
+        want = k * math.exp((math.log(aim) - math.log(real)) / slope)
+        step = math.ceil(want - 1e-9) if math.isfinite(want) else 2 * k
+    else:
+        step = k + 1
+    return min(MAX_K, max(k + 1, min(step, 2 * k)))
 
 
 def _why_size(got: Final, budget: int) -> str:

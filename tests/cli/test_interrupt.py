@@ -97,3 +97,25 @@ def test_sigterm_stops_as_cleanly(tmp_path: Path) -> None:
     out, err = interrupt_mid_run(proc, group=False, signum=signal.SIGTERM)
     assert proc.returncode == 128 + signal.SIGTERM
     assert_clean(tmp_path, inputs, err)
+
+
+def test_a_stop_during_the_imports_waits_for_them_to_finish() -> None:
+    """A KeyboardInterrupt raised inside an extension's import (numpy's) comes
+    out as an ImportError with pages of advice: the deferred section only
+    records the signal and raises once it is left."""
+    from kmeans_gui.cli import interrupts
+
+    previous = interrupts.install()
+    try:
+        reached_end = False
+        with pytest.raises(KeyboardInterrupt), interrupts.job():
+            with interrupts.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):  # Python code runs: the handler has had its turn
+                    time.sleep(0)
+                assert interrupts.requested()
+                reached_end = True
+        assert reached_end
+        assert interrupts.exit_status() == 128 + signal.SIGTERM
+    finally:
+        interrupts.restore(previous)

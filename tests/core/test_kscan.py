@@ -208,6 +208,56 @@ def test_dithered_targets_are_measured_on_the_dithered_result(images):
         pytest.approx(found.final.delta_e, rel=1e-9)
 
 
+class OptimisticCost(KCost):
+    """Light runs that read a few per cent better than the real results, as
+    sampled rows of an image with easy parts do; counts its full runs."""
+
+    def __init__(self, *args, optimism: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.optimism = optimism
+        self.full_runs: list[int] = []
+
+    def measure(self, *args, **kwargs):
+        found = super().measure(*args, **kwargs)
+        return dataclasses.replace(found, delta_e=found.delta_e * self.optimism)
+
+    def final(self, k, *args, **kwargs):
+        self.full_runs.append(k)
+        return super().final(k, *args, **kwargs)
+
+
+@pytest.mark.parametrize("optimism", [0.92, 0.85])
+def test_an_optimistic_estimate_costs_at_most_two_full_runs(images, optimism):
+    # The first full run's miss says how far off the estimates are: the
+    # search jumps to the k they then predict instead of stepping up one
+    # full run at a time.
+    for pixels in images[:3]:
+        cost = OptimisticCost(pixels, QuantizeSettings(), optimism=optimism)
+        goal = cost.final(24).delta_e * 1.001
+        cost.full_runs.clear()
+        found = search(cost, Target(max_delta_e=goal))
+        assert found.met and found.final.delta_e <= goal
+        assert len(cost.full_runs) <= 2, cost.full_runs
+        meeting = exhaustive(cost, range(1, found.k + 1), lambda f, goal=goal: f.delta_e <= goal)
+        assert within_one_grid_step(found.k, min(meeting)), (found.k, min(meeting))
+
+
+def test_later_full_runs_start_from_the_previous_palette(images, monkeypatch):
+    cost = OptimisticCost(images[0], QuantizeSettings(), optimism=0.9)
+    goal = cost.final(24).delta_e * 1.001
+    starts = []
+    real_final = KCost.final
+
+    def final(self, k, start=None):
+        starts.append(None if start is None else len(start))
+        return real_final(self, k, start)
+
+    monkeypatch.setattr(KCost, "final", final)
+    found = search(cost, Target(max_delta_e=goal))
+    assert found.met and len(starts) >= 2
+    assert starts[0] is None and all(s is not None for s in starts[1:])
+
+
 @pytest.mark.parametrize("channels", [3, 4])
 def test_dithered_points_measure_the_sample_as_delta_e_of_does(channels):
     """The curve's quality figure with dithering (OKLab of the sample cached,
