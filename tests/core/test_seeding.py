@@ -31,13 +31,14 @@ def greedy_kmeanspp(x, w, k, uniforms, trials):
     return np.array(chosen)
 
 
+@pytest.mark.parametrize("dims", [3, 4])
 @pytest.mark.parametrize("seed", range(12))
-def test_pruned_seeding_picks_what_the_plain_one_picks(seed):
+def test_pruned_seeding_picks_what_the_plain_one_picks(seed, dims):
     rng = np.random.default_rng(seed)
     n, k, trials = int(rng.integers(1, 300)), int(rng.integers(1, 40)), int(rng.integers(1, 5))
     # Clustered points with duplicates, so whole lists get skipped and ties occur.
-    centres = rng.random((5, 3)) * 10
-    x = centres[rng.integers(0, 5, n)] + np.round(rng.normal(0, 0.3, (n, 3)), 1)
+    centres = rng.random((5, dims)) * 10
+    x = centres[rng.integers(0, 5, n)] + np.round(rng.normal(0, 0.3, (n, dims)), 1)
     w = rng.integers(1, 9, n).astype(np.float64)
     uniforms = rng.random(k * trials)
     ours = _kernels.kmeanspp(x, w, k, uniforms, trials)

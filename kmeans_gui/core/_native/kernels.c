@@ -158,36 +158,121 @@ EXPORT void build_histogram_rgb6(const uint8_t *pix, int64_t n, int64_t *counts,
  * kept in lists by their current centre, with each list's summed potential
  * and largest distance, so a whole list that is that far from a candidate is
  * skipped at once: with many centres a candidate only visits the samples of
- * the few centres near it. */
+ * the few centres near it. Each list holds its own copy of its members'
+ * coordinates, weights and distances, so the visits read memory in order
+ * instead of gathering from the whole sample array; the sums are taken in
+ * the same order as over the indices, so the result is the same. */
 typedef struct {
     int64_t *items; /* sample indices */
+    double *xs;     /* (cap, d) the members' coordinates */
+    double *ws;     /* the members' weights */
+    double *cs;     /* the members' squared distances to this centre */
     int64_t len, cap;
     double pot;     /* sum of w * closest over the members */
     double radius;  /* largest closest (squared distance) among the members */
 } Members;
 
-static void members_stats(Members *m, const double *w, const double *closest) {
+static void members_stats(Members *m) {
     double pot = 0.0, radius = 0.0;
     for (int64_t t = 0; t < m->len; t++) {
-        int64_t i = m->items[t];
-        pot += w[i] * closest[i];
-        if (closest[i] > radius) radius = closest[i];
+        pot += m->ws[t] * m->cs[t];
+        if (m->cs[t] > radius) radius = m->cs[t];
     }
     m->pot = pot;
     m->radius = radius;
+}
+
+static void members_free(Members *m) {
+    free(m->items);
+    free(m->xs);
+    free(m->ws);
+    free(m->cs);
+}
+
+static int members_alloc(Members *m, int64_t cap, int64_t d) {
+    if (cap < 1) cap = 1;
+    m->items = malloc(sizeof(int64_t) * cap);
+    m->xs = malloc(sizeof(double) * cap * d);
+    m->ws = malloc(sizeof(double) * cap);
+    m->cs = malloc(sizeof(double) * cap);
+    m->len = 0;
+    m->cap = cap;
+    return m->items && m->xs && m->ws && m->cs ? 0 : OUT_OF_MEMORY;
+}
+
+/* Potential of one list with a candidate added, gap being the squared
+ * distance from the candidate to the list's centre (inlined with d = 3). */
+static inline double members_pot(const Members *m, const double *cand, double gap, int64_t d) {
+    double p = 0.0;
+    /* Without branches: which members the bound skips is hard to predict,
+     * and computing every distance costs less than the mispredictions. */
+    for (int64_t s2 = 0; s2 < m->len; s2++) {
+        double ci = m->cs[s2];
+        double dd = sq_dist(m->xs + s2 * d, cand, d);
+        double v = dd < ci ? dd : ci;
+        v = gap >= 4.0 * ci ? ci : v;
+        p += m->ws[s2] * v;
+    }
+    return p;
+}
+
+/* Moves the members that the new centre best (list fresh) serves better out
+ * of m, into fresh, keeping both in order. */
+static inline void members_split(Members *m, Members *fresh, const double *best, double gap,
+                                 double *closest, int64_t d) {
+    int64_t kept = 0;
+    for (int64_t s2 = 0; s2 < m->len; s2++) {
+        double ci = m->cs[s2];
+        const double *xi = m->xs + s2 * d;
+        double dd = gap >= 4.0 * ci ? ci : sq_dist(xi, best, d);
+        int64_t i = m->items[s2];
+        if (dd < ci) {
+            closest[i] = dd;
+            int64_t f = fresh->len++;
+            fresh->items[f] = i;
+            memcpy(fresh->xs + f * d, xi, sizeof(double) * d);
+            fresh->ws[f] = m->ws[s2];
+            fresh->cs[f] = dd;
+        } else {
+            if (kept != s2) {
+                m->items[kept] = i;
+                memmove(m->xs + kept * d, xi, sizeof(double) * d);
+                m->ws[kept] = m->ws[s2];
+                m->cs[kept] = ci;
+            }
+            kept++;
+        }
+    }
+    if (kept != m->len) {
+        m->len = kept;
+        members_stats(m);
+        if (kept < m->cap / 2) { /* shrink, so the lists stay near n members in all */
+            int64_t cap = kept > 0 ? kept : 1;
+            int64_t *items = realloc(m->items, sizeof(int64_t) * cap);
+            double *xs = realloc(m->xs, sizeof(double) * cap * d);
+            double *ws = realloc(m->ws, sizeof(double) * cap);
+            double *cs = realloc(m->cs, sizeof(double) * cap);
+            /* a failed shrink leaves the old block, still large enough */
+            if (items) m->items = items;
+            if (xs) m->xs = xs;
+            if (ws) m->ws = ws;
+            if (cs) m->cs = cs;
+            if (items && xs && ws && cs) m->cap = cap;
+        }
+    }
 }
 
 EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, int64_t k,
                         const double *uniforms, int64_t n_trials, int64_t *chosen) {
     double *cum = malloc(sizeof(double) * n);
     double *closest = malloc(sizeof(double) * n);
-    int64_t *owner = calloc(n, sizeof(int64_t));
-    int64_t *moved = malloc(sizeof(int64_t) * n);
     double *gap = malloc(sizeof(double) * k);
     double *best_gap = malloc(sizeof(double) * k);
     Members *lists = calloc(k, sizeof(Members));
+    Members spare = {0}; /* where a new centre's members are gathered */
     int64_t result = k;
-    if (!cum || !closest || !owner || !moved || !gap || !best_gap || !lists) {
+    if (!cum || !closest || !gap || !best_gap || !lists ||
+        members_alloc(&spare, n, d) != 0) {
         result = OUT_OF_MEMORY;
         goto done;
     }
@@ -198,17 +283,19 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
     }
     int64_t first = upper_bound(cum, n, uniforms[0] * cum[n - 1]);
     chosen[0] = first < n - 1 ? first : n - 1;
-    lists[0].items = malloc(sizeof(int64_t) * n);
-    if (!lists[0].items) {
+    if (members_alloc(&lists[0], n, d) != 0) {
         result = OUT_OF_MEMORY;
         goto done;
     }
-    lists[0].len = lists[0].cap = n;
+    lists[0].len = n;
+    memcpy(lists[0].xs, x, sizeof(double) * n * d);
+    memcpy(lists[0].ws, w, sizeof(double) * n);
     for (int64_t i = 0; i < n; i++) {
         closest[i] = sq_dist(x + i * d, x + chosen[0] * d, d);
         lists[0].items[i] = i;
+        lists[0].cs[i] = closest[i];
     }
-    members_stats(&lists[0], w, closest);
+    members_stats(&lists[0]);
     double *pot = cum; /* reused: running potential */
     for (int64_t c = 1; c < k; c++) {
         total = 0.0;
@@ -232,16 +319,7 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
                     p += m->pot;
                     continue;
                 }
-                for (int64_t s2 = 0; s2 < m->len; s2++) {
-                    int64_t i = m->items[s2];
-                    double ci = closest[i];
-                    if (gap[j] >= 4.0 * ci) {
-                        p += w[i] * ci;
-                        continue;
-                    }
-                    double dd = sq_dist(x + i * d, cand, d);
-                    p += w[i] * (dd < ci ? dd : ci);
-                }
+                p += d == 3 ? members_pot(m, cand, gap[j], 3) : members_pot(m, cand, gap[j], d);
             }
             if (p < best_pot) {
                 best_pot = p;
@@ -255,46 +333,34 @@ EXPORT int64_t kmeanspp(const double *x, int64_t n, int64_t d, const double *w, 
         }
         chosen[c] = best_idx;
         const double *best = x + best_idx * d;
-        int64_t n_moved = 0;
+        spare.len = 0;
         for (int64_t j = 0; j < c; j++) {
             Members *m = &lists[j];
             if (best_gap[j] >= 4.0 * m->radius) continue;
-            int64_t kept = 0;
-            for (int64_t s2 = 0; s2 < m->len; s2++) {
-                int64_t i = m->items[s2];
-                double ci = closest[i];
-                double dd = best_gap[j] >= 4.0 * ci ? ci : sq_dist(x + i * d, best, d);
-                if (dd < ci) {
-                    closest[i] = dd;
-                    owner[i] = c;
-                    moved[n_moved++] = i;
-                } else {
-                    m->items[kept++] = i;
-                }
-            }
-            if (kept != m->len) {
-                m->len = kept;
-                members_stats(m, w, closest);
-            }
+            if (d == 3)
+                members_split(m, &spare, best, best_gap[j], closest, 3);
+            else
+                members_split(m, &spare, best, best_gap[j], closest, d);
         }
         Members *fresh = &lists[c];
-        fresh->items = malloc(sizeof(int64_t) * (n_moved > 0 ? n_moved : 1));
-        if (!fresh->items) {
+        if (members_alloc(fresh, spare.len, d) != 0) {
             result = OUT_OF_MEMORY;
             goto done;
         }
-        fresh->len = fresh->cap = n_moved;
-        memcpy(fresh->items, moved, sizeof(int64_t) * n_moved);
-        members_stats(fresh, w, closest);
+        fresh->len = spare.len;
+        memcpy(fresh->items, spare.items, sizeof(int64_t) * spare.len);
+        memcpy(fresh->xs, spare.xs, sizeof(double) * spare.len * d);
+        memcpy(fresh->ws, spare.ws, sizeof(double) * spare.len);
+        memcpy(fresh->cs, spare.cs, sizeof(double) * spare.len);
+        members_stats(fresh);
     }
 done:
     if (lists)
-        for (int64_t j = 0; j < k; j++) free(lists[j].items);
+        for (int64_t j = 0; j < k; j++) members_free(&lists[j]);
+    members_free(&spare);
     free(lists);
     free(cum);
     free(closest);
-    free(owner);
-    free(moved);
     free(gap);
     free(best_gap);
     return result;
@@ -315,12 +381,21 @@ typedef struct {
  * closer entry can follow (with want_second, once none can beat the second
  * nearest either). Returns the sorted position; *best and *second get the
  * squared distances (second stays inf when not wanted). */
-static int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
-                             double *best_out, double *second_out) {
+static inline int64_t sorted_search_from(const double *v, const SortedSet *s, int64_t hint,
+                                         int want_second, double *best_out,
+                                         double *second_out) {
     int64_t k = s->k, d = s->d;
     double p = 0.0;
     for (int64_t t = 0; t < d; t++) p += v[t] * s->axis[t];
-    int64_t hi = lower_bound(s->proj, k, p);
+    int64_t hi;
+    if (hint < 0) {
+        hi = lower_bound(s->proj, k, p);
+    } else {
+        /* the same position, walked to from a nearby one */
+        hi = hint;
+        while (hi > 0 && s->proj[hi - 1] >= p) hi--;
+        while (hi < k && s->proj[hi] < p) hi++;
+    }
     int64_t lo = hi - 1;
     double best = INFINITY, second = INFINITY;
     int64_t best_j = 0;
@@ -347,6 +422,11 @@ static int64_t sorted_search(const double *v, const SortedSet *s, int want_secon
     *best_out = best;
     *second_out = second;
     return best_j;
+}
+
+static inline int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
+                                    double *best_out, double *second_out) {
+    return sorted_search_from(v, s, -1, want_second, best_out, second_out);
 }
 
 static inline int64_t nearest(const double *v, const SortedSet *s) {
@@ -402,6 +482,37 @@ static void free_sorted(SortedSet *s) {
     free(s->order);
 }
 
+/* assign's loop, inlined with d = 3 (the opaque case) so the distances unroll. */
+static inline int64_t assign_range(const double *x, int64_t start, int64_t stop, int64_t d,
+                                   const double *c, int64_t *labels, double *upper,
+                                   double *lower, int full, const double *half,
+                                   const SortedSet *sorted, const int64_t *where) {
+    SortedSet s = *sorted;
+    s.d = d;
+    int64_t changed = 0;
+    for (int64_t i = start; i < stop; i++) {
+        int64_t a = labels[i];
+        const double *xi = x + i * d;
+        if (!full) {
+            double bound = half[a] > lower[i] ? half[a] : lower[i];
+            if (upper[i] <= bound) continue;
+            upper[i] = sqrt(sq_dist(xi, c + a * d, d));
+            if (upper[i] <= bound) continue;
+        }
+        double best, second;
+        /* a sample lies near its centroid: start the search from its place */
+        int64_t best_j = s.order[sorted_search_from(xi, &s, full ? -1 : where[a], 1, &best,
+                                                    &second)];
+        if (best_j != a) {
+            changed++;
+            labels[i] = best_j;
+        }
+        upper[i] = sqrt(best);
+        lower[i] = sqrt(second);
+    }
+    return changed;
+}
+
 /* Hamerly's bounded nearest-centroid assignment over samples [start, stop).
  * upper[i] bounds the distance from sample i to its centroid from above,
  * lower[i] the distance to any other centroid from below; a sample whose
@@ -411,9 +522,10 @@ EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
                       const double *c, int64_t k, int64_t *labels, double *upper,
                       double *lower, int full) {
     double *half = malloc(sizeof(double) * k);
+    int64_t *where = malloc(sizeof(int64_t) * k); /* centroid -> sorted position */
     SortedSet s = {0};
     int64_t changed = 0;
-    if (!half || sort_centroids(c, k, d, &s) != 0) {
+    if (!half || !where || sort_centroids(c, k, d, &s) != 0) {
         changed = OUT_OF_MEMORY;
         goto done;
     }
@@ -426,28 +538,26 @@ EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
             if (h < half[jj]) half[jj] = h;
         }
     }
-    for (int64_t i = start; i < stop; i++) {
-        int64_t a = labels[i];
-        const double *xi = x + i * d;
-        if (!full) {
-            double bound = half[a] > lower[i] ? half[a] : lower[i];
-            if (upper[i] <= bound) continue;
-            upper[i] = sqrt(sq_dist(xi, c + a * d, d));
-            if (upper[i] <= bound) continue;
-        }
-        double best, second;
-        int64_t best_j = s.order[sorted_search(xi, &s, 1, &best, &second)];
-        if (best_j != a) {
-            changed++;
-            labels[i] = best_j;
-        }
-        upper[i] = sqrt(best);
-        lower[i] = sqrt(second);
-    }
+    for (int64_t j = 0; j < k; j++) where[s.order[j]] = j;
+    changed = d == 3 ? assign_range(x, start, stop, 3, c, labels, upper, lower, full, half, &s,
+                                    where)
+                     : assign_range(x, start, stop, d, c, labels, upper, lower, full, half, &s,
+                                    where);
 done:
     free(half);
+    free(where);
     free_sorted(&s);
     return changed;
+}
+
+/* update's weighted sums per cluster, inlined with d = 3. */
+static inline void update_sums(const double *x, int64_t n, int64_t d, const double *w,
+                               const int64_t *labels, double *sums, double *weight) {
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = labels[i];
+        weight[a] += w[i];
+        for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
+    }
 }
 
 /* Move each centroid to its members' weighted mean (into c) and keep the
@@ -466,11 +576,10 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
         reseeded = OUT_OF_MEMORY;
         goto done;
     }
-    for (int64_t i = 0; i < n; i++) {
-        int64_t a = labels[i];
-        weight[a] += w[i];
-        for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
-    }
+    if (d == 3)
+        update_sums(x, n, 3, w, labels, sums, weight);
+    else
+        update_sums(x, n, d, w, labels, sums, weight);
     for (int64_t j = 0; j < k; j++) {
         for (int64_t t = 0; t < d; t++)
             c[j * d + t] = weight[j] > 0 && !(fixed && fixed[j]) ? sums[j * d + t] / weight[j]
@@ -529,11 +638,16 @@ done:
     return reseeded;
 }
 
-EXPORT double inertia(const double *x, int64_t n, int64_t d, const double *w,
-                      const int64_t *labels, const double *c) {
+static inline double inertia_d(const double *x, int64_t n, int64_t d, const double *w,
+                               const int64_t *labels, const double *c) {
     double total = 0.0;
     for (int64_t i = 0; i < n; i++) total += w[i] * sq_dist(x + i * d, c + labels[i] * d, d);
     return total;
+}
+
+EXPORT double inertia(const double *x, int64_t n, int64_t d, const double *w,
+                      const int64_t *labels, const double *c) {
+    return d == 3 ? inertia_d(x, n, 3, w, labels, c) : inertia_d(x, n, d, w, labels, c);
 }
 
 /* -------------------------------------------------------------- remapping */
