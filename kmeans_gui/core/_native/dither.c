@@ -70,17 +70,7 @@ ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const doub
         oklab_from_lms_roots(cbrt_pos(l), cbrt_pos(m), cbrt_pos(s), &x0, &x1, &x2);
         ascale = 100.0;
     }
-    if (nch == 4) {
-        double alpha = p[3] / 255.0;
-        out[0] = x0 * alpha;
-        out[1] = x1 * alpha;
-        out[2] = x2 * alpha;
-        out[3] = alpha * ascale;
-    } else {
-        out[0] = x0;
-        out[1] = x1;
-        out[2] = x2;
-    }
+    store_coords(x0, x1, x2, nch == 4 ? p[3] : 255, ascale, nch, out);
 }
 
 /* A direct-mapped cache of pixel_coords by colour: photos repeat few distinct

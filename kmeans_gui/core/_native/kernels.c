@@ -47,17 +47,7 @@ static inline void work_coords(double r, double g, double b, double a, int space
         oklab_from_lms_roots(cbrt(l), cbrt(m), cbrt(s), &x0, &x1, &x2);
         ascale = 100.0;
     }
-    if (nch == 4) {
-        double alpha = a / 255.0;
-        out[0] = x0 * alpha;
-        out[1] = x1 * alpha;
-        out[2] = x2 * alpha;
-        out[3] = alpha * ascale;
-    } else {
-        out[0] = x0;
-        out[1] = x1;
-        out[2] = x2;
-    }
+    store_coords(x0, x1, x2, a, ascale, nch, out);
 }
 
 static inline double sq_dist(const double *a, const double *b, int64_t d) {

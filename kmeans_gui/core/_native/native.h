@@ -28,4 +28,22 @@ static inline void oklab_from_lms_roots(double l_, double m_, double s_, double 
     *x2 = 100.0 * (0.0259040371 * l_ + 0.7827717662 * m_ - 0.8086757660 * s_);
 }
 
+/* Working coordinates as every kernel stores them: with four channels the
+ * colour premultiplied by alpha (0..1), and alpha itself at ``ascale``, the
+ * scale of the colour axes (255 for sRGB, 100 for OKLab x100). */
+static inline void store_coords(double x0, double x1, double x2, double a, double ascale,
+                                int nch, double *out) {
+    if (nch == 4) {
+        double alpha = a / 255.0;
+        out[0] = x0 * alpha;
+        out[1] = x1 * alpha;
+        out[2] = x2 * alpha;
+        out[3] = alpha * ascale;
+    } else {
+        out[0] = x0;
+        out[1] = x1;
+        out[2] = x2;
+    }
+}
+
 #endif
