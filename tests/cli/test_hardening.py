@@ -263,9 +263,9 @@ def _has_numpy(pid: int) -> bool:
         return "_multiarray_umath" in f.read()
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
-def test_sigterm_is_handled_before_numpy_is_loaded(photo: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", photo],
+def _started_until_it_catches_sigterm(args: list) -> subprocess.Popen:
+    """``kmeans-compress ARGS``, returned once its SIGTERM handler is in place."""
+    proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=cli_env())
     try:
@@ -273,6 +273,16 @@ def test_sigterm_is_handled_before_numpy_is_loaded(photo: Path) -> None:
         while not _catches(proc.pid, signal.SIGTERM):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.0005)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+def test_sigterm_is_handled_before_numpy_is_loaded(photo: Path) -> None:
+    proc = _started_until_it_catches_sigterm([photo])
+    try:
         early = not _has_numpy(proc.pid)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
@@ -290,14 +300,8 @@ def test_sigterm_at_any_moment_reports_the_interruption(tmp_path: Path) -> None:
     """From the moment the handler is in place (imports, planning, the run)."""
     noise = noise_image(tmp_path / "noise.png", 1000)  # busy for many seconds
     for delay in (0.0, 0.1, 0.3, 0.6, 1.0):
-        proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", noise, *SLOW],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=cli_env())
+        proc = _started_until_it_catches_sigterm([noise, *SLOW])
         try:
-            deadline = time.monotonic() + 30
-            while not _catches(proc.pid, signal.SIGTERM):
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.0005)
             time.sleep(delay)
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=30)
