@@ -23,6 +23,19 @@ import time
 from pathlib import Path
 
 
+def time_updates(panel, states) -> tuple[list[float], list[float]]:
+    """Wall and GUI-thread CPU seconds of each iteration's update and redraw."""
+    updates, update_cpu = [], []
+    for s in states:
+        t, c = time.perf_counter(), time.thread_time()
+        panel.add_iteration(s.iteration, s.palette, s.labels, s.moved, s.mse, s.converged,
+                            s.reason, s.start)
+        panel.view.repaint()
+        updates.append(time.perf_counter() - t)
+        update_cpu.append(time.thread_time() - c)
+    return updates, update_cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", type=Path, nargs="?")
@@ -61,28 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     panel.set_image(hist, sample)
     panel.start_run(args.k, "kmeans++", "oklab", args.k <= 32)
     states = list(kmeans_steps(hist, args.k))
-    updates, update_cpu = [], []
-    for s in states:
-        t, c = time.perf_counter(), time.thread_time()
-        panel.add_iteration(s.iteration, s.palette, s.labels, s.moved, s.mse, s.converged,
-                            s.reason, s.start)
-        panel.view.repaint()
-        updates.append(time.perf_counter() - t)
-        update_cpu.append(time.thread_time() - c)
+    updates, update_cpu = time_updates(panel, states)
     app.processEvents()
     print(f"per-iteration update (labels, centroids, redraw) in own colours: median "
           f"{statistics.median(updates) * 1000:.1f} ms, worst {max(updates) * 1000:.1f} ms "
           f"(CPU median {statistics.median(update_cpu) * 1000:.1f} ms, worst "
           f"{max(update_cpu) * 1000:.1f} ms) over {len(states)} iterations")
     panel.view.set_colouring("cluster")
-    updates, update_cpu = [], []
-    for s in states:
-        t, c = time.perf_counter(), time.thread_time()
-        panel.add_iteration(s.iteration, s.palette, s.labels, s.moved, s.mse, s.converged,
-                            s.reason, s.start)
-        panel.view.repaint()
-        updates.append(time.perf_counter() - t)
-        update_cpu.append(time.thread_time() - c)
+    updates, update_cpu = time_updates(panel, states)
     print(f"per-iteration update in cluster colours, one cluster highlighted: median "
           f"{statistics.median(updates) * 1000:.1f} ms, worst {max(updates) * 1000:.1f} ms "
           f"(CPU median {statistics.median(update_cpu) * 1000:.1f} ms, worst "
