@@ -150,6 +150,7 @@ class PaletteView(QWidget):
             index = None
         self._current = index
         self.update()
+
     def set_highlight(self, index: int | None) -> None:
         """Ring one swatch (the cluster highlighted in the image and the cloud)."""
         index = None if index is None or index < 0 else index
