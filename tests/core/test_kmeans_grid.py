@@ -1,0 +1,101 @@
+"""K-Means on a grid of OKLab cells: exact sums, exact final labels, little loss."""
+
+import numpy as np
+import pytest
+
+from kmeans_gui.core import build_histogram, kmeans_steps
+from kmeans_gui.core.quantizer import kmeans as km
+from kmeans_gui.core.quantizer.colorspace import to_working
+
+
+def final(states):
+    state = None
+    for state in states:  # noqa: B007 (keep the last)
+        pass
+    return state
+
+
+@pytest.fixture(scope="module")
+def grid_input(photo):
+    hist = build_histogram(photo)
+    x = np.ascontiguousarray(to_working(hist.colors, "oklab"))
+    return hist, x
+
+
+def test_cells_are_weighted_means_with_the_groups_exact_totals(grid_input):
+    hist, x = grid_input
+    w = hist.sample_weights
+    grid = km._Grid.build(x, w, "oklab")
+    assert grid is not None and len(grid.x) < 0.75 * len(x)  # the photo does use the grid
+    cell = np.floor(x / km.GRID_CELL["oklab"]).astype(np.int64)
+    # No two cells share an integer cell, and a cell's members all lie in its own.
+    _, first = np.unique(grid.inverse, return_index=True)
+    assert len({tuple(c) for c in cell[first]}) == len(grid.x)
+    for j in (0, len(grid.x) // 2, len(grid.x) - 1):
+        members = grid.inverse == j
+        assert np.all(cell[members] == cell[members][0])
+        assert grid.weights[j] == pytest.approx(w[members].sum())
+        assert np.allclose(grid.x[j], (w[members, None] * x[members]).sum(0) / w[members].sum())
+    assert grid.weights.sum() == pytest.approx(w.sum())
+    spread = x - grid.x[grid.inverse]
+    assert grid.scatter == pytest.approx(float((w * (spread ** 2).sum(1)).sum()))
+
+
+def test_cell_inertia_plus_scatter_is_the_groups_inertia(grid_input):
+    hist, x = grid_input
+    w = hist.sample_weights
+    grid = km._Grid.build(x, w, "oklab")
+    run = km._Lloyd(grid.x, grid.weights, grid.x[:: len(grid.x) // 12][:12].copy(), 0,
+                    grid.scatter)
+    for _ in range(3):
+        run.step()
+    labels = run.labels[grid.inverse]  # every group takes its cell's cluster
+    brute = float((w * ((x - run.centroids[labels]) ** 2).sum(1)).sum())
+    assert run.inertia == pytest.approx(brute, rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [12, 200])
+def test_final_labels_are_each_groups_nearest_centroid(grid_input, k):
+    hist, x = grid_input
+    w = hist.sample_weights
+    grid = km._Grid.build(x, w, "oklab")
+    run = km._Lloyd(grid.x, grid.weights, grid.x[:: len(grid.x) // k][:k].copy(), 0,
+                    grid.scatter)
+    for _ in range(4):
+        run.step()
+    done = grid.exact(run, x, w)  # bounds carried over from the cells
+    d = ((x[:, None, :] - done.centroids[None, :, :]) ** 2).sum(axis=2)
+    assert np.allclose(d[np.arange(len(x)), done.labels], d.min(axis=1))
+    assert done.inertia == pytest.approx(float((w * d.min(axis=1)).sum()), rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [16, 64, 256])
+def test_grid_costs_little_error(photo, monkeypatch, k):
+    hist = build_histogram(photo)
+    on = [final(kmeans_steps(hist, k, seed=s)).inertia for s in range(3)]
+    monkeypatch.setattr(km, "GRID_CELL", {})
+    off = [final(kmeans_steps(hist, k, seed=s)).inertia for s in range(3)]
+    assert np.median(on) <= 1.04 * np.median(off)
+
+
+def test_small_histograms_and_rgb_are_not_gridded(photo, small_photo):
+    hist = build_histogram(small_photo)
+    x = to_working(hist.colors, "oklab")
+    assert len(x) <= km.GRID_MIN_GROUPS and km._Grid.build(x, hist.sample_weights,
+                                                            "oklab") is None
+    big = build_histogram(photo)
+    assert km._Grid.build(to_working(big.colors, "rgb"), big.sample_weights, "rgb") is None
+
+
+def test_last_state_labels_every_group_and_zero_weights_are_safe(photo):
+    hist = build_histogram(photo)
+    state = final(kmeans_steps(hist, 32))
+    assert state.labels.shape == (len(hist),) and state.converged
+    assert np.count_nonzero(np.bincount(state.labels, minlength=32)) == 32
+    # Weights of zero on most groups (an importance mask): cells of them
+    # still get a finite mean, and the run still ends.
+    weights = np.zeros(photo.shape[:2])
+    weights[:40] = 1.0
+    weighted = build_histogram(photo, weights)
+    state = final(kmeans_steps(weighted, 16))
+    assert np.isfinite(state.inertia) and state.palette.shape == (16, 3)
