@@ -142,9 +142,8 @@ def kmeans_steps(
         runs = [_Lloyd(x, weights, _around(anchors, to_working(start, space), n_clusters), m)]
     else:
         keys = None if hist.exact or grid is not None else hist.keys
-        seed_cell = GRID_SEED_CELL.get(space) if grid is not None else None
         runs = [_Lloyd(x, weights, _around(anchors, _seed_centroids(
-                    x, weights, n_clusters, init, rng, keys, seed_cell), n_clusters), m, scatter)
+                    x, weights, n_clusters, init, rng, keys), n_clusters), m, scatter)
                 for _ in range(max(1, restarts))]
         if m:
             # Also race the obvious answer: the unconstrained palette with each
@@ -332,19 +331,10 @@ def _coarse(x, weights, keys):
     return np.ascontiguousarray(cx), w
 
 
-def _seed_centroids(x, weights, n_clusters, init, rng, keys=None, cell=None) -> np.ndarray:
-    """k seeds among ``x``; with ``cell`` (a grid's samples), k-means++ picks
-    among the means of cells of that edge if there are enough of them."""
+def _seed_centroids(x, weights, n_clusters, init, rng, keys=None) -> np.ndarray:
     n = len(x)
     if init == "kmeans++":
         trials = 2 + int(np.log(n_clusters))
-        if cell and x.shape[1] == 3 and n > GRID_SEED_CELLS_PER_CLUSTER * n_clusters:
-            merged = _merge(x, weights, cell, n)
-            if merged is not None and len(merged[0]) > GRID_SEED_CELLS_PER_CLUSTER * n_clusters:
-                cx, cw, _ = merged
-                chosen = _kernels.kmeanspp(cx, cw, n_clusters,
-                                           rng.random(n_clusters * trials), trials)
-                return cx[np.sort(chosen)].copy()
         if keys is not None and n > COARSE_SEEDING_GROUPS:
             cx, cw = _coarse(x, weights, keys)
             if len(cx) > n_clusters:
@@ -439,14 +429,10 @@ GRID_CELL = {"oklab": 1.0}
 GRID_MAX_SHARE = 0.75
 #: When the run has converged on the grid, up to this many Lloyd iterations on
 #: the groups themselves (stopping at the tolerance) recover most of what the
-#: cells cost: on 1-2 MP photos at k = 256 the cells alone left the squared
-#: error 2-10 % above that of K-Means on the groups.
+#: cells cost at large k, where clusters are only a few cells wide (the
+#: README's K-Means section has the figures). Seeding stays on the cells:
+#: seeding on wider ones saved time but cost dark photos visibly at k = 256.
 GRID_EXACT_STEPS = 5
-#: k-means++ on a grid seeds among the means of cells this much wider (its
-#: cost is k x samples x trials, the largest single step at k = 256), when
-#: there are more than GRID_SEED_CELLS_PER_CLUSTER of them per cluster.
-GRID_SEED_CELL = {"oklab": 3.0}
-GRID_SEED_CELLS_PER_CLUSTER = 4
 #: Dense cell tables up to this many cells; beyond, cells are found by sorting.
 _DENSE_CELLS = 1 << 22
 
@@ -458,9 +444,9 @@ class _Grid:
     total, so a centroid update over cells is still the exact mean of the
     pixels assigned; only the cells that straddle a cluster boundary are
     assigned as a whole. The inertia of that assignment is the cells' own plus
-    the constant ``scatter`` of the groups around their cell means. A 1-2 MP
-    photo has 10**4-10**5 groups and several times fewer cells one
-    just-noticeable difference wide. When the run has converged, ``exact``
+    the constant ``scatter`` of the groups around their cell means. A photo
+    has several times fewer cells one just-noticeable difference wide than
+    colour groups. When the run has converged, ``exact``
     labels every group with its nearest centroid."""
 
     def __init__(self, x, weights, inverse, scatter):
