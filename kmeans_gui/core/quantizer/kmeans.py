@@ -432,7 +432,7 @@ GRID_MAX_SHARE = 0.75
 #: cells cost at large k, where clusters are only a few cells wide (the
 #: README's K-Means section has the figures). Seeding stays on the cells:
 #: seeding on wider ones saved time but cost dark photos visibly at k = 256.
-GRID_EXACT_STEPS = 5
+GRID_EXACT_STEPS = 2
 #: Dense cell tables up to this many cells; beyond, cells are found by sorting.
 _DENSE_CELLS = 1 << 22
 
