@@ -99,3 +99,21 @@ def test_last_state_labels_every_group_and_zero_weights_are_safe(photo):
     weighted = build_histogram(photo, weights)
     state = final(kmeans_steps(weighted, 16))
     assert np.isfinite(state.inertia) and state.palette.shape == (16, 3)
+
+
+def test_last_labels_are_each_groups_nearest_palette_entry(photo):
+    # The palette yielded is rounded to bytes; the last labels follow it, as
+    # the remap will (so shares shown from labels match the saved file's).
+    hist = build_histogram(photo)
+    state = final(kmeans_steps(hist, 24))
+    x = to_working(hist.colors, "oklab")
+    pal = to_working(state.palette.astype(np.float64), "oklab")
+    d = ((x[:, None, :] - pal[None, :, :]) ** 2).sum(axis=2)
+    assert np.allclose(d[np.arange(len(x)), state.labels], d.min(axis=1))
+
+
+def test_random_seeds_are_pixel_colours_not_cell_means(photo):
+    hist = build_histogram(photo)
+    first = next(kmeans_steps(hist, 7, init="random", restarts=1, seed=3))
+    colours = {tuple(c) for c in photo.reshape(-1, 3)}
+    assert all(tuple(c) in colours for c in first.start)

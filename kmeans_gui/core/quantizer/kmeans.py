@@ -142,8 +142,10 @@ def kmeans_steps(
         runs = [_Lloyd(x, weights, _around(anchors, to_working(start, space), n_clusters), m)]
     else:
         keys = None if hist.exact or grid is not None else hist.keys
+        # Random seeds are pixels' own colours, never a cell's mean.
+        pool = (exact_x, hist.sample_weights) if init == "random" else (x, weights)
         runs = [_Lloyd(x, weights, _around(anchors, _seed_centroids(
-                    x, weights, n_clusters, init, rng, keys), n_clusters), m, scatter)
+                    *pool, n_clusters, init, rng, keys), n_clusters), m, scatter)
                 for _ in range(max(1, restarts))]
         if m:
             # Also race the obvious answer: the unconstrained palette with each
@@ -195,16 +197,35 @@ def kmeans_steps(
                 value = run.inertia - own
         if reason and grid is not None:
             run = grid.exact(run, exact_x, hist.sample_weights)
-            last = run.inertia
             for _ in range(GRID_EXACT_STEPS):
+                last = run.inertia
                 run.step()
+                run.relabel()  # so the labels are those of the palette yielded
                 if last - run.inertia <= tol * last:
                     break
-                last = run.inertia
+            run = _palette_labels(run, space)
         yield _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved,
                      bool(reason), reason, start if iteration == 1 else None, grid)
         if reason:
             return
+
+
+def _palette_labels(run: _Lloyd, space: str) -> _Lloyd:
+    """``run`` with every sample labelled by its nearest entry of the palette
+    as yielded (centroids rounded to sRGB bytes), as the remap will map its
+    pixels; the inertia stays that of the centroids. The bounds, widened by
+    how far rounding moved each centroid, skip most of the search."""
+    rounded = np.ascontiguousarray(to_working(from_working(run.centroids, space)
+                                              .astype(np.float64), space))
+    if run.fixed is not None:
+        rounded[run.fixed] = run.centroids[run.fixed]
+    shift = np.sqrt(((rounded - run.centroids) ** 2).sum(axis=1))
+    labels = run.labels.copy()
+    upper = run.upper + shift[labels]
+    lower = np.maximum(run.lower - shift.max(), 0.0)
+    _kernels.assign(run.x, rounded, labels, upper, lower, False)
+    run.labels = labels
+    return run
 
 
 def _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved, converged,
@@ -406,6 +427,13 @@ class _Lloyd:
         self.steps = 0
         self.inertia = np.inf
 
+    def relabel(self) -> None:
+        """Label every sample with its nearest current centroid (the bounds
+        skip most), and take the inertia of that."""
+        _kernels.assign(self.x, self.centroids, self.labels, self.upper, self.lower, False)
+        self.inertia = self.scatter + float(_kernels.inertia(self.x, self.weights, self.labels,
+                                                             self.centroids))
+
     def step(self) -> float:
         """Assign, then update; return the fraction of pixels that changed cluster."""
         old = self.labels.copy()
@@ -479,8 +507,7 @@ class _Grid:
         done.labels = run.labels[self.inverse]
         done.upper = run.upper[self.inverse] + r
         done.lower = np.maximum(run.lower[self.inverse] - r, 0.0)
-        _kernels.assign(x, done.centroids, done.labels, done.upper, done.lower, False)
-        done.inertia = float(_kernels.inertia(x, weights, done.labels, done.centroids))
+        done.relabel()
         done.steps = run.steps
         return done
 
