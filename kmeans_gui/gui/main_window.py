@@ -141,19 +141,18 @@ class MainWindow(QMainWindow):
         session.state_changed.connect(self._update_actions)
 
     def _build_actions(self) -> None:
+        self.palette_tools = PaletteTools(self)  # its actions' slots
         self.registry = registry = ActionRegistry(self)
         for key, action in registry.actions.items():
             setattr(self, f"{key}_action", action)
         self.mode_actions: dict[str, QAction] = registry.groups["mode"]
         self.background_actions: dict[str, QAction] = registry.groups["background"]
-        self.palette_tools = PaletteTools(self)
+        self.palette_tools.bind()
         self.side_panel.add_palette_widget(self.palette_tools.widget)
 
     def _build_menus(self) -> None:
         made = self.registry.build_menus(self.menuBar(), {
-            "recent": "Open &Recent", "import_palette": self.palette_tools.import_action,
-            "colour_space": self.cloud_dock.toggleViewAction(),
-            "palette": self.palette_tools.menu()})
+            "recent": "Open &Recent", "colour_space": self.cloud_dock.toggleViewAction()})
         self.recent_menu = made["recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         toolbar = self.addToolBar("Main")

@@ -29,7 +29,7 @@ def test_every_registry_action_is_in_a_menu(window):
     keys = {spec.key for spec in ACTIONS}
     assert all(item == "-" or item in keys for item in TOOLBAR)
     assert [title for title, _ in MENUS if not title.startswith("@")] == [
-        "&File", "&Edit", "&Quantize", "&View", "&Help"]
+        "&File", "&Edit", "&Quantize", "&View", "&Palette", "&Help"]
 
 
 def test_no_two_actions_share_a_shortcut(window):
@@ -71,3 +71,37 @@ def test_a_standard_key_equal_to_a_spelled_out_one_is_held_once(qtbot):
     action = ActionRegistry(window, (spec,))["redo"]
     texts = [key.toString() for key in action.shortcuts()]
     assert texts == list(dict.fromkeys(["Ctrl+Shift+Z", redo_key]))
+
+
+def test_palette_actions_follow_the_palette_control(qtbot, window, gradient_png, tmp_path,
+                                                    monkeypatch):
+    from kmeans_gui.gui import dialogs
+
+    palette_keys = ("import_palette", "adapt", "eyedropper", "unpin_all", "brush", "erase",
+                    "clear_mask", "load_mask", "save_mask")
+    assert all(key in window.registry.specs for key in palette_keys)
+    for key in palette_keys:  # nothing open: nothing to act on
+        assert not window.registry[key].isEnabled(), key
+    open_and_wait(qtbot, window, gradient_png)
+    for key in ("import_palette", "eyedropper", "brush", "erase", "load_mask"):
+        assert window.registry[key].isEnabled(), key
+    for key in ("adapt", "unpin_all", "clear_mask", "save_mask"):
+        assert not window.registry[key].isEnabled(), key
+    window.palette_view.pin_toggled.emit(0)
+    assert window.unpin_all_action.isEnabled()
+    window.unpin_all_action.trigger()
+    assert not window.unpin_all_action.isEnabled()
+    control = window.session.palette_control
+    control.ensure_mask(120, 160)
+    control.paint(20, 20, 5)
+    assert window.clear_mask_action.isEnabled() and window.save_mask_action.isEnabled()
+    palette = tmp_path / "two.hex"
+    palette.write_text("ff0000\n0000ff\n")
+    monkeypatch.setattr(dialogs, "ask_open_palette", lambda parent, folder: str(palette))
+    monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "map")
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.import_palette_action.trigger()
+    assert window.adapt_action.isEnabled()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.adapt_action.trigger()
+    assert not window.adapt_action.isEnabled()
