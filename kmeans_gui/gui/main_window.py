@@ -232,10 +232,23 @@ class MainWindow(QMainWindow):
         self.info_image.setText(image_text)
         self.info_file.setText(file_text)
         self.update_sizes()
-        self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
+        self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s"
+                                  + self._carried_over())
         self.image_opened.emit(str(path))
         self.start_run()
         self.curve.image_opened(image, opened.histogram)
+
+    def _carried_over(self) -> str:
+        """What of the palette control applies to the new image too (only
+        what came from a palette file; see PaletteControl.new_image)."""
+        control = self.session.palette_control
+        if control.fixed_palette is not None:
+            return (f" · still mapped to the {len(control.fixed_palette)} imported colours "
+                    "(Palette → Adapt Palette Again leaves them)")
+        kept = len(control.file_pins())
+        if kept:
+            return f" · the {kept} imported colours stay pinned"
+        return ""
 
     @Slot()
     def _on_session_state(self) -> None:

@@ -261,7 +261,7 @@ class PaletteTools(QObject):
             self.control.set_fixed_palette(colours)
         elif mode == "keep":
             self.control.set_fixed_palette(None)
-            self.control.set_pinned([*self.control.pinned, *colours])
+            self.control.pin_from_file(colours)
             controls = self.window.controls
             settings = controls.settings()
             if settings.k < len(self.control.pinned):

@@ -208,3 +208,44 @@ def test_erase_and_clear_are_offered_only_when_they_can_act(qtbot, window, patch
         tools.clear_mask_action.trigger()
     assert not window.session.palette_control.has_mask()
     assert not tools.clear_mask_action.isEnabled() and not tools.save_mask_action.isEnabled()
+
+
+def test_a_new_image_lets_go_of_its_pins_but_keeps_a_palette_file(qtbot, window, gradient_png,
+                                                                   patch_png, tmp_path,
+                                                                   monkeypatch):
+    # Pins chosen on one image carried over to the next while its mask was
+    # cleared. Now both are the image's; a palette file's colours are nobody's.
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    control = window.session.palette_control
+    window.palette_view.pin_toggled.emit(1)
+    window.palette_view.pin_toggled.emit(4)
+    assert len(control.pinned) == 2
+    control.ensure_mask(120, 160)
+    control.paint(30, 30, 8)
+    f = open_and_wait(qtbot, window, patch_png)
+    assert control.pinned == [] and f.settings.keep == () and control.mask is None
+    assert not any(window.palette_view.is_pinned(i) for i in range(len(f.result.palette)))
+    assert not window.unpin_all_action.isEnabled()
+    # "Keep these colours": they stay pinned on the next image, a swatch pinned here does not.
+    hexes = tmp_path / "brand.hex"
+    hexes.write_text("ff0000\n0000ff\n")
+    monkeypatch.setattr(dialogs, "ask_open_palette", lambda parent, folder: str(hexes))
+    monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "keep")
+    run_and_wait(qtbot, window, window.import_palette_action.trigger)
+    own = next(i for i, c in enumerate(window.session.result.result.palette)
+               if tuple(int(v) for v in c[:3]) not in {(255, 0, 0), (0, 0, 255)})
+    window.palette_view.pin_toggled.emit(own)
+    assert len(control.pinned) == 3
+    said = []  # the status line as the image opens (the run's own words follow)
+    window.image_opened.connect(lambda _path: said.append(window.status_label.text()))
+    f = open_and_wait(qtbot, window, gradient_png)
+    assert control.pinned == [(255, 0, 0), (0, 0, 255)] and f.settings.keep == (
+        (255, 0, 0), (0, 0, 255))
+    assert "the 2 imported colours stay pinned" in said[-1]
+    # "Map to this palette": the next image is mapped to it too.
+    monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "map")
+    run_and_wait(qtbot, window, window.import_palette_action.trigger)
+    f = open_and_wait(qtbot, window, patch_png)
+    assert f.result.palette.tolist() == [[255, 0, 0], [0, 0, 255]]
+    assert "still mapped to the 2 imported colours" in said[-1]
