@@ -7,6 +7,7 @@ context menu, a double-click (edit), or the keyboard once the view has focus
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
@@ -14,6 +15,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
 SWATCH = 14  # smallest swatch cell in logical pixels, spacing included
+LAYOUTS = 64  # finished palettes whose swatch order is remembered
 MAX_SWATCH = 34
 GAP = 2
 
@@ -78,6 +80,29 @@ def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
     return order
 
 
+Row = tuple[int, ...]
+
+
+def rows_of(palette: np.ndarray) -> list[Row]:
+    return [tuple(int(v) for v in entry) for entry in palette]
+
+
+def order_by(layout: list[Row], palette: np.ndarray) -> np.ndarray | None:
+    """Permutation of ``palette`` that shows its entries in the order they
+    have in ``layout`` (a palette as shown), or None if one is not there."""
+    slots: dict[Row, list[int]] = {}
+    for slot, row in enumerate(layout):
+        slots.setdefault(row, []).append(slot)
+    placed = []
+    for i, row in enumerate(rows_of(palette)):
+        free = slots.get(row)
+        if not free:
+            return None
+        placed.append((free.pop(0), i))
+    placed.sort()
+    return np.array([i for _, i in placed], np.intp)
+
+
 class PaletteView(QWidget):
     pin_toggled = Signal(int)  # palette index
     edit_requested = Signal(int)
@@ -96,18 +121,23 @@ class PaletteView(QWidget):
         self._highlight: int | None = None  # a palette index (not a display slot)
         self._hover: int | None = None
         self._order = np.zeros(0, np.intp)  # display slot -> index in the given palette
+        # Finished palettes as they were shown, by their colours: the same
+        # colours again (undo, redo, a rerun) come back in the same places.
+        self._layouts: OrderedDict[tuple[Row, ...], list[Row]] = OrderedDict()
         self.setMouseTracking(True)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
 
-    def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None) -> None:
-        """Show ``palette``; a palette of the same size as the one shown keeps
-        its swatches in their places (matched by colour)."""
+    def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None,
+                    final: bool = False) -> None:
+        """Show ``palette``, its swatches where the person last saw them: the
+        colours of a finished palette shown before in that order; a palette
+        of the same size as the one shown by nearest colour; a subset of it
+        (a removed swatch) with the rest unmoved. ``final``: a run's result,
+        whose order is remembered."""
         count_changed = len(palette) != len(self._palette)
-        order = np.arange(len(palette))
-        if not count_changed and len(palette) > 1:
-            order = stable_order(self._palette, palette)
+        order = self._arrangement(palette)
         if palette.shape[1] == 4 and len(palette):
             # Opaque entries first, then translucent ones from most to least opaque.
             alpha = palette[order, 3].astype(np.int32)
@@ -120,9 +150,33 @@ class PaletteView(QWidget):
         self._shares = shares
         if self._current is not None and self._current >= len(palette):
             self._current = len(palette) - 1 if len(palette) else None
+        if final and len(palette):
+            key = tuple(sorted(rows_of(palette)))
+            self._layouts[key] = rows_of(palette)
+            self._layouts.move_to_end(key)
+            while len(self._layouts) > LAYOUTS:
+                self._layouts.popitem(last=False)
         if count_changed:
             self.updateGeometry()
         self.update()
+
+    def _arrangement(self, palette: np.ndarray) -> np.ndarray:
+        identity = np.arange(len(palette))
+        if len(palette) < 2:
+            return identity
+        layout = self._layouts.get(tuple(sorted(rows_of(palette))))
+        if layout is not None:
+            order = order_by(layout, palette)
+            if order is not None:
+                return order
+        shown = self._palette
+        if len(shown) == len(palette):
+            return stable_order(shown, palette)
+        if len(palette) < len(shown) and shown.shape[1] == palette.shape[1]:
+            order = order_by(rows_of(shown), palette)  # some removed: the rest stay
+            if order is not None:
+                return order
+        return identity
 
     def colors(self) -> np.ndarray:
         return self._palette
@@ -191,6 +245,8 @@ class PaletteView(QWidget):
         super().mousePressEvent(event)
 
     def clear(self) -> None:
+        """No palette (a new image: the remembered orders go too)."""
+        self._layouts.clear()
         self.set_palette(np.zeros((0, 3), np.uint8))
 
     def _cell_size(self, width: int) -> int:

@@ -249,3 +249,27 @@ def test_a_new_image_lets_go_of_its_pins_but_keeps_a_palette_file(qtbot, window,
     f = open_and_wait(qtbot, window, patch_png)
     assert f.result.palette.tolist() == [[255, 0, 0], [0, 0, 255]]
     assert "still mapped to the 2 imported colours" in said[-1]
+
+
+def shown(window) -> list[tuple[int, int, int]]:
+    return [tuple(int(v) for v in c[:3]) for c in window.palette_view.colors()]
+
+
+def test_removing_a_swatch_leaves_the_others_in_place(qtbot, window, gradient_png):
+    # Removing one swatch redrew the strip in the new file's order: every swatch moved.
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    view = window.palette_view
+    before = shown(window)
+    assert before != [tuple(int(v) for v in c[:3])  # the strip is not in file order here
+                      for c in window.session.result.result.palette]
+    for slot in (2, 5):
+        strip = shown(window)
+        f = run_and_wait(qtbot, window,
+                         lambda s=slot: view.remove_requested.emit(view.palette_index(s)))
+        assert shown(window) == strip[:slot] + strip[slot + 1:]
+        assert f.result.n_colors == len(strip) - 1
+    # Undo brings the removed swatches back where they were.
+    run_and_wait(qtbot, window, window.undo_action.trigger)
+    run_and_wait(qtbot, window, window.undo_action.trigger)
+    assert shown(window) == before
