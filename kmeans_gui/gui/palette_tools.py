@@ -28,6 +28,7 @@ from kmeans_gui.core import ImageError, load_mask, read_palette, save_mask, writ
 
 from . import dialogs
 from .palette_control import rgb
+from .palette_view import colour_name
 
 STROKE_RERUN_MS = 400  # after the last brush stroke, run again
 
@@ -174,7 +175,7 @@ class PaletteTools(QObject):
             return
         pinned = self.control.toggle_pin(palette[index])
         self._record()
-        hexed = "#{:02X}{:02X}{:02X}".format(*rgb(palette[index]))
+        hexed = colour_name(palette[index][:3])
         self.window.status_label.setText(f"Pinned {hexed}: it stays in every palette" if pinned
                                          else f"Unpinned {hexed}")
 

@@ -20,13 +20,23 @@ MAX_SWATCH = 34
 GAP = 2
 
 
-def describe(entry: np.ndarray, share: float | None) -> str:
+def colour_name(entry) -> str:
+    """What a palette entry is called wherever the window names one (swatch
+    tips, the colour-space view, status messages): its hex value, never an
+    index, which would differ between the file and the strip."""
+    if len(entry) == 4 and entry[3] == 0:
+        return "transparent"
     r, g, b = (int(v) for v in entry[:3])
     text = f"#{r:02X}{g:02X}{b:02X}"
     if len(entry) == 4 and entry[3] < 255:
-        text += f"  alpha {int(entry[3])}"
+        text += f" alpha {int(entry[3])}"
+    return text
+
+
+def describe(entry: np.ndarray, share: float | None) -> str:
+    text = colour_name(entry)
     if share is not None:
-        text += f"  ·  {share * 100:.1f} % of pixels"
+        text += f" · {share * 100:.1f} % of pixels"
     return text
 
 
@@ -288,7 +298,7 @@ class PaletteView(QWidget):
         shares = self._shares
         share = float(shares[index]) if shares is not None and index < len(shares) else None
         text = describe(self._palette[index], share)
-        return text + "  ·  pinned" if rgb_of(self._palette[index]) in self._pinned else text
+        return text + " · pinned" if rgb_of(self._palette[index]) in self._pinned else text
 
     def _entry_is_colour(self, slot: int | None) -> bool:
         if slot is None:
