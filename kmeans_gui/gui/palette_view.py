@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QCursor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
 SWATCH = 14  # smallest swatch cell in logical pixels, spacing included
@@ -125,11 +125,13 @@ class PaletteView(QWidget):
         self._palette = np.zeros((0, 3), np.uint8)
         self._shares: np.ndarray | None = None
         self._pinned: set[tuple[int, int, int]] = set()
-        self._current: int | None = None
+        # The swatch the keys act on and the one under the pointer, as places
+        # in the strip: a palette index names another colour after a remap.
+        self._current: int | None = None  # a display slot
         self._editable = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._highlight: int | None = None  # a palette index (not a display slot)
-        self._hover: int | None = None
+        self._hover: int | None = None  # the palette index last told by ``hovered``
         self._order = np.zeros(0, np.intp)  # display slot -> index in the given palette
         # Finished palettes as they were shown, by their colours: the same
         # colours again (undo, redo, a rerun) come back in the same places.
@@ -160,6 +162,8 @@ class PaletteView(QWidget):
         self._shares = shares
         if self._current is not None and self._current >= len(palette):
             self._current = len(palette) - 1 if len(palette) else None
+        if self.underMouse():  # the pointer rests on another colour now
+            self._hover_at(self.mapFromGlobal(QCursor.pos()))
         if final and len(palette):
             key = tuple(sorted(rows_of(palette)))
             self._layouts[key] = rows_of(palette)
@@ -207,12 +211,17 @@ class PaletteView(QWidget):
 
     def current(self) -> int | None:
         """The palette index the keys act on (in the palette given)."""
-        return self._current
+        return self.palette_index(self._current)
 
     def set_current(self, index: int | None) -> None:
-        if index is not None and not 0 <= index < len(self._palette):
-            index = None
-        self._current = index
+        """Make the swatch of palette entry ``index`` current (None: none)."""
+        slot = None
+        if index is not None and 0 <= index < len(self._palette):
+            slot = self._slot_of(index)
+        self._set_current_slot(slot)
+
+    def _set_current_slot(self, slot: int | None) -> None:
+        self._current = slot
         self.update()
 
     def set_highlight(self, index: int | None) -> None:
@@ -233,11 +242,14 @@ class PaletteView(QWidget):
         slots = np.flatnonzero(self._order == index)
         return int(slots[0]) if len(slots) else None
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        index = self.palette_index(self.index_at(event.position().toPoint()))
+    def _hover_at(self, pos: QPoint) -> None:
+        index = self.palette_index(self.index_at(pos))
         if index != self._hover:
             self._hover = index
             self.hovered.emit(-1 if index is None else index)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        self._hover_at(event.position().toPoint())
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event) -> None:  # noqa: N802
@@ -247,9 +259,10 @@ class PaletteView(QWidget):
         super().leaveEvent(event)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        index = self.palette_index(self.index_at(event.position().toPoint()))
-        if index is not None:
-            self.set_current(index)  # the swatch the keys act on
+        slot = self.index_at(event.position().toPoint())
+        index = self.palette_index(slot)
+        if slot is not None:
+            self._set_current_slot(slot)  # the swatch the keys act on
         if event.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit(-1 if index is None else index)
         super().mousePressEvent(event)
@@ -340,14 +353,13 @@ class PaletteView(QWidget):
         key = event.key()
         if not n:
             return super().keyPressEvent(event)
-        cur = self._current
-        slot = self._slot_of(cur) if cur is not None else None
+        slot = self._current
+        cur = self.palette_index(slot)
         cols = self._columns(self.width())
         moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -cols,
                  Qt.Key.Key_Down: cols}
         if key in moves:  # arrows move through the swatches as shown
-            slot = 0 if slot is None else min(n - 1, max(0, slot + moves[key]))
-            self.set_current(self.palette_index(slot))
+            self._set_current_slot(0 if slot is None else min(n - 1, max(0, slot + moves[key])))
             return
         if cur is None or not self._editable or not self._entry_is_colour(slot):
             return super().keyPressEvent(event)
@@ -397,7 +409,7 @@ class PaletteView(QWidget):
             p.drawRect(rect.adjusted(0, 0, -1, -1))
             if rgb_of(entry) in self._pinned and alpha > 0:
                 draw_lock(p, rect, entry)
-        current = self._slot_of(self._current) if self._current is not None else None
+        current = self._current
         if current is not None and self.hasFocus():
             p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
             p.drawRect(self._cell(current).adjusted(1, 1, -1, -1))

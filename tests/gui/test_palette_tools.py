@@ -273,3 +273,24 @@ def test_removing_a_swatch_leaves_the_others_in_place(qtbot, window, gradient_pn
     run_and_wait(qtbot, window, window.undo_action.trigger)
     run_and_wait(qtbot, window, window.undo_action.trigger)
     assert shown(window) == before
+
+
+def test_after_delete_the_next_swatch_is_current(qtbot, window, gradient_png):
+    # The keys' swatch was kept as a palette index, which names another colour
+    # (elsewhere in the strip) after a removal; now it is the place in the strip.
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    view = window.palette_view
+    # A place whose next swatch is not the next entry of the file's palette
+    # (where an index kept across the removal would land).
+    slot = next(i for i in range(7) if view.palette_index(i + 1) != view.palette_index(i) + 1)
+    view.setFocus()
+    for _ in range(slot + 1):
+        qtbot.keyClick(view, Qt.Key.Key_Right)  # slots 0, 1, … slot
+    strip = shown(window)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert shown(window) == strip[:slot] + strip[slot + 1:]
+    current = view.current()
+    assert tuple(int(v) for v in window.session.result.result.palette[current][:3]) == \
+        strip[slot + 1]
