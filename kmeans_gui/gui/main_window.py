@@ -45,6 +45,7 @@ from .sizes import image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
+from .undo_keys import route_undo
 from .window_layout import DEFAULT_SIDE_WIDTH, WindowLayout
 
 
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self.background_actions: dict[str, QAction] = registry.groups["background"]
         self.palette_tools.bind()
         self.side_panel.add_palette_widget(self.palette_tools.widget)
+        route_undo(self.side_panel, self)  # after the palette tools' spin box is in
 
     def _build_menus(self) -> None:
         made = self.registry.build_menus(self.menuBar(), {

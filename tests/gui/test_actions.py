@@ -105,3 +105,31 @@ def test_palette_actions_follow_the_palette_control(qtbot, window, gradient_png,
     with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.adapt_action.trigger()
     assert not window.adapt_action.isEnabled()
+
+
+def test_undo_keys_in_a_spin_box_undo_the_settings(qtbot, window, gradient_png):
+    # After typing a k, Ctrl+Z went to the spin box's text (nothing to undo)
+    # and the settings stayed: the keys are the window's Undo/Redo there too.
+    from PySide6.QtCore import Qt
+
+    from kmeans_gui.core import QuantizeSettings
+
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    spin = window.controls.k_spin
+    spin.setFocus()
+    spin.selectAll()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.keyClicks(spin, "5")
+        qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.session.result.settings.k == 5
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.keyClick(spin, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert spin.value() == 8 and window.session.result.settings.k == 8
+    assert window.redo_action.isEnabled()  # a step back, not a new edit of the text
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.keyClick(spin, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                       | Qt.KeyboardModifier.ShiftModifier)
+    assert spin.value() == 5
