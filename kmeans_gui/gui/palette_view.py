@@ -162,7 +162,9 @@ class PaletteView(QWidget):
         self._shares = shares
         if self._current is not None and self._current >= len(palette):
             self._current = len(palette) - 1 if len(palette) else None
-        if self.underMouse():  # the pointer rests on another colour now
+        if self._hover is not None and self.underMouse():
+            # The pointer rests on what may be another colour now (a pointer
+            # that has not moved over the strip starts no hover, though).
             self._hover_at(self.mapFromGlobal(QCursor.pos()))
         if final and len(palette):
             key = tuple(sorted(rows_of(palette)))
