@@ -234,5 +234,7 @@ class ColourSpacePanel(QWidget):
             return
         share, error = figures
         unit = f"{error / 100:.4f} OKLab" if self.view.space() == "oklab" else f"{error:.1f} sRGB"
-        self.cluster_label.setText(f"{name} · {share * 100:.1f} % of pixels · "
-                                   f"mean error {unit}")
+        # The cluster's share: pixels nearest to it, before any dithering
+        # (the swatch's tip gives its share of the result's pixels).
+        self.cluster_label.setText(f"{name} · the nearest colour of {share * 100:.1f} % of "
+                                   f"pixels · mean error {unit}")

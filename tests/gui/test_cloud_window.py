@@ -101,7 +101,7 @@ def test_a_swatch_highlights_its_pixels_and_points(qtbot, cloud_window, gradient
     name = tip.split(" · ")[0]
     label = window.cloud.cluster_label.text()
     assert name.startswith("#") and label.startswith(name + " · ") and "Cluster" not in label
-    share = float(window.cloud.cluster_label.text().split("·")[1].split("%")[0])
+    share = float(label.split("·")[1].split("%")[0].split()[-1])
     assert share == pytest.approx(finished.shares[j] * 100, abs=0.06)
     # Moving off the swatches lets go; clicking a pixel of the image picks its cluster.
     qtbot.mouseMove(window.canvas, QPoint(5, 5))
