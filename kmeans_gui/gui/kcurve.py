@@ -492,6 +492,7 @@ class CurvePresenter(QObject):
         self._curve_key = None  # the settings (k aside) the curve is for
         self.complete = False
         self._setting_k = False  # k is being set by a target or a click
+        self._searching = False  # a target's search is under way
 
     def image_opened(self, image, histogram) -> None:
         self._image, self._histogram = image, histogram
@@ -516,8 +517,12 @@ class CurvePresenter(QObject):
         if self._image is None:
             return
         settings = self._settings_of()
-        new_curve = self._key(settings) != self._curve_key or not self.complete
-        self._restart(curve=new_curve, search=False)
+        if self._key(settings) != self._curve_key:
+            self._restart(curve=True, search=False)
+        elif self._searching:  # the worker's curve goes on only if it was complete
+            self._restart(curve=not self.complete, search=False)
+        else:
+            self.chart.set_current_k(settings.k)
 
     def k_edited(self) -> None:
         """The person set k: a chosen k replaces the target, as a clicked point does."""
@@ -542,6 +547,7 @@ class CurvePresenter(QObject):
         self._token += 1
         settings = self._settings_of()
         target = self.panel.target() if search else None
+        self._searching = target is not None
         if curve:
             self.chart.reset()
             self.complete = False
@@ -571,6 +577,7 @@ class CurvePresenter(QObject):
     def _on_target(self, token, choice: TargetChoice) -> None:
         if token != self._token:
             return
+        self._searching = False
         if choice.met:
             self.panel.show_choice(f"Chose {choice.why}")
             self._set_k_from_here(choice.k)

@@ -36,6 +36,7 @@ class RunControl(QObject):
         self.controls.k_spin.valueChanged.connect(lambda _k: window.curve.k_edited())
         # How k is chosen is part of a step: leaving a target for Fixed k, or a
         # target that keeps the k there is, runs nothing but can be undone.
+        self._was_target = self.target_panel.mode() != "fixed"
         self.target_panel.changed.connect(self._on_k_mode_changed)
         window.curve.target_settled.connect(self._on_k_mode_settled)
 
@@ -55,9 +56,11 @@ class RunControl(QObject):
 
     @Slot()
     def _on_k_mode_changed(self) -> None:
-        if self.target_panel.mode() == "fixed":
+        mode = self.target_panel.mode()
+        if mode == "fixed" and self._was_target:
             self._on_k_mode_settled()
         # A target's step is recorded when its search has settled.
+        self._was_target = mode != "fixed"
 
     @Slot()
     def _on_k_mode_settled(self) -> None:
@@ -131,6 +134,7 @@ class RunControl(QObject):
         k was chosen, then its settings and run (or remap)."""
         self.window.palette_tools.restore_state(entry.palette)
         self.target_panel.restore(entry.k_mode)
+        self._was_target = self.target_panel.mode() != "fixed"
         self.apply(entry.settings, entry.remap)
         self.window.curve.settings_restored()
 

@@ -189,3 +189,20 @@ def test_undo_and_redo_bring_back_how_k_was_chosen(qtbot, window, tmp_path):
     assert panel.mode() == "size"
     assert step(type("Typed", (), {"trigger": lambda: k_spin.setValue(7)})) == 7
     assert panel.mode() == "fixed"
+
+
+def test_undo_cancels_a_search_under_way(qtbot, window, gradient_png):
+    window.controls.set_settings(QuantizeSettings(k=16))
+    open_and_wait(qtbot, window, gradient_png)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.controls.k_spin.setValue(5)
+    chosen = []
+    window.curve.k_chosen.connect(chosen.append)
+    window.target_panel.size_spin.setValue(4)
+    window.target_panel.set_mode("size")  # a search starts
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.undo_action.trigger()  # back to k = 16 before it has answered
+    assert window.target_panel.mode() == "fixed"
+    qtbot.waitUntil(lambda: not window.curve.worker.is_running(), timeout=60000)
+    qtbot.wait(200)
+    assert chosen == [] and window.controls.k_spin.value() == 16
