@@ -117,6 +117,10 @@ class PaletteTools(QObject):
         s = self.session
         self.view.set_editable(s.result is not None and not s.is_running())
         pins = len(self.control.pinned)
+        given = self.control.fixed_palette
+        # Mapped to a given palette, k is its size: no k to set, nothing for a target to choose.
+        self.window.controls.set_given_palette(None if given is None else len(given))
+        self.window.target_panel.setEnabled(given is None)
         if self.control.fixed_palette is not None:
             text = f"mapped to {len(self.control.fixed_palette)} given colours"
         else:

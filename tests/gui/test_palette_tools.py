@@ -105,9 +105,14 @@ def test_import_palette_map_or_keep(qtbot, window, gradient_png, tmp_path, monke
     monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "map")
     f = run_and_wait(qtbot, window, window.palette_tools.import_action.trigger)
     assert f.result.palette.tolist() == [[255, 0, 0], [0, 0, 255], [250, 250, 250]]
+    # k is the given palette's now: its controls are off and say how to get them back.
+    k_spin = window.controls.k_spin
+    assert not k_spin.isEnabled() and not window.controls.k_slider.isEnabled()
+    assert "Adapt Palette Again" in k_spin.toolTip() and not window.target_panel.isEnabled()
     monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "keep")
     f = run_and_wait(qtbot, window, window.palette_tools.import_action.trigger)
     assert f.result.n_colors <= 8 and f.result.iterations >= 1
+    assert k_spin.isEnabled() and window.target_panel.isEnabled()
     assert {(255, 0, 0), (0, 0, 255), (250, 250, 250)} <= result_colours(window)
 
 
