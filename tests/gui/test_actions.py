@@ -87,6 +87,16 @@ def test_palette_actions_follow_the_palette_control(qtbot, window, gradient_png,
         assert window.registry[key].isEnabled(), key
     for key in ("adapt", "unpin_all", "clear_mask", "save_mask"):
         assert not window.registry[key].isEnabled(), key
+    size = window.palette_tools.size_spin
+    size.setValue(12)
+    window.bigger_brush_action.trigger()
+    assert size.value() == 15 and window.canvas.brush_radius == 15
+    window.smaller_brush_action.trigger()
+    assert size.value() == 12
+    window.overlay_action.trigger()
+    assert not window.canvas.show_overlay and not window.palette_tools.overlay_check.isChecked()
+    window.palette_tools.overlay_check.setChecked(True)
+    assert window.overlay_action.isChecked() and window.canvas.show_overlay
     window.palette_view.pin_toggled.emit(0)
     assert window.unpin_all_action.isEnabled()
     window.unpin_all_action.trigger()
