@@ -206,3 +206,21 @@ def test_undo_cancels_a_search_under_way(qtbot, window, gradient_png):
     qtbot.waitUntil(lambda: not window.curve.worker.is_running(), timeout=60000)
     qtbot.wait(200)
     assert chosen == [] and window.controls.k_spin.value() == 16
+
+
+def test_a_restored_snapshot_brings_its_k_as_fixed_k(qtbot, window, gradient_png):
+    # A snapshot holds its result's settings: restored while a target is set,
+    # the panel may not claim the target chose that k.
+    window.controls.set_settings(QuantizeSettings(k=6))
+    open_and_wait(qtbot, window, gradient_png)
+    snap = window.keep_snapshot()
+    panel = window.target_panel
+    panel.size_spin.setValue(50)
+    with qtbot.waitSignal(window.curve.target_settled, timeout=60000):
+        panel.set_mode("size")
+    qtbot.waitUntil(lambda: not window.session.is_running() and not window.runs.debounce.isActive(),
+                    timeout=20000)
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.snapshot_strip.restore_requested.emit(snap)
+    assert blocker.args[0].settings.k == 6 and panel.mode() == "fixed"
+    assert window.controls.k_spin.value() == 6
