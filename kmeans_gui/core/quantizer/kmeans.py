@@ -543,4 +543,11 @@ def _merge(x: np.ndarray, weights: np.ndarray, cell: float, most: int):
                                  for t in range(d)]) / members[:, None]
         sums[empty] = plain[empty]
     cx = sums / np.where(empty, 1.0, cw)[:, None]
-    return np.ascontiguousarray(cx), cw, inverse
+    # Cells in the order of their first group, not of lightness: seeds keep
+    # the samples' order, and so the palette the order it had without cells.
+    first = np.full(m, n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n))
+    order = np.argsort(first)
+    rank = np.empty(m, dtype=np.int64)
+    rank[order] = np.arange(m)
+    return np.ascontiguousarray(cx[order]), cw[order], rank[inverse]
