@@ -93,10 +93,11 @@ def kmeans_steps(
     fixed colour in place of its nearest entry (a second K-Means run first);
     after convergence ``SWAP_TRIALS`` swap trials may lower the error further,
     reported as one more iteration.
-    A histogram of many colours clusters in OKLab is clustered on a grid of
-    cells one just-noticeable difference wide (see ``_Grid``), then finished
-    with up to ``GRID_EXACT_STEPS`` iterations on its groups, not counted;
-    the last state's labels are then every group's nearest centroid.
+    Without ``fixed`` or ``initial``, a histogram of many colours is
+    clustered in OKLab on a grid of cells one just-noticeable difference wide
+    (see ``_Grid``), then finished with up to ``GRID_EXACT_STEPS`` iterations
+    on its groups, not counted; the last state's labels are then every
+    group's nearest palette entry.
     """
     if restarts is None:
         restarts = 3 if k <= RACE_MAX_K else 1
@@ -132,7 +133,9 @@ def kmeans_steps(
         return
 
     exact_x = np.ascontiguousarray(to_working(colors, space))
-    grid = _Grid.build(exact_x, weights, space) if initial is None else None
+    # Not with fixed colours: their swap trials compare runs, and on cells a
+    # trial kept could end above the run it beat once finished on the groups.
+    grid = _Grid.build(exact_x, weights, space) if initial is None and not m else None
     x, weights = (grid.x, grid.weights) if grid is not None else (exact_x, weights)
     rng = np.random.default_rng(seed)
     anchors = to_working(pinned_rgba.astype(np.float64), space)
