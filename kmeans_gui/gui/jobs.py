@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from kmeans_gui.core import (
     load_image,
     oklab_delta_e,
     remap,
+    rgb_to_oklab,
     sample_histogram,
     save_png,
     steps,
@@ -55,13 +57,74 @@ _ids = itertools.count(1)
 QUALITY_SAMPLE = 1 << 18
 
 
+def _quality_step(pixels: np.ndarray) -> int:
+    h, w = pixels.shape[:2]
+    return max(1, int(np.ceil(np.sqrt(h * w / QUALITY_SAMPLE))))
+
+
 def mean_delta_e(pixels: np.ndarray, result: QuantizeResult) -> float:
     """Mean OKLab ΔE ×100 of ``result`` against ``pixels``, on a regular grid
     of at most about ``QUALITY_SAMPLE`` pixels."""
-    h, w = pixels.shape[:2]
-    step = max(1, int(np.ceil(np.sqrt(h * w / QUALITY_SAMPLE))))
+    step = _quality_step(pixels)
     original = pixels[::step, ::step]
     return oklab_delta_e(original, result.palette[result.indices[::step, ::step]])
+
+
+class QualityProbe:
+    """``mean_delta_e`` for many results of one image: the OKLab coordinates
+    of the original's grid are converted once (``prepare``, thread-safe, at
+    most once), and each result then costs only a look-up of its palette's
+    coordinates and the distances. It keeps no reference to the pixels."""
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        self.step = _quality_step(pixels)
+        self.shape = pixels.shape
+        self._lab: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._lab is not None
+
+    def prepare(self, pixels: np.ndarray) -> np.ndarray:
+        """The grid's OKLab coordinates, converted on the first call."""
+        if pixels.shape != self.shape:
+            raise ValueError("a quality probe is for one image")
+        with self._lock:
+            if self._lab is None:
+                sample = np.ascontiguousarray(pixels[::self.step, ::self.step, :3])
+                self._lab = rgb_to_oklab(sample.reshape(-1, 3))
+            return self._lab
+
+    def delta_e(self, pixels: np.ndarray, result: QuantizeResult) -> float:
+        """``mean_delta_e(pixels, result)``."""
+        lab = self.prepare(pixels)
+        palette_lab = rgb_to_oklab(np.ascontiguousarray(result.palette[:, :3]))
+        diff = lab - palette_lab[result.indices[::self.step, ::self.step].ravel()]
+        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).mean())
+
+
+#: One probe per image (its pixel array, by identity), dropped with the array.
+_probes: dict[int, tuple[weakref.ref, QualityProbe]] = {}
+_probes_lock = threading.RLock()  # re-entrant: a collection may forget an entry
+
+
+def quality_probe(pixels: np.ndarray) -> QualityProbe:
+    """The image's ``QualityProbe`` (made once, shared by every run on it)."""
+    key = id(pixels)
+    with _probes_lock:
+        entry = _probes.get(key)
+        if entry is not None and entry[0]() is pixels:
+            return entry[1]
+        probe = QualityProbe(pixels)
+
+        def forget(ref: weakref.ref, key: int = key) -> None:
+            with _probes_lock:
+                if _probes.get(key, (None,))[0] is ref:
+                    del _probes[key]
+
+        _probes[key] = (weakref.ref(pixels, forget), probe)
+        return probe
 
 #: The PNG effort the app encodes (and so saves) with.
 EFFORT = DEFAULT_EFFORT
@@ -274,6 +337,11 @@ class QuantizeJob(Job):
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
+        # The original's side of the quality figure, converted beside K-Means
+        # (once per image: later runs find it done).
+        probe = quality_probe(self.image.pixels)
+        if not probe.ready:
+            _Beside(probe.prepare, self.image.pixels)
         hist = self.histogram
         if self.weights is not None and self.settings.palette is None:
             hist = build_histogram(self.image.pixels, self.weights)
@@ -344,17 +412,24 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
               s: QuantizeSettings, started: float) -> Iterator[Finished | None]:
     """What a run or a remap reports once its full-resolution result exists:
     the preview, the shares, the PNG Save will write, the quality figure and
-    the result downscaled like the original."""
+    the result downscaled like the original. A stop point between the
+    expensive steps: a new image or new settings stop a finishing result
+    there (an encode already running beside is left to end on its own)."""
     size = (preview_pixels.shape[1], preview_pixels.shape[0])
+    pixels = result.indices.size
     # The PNG (the bytes Save writes) is encoded while the rest is measured.
-    encoding = _maybe_beside(result.indices.size, encode_png, result,
-                             icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
+    encoding = _maybe_beside(pixels, encode_png, result, icc_profile=image.icc_profile,
+                             dpi=image.dpi, effort=EFFORT)
+    if isinstance(encoding, _Now):
+        yield None
     # The preview's indices (the cluster highlight and picking read them) are
     # the file's own, sampled: no second remap or dithering at display size.
     preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
-    quality = mean_delta_e(image.pixels, result)
+    quality = quality_probe(image.pixels).delta_e(image.pixels, result)
+    yield None
     shown = shown_like_original(result.indices, result.palette, size)
+    yield None
     data = encoding.result()
     yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
                    time.perf_counter() - started, quality, shown)

@@ -159,3 +159,42 @@ def test_one_worker_thread_at_a_time(qtbot, session, gradient_png, noise_png, mo
     assert most[0] == 1
     assert kinds[:4] == ["load", "quantize", "quantize", "quantize"]
     assert session.path == gradient_png and session.image.width == 160
+
+
+@pytest.mark.parametrize("beside", [True, False], ids=["encode-beside", "encode-first"])
+def test_a_new_run_stops_a_finishing_result_between_its_steps(qtbot, session, gradient_png,
+                                                              monkeypatch, beside):
+    """A new request while a result is being finished (after K-Means) stops it
+    at the next step: the steps after it never start, and only the new run's
+    result arrives. Both orders: the PNG encoded beside (up to OVERLAP_PIXELS)
+    and first (larger images)."""
+    monkeypatch.setattr(jobs, "OVERLAP_PIXELS", 1 << 30 if beside else 0)
+    open_session(qtbot, session, gradient_png)
+    in_finish, go_on = threading.Event(), threading.Event()
+    shown_for, ended = [], []
+    real_shares, real_shown = jobs.palette_shares, jobs.shown_like_original
+
+    def shares(indices, n_colors):
+        if n_colors == 16:  # the first run: hold it here until the new run was asked for
+            in_finish.set()
+            go_on.wait(10)
+        return real_shares(indices, n_colors)
+
+    def shown(indices, palette, size):
+        shown_for.append(len(palette))
+        return real_shown(indices, palette, size)
+
+    monkeypatch.setattr(jobs, "palette_shares", shares)
+    monkeypatch.setattr(jobs, "shown_like_original", shown)
+    session.runner.ended.connect(lambda job_id, kind, status, message:
+                                 kind == "quantize" and ended.append(status))
+    results = []
+    session.result_changed.connect(lambda f: f is not None and results.append(f))
+    session.run(QuantizeSettings(k=16))
+    qtbot.waitUntil(in_finish.is_set, timeout=20000)
+    session.run(QuantizeSettings(k=4))
+    go_on.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert ended[0] == "cancelled"
+    assert 16 not in shown_for, "the stopped result went on to its next step"
+    assert [r.settings.k for r in results] == [4]
