@@ -47,6 +47,7 @@ from .imaging import (
     palette_shares,
     sampled_indices,
     shown_like_original,
+    shown_steps,
 )
 from .settings import Settings
 from .stepping import StepGate
@@ -412,24 +413,20 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
               s: QuantizeSettings, started: float) -> Iterator[Finished | None]:
     """What a run or a remap reports once its full-resolution result exists:
     the preview, the shares, the PNG Save will write, the quality figure and
-    the result downscaled like the original. A stop point between the
-    expensive steps: a new image or new settings stop a finishing result
-    there (an encode already running beside is left to end on its own)."""
+    the result downscaled like the original. Stop points between the steps
+    and the bands of the downscaling: a new image or new settings stop a
+    finishing result there (the encode beside is left to end on its own)."""
     size = (preview_pixels.shape[1], preview_pixels.shape[0])
-    pixels = result.indices.size
     # The PNG (the bytes Save writes) is encoded while the rest is measured.
-    encoding = _maybe_beside(pixels, encode_png, result, icc_profile=image.icc_profile,
-                             dpi=image.dpi, effort=EFFORT)
-    if isinstance(encoding, _Now):
-        yield None
+    encoding = _Beside(encode_png, result, icc_profile=image.icc_profile, dpi=image.dpi,
+                       effort=EFFORT)
     # The preview's indices (the cluster highlight and picking read them) are
     # the file's own, sampled: no second remap or dithering at display size.
     preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
     quality = quality_probe(image.pixels).delta_e(image.pixels, result)
     yield None
-    shown = shown_like_original(result.indices, result.palette, size)
-    yield None
+    shown = yield from shown_steps(result.indices, result.palette, size)
     data = encoding.result()
     yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
                    time.perf_counter() - started, quality, shown)

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kmeans_gui.core import QuantizeSettings
-from kmeans_gui.gui import jobs, runner
+from kmeans_gui.gui import imaging, jobs, runner
 from kmeans_gui.gui.session import Session
 
 from .conftest import open_and_wait
@@ -161,18 +161,15 @@ def test_one_worker_thread_at_a_time(qtbot, session, gradient_png, noise_png, mo
     assert session.path == gradient_png and session.image.width == 160
 
 
-@pytest.mark.parametrize("beside", [True, False], ids=["encode-beside", "encode-first"])
 def test_a_new_run_stops_a_finishing_result_between_its_steps(qtbot, session, gradient_png,
-                                                              monkeypatch, beside):
+                                                              monkeypatch):
     """A new request while a result is being finished (after K-Means) stops it
     at the next step: the steps after it never start, and only the new run's
-    result arrives. Both orders: the PNG encoded beside (up to OVERLAP_PIXELS)
-    and first (larger images)."""
-    monkeypatch.setattr(jobs, "OVERLAP_PIXELS", 1 << 30 if beside else 0)
+    result arrives."""
     open_session(qtbot, session, gradient_png)
     in_finish, go_on = threading.Event(), threading.Event()
     shown_for, ended = [], []
-    real_shares, real_shown = jobs.palette_shares, jobs.shown_like_original
+    real_shares, real_shown = jobs.palette_shares, jobs.shown_steps
 
     def shares(indices, n_colors):
         if n_colors == 16:  # the first run: hold it here until the new run was asked for
@@ -182,10 +179,10 @@ def test_a_new_run_stops_a_finishing_result_between_its_steps(qtbot, session, gr
 
     def shown(indices, palette, size):
         shown_for.append(len(palette))
-        return real_shown(indices, palette, size)
+        return (yield from real_shown(indices, palette, size))
 
     monkeypatch.setattr(jobs, "palette_shares", shares)
-    monkeypatch.setattr(jobs, "shown_like_original", shown)
+    monkeypatch.setattr(jobs, "shown_steps", shown)
     session.runner.ended.connect(lambda job_id, kind, status, message:
                                  kind == "quantize" and ended.append(status))
     results = []
@@ -198,3 +195,34 @@ def test_a_new_run_stops_a_finishing_result_between_its_steps(qtbot, session, gr
     assert ended[0] == "cancelled"
     assert 16 not in shown_for, "the stopped result went on to its next step"
     assert [r.settings.k for r in results] == [4]
+
+
+def test_a_new_run_stops_the_finishing_downscale_between_bands(qtbot, session, noise_png,
+                                                               monkeypatch):
+    """The result downscaled for the view is made a band of rows at a time,
+    each a stop point: a new run stops a finishing result after the band it
+    is in."""
+    monkeypatch.setattr(imaging, "SHOWN_BAND_ROWS", 16)
+    with qtbot.waitSignal(session.image_changed, timeout=20000):
+        session.open(noise_png, (60, 45))  # 400x300 shown at 64x48: reduced by 3 first
+    in_band, go_on = threading.Event(), threading.Event()
+    bands = {16: 0, 4: 0}
+    real = imaging._result_image
+
+    def band(indices, palette):
+        bands[len(palette)] += 1
+        if len(palette) == 16 and bands[16] == 2:
+            in_band.set()
+            go_on.wait(10)
+        return real(indices, palette)
+
+    monkeypatch.setattr(imaging, "_result_image", band)
+    results = []
+    session.result_changed.connect(lambda f: f is not None and results.append(f))
+    session.run(QuantizeSettings(k=16))
+    qtbot.waitUntil(in_band.is_set, timeout=20000)
+    session.run(QuantizeSettings(k=4))
+    go_on.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert bands[16] == 2, "the stopped downscaling went on past its band"
+    assert bands[4] == 300 // 15 and [r.settings.k for r in results] == [4]
