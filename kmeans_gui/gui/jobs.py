@@ -245,11 +245,28 @@ class _Beside:
         self._thread = threading.Thread(target=run, name="kmeans-gui-beside", daemon=True)
         self._thread.start()
 
+    def done(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; whether it has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def result(self):
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._value
+
+
+def _drain(steps, stop: threading.Event):
+    """Run the generator ``steps`` to its return value, or to ``None`` as
+    soon as ``stop`` is set between two of its steps."""
+    while not stop.is_set():
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+    steps.close()
+    return None
 
 
 class _Now:
@@ -413,23 +430,46 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
               s: QuantizeSettings, started: float) -> Iterator[Finished | None]:
     """What a run or a remap reports once its full-resolution result exists:
     the preview, the shares, the PNG Save will write, the quality figure and
-    the result downscaled like the original. Stop points between the steps
-    and the bands of the downscaling: a new image or new settings stop a
-    finishing result there (the encode beside is left to end on its own)."""
+    the result downscaled like the original, the PNG encoded beside the rest.
+    Stop points between the steps and the bands of the downscaling: a new
+    image or new settings stop a finishing result there."""
     size = (preview_pixels.shape[1], preview_pixels.shape[0])
-    # The PNG (the bytes Save writes) is encoded while the rest is measured.
-    encoding = _Beside(encode_png, result, icc_profile=image.icc_profile, dpi=image.dpi,
-                       effort=EFFORT)
+    if result.indices.size <= OVERLAP_PIXELS:
+        # The encode beside is left to end on its own if the job stops.
+        encoding = _Beside(encode_png, result, icc_profile=image.icc_profile,
+                           dpi=image.dpi, effort=EFFORT)
+        preview, shares, quality = _measured(image, result, size)
+        yield None
+        shown = yield from shown_steps(result.indices, result.palette, size)
+        data = encoding.result()
+    else:
+        # Large: the encode's large arrays stay on this thread (a thread of its
+        # own keeps its own malloc arena, which raised the peak memory), the
+        # downscaling's bands of rows go beside, and stop with the job.
+        stop = threading.Event()
+        showing = _Beside(_drain, shown_steps(result.indices, result.palette, size), stop)
+        try:
+            data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi,
+                              effort=EFFORT)
+            yield None
+            preview, shares, quality = _measured(image, result, size)
+            while not showing.done(0.02):
+                yield None
+            shown = showing.result()
+        finally:
+            stop.set()
+    yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
+                   time.perf_counter() - started, quality, shown)
+
+
+def _measured(image: LoadedImage, result: QuantizeResult, size: tuple[int, int]):
+    """The result's indices at display size, its shares and its quality figure."""
     # The preview's indices (the cluster highlight and picking read them) are
     # the file's own, sampled: no second remap or dithering at display size.
     preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
     quality = quality_probe(image.pixels).delta_e(image.pixels, result)
-    yield None
-    shown = yield from shown_steps(result.indices, result.palette, size)
-    data = encoding.result()
-    yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                   time.perf_counter() - started, quality, shown)
+    return preview, shares, quality
 
 
 class RemapJob(Job):

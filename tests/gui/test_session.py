@@ -197,12 +197,14 @@ def test_a_new_run_stops_a_finishing_result_between_its_steps(qtbot, session, gr
     assert [r.settings.k for r in results] == [4]
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
 def test_a_new_run_stops_the_finishing_downscale_between_bands(qtbot, session, noise_png,
-                                                               monkeypatch):
+                                                               monkeypatch, large):
     """The result downscaled for the view is made a band of rows at a time,
     each a stop point: a new run stops a finishing result after the band it
-    is in."""
+    is in. Large images make it beside the encode; it stops all the same."""
     monkeypatch.setattr(imaging, "SHOWN_BAND_ROWS", 16)
+    monkeypatch.setattr(jobs, "OVERLAP_PIXELS", 0 if large else 1 << 30)
     with qtbot.waitSignal(session.image_changed, timeout=20000):
         session.open(noise_png, (60, 45))  # 400x300 shown at 64x48: reduced by 3 first
     in_band, go_on = threading.Event(), threading.Event()
@@ -217,12 +219,17 @@ def test_a_new_run_stops_the_finishing_downscale_between_bands(qtbot, session, n
         return real(indices, palette)
 
     monkeypatch.setattr(imaging, "_result_image", band)
-    results = []
+    results, ended = [], []
     session.result_changed.connect(lambda f: f is not None and results.append(f))
+    session.runner.ended.connect(lambda job_id, kind, status, message:
+                                 kind == "quantize" and ended.append(status))
     session.run(QuantizeSettings(k=16))
     qtbot.waitUntil(in_band.is_set, timeout=20000)
     session.run(QuantizeSettings(k=4))
+    if large:  # the job itself is not held: it ends first, then the band it left
+        qtbot.waitUntil(lambda: bool(ended), timeout=20000)
     go_on.set()
     qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert ended[0] == "cancelled"
     assert bands[16] == 2, "the stopped downscaling went on past its band"
     assert bands[4] == 300 // 15 and [r.settings.k for r in results] == [4]
