@@ -56,6 +56,8 @@ _ids = itertools.count(1)
 
 #: The quality figure is measured on at most about this many pixels (a regular grid).
 QUALITY_SAMPLE = 1 << 18
+#: Pixels of that grid converted to OKLab at a time.
+PROBE_CHUNK = 1 << 14
 
 
 def _quality_step(pixels: np.ndarray) -> int:
@@ -93,8 +95,16 @@ class QualityProbe:
             raise ValueError("a quality probe is for one image")
         with self._lock:
             if self._lab is None:
-                sample = np.ascontiguousarray(pixels[::self.step, ::self.step, :3])
-                self._lab = rgb_to_oklab(sample.reshape(-1, 3))
+                sample = pixels[::self.step, ::self.step, :3]
+                rows = max(1, PROBE_CHUNK // sample.shape[1])
+                # A few rows at a time: on a thread of its own, large temporaries
+                # would stay in that thread's malloc arena after use.
+                lab = np.empty((sample.shape[0] * sample.shape[1], 3))
+                for top in range(0, sample.shape[0], rows):
+                    part = np.ascontiguousarray(sample[top:top + rows]).reshape(-1, 3)
+                    start = top * sample.shape[1]
+                    lab[start:start + len(part)] = rgb_to_oklab(part)
+                self._lab = lab
             return self._lab
 
     def delta_e(self, pixels: np.ndarray, result: QuantizeResult) -> float:
