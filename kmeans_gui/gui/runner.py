@@ -33,6 +33,9 @@ class GeneratorWorker(QThread):
         super().__init__()
         self.job = job
         self.setObjectName(f"{job.kind}-worker")
+        # Set as run()'s last step: the thread is about to end, so waiting
+        # for it takes no time.
+        self.done = False
 
     def run(self) -> None:
         job = self.job
@@ -55,6 +58,7 @@ class GeneratorWorker(QThread):
         finally:
             steps.close()
         self.ended.emit(job.job_id, job.kind, status, message)
+        self.done = True
 
 
 class JobRunner(QObject):
@@ -102,6 +106,11 @@ class JobRunner(QObject):
         return ended
 
     def _start_next(self) -> None:
+        if self._worker is not None and self._worker.done and self._pending:
+            # The worker has ended its job and is leaving: start the next one
+            # now rather than after its ``finished`` signal has gone through
+            # the event loop (behind a repaint of the newly opened image).
+            self._release()
         if self._worker is not None or not self._pending:
             return
         job = self._pending.pop(0)

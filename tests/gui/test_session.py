@@ -233,3 +233,26 @@ def test_a_new_run_stops_the_finishing_downscale_between_bands(qtbot, session, n
     assert ended[0] == "cancelled"
     assert bands[16] == 2, "the stopped downscaling went on past its band"
     assert bands[4] == 300 // 15 and [r.settings.k for r in results] == [4]
+
+
+def test_the_next_job_starts_as_soon_as_the_worker_has_ended_its_job(qtbot, session,
+                                                                     gradient_png):
+    """A run asked for when the image has loaded starts at once, not after the
+    load thread's ``finished`` signal has waited its turn in the event loop
+    (behind the repaint of the opened image)."""
+    started = []
+
+    def on_image(opened):
+        load = session.runner.running_thread()
+        deadline = time.monotonic() + 10
+        while load is not None and not load.done and time.monotonic() < deadline:
+            time.sleep(0.001)  # the load thread leaves right after its last report
+        session.run(QuantizeSettings(k=4))
+        worker = session.runner.running_thread()
+        started.append(worker.job.kind if worker is not None else None)
+
+    session.image_changed.connect(on_image)
+    with qtbot.waitSignal(session.result_changed, timeout=20000,
+                          check_params_cb=lambda f: f is not None):
+        session.open(gradient_png, (400, 300))
+    assert started == ["quantize"]
