@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 #: Kinds a plain ``cancel()`` stops: everything but saving.
 CANCELLABLE = frozenset({"load", "quantize", "remap", "rescale"})
+#: How long the GUI thread waits for a worker that has ended its job to leave
+#: (it is only returning) before it lets the ``finished`` signal start the
+#: next job instead: on a loaded machine the thread may not be scheduled.
+LEAVING_WAIT_MS = 5
 
 
 class GeneratorWorker(QThread):
@@ -106,8 +110,9 @@ class JobRunner(QObject):
         return ended
 
     def _start_next(self) -> None:
-        if self._worker is not None and self._worker.done and self._pending:
-            # The worker has ended its job and is leaving: start the next one
+        if (self._worker is not None and self._worker.done and self._pending
+                and self._worker.wait(LEAVING_WAIT_MS)):
+            # The worker had ended its job and has left: start the next one
             # now rather than after its ``finished`` signal has gone through
             # the event loop (behind a repaint of the newly opened image).
             self._release()
