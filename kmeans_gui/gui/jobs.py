@@ -10,6 +10,7 @@ read them without locks.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import itertools
 import threading
@@ -46,7 +47,6 @@ from .imaging import (
     fit_size,
     palette_shares,
     sampled_indices,
-    shown_like_original,
     shown_steps,
 )
 from .settings import Settings
@@ -162,11 +162,12 @@ PREVIEW_SPACING = 2.0
 #: this many times the preview's pixels: the full-resolution result then
 #: takes long enough to be worth showing something closer to it meanwhile.
 CONVERGED_PREVIEW_RATIO = 8
-#: Up to this many pixels, work that releases the GIL runs side by side (the
-#: histogram with the display copy, the PNG with the quality figure and the
-#: Fit view). Larger images do it one piece after another: each extra thread
-#: that allocates large arrays keeps its own malloc arena, which raised the
-#: peak memory by about the size of the decoded image.
+#: Up to this many pixels a result's PNG is encoded on a thread of its own
+#: beside the rest of its finish. Larger images keep the encode on the job's
+#: thread and put the (small) bands of the Fit view beside it instead: each
+#: extra thread that allocates large arrays keeps its own malloc arena, which
+#: raised the peak memory by about the size of the decoded image. Opening
+#: them trims what the display copy's thread freed.
 OVERLAP_PIXELS = 1 << 23
 
 
@@ -279,19 +280,21 @@ def _drain(steps, stop: threading.Event):
     return None
 
 
-class _Now:
-    """``_Beside``'s interface for work done at once, in the calling thread."""
+def trim_memory() -> None:
+    """Hand memory that threads freed back to the system (glibc's
+    ``malloc_trim``, which walks every thread's arena); elsewhere nothing."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+            _malloc_trim.argtypes = [ctypes.c_size_t]
+        except (AttributeError, OSError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
 
-    def __init__(self, fn, *args, **kwargs) -> None:
-        self._value = fn(*args, **kwargs)
 
-    def result(self):
-        return self._value
-
-
-def _maybe_beside(pixels: int, fn, *args, **kwargs) -> _Beside | _Now:
-    """``fn`` beside the job for images up to ``OVERLAP_PIXELS``, else at once."""
-    return (_Beside if pixels <= OVERLAP_PIXELS else _Now)(fn, *args, **kwargs)
+_malloc_trim = None
 
 
 class Job:
@@ -325,12 +328,17 @@ class LoadJob(Job):
         yield None
         # The display-size copy (Pillow) and the histogram (C) both release
         # the GIL: build them side by side.
-        preview = _maybe_beside(image.width * image.height, downscale, image.pixels,
-                                fit_size(image.width, image.height, *self.preview_box))
+        preview = _Beside(downscale, image.pixels,
+                          fit_size(image.width, image.height, *self.preview_box))
         histogram = build_histogram(image.pixels)
-        preview = preview.result()
         yield None
+        # The colour-space view's points while the display copy is finishing.
         sample = sample_histogram(histogram)
+        preview = preview.result()
+        if image.width * image.height > OVERLAP_PIXELS:
+            # What the copy's thread freed stays in its malloc arena; give it
+            # back before the large arrays of the run are made.
+            trim_memory()
         yield Opened(image.path or self.path, image, histogram, preview,
                      time.perf_counter() - started, sample)
 
@@ -531,7 +539,7 @@ class RescaleJob(Job):
             if self.indices is not None:  # the file's own entries, and the file downscaled
                 indices = sampled_indices(self.indices, self.size)
                 yield None
-                shown = shown_like_original(self.indices, self.palette, self.size)
+                shown = yield from shown_steps(self.indices, self.palette, self.size)
             else:
                 indices = remap(preview, self.palette, self.settings.space)
         yield Rescaled(preview, indices, shown)
