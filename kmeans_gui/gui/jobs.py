@@ -288,7 +288,7 @@ def trim_memory() -> None:
         try:
             _malloc_trim = ctypes.CDLL(None).malloc_trim
             _malloc_trim.argtypes = [ctypes.c_size_t]
-        except (AttributeError, OSError):
+        except (AttributeError, OSError, TypeError):  # not glibc
             _malloc_trim = False
     if _malloc_trim:
         _malloc_trim(0)
