@@ -476,6 +476,9 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
             shown = showing.result()
         finally:
             stop.set()
+        # The bands' thread and the dithering's freed large arrays: give them
+        # back, or the next image's decode adds to them.
+        trim_memory()
     yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
                    time.perf_counter() - started, quality, shown)
 
