@@ -71,9 +71,9 @@ def main() -> None:
                                 text=True, check=True).stdout.split()
         chain = Path(tmp) / "chain.py"
         # Only importable names (C submodules of packages import with them).
-        chain.write_text("import importlib\nfor name in %r:\n    try:\n"
+        chain.write_text(f"import importlib\nfor name in {listed!r}:\n    try:\n"
                          "        importlib.import_module(name)\n    except ImportError:\n"
-                         "        pass\n" % listed)
+                         "        pass\n")
         chain_exit = Path(tmp) / "chain_exit.py"
         chain_exit.write_text(chain.read_text() + "import os\nos._exit(0)\n")
         commands = {
