@@ -7,15 +7,15 @@ Whole processes, each started in turn (round robin, so machine noise hits all
 alike), medians of CPU time (user + system, from ``wait4``) and wall time:
 
 1. ``python -c pass``: the interpreter and ``site``;
-2. ``python -c "import numpy"``;
+2. ``python -c "import numpy"``, and the same ending with ``os._exit`` (no teardown);
 3. every module a run of IMAGE imports (the list taken from a real run), imported
    in the order the run imported them, without doing the work;
 4. the same, then ``os._exit``: without the interpreter's teardown;
 5. ``kmeans-compress IMAGE -k K --dither none -o OUT`` (the whole run);
 6. ``pngquant --nofs K IMAGE``, if found.
 
-The differences are the cost of each layer: 2 - 1 is numpy's import, 3 - 2
-ours beyond numpy, 5 - 4 the work itself. Run it with bytecode compiled
+The differences are the cost of each layer: numpy's import, ours beyond
+numpy, the teardown (which the command skips), and the work itself. Run it with bytecode compiled
 (``python -m compileall -q .venv kmeans_gui``), as installed users have it.
 """
 
@@ -79,6 +79,8 @@ def main() -> None:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+            "the same, then os._exit": [sys.executable, "-c",
+                                        "import os, numpy\nos._exit(0)"],
             f"the run's imports ({len(listed)} modules)": [sys.executable, str(chain)],
             "the run's imports, then os._exit": [sys.executable, str(chain_exit)],
             f"kmeans-compress -k {args.k} --dither none": [*kmeans_compress(), *ours],
@@ -100,15 +102,14 @@ def main() -> None:
     for name, values in figures.items():
         cpu[name] = statistics.median(v[0] for v in values) * 1000
         print(f"{name:<44} {cpu[name]:7.1f} {statistics.median(v[1] for v in values) * 1000:8.1f}")
-    names = list(commands)
-    print(f"numpy's import: {cpu[names[1]] - cpu[names[0]]:.1f} ms CPU; our imports beyond "
-          f"numpy: {cpu[names[2]] - cpu[names[1]]:.1f} ms; the teardown skipped: "
-          f"{cpu[names[2]] - cpu[names[3]]:.1f} ms; the work: "
-          f"{cpu[names[4]] - cpu[names[3]]:.1f} ms")
-    if args.pngquant:
-        floor = cpu[names[1]] - cpu[names[0]]
-        print(f"numpy's import alone is {floor / cpu[names[5]]:.2f}x pngquant's whole run; "
-              f"the run is {cpu[names[4]] / cpu[names[5]]:.2f}x")
+    (bare, numpy, numpy_exit, chain, chain_exit, whole, *pngquant) = cpu.values()
+    print(f"numpy's import: {numpy_exit - bare:.1f} ms CPU (its teardown {numpy - numpy_exit:.1f}"
+          f" more); our imports beyond numpy: {chain_exit - numpy_exit:.1f} ms; the teardown "
+          f"of all of it: {chain - chain_exit:.1f} ms; the work: {whole - chain_exit:.1f} ms")
+    if pngquant:
+        print(f"python and numpy alone, no teardown: {numpy_exit / pngquant[0]:.2f}x pngquant's "
+              f"whole run; all the imports: {chain_exit / pngquant[0]:.2f}x; the run: "
+              f"{whole / pngquant[0]:.2f}x")
 
 
 if __name__ == "__main__":
