@@ -9,6 +9,7 @@ import numpy as np
 
 from ...limits import INITS, MAX_K, MIN_K, SPACES
 from .._native import kernels as _kernels
+from .._native import rng as _rng
 from ..errors import ImageError
 from .colorspace import from_working, to_working
 from .histogram import ColorHistogram
@@ -137,7 +138,7 @@ def kmeans_steps(
     # trial kept could end above the run it beat once finished on the groups.
     grid = _Grid.build(exact_x, weights, space) if initial is None and not m else None
     x, weights = (grid.x, grid.weights) if grid is not None else (exact_x, weights)
-    rng = np.random.default_rng(seed)
+    rng = _rng.Generator(seed)  # numpy's default_rng stream, without numpy.random
     anchors = to_working(pinned_rgba.astype(np.float64), space)
     scatter = grid.scatter if grid is not None else 0.0
     if initial is not None:
@@ -243,7 +244,7 @@ def _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved, con
                        reason, labels + offset, start)
 
 
-def _swap_search(run: _Lloyd, m: int, rng: np.random.Generator, tol: float,
+def _swap_search(run: _Lloyd, m: int, rng: _rng.Generator, tol: float,
                  trials: int = SWAP_TRIALS, max_iter: int = 100) -> _Lloyd:
     """Swap trials on a converged run with ``m`` fixed centroids: each moves
     the free centroid whose loss raises the error least (its members moving
