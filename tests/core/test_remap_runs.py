@@ -77,6 +77,16 @@ def test_an_image_with_no_more_colours_than_the_palette_is_mapped_exactly():
     assert np.array_equal(runs, remap(img, pal))
 
 
+def test_every_grey_level_with_a_palette_of_every_grey_level_is_mapped_exactly():
+    """Neighbouring levels lie within the slack of each other; exact matches
+    (up to rounding in the colour conversion) still never switch."""
+    rng = np.random.default_rng(6)
+    img = rng.integers(0, 256, (64, 96)).astype(np.uint8)[..., None].repeat(3, 2)
+    pal = np.arange(256, dtype=np.uint8)[:, None].repeat(3, 1)
+    runs = remap(img, pal, keep_runs=True)
+    assert np.array_equal(pal[runs], img)
+
+
 def test_transparent_pixels_keep_the_transparent_entry():
     img = np.dstack([noisy_gradient(50, 60), np.full((50, 60), 255, np.uint8)])
     img[10:20, 5:40, 3] = 0
