@@ -882,35 +882,38 @@ static inline __attribute__((always_inline)) void runs_rows(
     uint64_t cap = (uint64_t)1 << cap_bits;
     int shift = 32 - cap_bits;
     uint64_t used = 0;
+    const int k_full = s->k == 256; /* else entry 255 does not exist: 0xFFFF is empty */
     for (int64_t y = 0; y < rows; y++) {
         const uint8_t *row = pix + y * w * nch;
         uint8_t *o = out + y * w;
         const uint8_t *above = (first + y) % band_rows == 0 ? NULL : o - w;
         uint32_t prev_key = 0;
         int have_prev = 0;
+        int left = -1; /* the entry just written, kept out of memory: each pick waits for it */
         for (int64_t x = 0; x < w; x++) {
             const uint8_t *p = row + x * nch;
             uint32_t a = nch == 4 ? p[3] : 255u;
             if (nch == 4 && a == 0 && transparent_index >= 0) {
                 o[x] = (uint8_t)transparent_index;
+                left = (int)transparent_index;
                 have_prev = 0;
                 continue;
             }
             uint32_t key = pack(p, nch);
             if (have_prev && key == prev_key) { /* the left pixel's entry suits its colour */
-                o[x] = o[x - 1];
+                o[x] = (uint8_t)left;
                 continue;
             }
             uint16_t choices;
             if (direct) {
-                /* 0xFFFF is an empty slot, or (entry 255, no stand-in) when
-                 * the colour's bit in filled says so: only those need the bitmap */
+                /* 0xFFFF is an empty slot, or with 256 entries (entry 255, no
+                 * stand-in) when the colour's bit in filled says so */
                 uint32_t c = key >> 8;
                 choices = vals[c];
-                if (choices == 0xFFFF && !(filled[c >> 3] & (1u << (c & 7)))) {
+                if (choices == 0xFFFF && !(k_full && (filled[c >> 3] & (1u << (c & 7))))) {
                     choices = run_choices(p, a, nch, space, lin, s, relative, absolute);
                     vals[c] = choices;
-                    if (choices == 0xFFFF) filled[c >> 3] |= (uint8_t)(1u << (c & 7));
+                    if (k_full && choices == 0xFFFF) filled[c >> 3] |= (uint8_t)(1u << (c & 7));
                 }
             } else {
                 uint64_t h = hash_key(key, shift);
@@ -934,7 +937,11 @@ static inline __attribute__((always_inline)) void runs_rows(
                     }
                 }
             }
-            o[x] = run_pick(choices, x > 0 ? o[x - 1] : -1, above ? above[x] : -1);
+            if (__builtin_expect((choices & 0xFF) == (choices >> 8), 1))
+                left = choices & 0xFF; /* no stand-in: a branch, not a wait for the left pick */
+            else
+                left = run_pick(choices, left, above ? above[x] : -1);
+            o[x] = (uint8_t)left;
             prev_key = key;
             have_prev = 1;
         }
