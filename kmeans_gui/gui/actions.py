@@ -53,6 +53,10 @@ def _has_image(w) -> bool:
     return w.session.image is not None
 
 
+def _control(w):
+    return w.session.palette_control
+
+
 def _runs_kmeans(w) -> bool:
     """A new seed means nothing while the image is mapped to a given palette:
     the run would redo the same remap ("Adapt Palette Again" leaves that mode)."""
@@ -123,20 +127,57 @@ ACTIONS: tuple[ActionSpec, ...] = (
                  tip="What transparent pixels are shown over", checkable=True,
                  group="background", args=(kind,))
       for kind, text in _BACKGROUNDS),
+    # The palette tools (gui/palette_tools.py holds what they do).
+    ActionSpec("import_palette", "&Import Palette…", "palette_tools.import_palette",
+               ("Ctrl+Shift+I",),
+               tip="Map to a palette file, or keep its colours and adapt the rest",
+               enabled=_has_image),
+    ActionSpec("adapt", "&Adapt Palette Again", "palette_tools.adapt_again",
+               tip="Leave the imported palette: K-Means chooses the colours again",
+               enabled=lambda w: _control(w).fixed_palette is not None),
+    ActionSpec("eyedropper", "Pick &Colour from Original", "palette_tools.toggle_eyedropper",
+               ("I",), tip="Click the original to pin that colour", checkable=True,
+               enabled=_has_image),
+    ActionSpec("unpin_all", "&Unpin All Colours", "palette_tools.unpin_all",
+               tip="Let K-Means move every colour again",
+               enabled=lambda w: bool(_control(w).pinned)),
+    ActionSpec("brush", "Paint &Importance", "palette_tools.toggle_brush", ("B",),
+               tip="Paint on the original where colours matter most", checkable=True,
+               enabled=_has_image),
+    ActionSpec("erase", "&Erase Importance", "palette_tools.set_erase", ("Shift+B",),
+               tip="The brush removes importance", checkable=True, enabled=_has_image),
+    ActionSpec("bigger_brush", "Larger Brush", "palette_tools.grow_brush", ("]",),
+               tip="A larger importance brush", args=(1.25,)),
+    ActionSpec("smaller_brush", "Smaller Brush", "palette_tools.grow_brush", ("[",),
+               tip="A smaller importance brush", args=(0.8,)),
+    ActionSpec("overlay", "Show Importance &Overlay", "palette_tools.set_overlay",
+               tip="Show the painted importance as a red overlay on the original",
+               checkable=True, checked=True),
+    # A cleared mask stays as zeros: there is nothing left to clear or save then.
+    ActionSpec("clear_mask", "C&lear Importance", "palette_tools.clear_mask",
+               tip="Remove the painted importance",
+               enabled=lambda w: _control(w).has_mask()),
+    ActionSpec("load_mask", "L&oad Importance Mask…", "palette_tools.load_mask",
+               tip="A grayscale image: white = important", enabled=_has_image),
+    ActionSpec("save_mask", "&Save Importance Mask…", "palette_tools.save_mask",
+               tip="Save the painted importance as a grayscale PNG",
+               enabled=lambda w: _control(w).has_mask()),
 )
 
 # Menus and the toolbar, by action key. "-" is a separator; a (title, items)
 # pair is a submenu; "@name" is a menu or an action the window supplies (the
-# Open Recent menu filled when shown, the dock's toggle, the palette tools').
+# Open Recent menu filled when shown, the dock's toggle).
 MENUS: tuple[tuple[str, tuple], ...] = (
-    ("&File", ("open", "@recent", "open_sample", "-", "save", "@import_palette", "export",
+    ("&File", ("open", "@recent", "open_sample", "-", "save", "import_palette", "export",
                "-", "quit")),
     ("&Edit", ("undo", "redo")),
     ("&Quantize", ("run", "seeds", "stop", "-", "step_mode", "step", "-", "keep")),
     ("&View", (*(f"mode_{m}" for m, _ in _MODES), "-", "show_controls",
                ("&Background", tuple(f"background_{k}" for k, _ in _BACKGROUNDS)), "-",
                "zoom_in", "zoom_out", "zoom_fit", "zoom_actual", "-", "@colour_space")),
-    ("@palette", ()),
+    ("&Palette", ("import_palette", "export", "adapt", "-", "eyedropper", "unpin_all", "-",
+                  "brush", "erase", "bigger_brush", "smaller_brush", "overlay", "clear_mask",
+                  "load_mask", "save_mask")),
     ("&Help", ("about",)),
 )
 TOOLBAR: tuple[str, ...] = ("open", "save", "-", "run", "stop", "keep", "-",

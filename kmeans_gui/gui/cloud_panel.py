@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from kmeans_gui.core import ColourSample, cluster_figures, palette_permutation, working_colours
 
 from .colour_space_view import ColourSpaceView
+from .palette_view import colour_name
 from .stepping import Phase, Record, StepSequence
 
 COLOURING_CHOICES = (("Own colours", "own"), ("Cluster colours", "cluster"))
@@ -224,15 +225,16 @@ class ColourSpacePanel(QWidget):
         if index is None or phase is None or index >= len(phase.palette):
             self.cluster_label.setText("Hover a centroid or a swatch, or click the image")
             return
-        entry = phase.palette[index]
-        hexa = "#{:02X}{:02X}{:02X}".format(*(int(v) for v in entry[:3]))
-        if len(entry) == 4 and entry[3] == 0:
-            hexa = "transparent"
+        # Named as its swatch's tip names it: by colour (an index would be
+        # the palette's, not the swatch's place in the strip).
+        name = colour_name(phase.palette[index])
         figures = self.cluster_figures(index)
         if figures is None:
-            self.cluster_label.setText(f"Cluster {index + 1}: {hexa}")
+            self.cluster_label.setText(name)
             return
         share, error = figures
         unit = f"{error / 100:.4f} OKLab" if self.view.space() == "oklab" else f"{error:.1f} sRGB"
-        self.cluster_label.setText(f"Cluster {index + 1}: {hexa} · {share * 100:.1f} % of "
+        # The cluster's share: pixels nearest to it, before any dithering
+        # (the swatch's tip gives its share of the result's pixels).
+        self.cluster_label.setText(f"{name} · the nearest colour of {share * 100:.1f} % of "
                                    f"pixels · mean error {unit}")

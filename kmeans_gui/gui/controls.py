@@ -34,6 +34,11 @@ DITHER_CHOICES = (("Auto (selective)", "auto"), ("None", "none"), ("Ordered (Bay
                   ("Floyd–Steinberg", "fs"))
 
 
+K_TIP = "Number of palette colours"
+K_SLIDER_TIP = ("Number of palette colours, on a logarithmic scale; the marks are where the "
+                "PNG needs more bits per pixel (2, 4, 16 colours)")
+
+
 def _combo(choices) -> QComboBox:
     box = QComboBox()
     for label, value in choices:
@@ -49,10 +54,9 @@ class ControlsPanel(QWidget):
         super().__init__(parent)
         self.k_spin = QSpinBox(minimum=K_RANGE[0], maximum=K_RANGE[1])
         self.k_spin.setAccelerated(True)
-        self.k_spin.setToolTip("Number of palette colours")
+        self.k_spin.setToolTip(K_TIP)
         self.k_slider = LogKSlider(*K_RANGE)
-        self.k_slider.setToolTip("Number of palette colours, on a logarithmic scale; the marks "
-                                 "are where the PNG needs more bits per pixel (2, 4, 16 colours)")
+        self.k_slider.setToolTip(K_SLIDER_TIP)
         k_row = QHBoxLayout()
         k_row.setContentsMargins(0, 0, 0, 0)
         k_row.addWidget(self.k_slider, 1)
@@ -128,6 +132,15 @@ class ControlsPanel(QWidget):
     @Slot()
     def _emit_changed(self) -> None:
         self.changed.emit()
+
+    def set_given_palette(self, count: int | None) -> None:
+        """While the image is mapped to ``count`` given colours, k is theirs:
+        the k controls are off and say why (None: K-Means chooses again)."""
+        for widget, tip in ((self.k_spin, K_TIP), (self.k_slider, K_SLIDER_TIP)):
+            widget.setEnabled(count is None)
+            widget.setToolTip(tip if count is None else
+                              f"Mapped to {count} given colours: Palette → Adapt Palette Again "
+                              "lets K-Means choose k again")
 
     @Slot()
     def _update_enabled(self) -> None:

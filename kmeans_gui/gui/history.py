@@ -1,13 +1,16 @@
 """Settings history for Undo/Redo: every run's settings, in order, with what
-the palette control held for it (pins, given palette, importance mask) and,
-for an edited or removed swatch, the palette the image was remapped to."""
+the palette control held for it (pins, given palette, importance mask), how
+k was chosen (Fixed k or a target, with its value) and, for an edited or
+removed swatch, the palette the image was remapped to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kmeans_gui.core import QuantizeSettings
 
+from .kcurve import KMode
 from .palette_control import RGB, PaletteControl, PaletteState
 
 
@@ -16,11 +19,14 @@ class Entry:
     settings: QuantizeSettings
     palette: PaletteState | None = None
     remap: tuple[RGB, ...] | None = None  # mapped to these colours, no K-Means
+    k_mode: KMode | None = None  # None: Fixed k (a snapshot's k is its own)
 
 
 class SettingsHistory:
-    def __init__(self, control: PaletteControl | None = None) -> None:
+    def __init__(self, control: PaletteControl | None = None,
+                 k_mode: Callable[[], KMode] | None = None) -> None:
         self._control = control
+        self._k_mode = k_mode
         self._items: list[Entry] = []
         self._at = -1
 
@@ -29,10 +35,12 @@ class SettingsHistory:
         newest; anything undone is forgotten."""
         state = self._control.state() if self._control is not None else None
         remap = None if remap is None else tuple(tuple(int(v) for v in c[:3]) for c in remap)
-        self.push_entry(Entry(settings, state, remap))
+        k_mode = self._k_mode() if self._k_mode is not None else None
+        self.push_entry(Entry(settings, state, remap, k_mode))
 
     def push_entry(self, entry: Entry) -> None:
         if 0 <= self._at and self._items[self._at] == entry:
+            self._items[self._at] = entry  # the same step, told better (a search's outcome)
             return
         del self._items[self._at + 1:]
         self._items.append(entry)

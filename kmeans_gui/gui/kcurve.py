@@ -21,7 +21,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCharts import (
     QChart,
@@ -347,6 +347,17 @@ MODES = (("fixed", "Fixed k"), ("quality", "Smallest file with quality ≥"),
          ("size", "Best quality under"))
 
 
+@dataclass(frozen=True)
+class KMode:
+    """How k is chosen, as the target panel shows it: its mode and values,
+    and what the last search said (kept for the history, not compared)."""
+
+    mode: str = "fixed"
+    quality: int = 80
+    size_kb: int = 200
+    why: str = field(default="", compare=False)
+
+
 class TargetPanel(QWidget):
     """Target mode: fixed k, smallest file with quality ≥ Q, best quality under N KB."""
 
@@ -369,6 +380,7 @@ class TargetPanel(QWidget):
         self.value_stack.addWidget(self.size_spin)
         self.why_label = QLabel("")
         self.why_label.setWordWrap(True)
+        self._outcome = ""  # what the last search found ("" while one runs)
         small = self.why_label.font()
         small.setPointSizeF(max(6.5, small.pointSizeF() * 0.9))
         self.why_label.setFont(small)
@@ -405,15 +417,42 @@ class TargetPanel(QWidget):
             return f"file ≤ {self.size_spin.value()} KB"
         return ""
 
-    def show_choice(self, text: str) -> None:
+    def show_choice(self, text: str, outcome: bool = True) -> None:
+        """``text`` under the target; ``outcome``: what a search found (a state
+        keeps it), not that one is under way."""
         self.why_label.setText(text)
+        self._outcome = text if outcome else ""
 
-    @Slot()
-    def _on_mode(self) -> None:
+    def state(self) -> KMode:
+        return KMode(self.mode(), self.quality_spin.value(), self.size_spin.value(),
+                     self._outcome if self.mode() != "fixed" else "")
+
+    def restore(self, state: KMode | None) -> None:
+        """Show ``state`` (``None``: Fixed k) without emitting ``changed``:
+        the k it chose comes back with the settings, no search runs."""
+        state = state or KMode(quality=self.quality_spin.value(), size_kb=self.size_spin.value())
+        widgets = (self.mode_combo, self.quality_spin, self.size_spin)
+        blocked = [w.blockSignals(True) for w in widgets]
+        try:
+            self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(state.mode)))
+            self.quality_spin.setValue(state.quality)
+            self.size_spin.setValue(state.size_kb)
+        finally:
+            for w, b in zip(widgets, blocked, strict=True):
+                w.blockSignals(b)
+        self._show_mode()
+        self.show_choice(state.why)
+
+    def _show_mode(self) -> None:
         self.value_stack.setCurrentIndex(self.mode_combo.currentIndex())
         self.value_stack.setVisible(self.mode() != "fixed")
         self.why_label.setText("")
+        self._outcome = ""
         self.why_label.setVisible(self.mode() != "fixed")
+
+    @Slot()
+    def _on_mode(self) -> None:
+        self._show_mode()
         self.changed.emit()
 
     @Slot()
@@ -432,6 +471,8 @@ class CurvePresenter(QObject):
     """
 
     k_chosen = Signal(int)
+    #: A search ended (k chosen, or the target not met): a history step if no run follows.
+    target_settled = Signal()
 
     def __init__(self, chart: CostChart, panel: TargetPanel, settings_of, set_k,
                  parent: QObject | None = None) -> None:
@@ -450,6 +491,8 @@ class CurvePresenter(QObject):
         self._histogram = None
         self._curve_key = None  # the settings (k aside) the curve is for
         self.complete = False
+        self._setting_k = False  # k is being set by a target or a click
+        self._searching = False  # a target's search is under way
 
     def image_opened(self, image, histogram) -> None:
         self._image, self._histogram = image, histogram
@@ -467,6 +510,26 @@ class CurvePresenter(QObject):
     def k_shown(self, k: int) -> None:
         self.chart.set_current_k(k)
 
+    def settings_restored(self) -> None:
+        """Undo, redo or a snapshot set the controls and the target panel: the
+        curve follows the settings, and no search runs (the k came back with
+        them); one still under way is cancelled, or it would set k later."""
+        if self._image is None:
+            return
+        settings = self._settings_of()
+        if self._key(settings) != self._curve_key:
+            self._restart(curve=True, search=False)
+        elif self._searching:  # the worker's curve goes on only if it was complete
+            self._restart(curve=not self.complete, search=False)
+        else:
+            self.chart.set_current_k(settings.k)
+
+    def k_edited(self) -> None:
+        """The person set k: a chosen k replaces the target, as a clicked point does."""
+        if self._setting_k or self.panel.mode() == "fixed":
+            return
+        self.panel.set_mode("fixed")
+
     def live_running(self, running: bool) -> None:
         """The window's live run started or ended."""
         self.worker.set_live_running(running)
@@ -478,19 +541,20 @@ class CurvePresenter(QObject):
     def _key(settings):
         return dataclasses.replace(settings, k=16)
 
-    def _restart(self, curve: bool) -> None:
+    def _restart(self, curve: bool, search: bool = True) -> None:
         if self._image is None:
             return
         self._token += 1
         settings = self._settings_of()
-        target = self.panel.target()
+        target = self.panel.target() if search else None
+        self._searching = target is not None
         if curve:
             self.chart.reset()
             self.complete = False
             self._curve_key = self._key(settings)
         self.chart.set_current_k(settings.k)
         if target is not None:
-            self.panel.show_choice(f"Finding k for {self.panel.describe()}…")
+            self.panel.show_choice(f"Finding k for {self.panel.describe()}…", outcome=False)
         if not curve and target is None:
             self.worker.cancel()
             return
@@ -513,19 +577,28 @@ class CurvePresenter(QObject):
     def _on_target(self, token, choice: TargetChoice) -> None:
         if token != self._token:
             return
+        self._searching = False
         if choice.met:
             self.panel.show_choice(f"Chose {choice.why}")
-            self._set_k(choice.k)
+            self._set_k_from_here(choice.k)
             self.chart.set_current_k(choice.k)
             self.k_chosen.emit(choice.k)
         else:
             self.panel.show_choice(f"Target not met: {choice.why}")
+        self.target_settled.emit()
+
+    def _set_k_from_here(self, k: int) -> None:
+        self._setting_k = True
+        try:
+            self._set_k(k)
+        finally:
+            self._setting_k = False
 
     @Slot(int)
     def _on_clicked(self, k: int) -> None:
         if self.panel.mode() != "fixed":
             self.panel.set_mode("fixed")  # a chosen k replaces the target
-        self._set_k(k)
+        self._set_k_from_here(k)
         self.chart.set_current_k(k)
 
     @Slot()

@@ -45,6 +45,7 @@ from .sizes import image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
+from .undo_keys import route_undo
 from .window_layout import DEFAULT_SIDE_WIDTH, WindowLayout
 
 
@@ -141,19 +142,19 @@ class MainWindow(QMainWindow):
         session.state_changed.connect(self._update_actions)
 
     def _build_actions(self) -> None:
+        self.palette_tools = PaletteTools(self)  # its actions' slots
         self.registry = registry = ActionRegistry(self)
         for key, action in registry.actions.items():
             setattr(self, f"{key}_action", action)
         self.mode_actions: dict[str, QAction] = registry.groups["mode"]
         self.background_actions: dict[str, QAction] = registry.groups["background"]
-        self.palette_tools = PaletteTools(self)
+        self.palette_tools.bind()
         self.side_panel.add_palette_widget(self.palette_tools.widget)
+        route_undo(self.side_panel, self)  # after the palette tools' spin box is in
 
     def _build_menus(self) -> None:
         made = self.registry.build_menus(self.menuBar(), {
-            "recent": "Open &Recent", "import_palette": self.palette_tools.import_action,
-            "colour_space": self.cloud_dock.toggleViewAction(),
-            "palette": self.palette_tools.menu()})
+            "recent": "Open &Recent", "colour_space": self.cloud_dock.toggleViewAction()})
         self.recent_menu = made["recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         toolbar = self.addToolBar("Main")
@@ -233,10 +234,23 @@ class MainWindow(QMainWindow):
         self.info_image.setText(image_text)
         self.info_file.setText(file_text)
         self.update_sizes()
-        self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s")
+        self.status_label.setText(f"Opened {path.name} in {opened.seconds:.2f} s"
+                                  + self._carried_over())
         self.image_opened.emit(str(path))
         self.start_run()
         self.curve.image_opened(image, opened.histogram)
+
+    def _carried_over(self) -> str:
+        """What of the palette control applies to the new image too (only
+        what came from a palette file; see PaletteControl.new_image)."""
+        control = self.session.palette_control
+        if control.fixed_palette is not None:
+            return (f" · still mapped to the {len(control.fixed_palette)} imported colours "
+                    "(Palette → Adapt Palette Again leaves them)")
+        kept = len(control.file_pins())
+        if kept:
+            return f" · the {kept} imported colours stay pinned"
+        return ""
 
     @Slot()
     def _on_session_state(self) -> None:

@@ -80,6 +80,7 @@ class PaletteState:
     pinned: tuple[RGB, ...] = ()
     fixed_palette: tuple[RGB, ...] | None = None
     mask: MaskRecipe | None = None
+    from_file: tuple[RGB, ...] = ()  # the pins that came from a palette file
 
 
 def rgb(color) -> RGB:
@@ -94,6 +95,9 @@ class PaletteControl(QObject):
         super().__init__(parent)
         self.pinned: list[RGB] = []
         self.fixed_palette: tuple[RGB, ...] | None = None  # "map to this palette"
+        #: Pinned colours read from a palette file ("keep these colours"): they
+        #: belong to no image, so they stay when another image is opened.
+        self.from_file: set[RGB] = set()
         self.mask: np.ndarray | None = None  # (h, w) uint8, white = important
         self._base: StoredMask | None = None  # what self.mask was loaded as
         self._ops: list[MaskOp] = []  # brush operations on it since
@@ -107,7 +111,8 @@ class PaletteControl(QObject):
         recipe = None
         if self.mask is not None:
             recipe = MaskRecipe(self.mask.shape, self._base, tuple(self._ops))
-        return PaletteState(tuple(self.pinned), self.fixed_palette, recipe)
+        return PaletteState(tuple(self.pinned), self.fixed_palette, recipe,
+                            tuple(c for c in self.pinned if c in self.from_file))
 
     def restore_state(self, state: PaletteState | None) -> None:
         """Bring back what ``state()`` returned (``None``: nothing pinned, no
@@ -115,6 +120,7 @@ class PaletteControl(QObject):
         state = state or PaletteState()
         self.pinned = list(state.pinned)
         self.fixed_palette = state.fixed_palette
+        self.from_file = set(state.from_file)
         self.changed.emit()
         if self.state().mask == state.mask:
             return
@@ -158,6 +164,7 @@ class PaletteControl(QObject):
 
     def unpin(self, color) -> None:
         c = rgb(color)
+        self.from_file.discard(c)
         if c in self.pinned:
             self.pinned.remove(c)
             self.changed.emit()
@@ -173,6 +180,7 @@ class PaletteControl(QObject):
     def replace_pin(self, old, new) -> None:
         """``new`` pinned in place of ``old`` (pinned or not)."""
         o, n = rgb(old), rgb(new)
+        self.from_file.discard(n)  # chosen on this image now
         pins = [c for c in self.pinned if c != n]
         if o in pins:
             pins[pins.index(o)] = n
@@ -189,6 +197,28 @@ class PaletteControl(QObject):
                 pins.append(c)
         self.pinned = pins
         self.changed.emit()
+
+    def pin_from_file(self, colors) -> None:
+        """Pin a palette file's ``colors`` besides the pins there are; unlike
+        those chosen on the image they stay when another image is opened."""
+        self.from_file |= {rgb(c) for c in colors}
+        self.set_pinned([*self.pinned, *colors])
+
+    def file_pins(self) -> list[RGB]:
+        return [c for c in self.pinned if c in self.from_file]
+
+    def new_image(self) -> None:
+        """Another image was opened. The mask and the colours pinned on the
+        previous image (its swatches, its pixels, edited colours) were about
+        that picture and are let go; what came from a palette file (a palette
+        mapped to, colours kept from it) is about no picture and stays, so one
+        palette can be applied to many images."""
+        kept = self.file_pins()
+        if kept != self.pinned:
+            self.pinned = kept
+            self.from_file = set(kept)
+            self.changed.emit()
+        self.clear_mask()
 
     # ------------------------------------------------ the given palette
     def set_fixed_palette(self, colors) -> None:

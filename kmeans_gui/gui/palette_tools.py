@@ -2,8 +2,9 @@
 Import/Export Palette, and the importance brush (with its mask files).
 
 :class:`PaletteTools` wires the palette view, the tool canvas and a small
-tool bar under the palette to the Session's :class:`PaletteControl`; the
-window builds it once and adds its menu.
+tool bar under the palette to the Session's :class:`PaletteControl`. Its
+actions (text, shortcuts, tips, enabled rules) and its menu are in the
+window's action registry (``gui/actions.py``) like every other.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -29,11 +28,15 @@ from kmeans_gui.core import ImageError, load_mask, read_palette, save_mask, writ
 
 from . import dialogs
 from .palette_control import rgb
+from .palette_view import colour_name
 
 STROKE_RERUN_MS = 400  # after the last brush stroke, run again
 
 
 class PaletteTools(QObject):
+    """Made before the action registry (whose palette actions call its
+    methods); ``bind`` then takes those actions and builds the tool bar."""
+
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
@@ -43,7 +46,19 @@ class PaletteTools(QObject):
         self.canvas = window.canvas
         self._rerun = QTimer(self, singleShot=True, interval=STROKE_RERUN_MS)
         self._rerun.timeout.connect(window.start_run)
-        self._build_actions()
+
+    def bind(self) -> None:
+        """Take the registry's palette actions (text, shortcut, tip and enabled
+        rule are defined there) and wire the view, the canvas and the control."""
+        w = self.window
+        self.import_action, self.export_action = w.import_palette_action, w.export_action
+        self.adapt_action, self.unpin_all_action = w.adapt_action, w.unpin_all_action
+        self.eyedropper_action, self.brush_action = w.eyedropper_action, w.brush_action
+        self.erase_action, self.overlay_action = w.erase_action, w.overlay_action
+        self.clear_mask_action = w.clear_mask_action
+        self.load_mask_action, self.save_mask_action = w.load_mask_action, w.save_mask_action
+        # The tool bar's check box sets the action: its toggles count too.
+        self.overlay_action.toggled.connect(self.set_overlay)
         self.widget = self._build_widget()
 
         self.view.pin_toggled.connect(self.toggle_pin)
@@ -54,64 +69,11 @@ class PaletteTools(QObject):
         self.canvas.stroke_painted.connect(self._stroke_done)
         self.control.changed.connect(self._on_control_changed)
         self.control.mask_changed.connect(self._on_mask_changed)
-        self.session.state_changed.connect(self.update_actions)
-        self.session.result_changed.connect(lambda _f: self.update_actions())
-        self.update_actions()
+        self.session.state_changed.connect(self.update_state)
+        self.session.result_changed.connect(lambda _f: self.update_state())
+        self.update_state()
 
     # ============================================================ building
-    def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        self.import_action = a("&Import Palette…", self.import_palette, "Ctrl+Shift+I",
-                               "Map to a palette file, or keep its colours and adapt the rest")
-        self.export_action = self.window.export_action  # File menu; calls export_palette
-        self.adapt_action = a("&Adapt Palette Again", self.adapt_again, None,
-                              "Leave the imported palette: K-Means chooses the colours again")
-        self.unpin_all_action = a("&Unpin All Colours", self.unpin_all, None,
-                                  "Let K-Means move every colour again")
-        self.eyedropper_action = a("Pick &Colour from Original", self.toggle_eyedropper, "I",
-                                   "Click the original to pin that colour", checkable=True)
-        self.brush_action = a("Paint &Importance", self.toggle_brush, "B",
-                              "Paint on the original where colours matter most",
-                              checkable=True)
-        self.erase_action = a("&Erase Importance", self._set_erase, "Shift+B",
-                              "The brush removes importance", checkable=True)
-        self.clear_mask_action = a("C&lear Importance", self.clear_mask, None,
-                                   "Remove the painted importance")
-        self.overlay_action = a("Show Importance &Overlay", self._set_overlay, None,
-                                checkable=True)
-        self.overlay_action.setChecked(True)
-        self.overlay_action.toggled.connect(self._set_overlay)
-        self.load_mask_action = a("L&oad Importance Mask…", self.load_mask, None,
-                                  "A grayscale image: white = important")
-        self.save_mask_action = a("&Save Importance Mask…", self.save_mask, None)
-        self.bigger_action = a("Larger Brush", lambda: self._grow_brush(1.25), "]")
-        self.smaller_action = a("Smaller Brush", lambda: self._grow_brush(0.8), "[")
-
-    def menu(self) -> QMenu:
-        menu = QMenu("&Palette", self.window)
-        for action in (self.import_action, self.export_action, self.adapt_action, None,
-                       self.eyedropper_action, self.unpin_all_action, None,
-                       self.brush_action, self.erase_action, self.bigger_action,
-                       self.smaller_action, self.overlay_action, self.clear_mask_action,
-                       self.load_mask_action, self.save_mask_action):
-            if action is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(action)
-        return menu
-
     def _build_widget(self) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
@@ -150,31 +112,26 @@ class PaletteTools(QObject):
 
     # ============================================================== state
     @Slot()
-    def update_actions(self) -> None:
+    def update_state(self) -> None:
+        """The swatches' editability, the pins line and the actions' enabled rules."""
         s = self.session
-        has_image = s.image is not None
-        has_result = s.result is not None
-        self.import_action.setEnabled(has_image)
-        self.adapt_action.setEnabled(self.control.fixed_palette is not None)
-        self.unpin_all_action.setEnabled(bool(self.control.pinned))
-        for action in (self.eyedropper_action, self.brush_action, self.erase_action,
-                       self.load_mask_action):
-            action.setEnabled(has_image)
-        # A cleared mask stays as zeros: there is nothing left to clear then.
-        self.clear_mask_action.setEnabled(self.control.has_mask())
-        self.save_mask_action.setEnabled(self.control.has_mask())
-        self.view.set_editable(has_result and not s.is_running())
+        self.view.set_editable(s.result is not None and not s.is_running())
         pins = len(self.control.pinned)
+        given = self.control.fixed_palette
+        # Mapped to a given palette, k is its size: no k to set, nothing for a target to choose.
+        self.window.controls.set_given_palette(None if given is None else len(given))
+        self.window.target_panel.setEnabled(given is None)
         if self.control.fixed_palette is not None:
             text = f"mapped to {len(self.control.fixed_palette)} given colours"
         else:
             text = f"{pins} pinned" if pins else ""
         self.pins_label.setText(text)
+        self.window._update_actions()
 
     @Slot()
     def _on_control_changed(self) -> None:
         self.view.set_pinned(self.control.pinned)
-        self.update_actions()
+        self.update_state()
 
     @Slot()
     def _on_mask_changed(self) -> None:
@@ -183,7 +140,7 @@ class PaletteTools(QObject):
             self.canvas.update_mask(self.control.mask, box)
         else:
             self.canvas.set_mask(self.control.mask)
-        self.update_actions()
+        self.update_state()
 
     def _palette(self) -> np.ndarray | None:
         r = self.session.result
@@ -222,7 +179,7 @@ class PaletteTools(QObject):
             return
         pinned = self.control.toggle_pin(palette[index])
         self._record()
-        hexed = "#{:02X}{:02X}{:02X}".format(*rgb(palette[index]))
+        hexed = colour_name(palette[index][:3])
         self.window.status_label.setText(f"Pinned {hexed}: it stays in every palette" if pinned
                                          else f"Unpinned {hexed}")
 
@@ -309,7 +266,7 @@ class PaletteTools(QObject):
             self.control.set_fixed_palette(colours)
         elif mode == "keep":
             self.control.set_fixed_palette(None)
-            self.control.set_pinned([*self.control.pinned, *colours])
+            self.control.pin_from_file(colours)
             controls = self.window.controls
             settings = controls.settings()
             if settings.k < len(self.control.pinned):
@@ -352,12 +309,14 @@ class PaletteTools(QObject):
                 self.control.ensure_mask(image.height, image.width)
                 self.canvas.set_mask(self.control.mask)
         self.canvas.set_tool("brush" if on else "pan")
-        self.update_actions()
+        self.update_state()
 
-    def _set_erase(self) -> None:
+    @Slot()
+    def set_erase(self) -> None:
         self.canvas.erase = self.erase_action.isChecked()
 
-    def _set_overlay(self) -> None:
+    @Slot()
+    def set_overlay(self) -> None:
         on = self.overlay_action.isChecked()
         if hasattr(self, "overlay_check"):
             self.overlay_check.setChecked(on)
@@ -368,7 +327,7 @@ class PaletteTools(QObject):
         self.canvas.brush_radius = float(value)
         self.canvas.update()
 
-    def _grow_brush(self, factor: float) -> None:
+    def grow_brush(self, factor: float) -> None:
         self.size_spin.setValue(max(1, round(self.size_spin.value() * factor)))
 
     @Slot()

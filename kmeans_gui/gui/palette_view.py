@@ -7,24 +7,36 @@ context menu, a double-click (edit), or the keyboard once the view has focus
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QCursor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
 SWATCH = 14  # smallest swatch cell in logical pixels, spacing included
+LAYOUTS = 64  # finished palettes whose swatch order is remembered
 MAX_SWATCH = 34
 GAP = 2
 
 
-def describe(entry: np.ndarray, share: float | None) -> str:
+def colour_name(entry) -> str:
+    """What a palette entry is called wherever the window names one (swatch
+    tips, the colour-space view, status messages): its hex value, never an
+    index, which would differ between the file and the strip."""
+    if len(entry) == 4 and entry[3] == 0:
+        return "transparent"
     r, g, b = (int(v) for v in entry[:3])
     text = f"#{r:02X}{g:02X}{b:02X}"
     if len(entry) == 4 and entry[3] < 255:
-        text += f"  alpha {int(entry[3])}"
+        text += f" alpha {int(entry[3])}"
+    return text
+
+
+def describe(entry: np.ndarray, share: float | None) -> str:
+    text = colour_name(entry)
     if share is not None:
-        text += f"  ·  {share * 100:.1f} % of pixels"
+        text += f" · {share * 100:.1f} % of pixels"
     return text
 
 
@@ -78,6 +90,29 @@ def stable_order(previous: np.ndarray, new: np.ndarray) -> np.ndarray:
     return order
 
 
+Row = tuple[int, ...]
+
+
+def rows_of(palette: np.ndarray) -> list[Row]:
+    return [tuple(int(v) for v in entry) for entry in palette]
+
+
+def order_by(layout: list[Row], palette: np.ndarray) -> np.ndarray | None:
+    """Permutation of ``palette`` that shows its entries in the order they
+    have in ``layout`` (a palette as shown), or None if one is not there."""
+    slots: dict[Row, list[int]] = {}
+    for slot, row in enumerate(layout):
+        slots.setdefault(row, []).append(slot)
+    placed = []
+    for i, row in enumerate(rows_of(palette)):
+        free = slots.get(row)
+        if not free:
+            return None
+        placed.append((free.pop(0), i))
+    placed.sort()
+    return np.array([i for _, i in placed], np.intp)
+
+
 class PaletteView(QWidget):
     pin_toggled = Signal(int)  # palette index
     edit_requested = Signal(int)
@@ -90,24 +125,31 @@ class PaletteView(QWidget):
         self._palette = np.zeros((0, 3), np.uint8)
         self._shares: np.ndarray | None = None
         self._pinned: set[tuple[int, int, int]] = set()
-        self._current: int | None = None
+        # The swatch the keys act on and the one under the pointer, as places
+        # in the strip: a palette index names another colour after a remap.
+        self._current: int | None = None  # a display slot
         self._editable = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._highlight: int | None = None  # a palette index (not a display slot)
-        self._hover: int | None = None
+        self._hover: int | None = None  # the palette index last told by ``hovered``
         self._order = np.zeros(0, np.intp)  # display slot -> index in the given palette
+        # Finished palettes as they were shown, by their colours: the same
+        # colours again (undo, redo, a rerun) come back in the same places.
+        self._layouts: OrderedDict[tuple[Row, ...], list[Row]] = OrderedDict()
         self.setMouseTracking(True)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
 
-    def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None) -> None:
-        """Show ``palette``; a palette of the same size as the one shown keeps
-        its swatches in their places (matched by colour)."""
+    def set_palette(self, palette: np.ndarray, shares: np.ndarray | None = None,
+                    final: bool = False) -> None:
+        """Show ``palette``, its swatches where the person last saw them: the
+        colours of a finished palette shown before in that order; a palette
+        of the same size as the one shown by nearest colour; a subset of it
+        (a removed swatch) with the rest unmoved. ``final``: a run's result,
+        whose order is remembered."""
         count_changed = len(palette) != len(self._palette)
-        order = np.arange(len(palette))
-        if not count_changed and len(palette) > 1:
-            order = stable_order(self._palette, palette)
+        order = self._arrangement(palette)
         if palette.shape[1] == 4 and len(palette):
             # Opaque entries first, then translucent ones from most to least opaque.
             alpha = palette[order, 3].astype(np.int32)
@@ -120,9 +162,37 @@ class PaletteView(QWidget):
         self._shares = shares
         if self._current is not None and self._current >= len(palette):
             self._current = len(palette) - 1 if len(palette) else None
+        if self._hover is not None and self.underMouse():
+            # The pointer rests on what may be another colour now (a pointer
+            # that has not moved over the strip starts no hover, though).
+            self._hover_at(self.mapFromGlobal(QCursor.pos()))
+        if final and len(palette):
+            key = tuple(sorted(rows_of(palette)))
+            self._layouts[key] = rows_of(palette)
+            self._layouts.move_to_end(key)
+            while len(self._layouts) > LAYOUTS:
+                self._layouts.popitem(last=False)
         if count_changed:
             self.updateGeometry()
         self.update()
+
+    def _arrangement(self, palette: np.ndarray) -> np.ndarray:
+        identity = np.arange(len(palette))
+        if len(palette) < 2:
+            return identity
+        layout = self._layouts.get(tuple(sorted(rows_of(palette))))
+        if layout is not None:
+            order = order_by(layout, palette)
+            if order is not None:
+                return order
+        shown = self._palette
+        if len(shown) == len(palette):
+            return stable_order(shown, palette)
+        if len(palette) < len(shown) and shown.shape[1] == palette.shape[1]:
+            order = order_by(rows_of(shown), palette)  # some removed: the rest stay
+            if order is not None:
+                return order
+        return identity
 
     def colors(self) -> np.ndarray:
         return self._palette
@@ -143,12 +213,17 @@ class PaletteView(QWidget):
 
     def current(self) -> int | None:
         """The palette index the keys act on (in the palette given)."""
-        return self._current
+        return self.palette_index(self._current)
 
     def set_current(self, index: int | None) -> None:
-        if index is not None and not 0 <= index < len(self._palette):
-            index = None
-        self._current = index
+        """Make the swatch of palette entry ``index`` current (None: none)."""
+        slot = None
+        if index is not None and 0 <= index < len(self._palette):
+            slot = self._slot_of(index)
+        self._set_current_slot(slot)
+
+    def _set_current_slot(self, slot: int | None) -> None:
+        self._current = slot
         self.update()
 
     def set_highlight(self, index: int | None) -> None:
@@ -169,11 +244,14 @@ class PaletteView(QWidget):
         slots = np.flatnonzero(self._order == index)
         return int(slots[0]) if len(slots) else None
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        index = self.palette_index(self.index_at(event.position().toPoint()))
+    def _hover_at(self, pos: QPoint) -> None:
+        index = self.palette_index(self.index_at(pos))
         if index != self._hover:
             self._hover = index
             self.hovered.emit(-1 if index is None else index)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        self._hover_at(event.position().toPoint())
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event) -> None:  # noqa: N802
@@ -183,14 +261,17 @@ class PaletteView(QWidget):
         super().leaveEvent(event)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        index = self.palette_index(self.index_at(event.position().toPoint()))
-        if index is not None:
-            self.set_current(index)  # the swatch the keys act on
+        slot = self.index_at(event.position().toPoint())
+        index = self.palette_index(slot)
+        if slot is not None:
+            self._set_current_slot(slot)  # the swatch the keys act on
         if event.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit(-1 if index is None else index)
         super().mousePressEvent(event)
 
     def clear(self) -> None:
+        """No palette (a new image: the remembered orders go too)."""
+        self._layouts.clear()
         self.set_palette(np.zeros((0, 3), np.uint8))
 
     def _cell_size(self, width: int) -> int:
@@ -232,7 +313,7 @@ class PaletteView(QWidget):
         shares = self._shares
         share = float(shares[index]) if shares is not None and index < len(shares) else None
         text = describe(self._palette[index], share)
-        return text + "  ·  pinned" if rgb_of(self._palette[index]) in self._pinned else text
+        return text + " · pinned" if rgb_of(self._palette[index]) in self._pinned else text
 
     def _entry_is_colour(self, slot: int | None) -> bool:
         if slot is None:
@@ -274,14 +355,13 @@ class PaletteView(QWidget):
         key = event.key()
         if not n:
             return super().keyPressEvent(event)
-        cur = self._current
-        slot = self._slot_of(cur) if cur is not None else None
+        slot = self._current
+        cur = self.palette_index(slot)
         cols = self._columns(self.width())
         moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -cols,
                  Qt.Key.Key_Down: cols}
         if key in moves:  # arrows move through the swatches as shown
-            slot = 0 if slot is None else min(n - 1, max(0, slot + moves[key]))
-            self.set_current(self.palette_index(slot))
+            self._set_current_slot(0 if slot is None else min(n - 1, max(0, slot + moves[key])))
             return
         if cur is None or not self._editable or not self._entry_is_colour(slot):
             return super().keyPressEvent(event)
@@ -331,7 +411,7 @@ class PaletteView(QWidget):
             p.drawRect(rect.adjusted(0, 0, -1, -1))
             if rgb_of(entry) in self._pinned and alpha > 0:
                 draw_lock(p, rect, entry)
-        current = self._slot_of(self._current) if self._current is not None else None
+        current = self._current
         if current is not None and self.hasFocus():
             p.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
             p.drawRect(self._cell(current).adjusted(1, 1, -1, -1))

@@ -28,10 +28,17 @@ class RunControl(QObject):
         self.window = window
         self.session = window.session
         self.controls = window.controls
-        self.history = SettingsHistory(self.session.palette_control)
+        self.target_panel = window.target_panel
+        self.history = SettingsHistory(self.session.palette_control, self.target_panel.state)
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.debounce.timeout.connect(self.start_run)
         self.controls.changed.connect(self._on_controls_changed)
+        self.controls.k_spin.valueChanged.connect(lambda _k: window.curve.k_edited())
+        # How k is chosen is part of a step: leaving a target for Fixed k, or a
+        # target that keeps the k there is, runs nothing but can be undone.
+        self._was_target = self.target_panel.mode() != "fixed"
+        self.target_panel.changed.connect(self._on_k_mode_changed)
+        window.curve.target_settled.connect(self._on_k_mode_settled)
 
     def _edited(self) -> None:
         self.window.files.edited = True
@@ -46,6 +53,28 @@ class RunControl(QObject):
         self.session.cancel_run()
         self.debounce.start()
         self.window.curve.settings_changed()
+
+    @Slot()
+    def _on_k_mode_changed(self) -> None:
+        mode = self.target_panel.mode()
+        if mode == "fixed" and self._was_target:
+            self._on_k_mode_settled()
+        # A target's step is recorded when its search has settled.
+        self._was_target = mode != "fixed"
+
+    @Slot()
+    def _on_k_mode_settled(self) -> None:
+        # A k that changed has started the debounce by now (the controls'
+        # signal comes first): its run records the step.
+        current = self.history.current()
+        if self.session.image is None or self.debounce.isActive() or current is None:
+            return
+        try:
+            settings = self.controls.settings().validated()
+        except ImageError:
+            settings = current.settings
+        self.history.push(settings, current.remap)
+        self.window._update_actions()
 
     @Slot()
     def run_again(self) -> None:
@@ -101,10 +130,13 @@ class RunControl(QObject):
         self.window._update_actions()
 
     def apply_entry(self, entry: Entry) -> None:
-        """Bring back a history entry: its pins, given palette and mask, then
-        its settings and run (or remap)."""
+        """Bring back a history entry: its pins, given palette and mask, how
+        k was chosen, then its settings and run (or remap)."""
         self.window.palette_tools.restore_state(entry.palette)
+        self.target_panel.restore(entry.k_mode)
+        self._was_target = self.target_panel.mode() != "fixed"
         self.apply(entry.settings, entry.remap)
+        self.window.curve.settings_restored()
 
     def restore(self, entry: Entry) -> None:
         """Bring back a snapshot's entry as a new step in the history."""

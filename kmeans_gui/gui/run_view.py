@@ -85,7 +85,7 @@ class RunView(QObject):
             w._update_actions()
         w.canvas.set_result_preview(f.preview, r.palette, f.preview_rgb)
         w.canvas.set_result_full(r.indices, r.palette)
-        w.palette_view.set_palette(r.palette, f.shares)
+        w.palette_view.set_palette(r.palette, f.shares, final=True)
         w.cloud.finish(r.palette)
         w.link.result_shown(r.palette)
         w.status.idle(self.session.result is not None)

@@ -298,6 +298,6 @@ class Session(QObject):
         self.path = opened.path
         self.image, self.histogram = opened.image, opened.histogram
         self.preview_pixels = opened.preview_pixels
-        self.palette_control.clear_mask()  # painted on the previous image
+        self.palette_control.new_image()  # pins and mask were the previous image's
         self._set_result(None)
         self.image_changed.emit(opened)

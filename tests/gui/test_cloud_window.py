@@ -95,8 +95,13 @@ def test_a_swatch_highlights_its_pixels_and_points(qtbot, cloud_window, gradient
     mask = window.canvas.highlight_mask()
     assert np.array_equal(mask, finished.preview == j)  # exactly the pixels labelled j
     assert window.cloud.view.highlight() == j and swatches.highlight() == j
-    assert f"Cluster {j + 1}" in window.cloud.cluster_label.text()
-    share = float(window.cloud.cluster_label.text().split("·")[1].split("%")[0])
+    # The line under the cloud names the cluster as the swatch's tip does:
+    # "Cluster 3" was the palette index, not the swatch's place in the strip.
+    tip = swatches.tooltip_for(j)
+    name = tip.split(" · ")[0]
+    label = window.cloud.cluster_label.text()
+    assert name.startswith("#") and label.startswith(name + " · ") and "Cluster" not in label
+    share = float(label.split("·")[1].split("%")[0].split()[-1])
     assert share == pytest.approx(finished.shares[j] * 100, abs=0.06)
     # Moving off the swatches lets go; clicking a pixel of the image picks its cluster.
     qtbot.mouseMove(window.canvas, QPoint(5, 5))

@@ -138,3 +138,89 @@ def test_the_size_axis_never_repeats_a_label(qtbot):
     for axis in sizes:
         labels = _tick_labels(axis)
         assert len(set(labels)) == len(labels), labels
+
+
+def test_undo_and_redo_bring_back_how_k_was_chosen(qtbot, window, tmp_path):
+    # Undo after leaving target mode brought back the target's k with the
+    # panel still on "Fixed k": entries held the settings, not the k mode.
+    y, x = np.mgrid[0:90, 0:120]
+    rng = np.random.default_rng(4)
+    pixels = np.clip(np.stack([x * 2, y * 2.5, 128 + 60 * np.sin(x / 7.0)], axis=2)
+                     + rng.normal(0, 4, (90, 120, 3)), 0, 255).astype(np.uint8)
+    path = write_image(tmp_path / "photo.png", pixels)
+    window.controls.set_settings(QuantizeSettings(k=16))
+    open_and_wait(qtbot, window, path)
+    panel, k_spin = window.target_panel, window.controls.k_spin
+    panel.size_spin.setValue(8)
+    with qtbot.waitSignal(window.run_finished, timeout=60000):
+        panel.set_mode("size")  # the target chooses k and its run follows
+    chosen = k_spin.value()
+    assert chosen != 16
+    why = panel.why_label.text()
+    assert f"k={chosen}" in why
+    panel.set_mode("fixed")  # leaving target mode runs nothing, but is a step
+    assert window.session.result.settings.k == chosen
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        k_spin.setValue(5)
+    chosen_signals = []
+    window.curve.k_chosen.connect(chosen_signals.append)
+
+    def step(action):
+        with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+            action.trigger()
+        return blocker.args[0].settings.k
+
+    assert step(window.undo_action) == chosen and panel.mode() == "fixed"
+    assert step(window.undo_action) == chosen
+    assert panel.mode() == "size" and panel.size_spin.value() == 8 and k_spin.value() == chosen
+    assert panel.why_label.text() == why and panel.why_label.isVisible()
+    assert step(window.undo_action) == 16 and panel.mode() == "fixed"
+    assert not panel.why_label.isVisible()
+    assert step(window.redo_action) == chosen and panel.mode() == "size"
+    assert panel.why_label.text() == why
+    assert step(window.redo_action) == chosen and panel.mode() == "fixed"
+    assert step(window.redo_action) == 5 and panel.mode() == "fixed"
+    assert not window.redo_action.isEnabled()
+    qtbot.wait(300)
+    assert chosen_signals == []  # restoring ran no search: the k came back with the step
+    # Typing a k in target mode leaves the target, as clicking a point does.
+    step(window.undo_action)
+    step(window.undo_action)
+    assert panel.mode() == "size"
+    assert step(type("Typed", (), {"trigger": lambda: k_spin.setValue(7)})) == 7
+    assert panel.mode() == "fixed"
+
+
+def test_undo_cancels_a_search_under_way(qtbot, window, gradient_png):
+    window.controls.set_settings(QuantizeSettings(k=16))
+    open_and_wait(qtbot, window, gradient_png)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.controls.k_spin.setValue(5)
+    chosen = []
+    window.curve.k_chosen.connect(chosen.append)
+    window.target_panel.size_spin.setValue(4)
+    window.target_panel.set_mode("size")  # a search starts
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.undo_action.trigger()  # back to k = 16 before it has answered
+    assert window.target_panel.mode() == "fixed"
+    qtbot.waitUntil(lambda: not window.curve.worker.is_running(), timeout=60000)
+    qtbot.wait(200)
+    assert chosen == [] and window.controls.k_spin.value() == 16
+
+
+def test_a_restored_snapshot_brings_its_k_as_fixed_k(qtbot, window, gradient_png):
+    # A snapshot holds its result's settings: restored while a target is set,
+    # the panel may not claim the target chose that k.
+    window.controls.set_settings(QuantizeSettings(k=6))
+    open_and_wait(qtbot, window, gradient_png)
+    snap = window.keep_snapshot()
+    panel = window.target_panel
+    panel.size_spin.setValue(50)
+    with qtbot.waitSignal(window.curve.target_settled, timeout=60000):
+        panel.set_mode("size")
+    qtbot.waitUntil(lambda: not window.session.is_running() and not window.runs.debounce.isActive(),
+                    timeout=20000)
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.snapshot_strip.restore_requested.emit(snap)
+    assert blocker.args[0].settings.k == 6 and panel.mode() == "fixed"
+    assert window.controls.k_spin.value() == 6

@@ -150,3 +150,21 @@ def test_a_selected_cluster_follows_its_colour_through_a_removed_swatch(qtbot, w
     with qtbot.waitSignal(window.run_finished, timeout=20000):
         window.palette_view.remove_requested.emit(index)
     assert window.link.highlighted() is None and window.canvas.highlight() is None
+
+
+def test_the_hovered_swatch_is_the_colour_under_the_pointer_after_a_removal(qtbot, window,
+                                                                          gradient_png):
+    # The pointer resting on the strip kept the palette index it had hovered:
+    # after a removal that index named another colour, which the image showed.
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    view = window.palette_view
+    qtbot.mouseMove(view, view._cell(3).center())
+    assert window.link.highlighted() == view.palette_index(3)
+    assert view.underMouse()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        view.remove_requested.emit(view.palette_index(0))
+    under = view.colors()[3]  # what the strip shows under the pointer now
+    index = window.link.highlighted()
+    assert index is not None and _colour_of(window, index) == tuple(int(v) for v in under[:3])
+    assert window.canvas.highlight() == index

@@ -105,9 +105,14 @@ def test_import_palette_map_or_keep(qtbot, window, gradient_png, tmp_path, monke
     monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "map")
     f = run_and_wait(qtbot, window, window.palette_tools.import_action.trigger)
     assert f.result.palette.tolist() == [[255, 0, 0], [0, 0, 255], [250, 250, 250]]
+    # k is the given palette's now: its controls are off and say how to get them back.
+    k_spin = window.controls.k_spin
+    assert not k_spin.isEnabled() and not window.controls.k_slider.isEnabled()
+    assert "Adapt Palette Again" in k_spin.toolTip() and not window.target_panel.isEnabled()
     monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "keep")
     f = run_and_wait(qtbot, window, window.palette_tools.import_action.trigger)
     assert f.result.n_colors <= 8 and f.result.iterations >= 1
+    assert k_spin.isEnabled() and window.target_panel.isEnabled()
     assert {(255, 0, 0), (0, 0, 255), (250, 250, 250)} <= result_colours(window)
 
 
@@ -208,3 +213,89 @@ def test_erase_and_clear_are_offered_only_when_they_can_act(qtbot, window, patch
         tools.clear_mask_action.trigger()
     assert not window.session.palette_control.has_mask()
     assert not tools.clear_mask_action.isEnabled() and not tools.save_mask_action.isEnabled()
+
+
+def test_a_new_image_lets_go_of_its_pins_but_keeps_a_palette_file(qtbot, window, gradient_png,
+                                                                   patch_png, tmp_path,
+                                                                   monkeypatch):
+    # Pins chosen on one image carried over to the next while its mask was
+    # cleared. Now both are the image's; a palette file's colours are nobody's.
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    control = window.session.palette_control
+    window.palette_view.pin_toggled.emit(1)
+    window.palette_view.pin_toggled.emit(4)
+    assert len(control.pinned) == 2
+    control.ensure_mask(120, 160)
+    control.paint(30, 30, 8)
+    f = open_and_wait(qtbot, window, patch_png)
+    assert control.pinned == [] and f.settings.keep == () and control.mask is None
+    assert not any(window.palette_view.is_pinned(i) for i in range(len(f.result.palette)))
+    assert not window.unpin_all_action.isEnabled()
+    # "Keep these colours": they stay pinned on the next image, a swatch pinned here does not.
+    hexes = tmp_path / "brand.hex"
+    hexes.write_text("ff0000\n0000ff\n")
+    monkeypatch.setattr(dialogs, "ask_open_palette", lambda parent, folder: str(hexes))
+    monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "keep")
+    run_and_wait(qtbot, window, window.import_palette_action.trigger)
+    own = next(i for i, c in enumerate(window.session.result.result.palette)
+               if tuple(int(v) for v in c[:3]) not in {(255, 0, 0), (0, 0, 255)})
+    window.palette_view.pin_toggled.emit(own)
+    assert len(control.pinned) == 3
+    said = []  # the status line as the image opens (the run's own words follow)
+    window.image_opened.connect(lambda _path: said.append(window.status_label.text()))
+    f = open_and_wait(qtbot, window, gradient_png)
+    assert control.pinned == [(255, 0, 0), (0, 0, 255)] and f.settings.keep == (
+        (255, 0, 0), (0, 0, 255))
+    assert "the 2 imported colours stay pinned" in said[-1]
+    # "Map to this palette": the next image is mapped to it too.
+    monkeypatch.setattr(dialogs, "ask_import_mode", lambda parent, name, n: "map")
+    run_and_wait(qtbot, window, window.import_palette_action.trigger)
+    f = open_and_wait(qtbot, window, patch_png)
+    assert f.result.palette.tolist() == [[255, 0, 0], [0, 0, 255]]
+    assert "still mapped to the 2 imported colours" in said[-1]
+
+
+def shown(window) -> list[tuple[int, int, int]]:
+    return [tuple(int(v) for v in c[:3]) for c in window.palette_view.colors()]
+
+
+def test_removing_a_swatch_leaves_the_others_in_place(qtbot, window, gradient_png):
+    # Removing one swatch redrew the strip in the new file's order: every swatch moved.
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    view = window.palette_view
+    before = shown(window)
+    assert before != [tuple(int(v) for v in c[:3])  # the strip is not in file order here
+                      for c in window.session.result.result.palette]
+    for slot in (2, 5):
+        strip = shown(window)
+        f = run_and_wait(qtbot, window,
+                         lambda s=slot: view.remove_requested.emit(view.palette_index(s)))
+        assert shown(window) == strip[:slot] + strip[slot + 1:]
+        assert f.result.n_colors == len(strip) - 1
+    # Undo brings the removed swatches back where they were.
+    run_and_wait(qtbot, window, window.undo_action.trigger)
+    run_and_wait(qtbot, window, window.undo_action.trigger)
+    assert shown(window) == before
+
+
+def test_after_delete_the_next_swatch_is_current(qtbot, window, gradient_png):
+    # The keys' swatch was kept as a palette index, which names another colour
+    # (elsewhere in the strip) after a removal; now it is the place in the strip.
+    window.controls.set_settings(QuantizeSettings(k=8, dither="none"))
+    open_and_wait(qtbot, window, gradient_png)
+    view = window.palette_view
+    # A place whose next swatch is not the next entry of the file's palette
+    # (where an index kept across the removal would land).
+    slot = next(i for i in range(7) if view.palette_index(i + 1) != view.palette_index(i) + 1)
+    view.setFocus()
+    for _ in range(slot + 1):
+        qtbot.keyClick(view, Qt.Key.Key_Right)  # slots 0, 1, … slot
+    strip = shown(window)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert shown(window) == strip[:slot] + strip[slot + 1:]
+    current = view.current()
+    assert tuple(int(v) for v in window.session.result.result.palette[current][:3]) == \
+        strip[slot + 1]

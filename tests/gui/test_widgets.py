@@ -106,7 +106,7 @@ def test_swatch_tooltip_has_hex_and_share(qtbot):
     assert swatches.index_at(QPoint(5, 5)) == 0
     assert swatches.index_at(QPoint(40, 5)) == 1  # two colours: large 34 px swatches
     assert swatches.index_at(QPoint(80, 5)) is None
-    assert swatches.tooltip_for(0) == "#FF8000  ·  75.0 % of pixels"
+    assert swatches.tooltip_for(0) == "#FF8000 · 75.0 % of pixels"
     assert swatches.heightForWidth(200) == 34
     swatches.set_palette(np.zeros((40, 3), np.uint8))
     assert swatches.heightForWidth(200) == 3 * 14  # 14 per row at the smallest size
