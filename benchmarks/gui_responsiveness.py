@@ -1,6 +1,6 @@
 """How responsive the window stays while it opens and quantizes an image.
 
-    uv run python benchmarks/gui_responsiveness.py IMAGE [--runs N] [--k K]
+    uv run python benchmarks/gui_responsiveness.py IMAGE [--runs N] [--k K] [--dither MODE]
 
 Opens IMAGE N times in a real main window (the default platform; set
 QT_QPA_PLATFORM=offscreen or use xvfb-run on a machine without a display) and
@@ -19,6 +19,7 @@ import time
 PROCESS_START = time.perf_counter()
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--k", type=int, default=16)
     parser.add_argument("--size", default="1400x900", help="window size, WxH")
+    parser.add_argument("--dither", default=None,
+                        help="dithering mode (default: the app's default); 'none' shows "
+                             "what the rest of the open costs")
     parser.add_argument("--cloud", choices=("off", "own", "cluster"), default="own",
                         help="the colour-space dock: hidden, or shown in either colouring")
     parser.add_argument("--curve", choices=("on", "off"), default="on",
@@ -60,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
-    window.controls.set_settings(QuantizeSettings(k=args.k))
+    settings = QuantizeSettings(k=args.k)
+    if args.dither is not None:
+        settings = dataclasses.replace(settings, dither=args.dither)
+    window.controls.set_settings(settings.validated())
     window.cloud_dock.setVisible(args.cloud != "off")
     if args.cloud != "off":
         window.cloud.set_colouring(args.cloud)
@@ -188,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{max(r['iterating_stall_ms'] for r in rows):.0f} ms), GUI-thread CPU in the "
           f"longest busy gap while iterating {med('iterating_cpu_ms'):.0f} ms (worst "
           f"{max(r['iterating_cpu_ms'] for r in rows):.0f} ms); cloud {args.cloud}, "
+          f"dither {settings.dither}, "
           f"curve {args.curve}"
           + (f", cluster {args.highlight} highlighted" if args.highlight is not None else ""))
     return 0

@@ -6,6 +6,6 @@ import multiprocessing
 # macOS) must be caught here before they would run main() again.
 multiprocessing.freeze_support()
 
-from kmeans_gui.cli import main  # noqa: E402
+from kmeans_gui.cli import run  # noqa: E402
 
-raise SystemExit(main())
+run()

@@ -3,6 +3,6 @@
 Kept import-light: ``--help`` and argument errors never load numpy or Qt.
 """
 
-from .main import main
+from .main import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -1,7 +1,6 @@
 """``python -m kmeans_gui.cli``."""
 
-import sys
+from .main import run
 
-from .main import main
-
-sys.exit(main())
+if __name__ == "__main__":
+    run()

@@ -141,7 +141,23 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Help texts start in column 30 so each fits one line of an 80-column terminal."""
 
     def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=30)
+        # argparse makes a formatter for every option it adds; given the
+        # width, it does not import shutil (and bz2, lzma) to measure it.
+        super().__init__(prog, max_help_position=30, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def build_parser() -> argparse.ArgumentParser:

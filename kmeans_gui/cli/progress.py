@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from typing import TextIO
 
@@ -36,6 +35,8 @@ class ProgressBar:
         self.last_draw = now
 
     def _draw(self) -> None:
+        import shutil  # only once a bar is drawn: most runs never draw one
+
         fraction, label = self.state
         columns = shutil.get_terminal_size((80, 24)).columns
         width = max(10, min(30, columns // 3))

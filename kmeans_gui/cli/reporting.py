@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -43,6 +42,8 @@ def failure(source: Path, output: Path, reason: str, missed: bool = False) -> Ou
 
 
 def as_json(outcome: Outcome) -> str:
+    import json  # only for --json
+
     record = asdict(outcome)
     record["ratio"] = None if outcome.ratio is None else round(outcome.ratio, 6)
     if outcome.seconds is not None:

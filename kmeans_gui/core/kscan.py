@@ -34,6 +34,7 @@ import numpy as np
 from ..limits import MAX_K
 from ..units import human_size
 from ._native import kernels as _kernels
+from ._native import rng as _rng
 from .compress import encode_png, finish
 from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
 from .quantizer.histogram import ColorHistogram, build_histogram
@@ -281,7 +282,7 @@ class KCost:
         lower = np.zeros(len(x))
         _kernels.assign(x, centres, labels, upper, lower, True)
         d = upper * upper  # squared distance to the nearest given centre
-        rng = np.random.default_rng(self.settings.seed)
+        rng = _rng.Generator(self.settings.seed)
         added = []
         for _ in range(n_clusters - len(opaque)):
             cumulative = np.cumsum(weights * d)

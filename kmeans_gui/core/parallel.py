@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from queue import SimpleQueue
 from typing import TypeVar
 
 T = TypeVar("T")
 
 _threads = os.cpu_count() or 1
-_pool: ThreadPoolExecutor | None = None
+_pool: _Pool | None = None
 _pool_pid = 0
 _pool_lock = threading.Lock()
 _local = threading.local()
@@ -71,14 +71,84 @@ def run_each(fn: Callable[[int], T], count: int) -> list[T]:
 
 
 def run_pieces(fn: Callable[[int, int], T], ranges: list[tuple[int, int]]) -> list[T]:
-    """``fn(start, stop)`` for each range, in order, on the pool's threads."""
+    """``fn(start, stop)`` for each range, in order: the first here, the rest
+    on the pool's threads. The first exception (in range order) is raised
+    once every piece that started has finished."""
     global _pool, _pool_pid
     if len(ranges) == 1:
         return [fn(*ranges[0])]
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():  # a forked child needs its own
-            _pool = ThreadPoolExecutor(max_workers=max(_threads, 2),
-                                       thread_name_prefix="kmeans-gui")
+            _pool = _Pool()
             _pool_pid = os.getpid()
         pool = _pool
-    return list(pool.map(lambda piece: fn(*piece), ranges))
+    return pool.run(fn, ranges)
+
+
+class _Batch:
+    """One ``run_pieces`` call: its pieces, taken in turn by the caller and
+    the helping threads, and their results."""
+
+    def __init__(self, fn, ranges) -> None:
+        self.fn = fn
+        self.ranges = ranges
+        self.indices = iter(range(len(ranges)))  # next() on it is atomic
+        self.results: list = [None] * len(ranges)
+        self.errors: list[BaseException | None] = [None] * len(ranges)
+        self.finished: SimpleQueue = SimpleQueue()
+        self.cancelled = False
+
+    def work(self) -> None:
+        """Run pieces until none is left (or the caller gave up)."""
+        for i in self.indices:
+            try:
+                if not self.cancelled:
+                    self.results[i] = self.fn(*self.ranges[i])
+            except Exception as exc:  # handed to the caller
+                self.errors[i] = exc
+            except BaseException as exc:  # a stop signal (in the caller): give up now
+                self.errors[i] = exc
+                self.cancelled = True
+                raise
+            finally:
+                self.finished.put(i)
+
+
+class _Pool:
+    """Daemon threads that help with a batch of pieces, started as they are
+    first needed; the calling thread works on the batch too. Plain threads
+    and a queue rather than concurrent.futures, whose import (logging and
+    more) costs a small image's run more than its pieces take."""
+
+    def __init__(self) -> None:
+        self._batches: SimpleQueue = SimpleQueue()
+        self._workers = 0
+        self._lock = threading.Lock()
+
+    def _help(self) -> None:
+        while True:
+            batch = self._batches.get()
+            batch.work()
+            del batch
+
+    def run(self, fn, ranges) -> list:
+        batch = _Batch(fn, ranges)
+        helpers = max(1, min(len(ranges), threads()) - 1)
+        with self._lock:
+            while self._workers < helpers:
+                threading.Thread(target=self._help, name=f"kmeans-gui-{self._workers}",
+                                 daemon=True).start()
+                self._workers += 1
+        for _ in range(helpers):
+            self._batches.put(batch)
+        try:
+            batch.work()
+            for _ in ranges:
+                batch.finished.get()
+        except BaseException:  # a stop signal here: pieces not yet started are skipped
+            batch.cancelled = True
+            raise
+        for error in batch.errors:
+            if error is not None:
+                raise error
+        return batch.results

@@ -4,6 +4,7 @@ palette shares and palette export."""
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 
 import numpy as np
 from PIL import Image
@@ -12,6 +13,10 @@ from ..core import index_counts, rgb_to_oklab
 
 #: ΔE (OKLab ×100) drawn white in the difference view; larger errors clip.
 DIFF_FULL_SCALE = 20.0
+
+#: Display copies first shrink by an integer factor (a box filter) as long as
+#: this many times the final size remains, then finish with Lanczos.
+REDUCING_GAP = 2.0
 
 #: Previews are never computed smaller than this (longest side, device pixels).
 MIN_PREVIEW_SIDE = 64
@@ -36,7 +41,7 @@ def downscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     image = Image.frombuffer(mode, (width, height), np.ascontiguousarray(pixels), "raw", mode, 0, 1)
     # reducing_gap first shrinks by an integer factor (fast box filter), then
     # finishes with Lanczos; indistinguishable from a pure Lanczos at this size.
-    small = image.resize(tuple(size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    small = image.resize(tuple(size), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     return np.ascontiguousarray(np.asarray(small))
 
 
@@ -92,16 +97,72 @@ def _result_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
     return im.convert(mode)
 
 
+#: Rows of the result expanded from its palette at a time when it is reduced
+#: for display (rounded to whole reduction blocks).
+SHOWN_BAND_ROWS = 256
+
+
+def _reduced_in_bands(indices: np.ndarray, palette: np.ndarray, factor: tuple[int, int]
+                      ) -> Generator[None, None, Image.Image]:
+    """What Pillow's ``reduce(factor)`` gives for the expanded result (in
+    "RGBa" when it has alpha, as ``resize`` reduces it), made a band of rows at
+    a time (``None`` after each): a band that starts on a block boundary
+    reduces to exactly the rows the whole image gives there, and the
+    full-size expansion never exists."""
+    h, w = indices.shape
+    fy = factor[1]
+    rows = max(1, SHOWN_BAND_ROWS // fy) * fy
+    alpha = palette.shape[1] == 4
+    out: Image.Image | None = None
+    for top in range(0, h, rows):
+        band = _result_image(indices[top:top + rows], palette)
+        if alpha:
+            band = band.convert("RGBa")
+        small = band.reduce(factor)
+        if out is None:
+            out = Image.new(small.mode, (small.width, -(-h // fy)))
+        out.paste(small, (0, top // fy))
+        yield None
+    return out
+
+
+def shown_steps(indices: np.ndarray, palette: np.ndarray, size: tuple[int, int]
+                ) -> Generator[None, None, np.ndarray]:
+    """``shown_like_original`` a band of rows at a time: ``None`` after each
+    (a job's stop points), the array as the generator's return value."""
+    h, w = indices.shape
+    size = tuple(size)
+    if (w, h) == size:
+        return result_pixels(indices, palette)
+    # Pillow's resize with reducing_gap: an integer box reduction first...
+    factor = (int(w / size[0] / REDUCING_GAP) or 1, int(h / size[1] / REDUCING_GAP) or 1)
+    if factor == (1, 1):
+        small = _result_image(indices, palette).resize(size, Image.Resampling.LANCZOS,
+                                                       reducing_gap=REDUCING_GAP)
+        return np.ascontiguousarray(np.asarray(small))
+    reduced = yield from _reduced_in_bands(indices, palette, factor)
+    # ...then Lanczos over the reduced image, on the box the full image maps to.
+    box = (0, 0, w / factor[0], h / factor[1])
+    small = reduced.resize(size, Image.Resampling.LANCZOS, box)
+    if palette.shape[1] == 4:
+        small = small.convert("RGBA")
+    return np.ascontiguousarray(np.asarray(small))
+
+
 def shown_like_original(indices: np.ndarray, palette: np.ndarray,
                         size: tuple[int, int]) -> np.ndarray:
     """The full-resolution result downscaled to ``size`` with the same filter
-    as the original's preview: the file as it looks at that zoom."""
-    h, w = indices.shape
-    if (w, h) == tuple(size):
-        return result_pixels(indices, palette)
-    small = _result_image(indices, palette).resize(tuple(size), Image.Resampling.LANCZOS,
-                                                    reducing_gap=2.0)
-    return np.ascontiguousarray(np.asarray(small))
+    as the original's preview: the file as it looks at that zoom.
+
+    The same pixels as expanding the whole result and resizing it with
+    ``downscale``'s filter (Lanczos after an integer reduction, Pillow's
+    ``reducing_gap``), with the reduction done band by band."""
+    steps = shown_steps(indices, palette, size)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def sampled_indices(indices: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -10,10 +10,12 @@ read them without locks.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import itertools
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from kmeans_gui.core import (
     load_image,
     oklab_delta_e,
     remap,
+    rgb_to_oklab,
     sample_histogram,
     save_png,
     steps,
@@ -44,7 +47,7 @@ from .imaging import (
     fit_size,
     palette_shares,
     sampled_indices,
-    shown_like_original,
+    shown_steps,
 )
 from .settings import Settings
 from .stepping import StepGate
@@ -53,15 +56,86 @@ _ids = itertools.count(1)
 
 #: The quality figure is measured on at most about this many pixels (a regular grid).
 QUALITY_SAMPLE = 1 << 18
+#: Pixels of that grid converted to OKLab at a time.
+PROBE_CHUNK = 1 << 14
+
+
+def _quality_step(pixels: np.ndarray) -> int:
+    h, w = pixels.shape[:2]
+    return max(1, int(np.ceil(np.sqrt(h * w / QUALITY_SAMPLE))))
 
 
 def mean_delta_e(pixels: np.ndarray, result: QuantizeResult) -> float:
     """Mean OKLab ΔE ×100 of ``result`` against ``pixels``, on a regular grid
     of at most about ``QUALITY_SAMPLE`` pixels."""
-    h, w = pixels.shape[:2]
-    step = max(1, int(np.ceil(np.sqrt(h * w / QUALITY_SAMPLE))))
+    step = _quality_step(pixels)
     original = pixels[::step, ::step]
     return oklab_delta_e(original, result.palette[result.indices[::step, ::step]])
+
+
+class QualityProbe:
+    """``mean_delta_e`` for many results of one image: the OKLab coordinates
+    of the original's grid are converted once (``prepare``, thread-safe, at
+    most once), and each result then costs only a look-up of its palette's
+    coordinates and the distances. It keeps no reference to the pixels."""
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        self.step = _quality_step(pixels)
+        self.shape = pixels.shape
+        self._lab: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._lab is not None
+
+    def prepare(self, pixels: np.ndarray) -> np.ndarray:
+        """The grid's OKLab coordinates, converted on the first call."""
+        if pixels.shape != self.shape:
+            raise ValueError("a quality probe is for one image")
+        with self._lock:
+            if self._lab is None:
+                sample = pixels[::self.step, ::self.step, :3]
+                rows = max(1, PROBE_CHUNK // sample.shape[1])
+                # A few rows at a time: on a thread of its own, large temporaries
+                # would stay in that thread's malloc arena after use.
+                lab = np.empty((sample.shape[0] * sample.shape[1], 3))
+                for top in range(0, sample.shape[0], rows):
+                    part = np.ascontiguousarray(sample[top:top + rows]).reshape(-1, 3)
+                    start = top * sample.shape[1]
+                    lab[start:start + len(part)] = rgb_to_oklab(part)
+                self._lab = lab
+            return self._lab
+
+    def delta_e(self, pixels: np.ndarray, result: QuantizeResult) -> float:
+        """``mean_delta_e(pixels, result)``."""
+        lab = self.prepare(pixels)
+        palette_lab = rgb_to_oklab(np.ascontiguousarray(result.palette[:, :3]))
+        diff = lab - palette_lab[result.indices[::self.step, ::self.step].ravel()]
+        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).mean())
+
+
+#: One probe per image (its pixel array, by identity), dropped with the array.
+_probes: dict[int, tuple[weakref.ref, QualityProbe]] = {}
+_probes_lock = threading.RLock()  # re-entrant: a collection may forget an entry
+
+
+def quality_probe(pixels: np.ndarray) -> QualityProbe:
+    """The image's ``QualityProbe`` (made once, shared by every run on it)."""
+    key = id(pixels)
+    with _probes_lock:
+        entry = _probes.get(key)
+        if entry is not None and entry[0]() is pixels:
+            return entry[1]
+        probe = QualityProbe(pixels)
+
+        def forget(ref: weakref.ref, key: int = key) -> None:
+            with _probes_lock:
+                if _probes.get(key, (None,))[0] is ref:
+                    del _probes[key]
+
+        _probes[key] = (weakref.ref(pixels, forget), probe)
+        return probe
 
 #: The PNG effort the app encodes (and so saves) with.
 EFFORT = DEFAULT_EFFORT
@@ -88,11 +162,14 @@ PREVIEW_SPACING = 2.0
 #: this many times the preview's pixels: the full-resolution result then
 #: takes long enough to be worth showing something closer to it meanwhile.
 CONVERGED_PREVIEW_RATIO = 8
-#: Up to this many pixels, work that releases the GIL runs side by side (the
-#: histogram with the display copy, the PNG with the quality figure and the
-#: Fit view). Larger images do it one piece after another: each extra thread
-#: that allocates large arrays keeps its own malloc arena, which raised the
-#: peak memory by about the size of the decoded image.
+#: Up to this many pixels, work that releases the GIL runs side by side: the
+#: display copy with the histogram, the PNG's encode (on a thread of its own)
+#: with the rest of a result's finish. Larger images build the display copy
+#: first, keep the encode on the job's thread and put only the small bands of
+#: the Fit view beside it: each extra thread that allocates large arrays
+#: keeps its own malloc arena, which raised the peak memory by about the size
+#: of the decoded image. After their decode and their finish, freed memory is
+#: trimmed.
 OVERLAP_PIXELS = 1 << 23
 
 
@@ -181,6 +258,11 @@ class _Beside:
         self._thread = threading.Thread(target=run, name="kmeans-gui-beside", daemon=True)
         self._thread.start()
 
+    def done(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; whether it has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def result(self):
         self._thread.join()
         if self._error is not None:
@@ -188,19 +270,33 @@ class _Beside:
         return self._value
 
 
-class _Now:
-    """``_Beside``'s interface for work done at once, in the calling thread."""
+def _drain(steps, stop: threading.Event):
+    """Run the generator ``steps`` to its return value, or to ``None`` as
+    soon as ``stop`` is set between two of its steps."""
+    while not stop.is_set():
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+    steps.close()
+    return None
 
-    def __init__(self, fn, *args, **kwargs) -> None:
-        self._value = fn(*args, **kwargs)
 
-    def result(self):
-        return self._value
+def trim_memory() -> None:
+    """Hand memory that threads freed back to the system (glibc's
+    ``malloc_trim``, which walks every thread's arena); elsewhere nothing."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+            _malloc_trim.argtypes = [ctypes.c_size_t]
+        except (AttributeError, OSError, TypeError):  # not glibc
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
 
 
-def _maybe_beside(pixels: int, fn, *args, **kwargs) -> _Beside | _Now:
-    """``fn`` beside the job for images up to ``OVERLAP_PIXELS``, else at once."""
-    return (_Beside if pixels <= OVERLAP_PIXELS else _Now)(fn, *args, **kwargs)
+_malloc_trim = None
 
 
 class Job:
@@ -232,14 +328,23 @@ class LoadJob(Job):
         started = time.perf_counter()
         image = load_image(self.path, Settings().max_pixels())  # read at each open
         yield None
+        size = fit_size(image.width, image.height, *self.preview_box)
+        large = image.width * image.height > OVERLAP_PIXELS
         # The display-size copy (Pillow) and the histogram (C) both release
-        # the GIL: build them side by side.
-        preview = _maybe_beside(image.width * image.height, downscale, image.pixels,
-                                fit_size(image.width, image.height, *self.preview_box))
+        # the GIL: build them side by side, but one after the other for large
+        # images (the copy's thread and the histogram's would each hold their
+        # peak at once: the peak of reopening a 24 MP image rose by 40-70 MB).
+        preview = downscale(image.pixels, size) if large else \
+            _Beside(downscale, image.pixels, size)
         histogram = build_histogram(image.pixels)
-        preview = preview.result()
         yield None
+        # The colour-space view's points while the display copy is finishing.
         sample = sample_histogram(histogram)
+        if large:
+            # What the decode freed: give it back before the run's large arrays.
+            trim_memory()
+        else:
+            preview = preview.result()
         yield Opened(image.path or self.path, image, histogram, preview,
                      time.perf_counter() - started, sample)
 
@@ -274,6 +379,11 @@ class QuantizeJob(Job):
 
     def work(self) -> Iterator[Progress | Finished | None]:
         started = time.perf_counter()
+        # The original's side of the quality figure, converted beside K-Means
+        # (once per image: later runs find it done).
+        probe = quality_probe(self.image.pixels)
+        if not probe.ready:
+            _Beside(probe.prepare, self.image.pixels)
         hist = self.histogram
         if self.weights is not None and self.settings.palette is None:
             hist = build_histogram(self.image.pixels, self.weights)
@@ -344,20 +454,49 @@ def _finished(image: LoadedImage, preview_pixels: np.ndarray, result: QuantizeRe
               s: QuantizeSettings, started: float) -> Iterator[Finished | None]:
     """What a run or a remap reports once its full-resolution result exists:
     the preview, the shares, the PNG Save will write, the quality figure and
-    the result downscaled like the original."""
+    the result downscaled like the original, the PNG encoded beside the rest.
+    Stop points between the steps and the bands of the downscaling: a new
+    image or new settings stop a finishing result there."""
     size = (preview_pixels.shape[1], preview_pixels.shape[0])
-    # The PNG (the bytes Save writes) is encoded while the rest is measured.
-    encoding = _maybe_beside(result.indices.size, encode_png, result,
-                             icc_profile=image.icc_profile, dpi=image.dpi, effort=EFFORT)
+    if result.indices.size <= OVERLAP_PIXELS:
+        # The encode beside is left to end on its own if the job stops.
+        encoding = _Beside(encode_png, result, icc_profile=image.icc_profile,
+                           dpi=image.dpi, effort=EFFORT)
+        preview, shares, quality = _measured(image, result, size)
+        yield None
+        shown = yield from shown_steps(result.indices, result.palette, size)
+        data = encoding.result()
+    else:
+        # Large: the encode's large arrays stay on this thread (a thread of its
+        # own keeps its own malloc arena, which raised the peak memory), the
+        # downscaling's bands of rows go beside, and stop with the job.
+        stop = threading.Event()
+        showing = _Beside(_drain, shown_steps(result.indices, result.palette, size), stop)
+        try:
+            data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi,
+                              effort=EFFORT)
+            yield None
+            preview, shares, quality = _measured(image, result, size)
+            while not showing.done(0.02):
+                yield None
+            shown = showing.result()
+        finally:
+            stop.set()
+        # The bands' thread and the dithering's freed large arrays: give them
+        # back, or the next image's decode adds to them.
+        trim_memory()
+    yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
+                   time.perf_counter() - started, quality, shown)
+
+
+def _measured(image: LoadedImage, result: QuantizeResult, size: tuple[int, int]):
+    """The result's indices at display size, its shares and its quality figure."""
     # The preview's indices (the cluster highlight and picking read them) are
     # the file's own, sampled: no second remap or dithering at display size.
     preview = sampled_indices(result.indices, size)
     shares = palette_shares(result.indices, result.n_colors)
-    quality = mean_delta_e(image.pixels, result)
-    shown = shown_like_original(result.indices, result.palette, size)
-    data = encoding.result()
-    yield Finished(s, result, preview, shares, EncodedPng(data, s, EFFORT),
-                   time.perf_counter() - started, quality, shown)
+    quality = quality_probe(image.pixels).delta_e(image.pixels, result)
+    return preview, shares, quality
 
 
 class RemapJob(Job):
@@ -410,7 +549,7 @@ class RescaleJob(Job):
             if self.indices is not None:  # the file's own entries, and the file downscaled
                 indices = sampled_indices(self.indices, self.size)
                 yield None
-                shown = shown_like_original(self.indices, self.palette, self.size)
+                shown = yield from shown_steps(self.indices, self.palette, self.size)
             else:
                 indices = remap(preview, self.palette, self.settings.space)
         yield Rescaled(preview, indices, shown)

@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 #: Kinds a plain ``cancel()`` stops: everything but saving.
 CANCELLABLE = frozenset({"load", "quantize", "remap", "rescale"})
+#: How long the GUI thread waits for a worker that has ended its job to leave
+#: (it is only returning) before it lets the ``finished`` signal start the
+#: next job instead: on a loaded machine the thread may not be scheduled.
+LEAVING_WAIT_MS = 5
 
 
 class GeneratorWorker(QThread):
@@ -33,6 +37,9 @@ class GeneratorWorker(QThread):
         super().__init__()
         self.job = job
         self.setObjectName(f"{job.kind}-worker")
+        # Set as run()'s last step: the thread is about to end, so waiting
+        # for it takes no time.
+        self.done = False
 
     def run(self) -> None:
         job = self.job
@@ -55,6 +62,7 @@ class GeneratorWorker(QThread):
         finally:
             steps.close()
         self.ended.emit(job.job_id, job.kind, status, message)
+        self.done = True
 
 
 class JobRunner(QObject):
@@ -102,6 +110,12 @@ class JobRunner(QObject):
         return ended
 
     def _start_next(self) -> None:
+        if (self._worker is not None and self._worker.done and self._pending
+                and self._worker.wait(LEAVING_WAIT_MS)):
+            # The worker had ended its job and has left: start the next one
+            # now rather than after its ``finished`` signal has gone through
+            # the event loop (behind a repaint of the newly opened image).
+            self._release()
         if self._worker is not None or not self._pending:
             return
         job = self._pending.pop(0)

@@ -37,3 +37,44 @@ def test_a_jpeg_still_goes_through_pillow(tmp_path: Path) -> None:
     jpeg = write_photo(tmp_path / "photo.jpg")
     code, modules = loaded(str(jpeg), "-q")
     assert code == 0 and modules == "['PIL', 'numpy']"
+
+
+UNNEEDED = ("numpy.random", "concurrent.futures", "logging", "tempfile", "random", "json",
+            "shutil")
+PROBE_UNNEEDED = PROBE.replace('("numpy", "PIL", "importlib.metadata", "PySide6")',
+                               repr(UNNEEDED))
+
+
+def test_a_plain_run_skips_what_it_does_not_use(photo: Path, tmp_path: Path) -> None:
+    # Each costs a small image's run milliseconds of CPU: seeding draws its
+    # numbers natively, the thread pool is plain threads, the temporary file
+    # is made with os.open, JSON and the terminal's width only when asked for.
+    out = tmp_path / "out.png"
+    proc = subprocess.run([sys.executable, "-c", PROBE_UNNEEDED, str(photo), "-q", "-o",
+                           str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert out.stat().st_size > 0
+
+
+def test_the_command_leaves_early_with_its_output_complete(photo: Path, tmp_path: Path) -> None:
+    # run() ends the process with os._exit once main has returned: the PNG on
+    # standard output is still whole, the report on stderr too, and the exit
+    # status is main's.
+    from kmeans_gui.cli import main
+
+    from .helpers import cli_env
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "kmeans_gui.cli", *map(str, args)],
+                              capture_output=True, timeout=120, env=cli_env())
+
+    proc = cli(photo, "-k", "8", "-o", "-", "--seed", "3")
+    assert proc.returncode == 0
+    expected = tmp_path / "expected.png"
+    assert main([str(photo), "-k", "8", "-o", str(expected), "--seed", "3", "-q"]) == 0
+    assert proc.stdout == expected.read_bytes()
+    assert b"colours=" in proc.stderr
+    failed = cli(tmp_path / "missing.png", "-o", tmp_path / "x.png")
+    assert failed.returncode == 1 and b"missing.png" in failed.stderr
+    assert cli("--no-such-option").returncode == 2

@@ -73,11 +73,14 @@ def test_deterministic(photo, mode):
 
 @pytest.mark.parametrize("mode", ["auto", "ordered"])
 def test_threads_do_not_change_the_result(monkeypatch, photo, mode):
-    tall = np.ascontiguousarray(np.vstack([photo, photo[::-1]]))  # 600 rows: ten bands
+    # at least six bands, of which the last is cut short
+    reps = -(-(6 * dithering.BAND_ROWS + dithering.BAND_ROWS // 3) // photo.shape[0])
+    tall = np.ascontiguousarray(np.vstack([photo, photo[::-1]] * reps)[
+        :6 * dithering.BAND_ROWS + dithering.BAND_ROWS // 3])
     palette = quantize(photo, QuantizeSettings(k=24, dither="none")).palette
     monkeypatch.setattr(dithering, "SPLIT_PIXELS", 1000)
     results = []
-    for threads in (1, 2, 3, 7):
+    for threads in (1, 2, 3, 7, 16):
         monkeypatch.setattr(parallel, "_threads", threads)
         results.append(remap(tall, palette, "oklab", mode))
     for other in results[1:]:
@@ -91,6 +94,45 @@ def test_bands_leave_no_seam():
     switches = (out[:, 1:] != out[:, :-1]).sum(axis=1)
     edge = dithering.BAND_ROWS
     assert switches[edge - 1: edge + 2].min() >= 0.5 * np.median(switches)
+
+
+def _sky(h: int, w: int = 256) -> np.ndarray:
+    """A smooth blue-grey gradient across and down: a sky or a vignette."""
+    yy, xx = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
+    img = np.empty((h, w, 3), np.uint8)
+    img[..., 0] = np.rint(40 + 150 * xx)
+    img[..., 1] = np.rint(70 + 36 * yy + 60 * xx)
+    img[..., 2] = np.rint(140 + 16 * yy)
+    return img
+
+
+def _local_error(img, palette, out) -> np.ndarray:
+    """Per row: the mean length of the error averaged over 4x4 windows
+    starting on that row (what the eye sees of the dither's pattern)."""
+    err = palette[out][..., :3].astype(float) - img
+    windows = np.lib.stride_tricks.sliding_window_view(err, (4, 4), axis=(0, 1))
+    means = windows.mean(axis=(-1, -2))
+    return np.sqrt((means ** 2).sum(axis=2)).mean(axis=1)
+
+
+def test_band_boundaries_look_like_one_band(monkeypatch):
+    """On a 2-D gradient at a small palette, every band boundary is dithered
+    as densely as the rows around it, and the local error across it is about
+    what one band over the whole image gives (no band starts from a plain,
+    undithered row: that would show as a line)."""
+    img = _sky(3 * dithering.BAND_ROWS)
+    palette = quantize(img, QuantizeSettings(k=16, dither="none")).palette
+    banded = remap(img, palette, "oklab", "auto")
+    monkeypatch.setattr(dithering, "BAND_ROWS", img.shape[0])
+    single = remap(img, palette, "oklab", "auto")
+    assert not np.array_equal(banded, single)  # the bands did restart
+    switches = (banded[:, 1:] != banded[:, :-1]).sum(axis=1)
+    err_banded = _local_error(img, palette, banded)
+    err_single = _local_error(img, palette, single)
+    for edge in (img.shape[0] // 3, 2 * img.shape[0] // 3):
+        assert switches[edge - 1: edge + 2].min() >= 0.8 * np.median(switches)
+        across = slice(edge - 3, edge + 1)  # windows holding both sides
+        assert err_banded[across].max() <= 1.2 * err_single[across].max()
 
 
 def _brute_force_check(img, palette, space, out):

@@ -128,3 +128,47 @@ def test_sampled_indices_are_the_centre_pixels_of_each_cell():
                 cy = int((y + 0.5) * 37 / size[1])
                 cx = int((x + 0.5) * 53 / size[0])
                 assert got[y, x] == indices[cy, cx]
+
+
+def test_the_result_downscaled_in_bands_is_pillows_whole_image_resize(monkeypatch):
+    """shown_like_original reduces the expanded result a band of rows at a
+    time; it must give exactly what expanding the whole result and resizing
+    it like the original does (Lanczos after Pillow's integer reduction), for
+    RGB and RGBA, with partial blocks at the edges and bands of any height."""
+    from kmeans_gui.gui import imaging
+    rng = np.random.default_rng(5)
+    for trial in range(24):
+        monkeypatch.setattr(imaging, "SHOWN_BAND_ROWS", int(rng.integers(1, 80)))
+        h, w = (int(v) for v in rng.integers(2, 400, 2))
+        channels = 4 if trial % 2 else 3
+        k = int(rng.integers(1, 257))
+        palette = rng.integers(0, 256, (k, channels), np.uint8)
+        indices = rng.integers(0, k, (h, w), np.uint8)
+        if trial % 3 == 0:  # flat blocks as well as noise
+            indices = np.repeat(np.repeat(indices[::7, ::5], 7, 0), 5, 1)[:h, :w].copy()
+        size = (int(rng.integers(1, w + 1)), int(rng.integers(1, h + 1)))
+        mode = "RGBA" if channels == 4 else "RGB"
+        whole = Image.fromarray(palette[indices], mode).resize(
+            size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        assert np.array_equal(imaging.shown_like_original(indices, palette, size),
+                              np.asarray(whole)), (h, w, channels, size)
+
+
+def test_the_quality_probe_gives_the_brute_force_mean_delta_e():
+    from kmeans_gui.core import oklab_delta_e
+    from kmeans_gui.core.quantizer.pipeline import QuantizeResult
+    from kmeans_gui.gui import jobs
+    rng = np.random.default_rng(7)
+    for h, w in ((30, 40), (700, 900)):  # every pixel, and a grid of every second one
+        pixels = rng.integers(0, 256, (h, w, 3), np.uint8)
+        probe = jobs.quality_probe(pixels)
+        assert jobs.quality_probe(pixels) is probe  # one per image
+        for k in (2, 16):
+            palette = rng.integers(0, 256, (k, 3), np.uint8)
+            indices = remap(pixels, palette)
+            result = QuantizeResult(indices, palette, 1, 0.0, 0.0, "", 0.0)
+            step = probe.step
+            expected = oklab_delta_e(pixels[::step, ::step], palette[indices[::step, ::step]])
+            assert np.isclose(probe.delta_e(pixels, result), expected, rtol=1e-12)
+            assert np.isclose(jobs.mean_delta_e(pixels, result), expected, rtol=1e-12)
+    assert jobs.quality_probe(pixels[:10].copy()) is not probe

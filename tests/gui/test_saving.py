@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings
@@ -126,3 +127,29 @@ def test_sample_result_is_not_proposed_inside_the_package(qtbot, window, scripte
     window.save_as()  # the scripted dialog answers Cancel
     k = window.session.result.settings.k
     assert scripted_dialogs.proposed == [str(tmp_path / f"sample-k{k}.png")]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["encode-beside", "encode-on-the-job"])
+def test_save_writes_the_bytes_the_command_line_writes(qtbot, window, scripted_dialogs,
+                                                       tmp_path, monkeypatch, large):
+    """With the app's default settings (its default dithering included), the
+    file Save writes is byte for byte the one ``kmeans-compress IN -k K -o
+    OUT`` writes, whichever way the finish is ordered (large images encode on
+    the job's thread, small ones beside it)."""
+    from kmeans_gui.cli import main
+    from kmeans_gui.gui import jobs
+    monkeypatch.setattr(jobs, "OVERLAP_PIXELS", 0 if large else 1 << 30)
+    rng = np.random.default_rng(11)
+    y, x = np.mgrid[0:240, 0:320]
+    photo = np.stack([x * 255 // 319, y * 255 // 239, (x + 2 * y) % 256], axis=2)
+    photo = np.clip(photo + rng.normal(0, 10, photo.shape), 0, 255).astype(np.uint8)
+    source = tmp_path / "photo.png"
+    Image.fromarray(photo).save(source)
+    settings = window.controls.settings()
+    assert settings.dither != "none"  # the default dithers: the case that must match
+    open_and_wait(qtbot, window, source)
+    saved = tmp_path / "gui.png"
+    assert window.session.save_and_wait(saved)
+    cli = tmp_path / "cli.png"
+    assert main([str(source), "-k", str(settings.k), "-o", str(cli)]) == 0
+    assert saved.read_bytes() == cli.read_bytes()

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kmeans_gui.core import QuantizeSettings
-from kmeans_gui.gui import jobs, runner
+from kmeans_gui.gui import imaging, jobs, runner
 from kmeans_gui.gui.session import Session
 
 from .conftest import open_and_wait
@@ -159,3 +159,100 @@ def test_one_worker_thread_at_a_time(qtbot, session, gradient_png, noise_png, mo
     assert most[0] == 1
     assert kinds[:4] == ["load", "quantize", "quantize", "quantize"]
     assert session.path == gradient_png and session.image.width == 160
+
+
+def test_a_new_run_stops_a_finishing_result_between_its_steps(qtbot, session, gradient_png,
+                                                              monkeypatch):
+    """A new request while a result is being finished (after K-Means) stops it
+    at the next step: the steps after it never start, and only the new run's
+    result arrives."""
+    open_session(qtbot, session, gradient_png)
+    in_finish, go_on = threading.Event(), threading.Event()
+    shown_for, ended = [], []
+    real_shares, real_shown = jobs.palette_shares, jobs.shown_steps
+
+    def shares(indices, n_colors):
+        if n_colors == 16:  # the first run: hold it here until the new run was asked for
+            in_finish.set()
+            go_on.wait(10)
+        return real_shares(indices, n_colors)
+
+    def shown(indices, palette, size):
+        shown_for.append(len(palette))
+        return (yield from real_shown(indices, palette, size))
+
+    monkeypatch.setattr(jobs, "palette_shares", shares)
+    monkeypatch.setattr(jobs, "shown_steps", shown)
+    session.runner.ended.connect(lambda job_id, kind, status, message:
+                                 kind == "quantize" and ended.append(status))
+    results = []
+    session.result_changed.connect(lambda f: f is not None and results.append(f))
+    session.run(QuantizeSettings(k=16))
+    qtbot.waitUntil(in_finish.is_set, timeout=20000)
+    session.run(QuantizeSettings(k=4))
+    go_on.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert ended[0] == "cancelled"
+    assert 16 not in shown_for, "the stopped result went on to its next step"
+    assert [r.settings.k for r in results] == [4]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
+def test_a_new_run_stops_the_finishing_downscale_between_bands(qtbot, session, noise_png,
+                                                               monkeypatch, large):
+    """The result downscaled for the view is made a band of rows at a time,
+    each a stop point: a new run stops a finishing result after the band it
+    is in. Large images make it beside the encode; it stops all the same."""
+    monkeypatch.setattr(imaging, "SHOWN_BAND_ROWS", 16)
+    monkeypatch.setattr(jobs, "OVERLAP_PIXELS", 0 if large else 1 << 30)
+    with qtbot.waitSignal(session.image_changed, timeout=20000):
+        session.open(noise_png, (60, 45))  # 400x300 shown at 64x48: reduced by 3 first
+    in_band, go_on = threading.Event(), threading.Event()
+    bands = {16: 0, 4: 0}
+    real = imaging._result_image
+
+    def band(indices, palette):
+        bands[len(palette)] += 1
+        if len(palette) == 16 and bands[16] == 2:
+            in_band.set()
+            go_on.wait(10)
+        return real(indices, palette)
+
+    monkeypatch.setattr(imaging, "_result_image", band)
+    results, ended = [], []
+    session.result_changed.connect(lambda f: f is not None and results.append(f))
+    session.runner.ended.connect(lambda job_id, kind, status, message:
+                                 kind == "quantize" and ended.append(status))
+    session.run(QuantizeSettings(k=16))
+    qtbot.waitUntil(in_band.is_set, timeout=20000)
+    session.run(QuantizeSettings(k=4))
+    if large:  # the job itself is not held: it ends first, then the band it left
+        qtbot.waitUntil(lambda: bool(ended), timeout=20000)
+    go_on.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert ended[0] == "cancelled"
+    assert bands[16] == 2, "the stopped downscaling went on past its band"
+    assert bands[4] == 300 // 15 and [r.settings.k for r in results] == [4]
+
+
+def test_the_next_job_starts_as_soon_as_the_worker_has_ended_its_job(qtbot, session,
+                                                                     gradient_png):
+    """A run asked for when the image has loaded starts at once, not after the
+    load thread's ``finished`` signal has waited its turn in the event loop
+    (behind the repaint of the opened image)."""
+    started = []
+
+    def on_image(opened):
+        load = session.runner.running_thread()
+        deadline = time.monotonic() + 10
+        while load is not None and not load.done and time.monotonic() < deadline:
+            time.sleep(0.001)  # the load thread leaves right after its last report
+        session.run(QuantizeSettings(k=4))
+        worker = session.runner.running_thread()
+        started.append(worker.job.kind if worker is not None else None)
+
+    session.image_changed.connect(on_image)
+    with qtbot.waitSignal(session.result_changed, timeout=20000,
+                          check_params_cb=lambda f: f is not None):
+        session.open(gradient_png, (400, 300))
+    assert started == ["quantize"]

@@ -131,7 +131,7 @@ def test_wheel_declares_the_console_and_gui_commands(dists):
         (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
         parser = ConfigParser()
         parser.read_string(wheel.read(entry_points).decode())
-    assert parser["console_scripts"]["kmeans-compress"] == "kmeans_gui.cli:main"
+    assert parser["console_scripts"]["kmeans-compress"] == "kmeans_gui.cli:run"
     assert parser["gui_scripts"]["kmeans-gui"] == "kmeans_gui.app:main"
 
 

@@ -17,6 +17,8 @@
 #define SPACE_OKLAB 1
 #define OUT_OF_MEMORY (-2)
 #define MAXD 4
+/* Pixels ahead of the coordinate cache lookup whose slot is fetched. */
+#define PREFETCH_AHEAD 8
 /* Bodies specialised for 3 and 4 coordinates: the compiler unrolls them. */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -75,46 +77,59 @@ ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const doub
 
 /* A direct-mapped cache of pixel_coords by colour: photos repeat few distinct
  * colours over many pixels, and a hit gives the very same doubles, so the
- * result does not depend on what the cache holds. */
+ * result does not depend on what the cache holds. A slot is the packed
+ * colour + 1 (0: empty) followed by its d coordinates, so a lookup touches
+ * one place in memory. */
 typedef struct {
-    uint64_t *tags; /* packed colour + 1 (0: empty) */
-    double *coords; /* (slots, d) */
+    uint64_t *slots; /* (slots, 1 + d): tag, then the coordinates' bits */
     int shift;
 } CoordCache;
 
 static int cache_init(CoordCache *c, int64_t pixels, int d) {
-    c->tags = NULL;
-    c->coords = NULL;
+    c->slots = NULL;
     c->shift = 0;
     if (pixels <= 0) return 1; /* no cache */
     int bits = 10;
     while (bits < 18 && ((int64_t)1 << (bits + 3)) < pixels) bits++;
     c->shift = 32 - bits;
-    c->tags = calloc((size_t)1 << bits, sizeof(uint64_t));
-    c->coords = malloc(sizeof(double) * d * ((size_t)1 << bits));
-    return c->tags && c->coords;
+    c->slots = calloc((size_t)(1 + d) << bits, sizeof(uint64_t));
+    return c->slots != NULL;
 }
 
-static void cache_free(CoordCache *c) {
-    free(c->tags);
-    free(c->coords);
+static void cache_free(CoordCache *c) { free(c->slots); }
+
+ALWAYS_INLINE uint32_t cache_key(const uint8_t *p, int nch) {
+    uint32_t key = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    if (nch == 4) key |= (uint32_t)p[3] << 24;
+    return key;
+}
+
+ALWAYS_INLINE uint64_t *cache_slot(const CoordCache *c, uint32_t key, int nch) {
+    uint32_t slot = (uint32_t)(key * 2654435761u) >> c->shift;
+    return c->slots + (size_t)slot * (1 + nch);
 }
 
 ALWAYS_INLINE void cached_coords(CoordCache *c, const uint8_t *p, int nch, int space,
                                  const double *lin, double *out) {
-    if (!c->tags) {
+    if (!c->slots) {
         pixel_coords(p, nch, space, lin, out);
         return;
     }
-    uint32_t key = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-    if (nch == 4) key |= (uint32_t)p[3] << 24;
-    uint32_t slot = (uint32_t)(key * 2654435761u) >> c->shift;
-    double *v = c->coords + (size_t)slot * nch;
-    if (c->tags[slot] != (uint64_t)key + 1) {
-        pixel_coords(p, nch, space, lin, v);
-        c->tags[slot] = (uint64_t)key + 1;
+    uint32_t key = cache_key(p, nch);
+    uint64_t *slot = cache_slot(c, key, nch);
+    if (slot[0] != (uint64_t)key + 1) {
+        pixel_coords(p, nch, space, lin, out);
+        memcpy(slot + 1, out, sizeof(double) * nch);
+        slot[0] = (uint64_t)key + 1;
+        return;
     }
-    for (int t = 0; t < nch; t++) out[t] = v[t];
+    memcpy(out, slot + 1, sizeof(double) * nch);
+}
+
+/* Asks for the slot of pixel p ahead of its lookup (the lookups of a row are
+ * independent, the slots scattered). */
+ALWAYS_INLINE void cache_prefetch(const CoordCache *c, const uint8_t *p, int nch) {
+    if (c->slots) __builtin_prefetch(cache_slot(c, cache_key(p, nch), nch));
 }
 
 ALWAYS_INLINE double sq_dist(const double *a, const double *b, int d) {
@@ -368,8 +383,11 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
             while (have_hi <= need_hi) {
                 double *slot = rows + (have_hi % 3) * w * d;
                 const uint8_t *src = img + have_hi * w * nch;
-                for (int64_t x = 0; x < w; x++)
+                for (int64_t x = 0; x < w; x++) {
+                    if (x + PREFETCH_AHEAD < w)
+                        cache_prefetch(&cache, src + (x + PREFETCH_AHEAD) * nch, nch);
                     cached_coords(&cache, src + x * nch, nch, space, lin, slot + x * d);
+                }
                 have_hi++;
             }
             const double *mid = rows + (y % 3) * w * d;

@@ -104,8 +104,24 @@ def dither_auto(img: np.ndarray, table: PaletteTables, space: int, lin: np.ndarr
                   space, lin.ctypes.data, base.ctypes.data, float(strength),
                   params.ctypes.data, out.ctypes.data))
 
-    run_pieces(run, pieces(n_bands, max(1, min_pixels // max(1, w * band_rows))))
+    run_pieces(run, _runs(n_bands, max(1, min_pixels // max(1, w * band_rows))))
     return out
+
+
+#: Each thread's share of the bands is cut in this many runs, handed out in
+#: order as threads come free: bands differ in cost (flat areas are cheap,
+#: texture is not), so one equal share per thread left one thread idle at the end.
+RUNS_PER_THREAD = 8
+
+
+def _runs(n_bands: int, minimum: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` runs of bands: one when the work stays on one thread,
+    else about ``RUNS_PER_THREAD`` per thread, none shorter than ``minimum``."""
+    parts = pieces(n_bands, minimum)
+    if len(parts) == 1:
+        return parts
+    size = max(minimum, -(-n_bands // (len(parts) * RUNS_PER_THREAD)))
+    return [(start, min(n_bands, start + size)) for start in range(0, n_bands, size)]
 
 
 def dither_ordered(img: np.ndarray, table: PaletteTables, space: int, lin: np.ndarray,

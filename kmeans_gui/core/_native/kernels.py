@@ -63,6 +63,9 @@ def _need(ok: bool, message: str) -> None:
 def _input(name: str, a, dtype, ndim: int | None = None) -> np.ndarray:
     """``a`` as a C-contiguous array of ``dtype`` for C to read; converted only
     when the conversion is lossless (so uint8 pixels are never wrapped)."""
+    if (type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous
+            and (a.ndim >= 1 if ndim is None else a.ndim == ndim)):
+        return a  # the common case, checked without building messages
     a = np.asarray(a)
     dtype = np.dtype(dtype)
     if a.dtype != dtype:
@@ -76,6 +79,9 @@ def _input(name: str, a, dtype, ndim: int | None = None) -> np.ndarray:
 
 def _output(name: str, a, dtype, shape: tuple[int, ...]) -> np.ndarray:
     """``a`` as it is, if C may write into it: ``dtype``, ``shape``, C-contiguous."""
+    if (type(a) is np.ndarray and a.dtype == dtype and a.shape == shape
+            and a.flags.c_contiguous and a.flags.writeable):
+        return a  # the common case, checked without building messages
     _need(isinstance(a, np.ndarray), f"{name} must be a numpy array")
     _need(a.dtype == np.dtype(dtype), f"{name} must be {np.dtype(dtype).name}, not {a.dtype.name}")
     _need(a.shape == shape, f"{name} must have shape {shape}, not {a.shape}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from pathlib import Path
 
 from ...limits import DEFAULT_EFFORT
@@ -28,7 +27,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = True
     _check_target(path, overwrite)
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = _create_temporary(folder, path.name)
     except FileNotFoundError:
         raise ImageError(f"{path}: the folder {folder} does not exist") from None
     except OSError as exc:
@@ -52,6 +51,25 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = True
         if isinstance(exc, OSError):
             raise ImageError(f"{path}: could not be written ({exc.strerror or exc})") from None
         raise
+
+
+#: Flags of the temporary file: new (never an existing name), not followed
+#: through a link, not inherited by child processes.
+_TEMPORARY_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                    | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """A new file ``.NAME.XXXXXXXX.tmp`` in ``folder``, readable by its owner
+    only (as ``tempfile.mkstemp`` makes it; that module and the ``random``
+    module it imports are not loaded for this)."""
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(5).hex()}.tmp")
+        try:
+            return os.open(tmp, _TEMPORARY_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
 
 
 def _check_target(path: Path, overwrite: bool) -> None:

@@ -27,8 +27,12 @@ from .colorspace import LINEAR_LUT, to_working
 
 #: Bands of rows that error diffusion runs in, and how many rows before its
 #: band each starts with no error (and discards) so the bands do not show.
-BAND_ROWS = 64
-WARMUP_ROWS = 8
+#: Four rows let the error pattern settle (tests/core/test_dithering.py looks
+#: at the rows across a boundary), so a band re-dithers 1/32 of its rows;
+#: 128-row bands still give each of two threads four or more from 1080 rows up.
+#: Measured with benchmarks/dither_vs_pngquant.py and its --speed run.
+BAND_ROWS = 128
+WARMUP_ROWS = 4
 #: Pixels below which the work stays on one thread.
 SPLIT_PIXELS = 1 << 18
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...limits import INITS, MAX_K, MIN_K, SPACES
 from .._native import kernels as _kernels
+from .._native import rng as _rng
 from ..errors import ImageError
 from .colorspace import from_working, to_working
 from .histogram import ColorHistogram
@@ -128,7 +129,7 @@ def kmeans_steps(
         return
 
     x = np.ascontiguousarray(to_working(colors, space))
-    rng = np.random.default_rng(seed)
+    rng = _rng.Generator(seed)  # numpy's default_rng stream, without numpy.random
     anchors = to_working(pinned_rgba.astype(np.float64), space)
     if initial is not None:
         start = _checked_initial(initial, channels, n_clusters)
@@ -198,7 +199,7 @@ def _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved, con
                        reason, run.labels + offset, start)
 
 
-def _swap_search(run: _Lloyd, m: int, rng: np.random.Generator, tol: float,
+def _swap_search(run: _Lloyd, m: int, rng: _rng.Generator, tol: float,
                  trials: int = SWAP_TRIALS, max_iter: int = 100) -> _Lloyd:
     """Swap trials on a converged run with ``m`` fixed centroids: each moves
     the free centroid whose loss raises the error least (its members moving
