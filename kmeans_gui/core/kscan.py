@@ -303,7 +303,8 @@ class KCost:
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
         s = self.settings
-        return remap(pixels, palette, s.space, s.dither, s.dither_strength), palette
+        return remap(pixels, palette, s.space, s.dither, s.dither_strength,
+                     keep_runs=True), palette
 
     def _sample_delta_e(self, indices: np.ndarray, palette: np.ndarray) -> float:
         """``delta_e_of(self.sample, palette[indices])``, with the sample's
@@ -337,7 +338,10 @@ class KCost:
         height = self.pixels.shape[0]
         size = -1
         delta_e = None if quality else math.nan
-        if self.table is not None and quality:
+        # A whole image's own result gives its figure exactly (runs kept);
+        # the colour table is for large images, where it is each colour's
+        # nearest entry (a little below the result's figure).
+        if self.table is not None and quality and self.rows is not None:
             delta_e = self.table.delta_e(palette, self.settings.space)
         if sizes or delta_e is None:
             indices, ordered = self._indices(self.sample, palette)
@@ -366,15 +370,13 @@ class KCost:
         its PNG is encoded on first use of ``Final.data``."""
         state = self.cluster(k, start)
         result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k))
-        if self.table is not None:
-            delta_e = self.table.delta_e(result.palette, self.settings.space)
-            exact = self.table.exact
-        else:  # dithered: pixel by pixel, on every n-th pixel of large images
-            flat = self.pixels.reshape(-1, self.pixels.shape[2])
-            indices = result.indices.reshape(-1)
-            step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
-            exact = step == 1
-            delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
+        # Pixel by pixel (on every n-th pixel of large images): the result
+        # is dithered, or keeps runs, so it is not each colour's nearest entry.
+        flat = self.pixels.reshape(-1, self.pixels.shape[2])
+        indices = result.indices.reshape(-1)
+        step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
+        exact = step == 1
+        delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
         got = Final(k, result, delta_e, exact, self)
         if self.on_final is not None:
             self.on_final(got)

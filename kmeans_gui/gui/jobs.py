@@ -518,7 +518,8 @@ class RemapJob(Job):
         started = time.perf_counter()
         s = self.settings
         old = self.previous.result
-        indices = remap(self.image.pixels, old.palette, s.space, s.dither, s.dither_strength)
+        indices = remap(self.image.pixels, old.palette, s.space, s.dither, s.dither_strength,
+                        keep_runs=True)
         result = dataclasses.replace(old, indices=indices)
         yield None
         yield from _finished(self.image, self.preview_pixels, result, s, started)

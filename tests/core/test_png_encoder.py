@@ -146,3 +146,30 @@ def test_unknown_effort_is_refused():
                             1, 0.0, 0.0, "", 0.0)
     with pytest.raises(ValueError, match="effort"):
         encode_png(result, effort="slow")
+
+
+def _idat(data: bytes) -> bytes:
+    return b"".join(body for kind, body in _chunks(data) if kind == b"IDAT")
+
+
+def test_auto_deflates_flat_graphics_at_level_9_and_photos_at_the_fast_level():
+    """Larger images: level 9 where the sample deflates many times smaller
+    (flat areas with edges), the fast level where it does not (noise)."""
+    rng = np.random.default_rng(4)
+    graphic = flat_blocks(700, 900, 24, 16)
+    edges = rng.random(graphic.shape) < 0.002
+    graphic[edges] = rng.integers(0, 16, int(edges.sum()))
+    noisy = rng.integers(0, 16, (700, 900)).astype(np.uint8)
+    palette = np.arange(48, dtype=np.uint8).reshape(16, 3) * 5
+    for indices, level in ((graphic, 9), (noisy, png_encoder.FAST_LEVEL)):
+        rows = png_encoder.pack(indices, 4)
+        assert rows.size > png_encoder.WHOLE_TRIAL_BYTES  # the sampled path
+        filter_type, strategy = png_encoder.choose(rows)
+        lines = png_encoder.scanlines(rows, filter_type)
+        want = png_encoder.deflate_rows(memoryview(lines).cast("B"), lines.shape[1], level,
+                                        strategy)
+        result = QuantizeResult(indices, palette, 1, 0.0, 0.0, "", 0.0)
+        auto, fast = encode_png(result, effort="auto"), encode_png(result, effort="fast")
+        assert _idat(auto) == want
+        assert np.array_equal(decoded_indices(auto), indices)
+        assert len(auto) <= len(fast)

@@ -132,3 +132,27 @@ def test_side_by_side_trials_give_the_same_file(monkeypatch, k, effort):
         monkeypatch.setattr(parallel, "_threads", workers)
         files.append(encode_png(result, icc_profile=ICC, dpi=(96, 96), effort=effort))
     assert files[0] == files[1]
+
+
+def test_the_common_srgb_profile_becomes_an_srgb_chunk(monkeypatch):
+    """A profile with the sRGB profile's fingerprint (the real one is not
+    shipped: a stand-in of its size, fingerprinted here) is written as gAMA and
+    sRGB chunks, with the profile's rendering intent; any other keeps iCCP."""
+    import hashlib
+
+    rng = np.random.default_rng(7)
+    profile = bytearray(rng.integers(0, 256, png_write.SRGB_PROFILE_SIZE, np.uint8).tobytes())
+    profile[64:68] = (1).to_bytes(4, "big")  # relative colorimetric
+    profile = bytes(profile)
+    monkeypatch.setattr(png_write, "SRGB_PROFILE_TAGS", hashlib.sha256(profile[128:]).hexdigest())
+    indices = np.zeros((4, 5), np.uint8)
+    palette = np.array([[10, 20, 30]], np.uint8)
+    data = png_write.encode_indexed(indices, palette, icc_profile=profile)
+    found = dict(chunks(data))
+    assert b"iCCP" not in found
+    assert found[b"sRGB"] == b"\x01" and found[b"gAMA"] == struct.pack(">I", 45455)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.info.get("srgb") == 1 and "icc_profile" not in im.info
+    other = profile[:200] + bytes([profile[200] ^ 1]) + profile[201:]
+    kept = dict(chunks(png_write.encode_indexed(indices, palette, icc_profile=other)))
+    assert b"iCCP" in kept and b"sRGB" not in kept

@@ -800,6 +800,197 @@ EXPORT int64_t remap_rgb(const uint8_t *pix, int64_t n, const double *pal, int64
     return 0;
 }
 
+/* Distances up to this are an exact match: the pixel's coordinates and the
+ * palette's (computed by numpy) may differ in the last bits. */
+#define EXACT_MATCH 1e-6
+
+/* The nearest entry of a sorted set to v and the second nearest, if that is
+ * within the slack max(relative * nearest distance, absolute) of the nearest
+ * (the scan stops once no entry within it can follow): their original
+ * indices and plain (not squared) distances. When none is, the second is
+ * some entry beyond the slack, or the first at infinite distance. */
+static inline void nearest_two(const double *v, const SortedSet *s, double relative,
+                               double absolute, int64_t *j1, double *d1, int64_t *j2,
+                               double *d2) {
+    int64_t k = s->k, d = s->d;
+    double p = 0.0;
+    for (int64_t t = 0; t < d; t++) p += v[t] * s->axis[t];
+    int64_t hi = lower_bound(s->proj, k, p), lo = hi - 1;
+    double best = INFINITY, second = INFINITY, reach = INFINITY;
+    int64_t best_j = 0, second_j = 0;
+    while (lo >= 0 || hi < k) {
+        for (int side = 0; side < 2; side++) {
+            int64_t j = side == 0 ? hi : lo;
+            if (j < 0 || j >= k) continue;
+            double gap = s->proj[j] - p;
+            if (gap * gap >= (second < reach ? second : reach)) {
+                if (side == 0) hi = k; else lo = -1;
+                continue;
+            }
+            double dd = sq_dist(v, s->coords + j * d, d);
+            if (dd < best) {
+                second = best;
+                second_j = best_j;
+                best = dd;
+                best_j = j;
+                /* beyond the slack a second nearest cannot stand in: no need to find it */
+                double r = sqrt(best), slack = relative * r > absolute ? relative * r : absolute;
+                reach = r > EXACT_MATCH ? (r + slack) * (r + slack) : best;
+            } else if (dd < second) {
+                second = dd;
+                second_j = j;
+            }
+            if (side == 0) hi++; else lo--;
+        }
+    }
+    *j1 = s->order[best_j];
+    *d1 = sqrt(best);
+    *j2 = s->order[second == INFINITY ? best_j : second_j];
+    *d2 = sqrt(second);
+}
+
+/* What the run-aware remap caches per colour: the nearest entry in the low
+ * byte, in the high byte the second nearest if it may stand in for it (no
+ * farther than the slack beyond the nearest), else the nearest again. An
+ * exact match (distance 0) has no stand-in. */
+static inline uint16_t run_choices(const uint8_t *p, uint32_t a, int nch, int space,
+                                   const double *lin, const SortedSet *s, double relative,
+                                   double absolute) {
+    double v[4], d1, d2;
+    int64_t j1, j2;
+    work_coords(p[0], p[1], p[2], a, space, nch, lin, v);
+    nearest_two(v, s, relative, absolute, &j1, &d1, &j2, &d2);
+    double slack = relative * d1 > absolute ? relative * d1 : absolute;
+    if (!(d1 > EXACT_MATCH) || !(d2 - d1 <= slack)) j2 = j1;
+    return (uint16_t)(j1 | (j2 << 8));
+}
+
+/* Left, then upper neighbour's entry if this colour allows it, else the nearest. */
+static inline uint8_t run_pick(uint16_t choices, int left, int up) {
+    int j1 = choices & 0xFF, j2 = choices >> 8;
+    int left_ok = (left == j1) | (left == j2), up_ok = (up == j1) | (up == j2);
+    return (uint8_t)(left_ok ? left : up_ok ? up : j1); /* selects, not branches */
+}
+
+/* The rows of remap_runs, for a constant channel count and cache kind (so
+ * the compiler specializes each). */
+static inline __attribute__((always_inline)) void runs_rows(
+    const uint8_t *pix, int64_t first, int64_t rows, int64_t w, const int nch, const int direct,
+    const SortedSet *s, int space, const double *lin, int64_t transparent_index,
+    double relative, double absolute, int64_t band_rows, int cap_bits, uint16_t *vals,
+    uint32_t *keys, uint8_t *filled, uint8_t *out) {
+    uint64_t cap = (uint64_t)1 << cap_bits;
+    int shift = 32 - cap_bits;
+    uint64_t used = 0;
+    const int k_full = s->k == 256; /* else entry 255 does not exist: 0xFFFF is empty */
+    for (int64_t y = 0; y < rows; y++) {
+        const uint8_t *row = pix + y * w * nch;
+        uint8_t *o = out + y * w;
+        const uint8_t *above = (first + y) % band_rows == 0 ? NULL : o - w;
+        uint32_t prev_key = 0;
+        int have_prev = 0;
+        int left = -1; /* the entry just written, kept out of memory: each pick waits for it */
+        for (int64_t x = 0; x < w; x++) {
+            const uint8_t *p = row + x * nch;
+            uint32_t a = nch == 4 ? p[3] : 255u;
+            if (nch == 4 && a == 0 && transparent_index >= 0) {
+                o[x] = (uint8_t)transparent_index;
+                left = (int)transparent_index;
+                have_prev = 0;
+                continue;
+            }
+            uint32_t key = pack(p, nch);
+            if (have_prev && key == prev_key) { /* the left pixel's entry suits its colour */
+                o[x] = (uint8_t)left;
+                continue;
+            }
+            uint16_t choices;
+            if (direct) {
+                /* 0xFFFF is an empty slot, or with 256 entries (entry 255, no
+                 * stand-in) when the colour's bit in filled says so */
+                uint32_t c = key >> 8;
+                choices = vals[c];
+                if (choices == 0xFFFF && !(k_full && (filled[c >> 3] & (1u << (c & 7))))) {
+                    choices = run_choices(p, a, nch, space, lin, s, relative, absolute);
+                    vals[c] = choices;
+                    if (k_full && choices == 0xFFFF) filled[c >> 3] |= (uint8_t)(1u << (c & 7));
+                }
+            } else {
+                uint64_t h = hash_key(key, shift);
+                int found = 0;
+                while (filled[h]) {
+                    if (keys[h] == key) {
+                        found = 1;
+                        break;
+                    }
+                    h = (h + 1) & (cap - 1);
+                }
+                if (found) {
+                    choices = vals[h];
+                } else {
+                    choices = run_choices(p, a, nch, space, lin, s, relative, absolute);
+                    if (used * 2 < cap) {
+                        keys[h] = key;
+                        vals[h] = choices;
+                        filled[h] = 1;
+                        used++;
+                    }
+                }
+            }
+            if (__builtin_expect((choices & 0xFF) == (choices >> 8), 1))
+                left = choices & 0xFF; /* no stand-in: a branch, not a wait for the left pick */
+            else
+                left = run_pick(choices, left, above ? above[x] : -1);
+            o[x] = (uint8_t)left;
+            prev_key = key;
+            have_prev = 1;
+        }
+    }
+}
+
+/* The undithered remap that keeps runs: rows first..first+rows-1 of an image
+ * of width w. Each pixel takes its left neighbour's entry, else its upper
+ * neighbour's, when that entry is its nearest or its second nearest within
+ * the slack (max(relative * nearest distance, absolute), working-space
+ * units), else its nearest: fewer index changes, longer deflate matches. A
+ * row whose number is a multiple of band_rows looks at no upper neighbour,
+ * so pieces that start on such rows give the same result as one pass. The
+ * choices are cached per colour: hashed (2**cap_bits slots, at most half
+ * filled, beyond that colours are computed), or with direct set for opaque
+ * RGB, in a direct 2**24 table (32 MB, and a 2 MB bitmap for one value). */
+EXPORT int64_t remap_runs(const uint8_t *pix, int64_t first, int64_t rows, int64_t w, int nch,
+                          const double *pal, int64_t k, int64_t d, const double *proj,
+                          const double *axis, const int64_t *order, int space,
+                          const double *lin, int64_t transparent_index, double relative,
+                          double absolute, int64_t band_rows, int direct, int cap_bits,
+                          uint8_t *out) {
+    uint64_t cap = direct ? (uint64_t)1 << 24 : (uint64_t)1 << cap_bits;
+    uint16_t *vals = malloc(sizeof(uint16_t) * cap);
+    uint32_t *keys = direct ? NULL : malloc(sizeof(uint32_t) * cap);
+    uint8_t *filled = calloc(direct ? cap / 8 : cap, 1);
+    if (!vals || !filled || (!direct && !keys)) {
+        free(vals);
+        free(keys);
+        free(filled);
+        return OUT_OF_MEMORY;
+    }
+    if (direct) memset(vals, 0xFF, sizeof(uint16_t) * cap);
+    SortedSet s = palette_set(pal, k, d, proj, axis, order);
+    if (direct)
+        runs_rows(pix, first, rows, w, 3, 1, &s, space, lin, transparent_index, relative,
+                  absolute, band_rows, 24, vals, keys, filled, out);
+    else if (nch == 3)
+        runs_rows(pix, first, rows, w, 3, 0, &s, space, lin, transparent_index, relative,
+                  absolute, band_rows, cap_bits, vals, keys, filled, out);
+    else
+        runs_rows(pix, first, rows, w, 4, 0, &s, space, lin, transparent_index, relative,
+                  absolute, band_rows, cap_bits, vals, keys, filled, out);
+    free(vals);
+    free(keys);
+    free(filled);
+    return 0;
+}
+
 static inline double clamp255(double v) { return v < 0.0 ? 0.0 : (v > 255.0 ? 255.0 : v); }
 
 /* Serpentine Floyd-Steinberg error diffusion at strength (0..1).

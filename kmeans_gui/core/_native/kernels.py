@@ -16,7 +16,7 @@ import ctypes
 
 import numpy as np
 
-from ..parallel import pieces, run_pieces
+from ..parallel import pieces, run_pieces, threads
 from . import F64, I64, INT, PTR, declare
 
 SPACE_RGB = 0
@@ -33,6 +33,8 @@ _remap = declare("remap", I64, PTR, I64, INT, PTR, I64, I64, PTR, PTR, PTR, INT,
                  INT, PTR)
 _remap_rgb_packed = declare("remap_rgb_packed", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR,
                             INT, PTR, INT, PTR)
+_remap_runs = declare("remap_runs", I64, PTR, I64, I64, I64, INT, PTR, I64, I64, PTR, PTR, PTR,
+                      INT, PTR, I64, F64, F64, I64, INT, INT, PTR)
 _remap_rgb = declare("remap_rgb", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, PTR)
 _count_bytes = declare("count_bytes", None, PTR, I64, PTR)
 _weighted_histogram = declare("weighted_histogram", I64, PTR, I64, INT, ctypes.c_uint32, PTR,
@@ -409,6 +411,52 @@ def remap_rgb_packed(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: n
                                    lin.ctypes.data, cap_bits, out[start:].ctypes.data))
 
     run_pieces(run, pieces(n, SPLIT_PIXELS))
+    return out
+
+
+#: The run-aware remap looks at no upper neighbour on rows that are a
+#: multiple of this, and is split over threads only at such rows: the result
+#: does not depend on the thread count.
+RUN_BAND_ROWS = 256
+
+
+def remap_runs(img: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
+               order: np.ndarray, space: int, lin: np.ndarray, transparent_index: int,
+               relative: float, absolute: float, direct: bool, cap_bits: int) -> np.ndarray:
+    """The undithered remap that keeps runs, for ``img`` ((h, w, 3|4) uint8).
+
+    Each pixel takes its left neighbour's entry, else its upper neighbour's,
+    when that entry is its nearest or its second nearest no farther than the
+    slack beyond the nearest, max(``relative`` * nearest distance,
+    ``absolute``) in working-space units; otherwise its nearest. An exact
+    match keeps its entry. Choices are cached per colour: in a direct 2**24
+    table (``direct``, opaque RGB only) or hashed in 2**cap_bits slots per thread.
+    """
+    img = _pixels("image", img, ndim=3)
+    h, w, nch = img.shape
+    _keep, palette = _palette_args(pal, proj, axis, order, nch)
+    lin = _lut(lin)
+    space = _space(space)
+    transparent_index = _transparent(transparent_index, palette[1])
+    _need(np.isfinite(relative) and relative >= 0.0,
+          f"the relative slack must be a finite number >= 0, not {relative}")
+    _need(np.isfinite(absolute) and absolute >= 0.0,
+          f"the absolute slack must be a finite number >= 0, not {absolute}")
+    _need(not direct or nch == 3, "the direct cache is for RGB images only")
+    _need(1 <= cap_bits <= 30, f"cap_bits must be 1..30, not {cap_bits}")
+    out = np.empty((h, w), dtype=np.uint8)
+    # One piece per thread, each starting on a band's first row.
+    bands = -(-h // RUN_BAND_ROWS)
+    parts = max(1, min(threads(), bands, h * w // SPLIT_PIXELS))
+    cuts = [min(h, bands * i // parts * RUN_BAND_ROWS) for i in range(parts + 1)]
+
+    def run(first: int, stop: int) -> None:
+        _checked(_remap_runs(img[first:].ctypes.data, first, stop - first, w, nch, *palette,
+                             space, lin.ctypes.data, transparent_index, float(relative),
+                             float(absolute), RUN_BAND_ROWS, int(bool(direct)), cap_bits,
+                             out[first:].ctypes.data))
+
+    run_pieces(run, list(zip(cuts[:-1], cuts[1:], strict=True)))
     return out
 
 

@@ -131,7 +131,8 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
         choose_order = None
     else:
         palette = np.ascontiguousarray(state.palette[palette_order(state.palette)])
-    indices = remap(pixels, palette, settings.space, settings.dither, settings.dither_strength)
+    indices = remap(pixels, palette, settings.space, settings.dither, settings.dither_strength,
+                    keep_runs=True)
     if choose_order is not None:
         perm = choose_order(indices, palette)
         if perm is not None:

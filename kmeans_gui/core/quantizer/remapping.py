@@ -15,6 +15,14 @@ DIRECT_CACHE_PIXELS = 1 << 21
 #: fills to half): 2**24 slots took 96 MB per core for a noisy RGBA image.
 MAX_CACHE_BITS = 22
 
+#: The undithered result keeps a neighbour's entry instead of the nearest
+#: when it is at most this much farther: max(RUN_RELATIVE * the pixel's own
+#: error, RUN_ABSOLUTE) in working-space units (OKLab x100: a difference of 1
+#: is hard to see). Fewer index changes along the rows deflate smaller
+#: (benchmarks/remap_runs.py measures bytes and quality).
+RUN_RELATIVE = 0.3
+RUN_ABSOLUTE = 0.5
+
 _SPACE_CODES = {"rgb": _kernels.SPACE_RGB, "oklab": _kernels.SPACE_OKLAB}
 
 
@@ -45,7 +53,7 @@ def transparent_index(palette: np.ndarray) -> int:
 
 
 def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
-          dither: str = "none", strength: float = 1.0) -> np.ndarray:
+          dither: str = "none", strength: float = 1.0, keep_runs: bool = False) -> np.ndarray:
     """Palette index of every pixel of ``pixels`` ((h, w, 3|4) uint8).
 
     With ``dither`` "none" each pixel gets its exact nearest palette entry in
@@ -53,6 +61,12 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     "fs" is serpentine Floyd-Steinberg error diffusion at ``strength`` (0..1);
     "auto" and "ordered" are described in ``dithering``. Strength 0 is the
     plain remap. Returns (h, w) uint8.
+
+    ``keep_runs`` (for a result to be encoded, without dithering): a pixel
+    takes its left, else its upper neighbour's entry when that is its nearest
+    or its second nearest within the slack (RUN_RELATIVE, RUN_ABSOLUTE) of
+    the nearest; an exact match keeps its entry, so an image with no more
+    colours than the palette is mapped exactly.
     """
     _check(pixels, palette)
     h, w, channels = pixels.shape
@@ -72,10 +86,14 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
         base = remap(pixels, palette, space)
         return dithering.dither(pixels, palette, base, dither, space, strength)
     flat = pixels.reshape(-1, channels)
+    cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
+    if keep_runs:
+        direct = channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS
+        return _kernels.remap_runs(pixels, coords, proj, axis, order, code, LINEAR_LUT, tindex,
+                                   RUN_RELATIVE, RUN_ABSOLUTE, direct, cap_bits)
     if channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS:
         out = _kernels.remap_rgb(flat, coords, proj, axis, order, code, LINEAR_LUT)
         return out.reshape(h, w)
-    cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
     if channels == 3:  # one 32-bit slot per cached colour: a memory access a lookup
         out = _kernels.remap_rgb_packed(flat, coords, proj, axis, order, code, LINEAR_LUT,
                                         cap_bits)
