@@ -20,8 +20,8 @@ MAX_CACHE_BITS = 22
 #: error, RUN_ABSOLUTE) in working-space units (OKLab x100: a difference of 1
 #: is hard to see). Fewer index changes along the rows deflate smaller
 #: (benchmarks/remap_runs.py measures bytes and quality).
-RUN_RELATIVE = 0.3
-RUN_ABSOLUTE = 0.5
+RUN_RELATIVE = 0.1
+RUN_ABSOLUTE = 0.15
 
 _SPACE_CODES = {"rgb": _kernels.SPACE_RGB, "oklab": _kernels.SPACE_OKLAB}
 
