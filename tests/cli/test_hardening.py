@@ -232,7 +232,7 @@ def _still_running_after(proc: subprocess.Popen, signum: int) -> bool:
 @posix_only
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_ignored_sigint_stays_ignored(tmp_path: Path, jobs: str) -> None:
-    images = [noise_image(tmp_path / f"n{i}.png", 1500, seed=i) for i in range(2)]
+    images = [noise_image(tmp_path / f"n{i}.png", 3000, seed=i) for i in range(2)]
     proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", *map(str, images), *SLOW,
                              "-j", jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=cli_env(), preexec_fn=_ignoring(signal.SIGINT))
@@ -241,7 +241,7 @@ def test_an_ignored_sigint_stays_ignored(tmp_path: Path, jobs: str) -> None:
 
 @posix_only
 def test_an_ignored_sigterm_stays_ignored(tmp_path: Path) -> None:
-    image = noise_image(tmp_path / "n.png", 1500)
+    image = noise_image(tmp_path / "n.png", 3000)
     proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", image, *SLOW],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(),
                             preexec_fn=_ignoring(signal.SIGTERM))
