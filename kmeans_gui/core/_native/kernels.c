@@ -85,6 +85,22 @@ static inline uint64_t hash_key(uint32_t key, int shift) {
     return (((uint64_t)key * 2654435761u) & 0xFFFFFFFFu) >> shift;
 }
 
+/* Where ``key`` sits in a linear-probing colour cache (returns 1), or the
+ * empty slot it would take (returns 0); the table is kept at most half full. */
+static inline int probe_slot(const uint32_t *keys, const uint8_t *filled, uint32_t key, int shift,
+                             uint64_t cap, uint64_t *slot) {
+    uint64_t h = hash_key(key, shift);
+    while (filled[h]) {
+        if (keys[h] == key) {
+            *slot = h;
+            return 1;
+        }
+        h = (h + 1) & (cap - 1);
+    }
+    *slot = h;
+    return 0;
+}
+
 static inline uint32_t pack(const uint8_t *p, int nch) {
     uint32_t a = nch == 4 ? p[3] : 255u;
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | a;
@@ -676,16 +692,8 @@ EXPORT int64_t remap(const uint8_t *pix, int64_t n, int nch, const double *pal, 
             continue;
         }
         uint32_t key = pack(p, nch);
-        uint64_t h = hash_key(key, shift);
-        int found = 0;
-        while (filled[h]) {
-            if (keys[h] == key) {
-                found = 1;
-                break;
-            }
-            h = (h + 1) & (cap - 1);
-        }
-        if (found) {
+        uint64_t h;
+        if (probe_slot(keys, filled, key, shift, cap, &h)) {
             out[i] = vals[h];
             continue;
         }
@@ -916,16 +924,8 @@ static inline __attribute__((always_inline)) void runs_rows(
                     if (k_full && choices == 0xFFFF) filled[c >> 3] |= (uint8_t)(1u << (c & 7));
                 }
             } else {
-                uint64_t h = hash_key(key, shift);
-                int found = 0;
-                while (filled[h]) {
-                    if (keys[h] == key) {
-                        found = 1;
-                        break;
-                    }
-                    h = (h + 1) & (cap - 1);
-                }
-                if (found) {
+                uint64_t h;
+                if (probe_slot(keys, filled, key, shift, cap, &h)) {
                     choices = vals[h];
                 } else {
                     choices = run_choices(p, a, nch, space, lin, s, relative, absolute);
