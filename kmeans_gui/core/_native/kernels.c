@@ -382,14 +382,21 @@ typedef struct {
     int64_t *order; /* sorted position -> original index */
 } SortedSet;
 
+/* Distances up to this are an exact match: the pixel's coordinates and the
+ * palette's (computed by numpy) may differ in the last bits. */
+#define EXACT_MATCH 1e-6
+
 /* Nearest entry of a sorted set to v. The projection difference bounds the
  * distance from below, so the scan outwards from v's projection stops once no
  * closer entry can follow (with want_second, once none can beat the second
- * nearest either). Returns the sorted position; *best and *second get the
- * squared distances (second stays inf when not wanted). */
-static inline int64_t sorted_search_from(const double *v, const SortedSet *s, int64_t hint,
-                                         int want_second, double *best_out,
-                                         double *second_out) {
+ * nearest either; with relative >= 0 as well, once none lies within the slack
+ * max(relative * nearest distance, absolute) of the nearest, or at once after
+ * an exact match). Returns the sorted position; *best and *second get the
+ * squared distances (second stays inf when not wanted), *second_j the second's
+ * sorted position (0 when there is none). */
+static inline __attribute__((always_inline)) int64_t sorted_scan(
+    const double *v, const SortedSet *s, int64_t hint, int want_second, double relative,
+    double absolute, double *best_out, double *second_out, int64_t *second_j_out) {
     int64_t k = s->k, d = s->d;
     double p = 0.0;
     for (int64_t t = 0; t < d; t++) p += v[t] * s->axis[t];
@@ -403,31 +410,46 @@ static inline int64_t sorted_search_from(const double *v, const SortedSet *s, in
         while (hi < k && s->proj[hi] < p) hi++;
     }
     int64_t lo = hi - 1;
-    double best = INFINITY, second = INFINITY;
-    int64_t best_j = 0;
+    double best = INFINITY, second = INFINITY, reach = INFINITY;
+    int64_t best_j = 0, second_j = 0;
     while (lo >= 0 || hi < k) {
         for (int side = 0; side < 2; side++) {
             int64_t j = side == 0 ? hi : lo;
             if (j < 0 || j >= k) continue;
             double gap = s->proj[j] - p;
-            if (gap * gap >= (want_second ? second : best)) {
+            if (gap * gap >= (want_second ? (second < reach ? second : reach) : best)) {
                 if (side == 0) hi = k; else lo = -1;
                 continue;
             }
             double dd = sq_dist(v, s->coords + j * d, d);
             if (dd < best) {
                 second = best;
+                second_j = best_j;
                 best = dd;
                 best_j = j;
+                if (relative >= 0.0) {
+                    /* beyond the slack a second nearest cannot stand in: no need to find it */
+                    double r = sqrt(best), slack = relative * r > absolute ? relative * r : absolute;
+                    reach = r > EXACT_MATCH ? (r + slack) * (r + slack) : best;
+                }
             } else if (dd < second) {
                 second = dd;
+                second_j = j;
             }
             if (side == 0) hi++; else lo--;
         }
     }
     *best_out = best;
     *second_out = second;
+    *second_j_out = second_j;
     return best_j;
+}
+
+static inline int64_t sorted_search_from(const double *v, const SortedSet *s, int64_t hint,
+                                         int want_second, double *best_out,
+                                         double *second_out) {
+    int64_t second_j;
+    return sorted_scan(v, s, hint, want_second, -1.0, 0.0, best_out, second_out, &second_j);
 }
 
 static inline int64_t sorted_search(const double *v, const SortedSet *s, int want_second,
@@ -808,10 +830,6 @@ EXPORT int64_t remap_rgb(const uint8_t *pix, int64_t n, const double *pal, int64
     return 0;
 }
 
-/* Distances up to this are an exact match: the pixel's coordinates and the
- * palette's (computed by numpy) may differ in the last bits. */
-#define EXACT_MATCH 1e-6
-
 /* The nearest entry of a sorted set to v and the second nearest, if that is
  * within the slack max(relative * nearest distance, absolute) of the nearest
  * (the scan stops once no entry within it can follow): their original
@@ -820,37 +838,9 @@ EXPORT int64_t remap_rgb(const uint8_t *pix, int64_t n, const double *pal, int64
 static inline void nearest_two(const double *v, const SortedSet *s, double relative,
                                double absolute, int64_t *j1, double *d1, int64_t *j2,
                                double *d2) {
-    int64_t k = s->k, d = s->d;
-    double p = 0.0;
-    for (int64_t t = 0; t < d; t++) p += v[t] * s->axis[t];
-    int64_t hi = lower_bound(s->proj, k, p), lo = hi - 1;
-    double best = INFINITY, second = INFINITY, reach = INFINITY;
-    int64_t best_j = 0, second_j = 0;
-    while (lo >= 0 || hi < k) {
-        for (int side = 0; side < 2; side++) {
-            int64_t j = side == 0 ? hi : lo;
-            if (j < 0 || j >= k) continue;
-            double gap = s->proj[j] - p;
-            if (gap * gap >= (second < reach ? second : reach)) {
-                if (side == 0) hi = k; else lo = -1;
-                continue;
-            }
-            double dd = sq_dist(v, s->coords + j * d, d);
-            if (dd < best) {
-                second = best;
-                second_j = best_j;
-                best = dd;
-                best_j = j;
-                /* beyond the slack a second nearest cannot stand in: no need to find it */
-                double r = sqrt(best), slack = relative * r > absolute ? relative * r : absolute;
-                reach = r > EXACT_MATCH ? (r + slack) * (r + slack) : best;
-            } else if (dd < second) {
-                second = dd;
-                second_j = j;
-            }
-            if (side == 0) hi++; else lo--;
-        }
-    }
+    double best, second;
+    int64_t second_j;
+    int64_t best_j = sorted_scan(v, s, -1, 1, relative, absolute, &best, &second, &second_j);
     *j1 = s->order[best_j];
     *d1 = sqrt(best);
     *j2 = s->order[second == INFINITY ? best_j : second_j];
