@@ -1,0 +1,81 @@
+"""What the window shows must be what happened: the convergence chart of a
+run whose seedings were raced, the keys a focused widget uses, and the k
+mode a snapshot was taken in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kmeans_gui.core import RACE_MAX_K, QuantizeSettings, build_histogram, kmeans_steps
+from kmeans_gui.gui.chart import MIN_SPAN, error_axis
+from kmeans_gui.gui.run_view import PROBE_ITERATIONS, RACED_SEEDINGS
+
+from .conftest import open_and_wait, write_image
+
+
+@pytest.fixture
+def photo_png(tmp_path) -> Path:
+    """Gradients plus noise, like a photo: K-Means improves on its seeds by a
+    few percent, most of it during a race's trial iterations."""
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:120, 0:160]
+    base = np.stack([x * 255 / 159, y * 255 / 119, (x + y) * 255 / 278], axis=-1)
+    pixels = np.clip(np.rint(base + rng.normal(0, 14, base.shape)), 0, 255)
+    return write_image(tmp_path / "photo.png", pixels.astype(np.uint8))
+
+
+# ------------------------------------------------------------ the chart
+
+
+def test_error_axis_spans_what_the_run_improved():
+    for low in (99.9, 99.7, 99.2, 98.5, 97.0, 93.0, 88.0, 75.0, 40.0, 3.0, 0.0):
+        bottom, top, ticks = error_axis(low, 100.0)
+        assert top == 100.0
+        assert 0.0 <= bottom < low or bottom == low == 0.0  # the lowest point is on the chart
+        span = top - bottom
+        # Never narrower than MIN_SPAN, never more than about twice what is needed.
+        assert span >= MIN_SPAN
+        assert span == MIN_SPAN or span <= 2.2 * (100.0 - low)
+        step = span / (ticks - 1)  # ticks on round values
+        assert any(abs(step - nice) < 1e-9 for nice in (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0))
+    # A value above the first (rounding after a grid's exact finish) stays on it.
+    assert error_axis(99.0, 100.4)[1] == 100.4
+
+
+def test_a_raced_run_fills_the_chart_and_says_what_came_before(qtbot, window, photo_png):
+    """Raced seedings leave iteration 1 nearly converged: on a 0-100 % axis
+    the curve was a flat line at the top, whatever the run did."""
+    window.controls.set_settings(QuantizeSettings(k=12))
+    open_and_wait(qtbot, window, photo_png)
+    ys = [y for _, y in window.chart.plotted()]
+    assert len(ys) >= 3 and ys[0] == 100.0
+    drop = 100.0 - min(ys)
+    assert 0.05 < drop < 20  # what this test is about: a small improvement
+    low, high = window.chart.y_range()
+    assert high == 100.0 and low < min(ys)
+    # The improvement takes a visible part of the axis, not a pixel or two.
+    assert high - low == MIN_SPAN or drop >= (high - low) / 2.5
+    title = window.chart._x.titleText()
+    assert f"{RACED_SEEDINGS} seedings" in title and f"{PROBE_ITERATIONS} trial" in title
+
+
+def test_an_unraced_run_has_no_race_note(qtbot, window, photo_png):
+    window.controls.set_settings(QuantizeSettings(k=RACE_MAX_K + 8))
+    open_and_wait(qtbot, window, photo_png)
+    assert window.chart._x.titleText() == "iteration"
+
+
+def test_the_race_note_matches_the_engine(photo_png):
+    """The note's figures are the engine's defaults: racing that many
+    seedings for that many trial iterations gives the same run."""
+    from PIL import Image
+    hist = build_histogram(np.asarray(Image.open(photo_png)))
+    default = [s.inertia for s in kmeans_steps(hist, 12, seed=4)]
+    explicit = [s.inertia for s in kmeans_steps(hist, 12, seed=4, restarts=RACED_SEEDINGS,
+                                                probe_iterations=PROBE_ITERATIONS)]
+    other = [s.inertia for s in kmeans_steps(hist, 12, seed=4, restarts=RACED_SEEDINGS,
+                                             probe_iterations=PROBE_ITERATIONS + 1)]
+    assert default == explicit != other
