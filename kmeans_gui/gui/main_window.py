@@ -45,6 +45,7 @@ from .sizes import image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
+from .focus_keys import keep_keys_with_focus
 from .undo_keys import route_undo
 from .window_layout import DEFAULT_SIDE_WIDTH, WindowLayout
 
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore()
         self._update_actions()
+        keep_keys_with_focus(self)  # every widget is in: Space and → stay with the focus
 
     # ================================================================ setup
     def _build_widgets(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from kmeans_gui.core import RACE_MAX_K, QuantizeSettings, build_histogram, kmeans_steps
 from kmeans_gui.gui.chart import MIN_SPAN, error_axis
@@ -79,3 +80,75 @@ def test_the_race_note_matches_the_engine(photo_png):
     other = [s.inertia for s in kmeans_steps(hist, 12, seed=4, restarts=RACED_SEEDINGS,
                                              probe_iterations=PROBE_ITERATIONS + 1)]
     assert default == explicit != other
+
+
+# ------------------------------------------------- keys and the focused widget
+
+
+def _focus(qtbot, window, widget) -> None:
+    window.activateWindow()
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.waitUntil(widget.hasFocus, timeout=5000)
+
+
+def test_step_keys_leave_the_focused_swatch_strip_its_keys(qtbot, make_window, gradient_png):
+    """In step mode Space and → stepped the run whatever had the focus: the
+    swatch strip's arrows never moved between swatches, and a focused check
+    box could not be toggled with Space."""
+    window = make_window()
+    window.cloud_dock.show()
+    window.controls.set_settings(QuantizeSettings(k=6, tol=0.0, max_iter=200, dither="none"))
+    window.step_mode_action.trigger()
+    phases = []
+    window.cloud.phase_shown.connect(lambda kind, i: phases.append((kind, i)))
+    with qtbot.waitSignal(window.cloud.phase_shown, timeout=20000):
+        window.open_path(gradient_png)
+    qtbot.waitUntil(lambda: len(window.palette_view.colors()) == 6, timeout=10000)
+    assert phases == [("seed", 0)]
+    strip = window.palette_view
+    _focus(qtbot, window, strip)
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert strip.current() == strip.palette_index(0)
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert strip.current() == strip.palette_index(1)
+    qtbot.keyClick(strip, Qt.Key.Key_Left)
+    assert strip.current() == strip.palette_index(0)
+    assert phases == [("seed", 0)]  # the arrows moved through the swatches, no step
+    # A held run cannot be pinned: Space is the strip's only once it can pin.
+    qtbot.keyClick(strip, Qt.Key.Key_Space)
+    assert phases[-1] == ("assign", 1)
+    # At Fit the image has nothing to pan to: → is the window's.
+    _focus(qtbot, window, window.canvas)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Right)
+    assert phases[-1] == ("update", 1)
+    # A focused check box toggles with Space (here: leaves step mode).
+    box = window.cloud.step_check
+    _focus(qtbot, window, box)
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert not window.cloud.step_mode()  # toggled, and the run went on to its end
+    # Out of step mode, with a result, Space on the strip pins its swatch.
+    _focus(qtbot, window, strip)
+    strip.set_current(2)
+    with qtbot.waitSignal(strip.pin_toggled, timeout=5000) as pinned:
+        qtbot.keyClick(strip, Qt.Key.Key_Space)
+    assert pinned.args == [2]
+
+
+def test_arrows_pan_a_zoomed_canvas_in_step_mode(qtbot, make_window, gradient_png):
+    window = make_window()
+    window.controls.set_settings(QuantizeSettings(k=6, tol=0.0, max_iter=200, dither="none"))
+    window.step_mode_action.trigger()
+    phases = []
+    window.cloud.phase_shown.connect(lambda kind, i: phases.append((kind, i)))
+    with qtbot.waitSignal(window.cloud.phase_shown, timeout=20000):
+        window.open_path(gradient_png)
+    canvas = window.canvas
+    canvas.set_zoom(8.0)
+    _focus(qtbot, window, canvas)
+    before = canvas.center()
+    qtbot.keyClick(canvas, Qt.Key.Key_Right)
+    assert canvas.center().x() > before.x()  # panned
+    assert phases == [("seed", 0)]
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)  # the canvas has no use for Space
+    assert phases[-1] == ("assign", 1)
