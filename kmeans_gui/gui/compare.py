@@ -9,7 +9,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Slot
 
+from kmeans_gui.core import QuantizeSettings
+
 from .history import Entry
+from .kcurve import KMode
 from .session import Session
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
@@ -18,14 +21,17 @@ from .tool_canvas import ToolCanvas
 
 class SnapshotCompare(QObject):
     """Connects the snapshot strip to the Session and the comparison view.
-    ``restore`` brings back a snapshot's history entry (the window records it)."""
+    ``restore`` brings back a snapshot's history entry (the window records it);
+    ``k_mode`` says how the k of a result's settings was chosen."""
 
     def __init__(self, strip: SnapshotStrip, canvas: ToolCanvas, session: Session,
                  status: StatusArea, restore: Callable[[Entry], None],
+                 k_mode: Callable[[QuantizeSettings], KMode | None] = lambda _s: None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.strip, self.canvas, self.session, self.status = strip, canvas, session, status
         self._restore = restore
+        self._k_mode = k_mode
         strip.compare_changed.connect(self._on_compare_changed)
         strip.restore_requested.connect(self._restore_snapshot)
 
@@ -33,7 +39,7 @@ class SnapshotCompare(QObject):
         f = self.session.result
         if f is None:
             return None
-        snap = self.strip.keep(f, self.session.result_palette)
+        snap = self.strip.keep(f, self.session.result_palette, self._k_mode(f.settings))
         self.strip.show()
         self.status.say(f"Kept snapshot {snap.number}; click it to compare")
         return snap

@@ -125,7 +125,8 @@ class MainWindow(QMainWindow):
         self.runs = RunControl(self)
         self.history = self.runs.history
         self.compare = SnapshotCompare(self.snapshot_strip, self.canvas, self.session,
-                                       self.status, self.runs.restore, self)
+                                       self.status, self.runs.restore, self.runs.k_mode_of,
+                                       self)
 
         self.session.state_changed.connect(self._on_session_state)
         self.controls.advanced_toggled.connect(self.settings.set_advanced_open)

@@ -152,3 +152,46 @@ def test_arrows_pan_a_zoomed_canvas_in_step_mode(qtbot, make_window, gradient_pn
     assert phases == [("seed", 0)]
     qtbot.keyClick(canvas, Qt.Key.Key_Space)  # the canvas has no use for Space
     assert phases[-1] == ("assign", 1)
+
+
+# ------------------------------------------------- snapshots and the k mode
+
+
+def test_a_snapshot_taken_in_a_target_mode_comes_back_in_it(qtbot, window, photo_png):
+    """A snapshot kept while "best quality under N KB" had chosen k came
+    back as Fixed k: the panel forgot how its k had been chosen, although
+    undo and redo remember it."""
+    window.controls.set_settings(QuantizeSettings(k=16))
+    open_and_wait(qtbot, window, photo_png)
+    panel, k_spin = window.target_panel, window.controls.k_spin
+    panel.size_spin.setValue(8)
+    with qtbot.waitSignal(window.run_finished, timeout=60000):
+        panel.set_mode("size")  # the target chooses k and its run follows
+    qtbot.waitUntil(lambda: not window.session.is_running()
+                    and not window.runs.debounce.isActive(), timeout=20000)
+    chosen, why = k_spin.value(), panel.why_label.text()
+    assert chosen != 16 and f"k={chosen}" in why
+    snap = window.keep_snapshot()
+    assert "best quality under 8 KB" in snap.tooltip
+    # Elsewhere now: Fixed k, another k.
+    panel.set_mode("fixed")
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        k_spin.setValue(5)
+    fixed = window.keep_snapshot()
+    assert "target" not in fixed.tooltip
+    searches = []
+    window.curve.k_chosen.connect(searches.append)
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.snapshot_strip.restore_requested.emit(snap)
+    assert blocker.args[0].settings.k == chosen and k_spin.value() == chosen
+    assert panel.mode() == "size" and panel.size_spin.value() == 8
+    assert panel.why_label.text() == why and panel.why_label.isVisible()
+    # And back to the Fixed k snapshot, then undo to the target one.
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.snapshot_strip.restore_requested.emit(fixed)
+    assert panel.mode() == "fixed" and k_spin.value() == 5
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.undo_action.trigger()
+    assert panel.mode() == "size" and k_spin.value() == chosen
+    qtbot.wait(300)
+    assert searches == []  # the k came back with the snapshot: no search ran
