@@ -31,6 +31,7 @@ from .actions import ActionRegistry
 from .cloud_panel import ColourSpacePanel
 from .compare import SnapshotCompare
 from .file_actions import FileActions
+from .focus_keys import keep_keys_with_focus
 from .imaging import fit_size, needs_new_preview
 from .jobs import Opened, Rescaled
 from .kcurve import CurvePresenter
@@ -45,7 +46,6 @@ from .sizes import image_texts, result_texts
 from .snapshots import Snapshot, SnapshotStrip
 from .status_bar import StatusArea
 from .tool_canvas import ToolCanvas
-from .focus_keys import keep_keys_with_focus
 from .undo_keys import route_undo
 from .window_layout import DEFAULT_SIDE_WIDTH, WindowLayout
 
