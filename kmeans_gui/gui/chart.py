@@ -53,6 +53,15 @@ def error_axis(low: float, high: float) -> tuple[float, float, int]:
     return 0.0, top, 5
 
 
+def iteration_step(last: int) -> int:
+    """Whole iterations between the ticks of an axis from 1 to ``last``: a
+    round step giving at most six ticks."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500):
+        if (last - 1) / step <= 5:
+            return step
+    return 10 ** len(str(last - 1)) // 10 * 5
+
+
 def race_note(raced: bool, restarts: int, probes: int) -> str:
     """The x axis title: what came before iteration 1."""
     if not raced:
@@ -81,6 +90,7 @@ class ConvergenceChart(QChartView):
         chart.addSeries(self._line)
         chart.addSeries(self._dots)
         self._x = QValueAxis()
+        self._x.setTickType(QValueAxis.TickType.TicksDynamic)
         self._x.setTitleText("iteration")
         self._x.setLabelFormat("%d")
         self._y = QValueAxis()
@@ -103,8 +113,7 @@ class ConvergenceChart(QChartView):
         self._values = []
         self._line.clear()
         self._dots.clear()
-        self._x.setRange(1, 5)
-        self._x.setTickCount(5)
+        self._set_iteration_axis(5)
         self._x.setTitleText(note)
         self._low = self._high = 100.0
         self._set_error_axis()
@@ -131,9 +140,14 @@ class ConvergenceChart(QChartView):
         self._dots.append(point)
         self._low, self._high = min(self._low, point.y()), max(self._high, point.y())
         self._set_error_axis()
-        last = max(5, iteration)
+        self._set_iteration_axis(max(5, iteration))
+
+    def _set_iteration_axis(self, last: int) -> None:
+        """1 to ``last`` with ticks on whole iterations: a fixed tick count put
+        them between iterations, labelled with the iteration below."""
         self._x.setRange(1, last)
-        self._x.setTickCount(min(last, 6))
+        self._x.setTickAnchor(1)
+        self._x.setTickInterval(iteration_step(last))
 
     def finish(self, iteration: int, reason: str, given_palette: bool = False) -> None:
         """Mark the run's end in the title: the iteration and the reason."""

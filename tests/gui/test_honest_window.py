@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kmeans_gui.core import RACE_MAX_K, QuantizeSettings, build_histogram, kmeans_steps
-from kmeans_gui.gui.chart import MIN_SPAN, error_axis
+from kmeans_gui.gui.chart import MIN_SPAN, error_axis, iteration_step
 from kmeans_gui.gui.run_view import PROBE_ITERATIONS, RACED_SEEDINGS
 
 from .conftest import open_and_wait, write_image
@@ -46,6 +46,18 @@ def test_error_axis_spans_what_the_run_improved():
     assert error_axis(99.0, 100.4)[1] == 100.4
 
 
+def test_iteration_ticks_fall_on_whole_iterations():
+    """Six ticks from 1 to 9 stood at 1, 2.6, 4.2 … labelled 1, 2, 4, 5, 7, 9:
+    the dot of iteration 2 sat left of the tick labelled 2."""
+    nice = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
+    for last in range(2, 1001):
+        step = iteration_step(last)
+        assert step in nice
+        assert (last - 1) / step <= 5  # at most six ticks
+        finer = nice[nice.index(step) - 1] if step > 1 else None
+        assert finer is None or (last - 1) / finer > 5  # and no coarser than needed
+
+
 def test_a_raced_run_fills_the_chart_and_says_what_came_before(qtbot, window, photo_png):
     """Raced seedings leave iteration 1 nearly converged: on a 0-100 % axis
     the curve was a flat line at the top, whatever the run did."""
@@ -59,7 +71,10 @@ def test_a_raced_run_fills_the_chart_and_says_what_came_before(qtbot, window, ph
     assert high == 100.0 and low < min(ys)
     # The improvement takes a visible part of the axis, not a pixel or two.
     assert high - low == MIN_SPAN or drop >= (high - low) / 2.5
-    title = window.chart._x.titleText()
+    axis = window.chart._x
+    assert axis.tickType() == axis.TickType.TicksDynamic and axis.tickAnchor() == 1
+    assert axis.tickInterval() == iteration_step(int(axis.max()))
+    title = axis.titleText()
     assert f"{RACED_SEEDINGS} seedings" in title and f"{PROBE_ITERATIONS} trial" in title
 
 
