@@ -53,6 +53,17 @@ def error_axis(low: float, high: float) -> tuple[float, float, int]:
     return 0.0, top, 5
 
 
+def round_axis(high: float, ticks: int = 5) -> tuple[float, str]:
+    """(top, label format) of an axis from 0 past ``high`` with ``ticks``
+    ticks on round values (1, 2, 2.5 or 5 times a power of ten apart), so
+    they read 0, 200, 400 … rather than 0, 190, 380, 569, 759."""
+    need = max(high, 1e-9) / (ticks - 1)
+    power = 10.0 ** math.floor(math.log10(need))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= need * (1 - 1e-9))
+    decimals = next(d for d in range(6) if abs(round(step, d) - step) < step * 1e-6)
+    return step * (ticks - 1), f"%.{decimals}f"
+
+
 def iteration_step(last: int) -> int:
     """Whole iterations between the ticks of an axis from 1 to ``last``: a
     round step giving at most six ticks."""

@@ -210,3 +210,17 @@ def test_a_snapshot_taken_in_a_target_mode_comes_back_in_it(qtbot, window, photo
     assert panel.mode() == "size" and k_spin.value() == chosen
     qtbot.wait(300)
     assert searches == []  # the k came back with the snapshot: no search ran
+
+
+def test_cost_axes_tick_on_round_values():
+    """The k vs cost chart's size axis read 0, 190, 380, 569, 759."""
+    from kmeans_gui.gui.chart import round_axis
+    for high in (0.3, 1.6, 3.7, 9.9, 12.0, 703.0, 759.0, 1234.0, 50_000.0):
+        top, label = round_axis(high)
+        assert high <= top <= 2.5 * high  # past the highest value, not far past
+        step = top / 4
+        mantissa = step / 10 ** np.floor(np.log10(step))
+        assert any(abs(mantissa - m) < 1e-9 for m in (1, 2, 2.5, 5))
+        labels = [label % (i * step) for i in range(5)]
+        assert len(set(labels)) == 5
+        assert all(abs(float(x) - i * step) < 1e-9 for i, x in enumerate(labels))
