@@ -39,6 +39,10 @@ class SnapshotCompare(QObject):
         f = self.session.result
         if f is None:
             return None
+        for snap in self.strip.snapshots():
+            if snap.finished is f:  # Keep pressed twice: one result, one snapshot
+                self.status.say(f"This result is already snapshot {snap.number}")
+                return snap
         snap = self.strip.keep(f, self.session.result_palette, self._k_mode(f.settings))
         self.strip.show()
         self.status.say(f"Kept snapshot {snap.number}; click it to compare")

@@ -224,3 +224,17 @@ def test_cost_axes_tick_on_round_values():
         labels = [label % (i * step) for i in range(5)]
         assert len(set(labels)) == 5
         assert all(abs(float(x) - i * step) < 1e-9 for i, x in enumerate(labels))
+
+
+def test_keeping_the_same_result_twice_keeps_one_snapshot(qtbot, window, gradient_png):
+    """Two presses of Keep Snapshot made #1 and #2 of the very same result."""
+    window.controls.set_settings(QuantizeSettings(k=6))
+    open_and_wait(qtbot, window, gradient_png)
+    first = window.keep_snapshot()
+    assert window.keep_snapshot() is first
+    assert len(window.snapshot_strip.snapshots()) == 1
+    assert "already snapshot 1" in window.status_label.text()
+    with qtbot.waitSignal(window.run_finished, timeout=20000):
+        window.controls.k_spin.setValue(4)
+    second = window.keep_snapshot()
+    assert second.number == 2 and len(window.snapshot_strip.snapshots()) == 2
