@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Slot
 from kmeans_gui.core import QuantizeSettings
 
 from .history import Entry
+from .imaging import shown_like_original
 from .kcurve import KMode
 from .session import Session
 from .snapshots import Snapshot, SnapshotStrip
@@ -54,9 +55,15 @@ class SnapshotCompare(QObject):
         self.strip.hide()
 
     @staticmethod
-    def _side(snap: Snapshot):
+    def _side(snap: Snapshot, size: tuple[int, int]):
+        """The snapshot as a side of the split view, its preview at ``size``:
+        one kept before the window was resized is reduced again from its
+        full-resolution result (it used to be left out, and clicking it did
+        nothing)."""
         f = snap.finished
         preview = f.preview_rgb if f.preview_rgb is not None else f.result.palette[f.preview]
+        if (preview.shape[1], preview.shape[0]) != tuple(size):
+            preview = shown_like_original(f.result.indices, f.result.palette, size)
         return (f"#{snap.number} k={f.settings.k}", preview, f.result.indices,
                 f.result.palette)
 
@@ -66,14 +73,13 @@ class SnapshotCompare(QObject):
             self.canvas.set_comparison(None, None)
             return
         size = self.canvas.preview_size()
-        usable = [s for s in selected if s.finished.preview_rgb is None
-                  or (s.finished.preview_rgb.shape[1], s.finished.preview_rgb.shape[0]) == size]
-        if not usable:
+        if size is None:
             return
-        if len(usable) == 1:
-            self.canvas.set_comparison(self._side(usable[0]), None)
+        if len(selected) == 1:
+            self.canvas.set_comparison(self._side(selected[0], size), None)
         else:
-            self.canvas.set_comparison(self._side(usable[0]), self._side(usable[1]))
+            self.canvas.set_comparison(self._side(selected[0], size),
+                                       self._side(selected[1], size))
         self.canvas.set_mode("split")
 
     @Slot(object)

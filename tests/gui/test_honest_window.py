@@ -238,3 +238,22 @@ def test_keeping_the_same_result_twice_keeps_one_snapshot(qtbot, window, gradien
         window.controls.k_spin.setValue(4)
     second = window.keep_snapshot()
     assert second.number == 2 and len(window.snapshot_strip.snapshots()) == 2
+
+
+def test_a_snapshot_kept_before_a_resize_still_compares(qtbot, window, tmp_path):
+    """After the window was resized the view's previews were of another size
+    than a snapshot's, and clicking the snapshot silently did nothing."""
+    y, x = np.mgrid[0:900, 0:1200]
+    big = np.stack([x * 255 // 1199, y * 255 // 899, (x + y) * 255 // 2098], axis=-1)
+    path = write_image(tmp_path / "big.png", big.astype(np.uint8))  # larger than the view
+    window.controls.set_settings(QuantizeSettings(k=6, dither="none"))
+    open_and_wait(qtbot, window, path)
+    snap = window.keep_snapshot()
+    old = window.canvas.preview_size()
+    window.resize(1400, 950)
+    qtbot.waitUntil(lambda: window.canvas.preview_size() != old, timeout=20000)
+    window.snapshot_strip.item(0).setSelected(True)
+    assert window.canvas.comparison_labels()[0] == f"#{snap.number} k=6"
+    # Shown at the view's new size, as the file looks there.
+    left = window.canvas._compare[0][1]
+    assert (left.preview_source.width, left.preview_source.height) == window.canvas.preview_size()
