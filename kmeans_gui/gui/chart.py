@@ -60,7 +60,7 @@ def round_axis(high: float, ticks: int = 5) -> tuple[float, str]:
     need = max(high, 1e-9) / (ticks - 1)
     power = 10.0 ** math.floor(math.log10(need))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= need * (1 - 1e-9))
-    decimals = next(d for d in range(6) if abs(round(step, d) - step) < step * 1e-6)
+    decimals = next((d for d in range(7) if abs(round(step, d) - step) < step * 1e-6), 6)
     return step * (ticks - 1), f"%.{decimals}f"
 
 

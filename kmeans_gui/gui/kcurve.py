@@ -154,7 +154,7 @@ class CostChart(QChartView):
         # Round ticks; a small file's axis gets decimals, or its labels repeat.
         for axis, high in ((self._bytes, max(p.size for p in self._points) / 1024),
                            (self._de, max(p.delta_e for p in self._points))):
-            top, label = round_axis(high * 1.04 or 1)
+            top, label = round_axis(max(high * 1.04, 0.1))  # a flat image: 0 KB, ΔE 0
             axis.setRange(0, top)
             axis.setTickCount(5)
             axis.setLabelFormat(label)

@@ -215,7 +215,7 @@ def test_a_snapshot_taken_in_a_target_mode_comes_back_in_it(qtbot, window, photo
 def test_cost_axes_tick_on_round_values():
     """The k vs cost chart's size axis read 0, 190, 380, 569, 759."""
     from kmeans_gui.gui.chart import round_axis
-    for high in (0.3, 1.6, 3.7, 9.9, 12.0, 703.0, 759.0, 1234.0, 50_000.0):
+    for high in (0.07, 0.3, 1.6, 3.7, 9.9, 12.0, 703.0, 759.0, 1234.0, 50_000.0):
         top, label = round_axis(high)
         assert high <= top <= 2.5 * high  # past the highest value, not far past
         step = top / 4
