@@ -202,12 +202,10 @@ def kmeans_steps(
                 value = run.inertia - own
         if reason and grid is not None:
             run = grid.exact(run, exact_x, hist.sample_weights)
-            for step in range(GRID_EXACT_STEPS):
+            for _ in range(GRID_EXACT_STEPS):
                 last = run.inertia
                 run.step()
-                if step == GRID_EXACT_STEPS - 1:
-                    break  # no tolerance to test: _palette_labels labels them
-                run.relabel()
+                run.relabel()  # so the labels are those of the palette yielded
                 if last - run.inertia <= tol * last:
                     break
             run = _palette_labels(run, space)
@@ -220,10 +218,8 @@ def kmeans_steps(
 def _palette_labels(run: _Lloyd, space: str) -> _Lloyd:
     """``run`` with every sample labelled by its nearest entry of the palette
     as yielded (centroids rounded to sRGB bytes), as the remap will map its
-    pixels, and its inertia that of those labels with the centroids (within
-    rounding of the nearest centroids' own, which a separate pass over the
-    samples would cost as much as this one). The bounds, widened by how far
-    rounding moved each centroid, skip most of the search."""
+    pixels; the inertia stays that of the centroids. The bounds, widened by
+    how far rounding moved each centroid, skip most of the search."""
     rounded = np.ascontiguousarray(to_working(from_working(run.centroids, space)
                                               .astype(np.float64), space))
     if run.fixed is not None:
@@ -234,8 +230,6 @@ def _palette_labels(run: _Lloyd, space: str) -> _Lloyd:
     lower = np.maximum(run.lower - shift.max(), 0.0)
     _kernels.assign(run.x, rounded, labels, upper, lower, False)
     run.labels = labels
-    run.inertia = run.scatter + float(_kernels.inertia(run.x, run.weights, labels,
-                                                        run.centroids))
     return run
 
 
