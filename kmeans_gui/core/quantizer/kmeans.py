@@ -431,6 +431,7 @@ class _Lloyd:
         self.lower = np.zeros(n)
         self.steps = 0
         self.inertia = np.inf
+        self.shift = np.inf  # how far the last update moved the centroid that moved most
 
     def relabel(self) -> None:
         """Label every sample with its nearest current centroid (the bounds
@@ -441,17 +442,18 @@ class _Lloyd:
 
     def step(self) -> float:
         """Assign, then update; return the fraction of pixels that changed cluster."""
-        old = self.labels.copy()
         first = self.steps == 0
-        _kernels.assign(self.x, self.centroids, self.labels, self.upper, self.lower, first)
-        self.centroids, _ = _kernels.update(self.x, self.weights, self.labels, self.centroids,
-                                            self.upper, self.lower, self.fixed)
-        self.inertia = self.scatter + float(_kernels.inertia(self.x, self.weights, self.labels,
-                                                             self.centroids))
+        moved = _kernels.assign_moved(self.x, self.weights, self.centroids, self.labels,
+                                      self.upper, self.lower, first)
+        # The update's own pass over the samples also takes the new inertia.
+        self.centroids, _, inertia, self.shift = _kernels.update_stats(
+            self.x, self.weights, self.labels, self.centroids, self.upper, self.lower,
+            self.fixed)
+        self.inertia = self.scatter + inertia
         self.steps += 1
         if first:
             return 1.0
-        return float(self.weights[self.labels != old].sum() / self.total)
+        return moved / self.total
 
 
 #: Histograms with more groups than this are clustered on a grid instead (see _Grid).
