@@ -139,3 +139,30 @@ def test_race_on_cells_converges_on_the_groups(monkeypatch, k):
     for plain in kmeans_steps(hist, k, tol=0.0, max_iter=300):  # noqa: B007
         pass
     assert state.inertia <= 1.02 * plain.inertia
+
+
+@pytest.mark.parametrize("k", [5, 40])
+def test_update_keeps_every_bound_valid(k):
+    """After each update, upper[i] is at least i's distance to its centroid and
+    lower[i] at most its distance to every other: the bounds assign skips on."""
+    rng = np.random.default_rng(k)
+    # clusters of very different spreads, so some centroids move far and some hardly
+    centres = rng.normal(0, 40, (k, 3))
+    x = np.ascontiguousarray(np.concatenate(
+        [centres[j] + rng.normal(0, 1 + 6 * (j % 3), (300, 3)) for j in range(k)]))
+    w = rng.integers(1, 9, len(x)).astype(np.float64)
+    c = np.ascontiguousarray(x[rng.choice(len(x), k, replace=False)])
+    labels = np.zeros(len(x), dtype=np.int64)
+    upper, lower = np.full(len(x), np.inf), np.zeros(len(x))
+    rescans = []
+    for step in range(25):
+        K.assign(x, c, labels, upper, lower, step == 0)
+        assert np.array_equal(labels, nearest(x, c))
+        c, _, _, _ = K.update_stats(x, w, labels, c, upper, lower)
+        d = np.sqrt(((x[:, None, :] - c[None]) ** 2).sum(axis=2))
+        own = d[np.arange(len(x)), labels]
+        assert (upper >= own - 1e-9).all()
+        d[np.arange(len(x)), labels] = np.inf
+        assert (lower <= d.min(axis=1) + 1e-9).all()
+        rescans.append(int((upper > lower).sum()))
+    assert rescans[-1] < len(x)  # the bounds do skip samples

@@ -590,13 +590,18 @@ done:
     return changed;
 }
 
-/* update's weighted sums per cluster, inlined with d = 3. */
+/* update's weighted sums per cluster, inlined with d = 3, and each cluster's
+ * largest upper and lower bound (reach and far, both start at 0). */
 static inline void update_sums(const double *x, int64_t n, int64_t d, const double *w,
-                               const int64_t *labels, double *sums, double *weight) {
+                               const int64_t *labels, double *sums, double *weight,
+                               const double *upper, const double *lower, double *reach,
+                               double *far) {
     for (int64_t i = 0; i < n; i++) {
         int64_t a = labels[i];
         weight[a] += w[i];
         for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
+        if (upper[i] > reach[a]) reach[a] = upper[i];
+        if (lower[i] > far[a]) far[a] = lower[i];
     }
 }
 
@@ -604,13 +609,13 @@ static inline void update_sums(const double *x, int64_t n, int64_t d, const doub
  * stats, take the inertia of the new centroids (summed as inertia sums it). */
 static inline double update_bounds(const double *x, int64_t n, int64_t d, const double *w,
                                    const int64_t *labels, const double *c, double *upper,
-                                   double *lower, const double *move, int64_t first, double m1,
-                                   double m2, int with_inertia) {
+                                   double *lower, const double *move, const double *drop,
+                                   int with_inertia) {
     double total = 0.0;
     for (int64_t i = 0; i < n; i++) {
         int64_t a = labels[i];
         upper[i] += move[a];
-        lower[i] -= a == first ? m2 : m1;
+        lower[i] -= drop[a];
         if (with_inertia) total += w[i] * sq_dist(x + i * d, c + a * d, d);
     }
     return total;
@@ -630,15 +635,17 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
     double *sums = calloc(k * d, sizeof(double));
     double *weight = calloc(k, sizeof(double));
     double *move = malloc(sizeof(double) * k);
+    double *reach = calloc(k, sizeof(double));
+    double *far = calloc(k, sizeof(double));
     int64_t reseeded = 0;
-    if (!sums || !weight || !move) {
+    if (!sums || !weight || !move || !reach || !far) {
         reseeded = OUT_OF_MEMORY;
         goto done;
     }
     if (d == 3)
-        update_sums(x, n, 3, w, labels, sums, weight);
+        update_sums(x, n, 3, w, labels, sums, weight, upper, lower, reach, far);
     else
-        update_sums(x, n, d, w, labels, sums, weight);
+        update_sums(x, n, d, w, labels, sums, weight, upper, lower, reach, far);
     for (int64_t j = 0; j < k; j++) {
         for (int64_t t = 0; t < d; t++)
             c[j * d + t] = weight[j] > 0 && !(fixed && fixed[j]) ? sums[j * d + t] / weight[j]
@@ -683,15 +690,34 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
             m2 = move[j];
         }
     }
-    if (reseeded)
+    if (reseeded) {
         for (int64_t i = 0; i < n; i++) lower[i] = 0.0;
+        for (int64_t j = 0; j < k; j++) far[j] = j == first ? m2 : m1; /* Hamerly's */
+    } else {
+        /* A member i of cluster a is at least lower[i] from every other old
+         * centroid j, and at least |c_j - c_a| - upper[i] from it (old
+         * positions). A centroid j so far from c_a that |c_j - c_a| -
+         * reach[a] - move[j] >= far[a] is still at least lower[i] from i
+         * after moving; so i's lower bound drops only by the largest move
+         * among the others, the near ones (never more than Hamerly's
+         * largest move of all others). Kept in far[a]. */
+        for (int64_t a = 0; a < k; a++) {
+            double limit = reach[a] + far[a], drop = 0.0;
+            for (int64_t j = 0; j < k; j++) {
+                if (j == a || move[j] <= drop) continue;
+                if (sqrt(sq_dist(c_old + j * d, c_old + a * d, d)) < limit + move[j])
+                    drop = move[j];
+            }
+            far[a] = drop;
+        }
+    }
     double total;
     if (!stats)
-        total = update_bounds(x, n, d, w, labels, c, upper, lower, move, first, m1, m2, 0);
+        total = update_bounds(x, n, d, w, labels, c, upper, lower, move, far, 0);
     else if (d == 3)
-        total = update_bounds(x, n, 3, w, labels, c, upper, lower, move, first, m1, m2, 1);
+        total = update_bounds(x, n, 3, w, labels, c, upper, lower, move, far, 1);
     else
-        total = update_bounds(x, n, d, w, labels, c, upper, lower, move, first, m1, m2, 1);
+        total = update_bounds(x, n, d, w, labels, c, upper, lower, move, far, 1);
     if (stats) {
         stats[0] = total;
         stats[1] = m1;
@@ -700,6 +726,8 @@ done:
     free(sums);
     free(weight);
     free(move);
+    free(reach);
+    free(far);
     return reseeded;
 }
 
