@@ -84,13 +84,14 @@ class Run:
         proc.stderr.close()
         code = os.waitstatus_to_exitcode(status)
         if code not in (0, 99):
-            raise SystemExit(f"failed ({code}): {' '.join(command)}\n{err.decode(errors='replace')}")
+            raise SystemExit(f"failed ({code}): {' '.join(command)}\n"
+                             f"{err.decode(errors='replace')}")
         self.cpu = usage.ru_utime + usage.ru_stime
 
 
-def ours(program: str, png: Path, k: int, out: Path) -> list[str]:
+def ours(program: str, png: Path, k: int, out: Path, seed: int = 0) -> list[str]:
     return [program, str(png), "-k", str(k), "--dither", "none", "-o", str(out), "--force",
-            "-q"]
+            "-q", "--seed", str(seed)]
 
 
 def theirs(pngquant: str, png: Path, k: int, out: Path) -> list[str]:
@@ -127,14 +128,14 @@ def time_table(inputs, ks, pngquant, baseline, runs, folder) -> None:
             o, p = got["ours"], got["pq"]
             line = (f"{png.stem:<20} {mp:5.2f} {k:4d} {med(r.wall for r in o):7.3f} "
                     f"{med(r.wall for r in p):6.3f} "
-                    f"{med(a.wall / b.wall for a, b in zip(o, p)):6.2f}x "
-                    f"{med(a.cpu / b.cpu for a, b in zip(o, p)):5.2f}x")
+                    f"{med(a.wall / b.wall for a, b in zip(o, p, strict=True)):6.2f}x "
+                    f"{med(a.cpu / b.cpu for a, b in zip(o, p, strict=True)):5.2f}x")
             if baseline:
                 b = got["base"]
                 line += (f" {med(r.wall for r in b):7.3f} "
-                         f"{med(a.wall / c.wall for a, c in zip(b, p)):6.2f}x "
-                         f"{med(a.cpu / c.cpu for a, c in zip(b, p)):6.2f}x "
-                         f"{med(a.wall / c.wall for a, c in zip(o, b)):6.2f}x")
+                         f"{med(a.wall / c.wall for a, c in zip(b, p, strict=True)):6.2f}x "
+                         f"{med(a.cpu / c.cpu for a, c in zip(b, p, strict=True)):6.2f}x "
+                         f"{med(a.wall / c.wall for a, c in zip(o, b, strict=True)):6.2f}x")
             print(line, flush=True)
 
 
@@ -161,38 +162,53 @@ def ssim_scores(python: str | None, pairs: list[tuple[Path, Path]]) -> list[floa
     return [float(v) for v in out]
 
 
-def quality_table(inputs, ks, baseline, ssim_python, folder) -> None:
+def quality_table(inputs, ks, baseline, ssim_python, folder, seeds) -> None:
     print("\n## Quality, undithered: mean OKLab ΔE×100 and SSIMULACRA2 against the input")
+    if len(seeds) > 1:
+        print(f"(means over seeds {', '.join(map(str, seeds))}; 'spread' = the baseline's "
+              "largest minus smallest SSIMULACRA2 over the seeds)")
     head = f"{'image':<20} {'k':>4} {'ΔE':>6} {'ssim2':>6}"
     if baseline:
         head += f" {'base ΔE':>7} {'base s2':>7} {'dΔE':>6} {'ds2':>6} same"
+        if len(seeds) > 1:
+            head += " spread"
     print(head)
     rows = []
     for png in inputs:
         ref = png
-        if Image.open(png).mode != "RGB":  # the metric reads RGB: compare like with like
-            ref = folder / f"{png.stem}-rgb.png"
-            Image.open(png).convert("RGB").save(ref)
+        with Image.open(png) as im:
+            if im.mode != "RGB":  # the metric reads RGB: compare like with like
+                ref = folder / f"{png.stem}-rgb.png"
+                im.convert("RGB").save(ref)
+        original = decoded(png)
         for k in ks:
-            out = folder / f"q-{png.stem}-{k}.png"
-            Run(ours(kmeans_compress(), png, k, out))
-            pairs = [(ref, out)]
+            got = {"ours": [], "base": []}
+            same = True
+            for seed in seeds:
+                out = folder / f"q-{png.stem}-{k}-{seed}.png"
+                Run(ours(kmeans_compress(), png, k, out, seed))
+                pairs = [(ref, out)]
+                if baseline:
+                    base = folder / f"qb-{png.stem}-{k}-{seed}.png"
+                    Run(ours(baseline, png, k, base, seed))
+                    pairs.append((ref, base))
+                    same = same and out.read_bytes() == base.read_bytes()
+                scores = ssim_scores(ssim_python, pairs)
+                got["ours"].append((oklab_delta_e(original, decoded(out)), scores[0]))
+                if baseline:
+                    got["base"].append((oklab_delta_e(original, decoded(base)), scores[1]))
+            de = statistics.mean(v[0] for v in got["ours"])
+            s2 = statistics.mean(v[1] for v in got["ours"])
+            line = f"{png.stem:<20} {k:4d} {de:6.3f} {s2:6.2f}"
             if baseline:
-                base = folder / f"qb-{png.stem}-{k}.png"
-                Run(ours(baseline, png, k, base))
-                pairs.append((ref, base))
-            scores = ssim_scores(ssim_python, pairs)
-            original = decoded(png)
-            de = oklab_delta_e(original, decoded(out))
-            line = f"{png.stem:<20} {k:4d} {de:6.3f} {scores[0]:6.2f}"
-            row = [de, scores[0]]
-            if baseline:
-                bde = oklab_delta_e(original, decoded(base))
-                same = out.read_bytes() == base.read_bytes()
-                line += (f" {bde:7.3f} {scores[1]:7.2f} {de - bde:+6.3f} "
-                         f"{scores[0] - scores[1]:+6.2f} {'yes' if same else 'no'}")
-                row += [bde, scores[1], same]
-            rows.append(row)
+                bde = statistics.mean(v[0] for v in got["base"])
+                bs2 = statistics.mean(v[1] for v in got["base"])
+                line += (f" {bde:7.3f} {bs2:7.2f} {de - bde:+6.3f} {s2 - bs2:+6.2f} "
+                         f"{'yes' if same else 'no ':3}")
+                if len(seeds) > 1:
+                    spread = [v[1] for v in got["base"]]
+                    line += f" {max(spread) - min(spread):6.2f}"
+                rows.append((de, s2, bde, bs2, same))
             print(line, flush=True)
     if baseline and rows:
         d_de = [r[0] - r[2] for r in rows]
@@ -210,6 +226,8 @@ def main() -> None:
     parser.add_argument("--ssim-python", help="a Python with the ssimulacra2 module")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--k", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="quality: average over these seeds (seed noise shows as spread)")
     parser.add_argument("--skip", default="", help="comma-separated: time, quality")
     parser.add_argument("--only", default="", help="comma-separated image stems")
     args = parser.parse_args()
@@ -225,7 +243,7 @@ def main() -> None:
                 raise SystemExit("pngquant not found: give --pngquant PATH")
             time_table(inputs, args.k, args.pngquant, args.baseline, args.runs, folder)
         if "quality" not in skip:
-            quality_table(inputs, args.k, args.baseline, args.ssim_python, folder)
+            quality_table(inputs, args.k, args.baseline, args.ssim_python, folder, args.seeds)
 
 
 if __name__ == "__main__":
