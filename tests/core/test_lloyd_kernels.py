@@ -118,8 +118,8 @@ def test_race_on_cells_converges_on_the_groups(monkeypatch, k):
     built = []
     real_build = kmeans_module._Grid.build.__func__
 
-    def counting(cls, *args):
-        grid = real_build(cls, *args)
+    def counting(cls, *args, **kwargs):
+        grid = real_build(cls, *args, **kwargs)
         built.append(grid)
         return grid
 

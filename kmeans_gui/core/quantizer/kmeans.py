@@ -145,10 +145,11 @@ def kmeans_steps(
     # Below the grid's k, an exact histogram of many colours is still seeded,
     # and its seedings raced, on the grid's cells; only the run that goes on
     # iterates on the groups themselves (see RACE_ON_CELLS).
-    cells = (_Grid.build(exact_x, weights, space)
+    cells = (_Grid.build(exact_x, weights, space, with_scatter=False)
              if RACE_ON_CELLS and grid is None and initial is None and not m and hist.exact
              else None)
-    sx, sw, s_scatter = ((cells.x, cells.weights, cells.scatter) if cells is not None
+    # (the race compares runs on the same cells: their scatter would shift all alike)
+    sx, sw, s_scatter = ((cells.x, cells.weights, 0.0) if cells is not None
                          else (x, weights, scatter))
     if initial is not None:
         start = _checked_initial(initial, channels, n_clusters)
@@ -510,7 +511,8 @@ class _Grid:
         self.x, self.weights, self.inverse, self.scatter = x, weights, inverse, scatter
 
     @classmethod
-    def build(cls, x: np.ndarray, weights: np.ndarray, space: str) -> _Grid | None:
+    def build(cls, x: np.ndarray, weights: np.ndarray, space: str,
+              with_scatter: bool = True) -> _Grid | None:
         cell = GRID_CELL.get(space)
         n, d = x.shape
         if cell is None or d != 3 or n <= GRID_MIN_GROUPS:
@@ -519,6 +521,8 @@ class _Grid:
         if merged is None:
             return None
         cx, cw, inverse = merged
+        if not with_scatter:
+            return cls(cx, cw, inverse, np.nan)
         spread = x - cx[inverse]
         scatter = float(weights @ np.einsum("ij,ij->i", spread, spread))
         return cls(cx, cw, inverse, scatter)
