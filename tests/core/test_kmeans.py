@@ -57,7 +57,7 @@ def test_binned_update_equals_mean_of_assigned_pixels(photo):
 
 def test_generator_yields_every_iteration_and_inertia_never_rises(photo):
     hist = build_histogram(photo)
-    states = list(kmeans_steps(hist, 12, tol=0.0, max_iter=200, restarts=1))
+    states = list(kmeans_steps(hist, 12, tol=0.0, max_iter=400, restarts=1))
     assert [s.iteration for s in states] == list(range(1, len(states) + 1))
     assert states[-1].converged and not any(s.converged for s in states[:-1])
     inertias = [s.inertia for s in states]

@@ -510,11 +510,15 @@ static void free_sorted(SortedSet *s) {
     free(s->order);
 }
 
+/* assign adds up the weight that changed cluster per block of this many samples. */
+#define MOVED_BLOCK 4096
+
 /* assign's loop, inlined with d = 3 (the opaque case) so the distances unroll. */
 static inline int64_t assign_range(const double *x, int64_t start, int64_t stop, int64_t d,
                                    const double *c, int64_t *labels, double *upper,
                                    double *lower, int full, const double *half,
-                                   const SortedSet *sorted, const int64_t *where) {
+                                   const SortedSet *sorted, const int64_t *where,
+                                   const double *w, double *moved) {
     SortedSet s = *sorted;
     s.d = d;
     int64_t changed = 0;
@@ -534,6 +538,7 @@ static inline int64_t assign_range(const double *x, int64_t start, int64_t stop,
         if (best_j != a) {
             changed++;
             labels[i] = best_j;
+            if (moved) moved[(i - start) / MOVED_BLOCK] += w[i];
         }
         upper[i] = sqrt(best);
         lower[i] = sqrt(second);
@@ -545,10 +550,14 @@ static inline int64_t assign_range(const double *x, int64_t start, int64_t stop,
  * upper[i] bounds the distance from sample i to its centroid from above,
  * lower[i] the distance to any other centroid from below; a sample whose
  * bounds already prove its centroid nearest is skipped. With full every
- * sample is scanned. Returns the number of labels changed. */
+ * sample is scanned. Returns the number of labels changed. With moved (and
+ * the weights w) not NULL, the weight of the samples that changed is added up
+ * per block of MOVED_BLOCK samples from start: moved[b] gets the block's
+ * total, summed in sample order, so a caller that splits the samples at block
+ * boundaries gets the same totals however it splits them. */
 EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
                       const double *c, int64_t k, int64_t *labels, double *upper,
-                      double *lower, int full) {
+                      double *lower, int full, const double *w, double *moved) {
     double *half = malloc(sizeof(double) * k);
     int64_t *where = malloc(sizeof(int64_t) * k); /* centroid -> sorted position */
     SortedSet s = {0};
@@ -567,10 +576,13 @@ EXPORT int64_t assign(const double *x, int64_t start, int64_t stop, int64_t d,
         }
     }
     for (int64_t j = 0; j < k; j++) where[s.order[j]] = j;
+    if (moved)
+        for (int64_t b = 0; b < (stop - start + MOVED_BLOCK - 1) / MOVED_BLOCK; b++)
+            moved[b] = 0.0;
     changed = d == 3 ? assign_range(x, start, stop, 3, c, labels, upper, lower, full, half, &s,
-                                    where)
+                                    where, w, moved)
                      : assign_range(x, start, stop, d, c, labels, upper, lower, full, half, &s,
-                                    where);
+                                    where, w, moved);
 done:
     free(half);
     free(where);
@@ -578,36 +590,62 @@ done:
     return changed;
 }
 
-/* update's weighted sums per cluster, inlined with d = 3. */
+/* update's weighted sums per cluster, inlined with d = 3, and each cluster's
+ * largest upper and lower bound (reach and far, both start at 0). */
 static inline void update_sums(const double *x, int64_t n, int64_t d, const double *w,
-                               const int64_t *labels, double *sums, double *weight) {
+                               const int64_t *labels, double *sums, double *weight,
+                               const double *upper, const double *lower, double *reach,
+                               double *far) {
     for (int64_t i = 0; i < n; i++) {
         int64_t a = labels[i];
         weight[a] += w[i];
         for (int64_t t = 0; t < d; t++) sums[a * d + t] += w[i] * x[i * d + t];
+        if (upper[i] > reach[a]) reach[a] = upper[i];
+        if (lower[i] > far[a]) far[a] = lower[i];
     }
+}
+
+/* update's last pass: widen the bounds by the centroids' moves and, with
+ * stats, take the inertia of the new centroids (summed as inertia sums it). */
+static inline double update_bounds(const double *x, int64_t n, int64_t d, const double *w,
+                                   const int64_t *labels, const double *c, double *upper,
+                                   double *lower, const double *move, const double *drop,
+                                   int with_inertia) {
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = labels[i];
+        upper[i] += move[a];
+        lower[i] -= drop[a];
+        if (with_inertia) total += w[i] * sq_dist(x + i * d, c + a * d, d);
+    }
+    return total;
 }
 
 /* Move each centroid to its members' weighted mean (into c) and keep the
  * bounds valid. Empty clusters are re-seeded at the sample that contributes
  * most to the inertia, never stealing a cluster's only sample. Centroids
  * with fixed[j] set (fixed may be NULL) stay where they are and are never
- * re-seeded. Returns the number re-seeded. */
+ * re-seeded. Returns the number re-seeded. With stats not NULL, stats[0]
+ * gets the inertia of the new centroids with the final labels (the value
+ * inertia returns for them, in the same pass as the bounds) and stats[1] the
+ * largest distance a centroid moved. */
 EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, int64_t *labels,
                       const double *c_old, int64_t k, double *upper, double *lower,
-                      double *c, const uint8_t *fixed) {
+                      double *c, const uint8_t *fixed, double *stats) {
     double *sums = calloc(k * d, sizeof(double));
     double *weight = calloc(k, sizeof(double));
     double *move = malloc(sizeof(double) * k);
+    double *reach = calloc(k, sizeof(double));
+    double *far = calloc(k, sizeof(double));
     int64_t reseeded = 0;
-    if (!sums || !weight || !move) {
+    if (!sums || !weight || !move || !reach || !far) {
         reseeded = OUT_OF_MEMORY;
         goto done;
     }
     if (d == 3)
-        update_sums(x, n, 3, w, labels, sums, weight);
+        update_sums(x, n, 3, w, labels, sums, weight, upper, lower, reach, far);
     else
-        update_sums(x, n, d, w, labels, sums, weight);
+        update_sums(x, n, d, w, labels, sums, weight, upper, lower, reach, far);
     for (int64_t j = 0; j < k; j++) {
         for (int64_t t = 0; t < d; t++)
             c[j * d + t] = weight[j] > 0 && !(fixed && fixed[j]) ? sums[j * d + t] / weight[j]
@@ -652,17 +690,44 @@ EXPORT int64_t update(const double *x, int64_t n, int64_t d, const double *w, in
             m2 = move[j];
         }
     }
-    if (reseeded)
+    if (reseeded) {
         for (int64_t i = 0; i < n; i++) lower[i] = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t a = labels[i];
-        upper[i] += move[a];
-        lower[i] -= a == first ? m2 : m1;
+        for (int64_t j = 0; j < k; j++) far[j] = j == first ? m2 : m1; /* Hamerly's */
+    } else {
+        /* A member i of cluster a is at least lower[i] from every other old
+         * centroid j, and at least |c_j - c_a| - upper[i] from it (old
+         * positions). A centroid j so far from c_a that |c_j - c_a| -
+         * reach[a] - move[j] >= far[a] is still at least lower[i] from i
+         * after moving; so i's lower bound drops only by the largest move
+         * among the others, the near ones (never more than Hamerly's
+         * largest move of all others). Kept in far[a]. */
+        for (int64_t a = 0; a < k; a++) {
+            double limit = reach[a] + far[a], drop = 0.0;
+            for (int64_t j = 0; j < k; j++) {
+                if (j == a || move[j] <= drop) continue;
+                if (sqrt(sq_dist(c_old + j * d, c_old + a * d, d)) < limit + move[j])
+                    drop = move[j];
+            }
+            far[a] = drop;
+        }
+    }
+    double total;
+    if (!stats)
+        total = update_bounds(x, n, d, w, labels, c, upper, lower, move, far, 0);
+    else if (d == 3)
+        total = update_bounds(x, n, 3, w, labels, c, upper, lower, move, far, 1);
+    else
+        total = update_bounds(x, n, d, w, labels, c, upper, lower, move, far, 1);
+    if (stats) {
+        stats[0] = total;
+        stats[1] = m1;
     }
 done:
     free(sums);
     free(weight);
     free(move);
+    free(reach);
+    free(far);
     return reseeded;
 }
 

@@ -26,8 +26,8 @@ _build_histogram = declare("build_histogram", I64, PTR, I64, INT, ctypes.c_uint3
                            PTR, PTR, PTR, PTR)
 _build_histogram_rgb6 = declare("build_histogram_rgb6", None, PTR, I64, PTR, PTR)
 _kmeanspp = declare("kmeanspp", I64, PTR, I64, I64, PTR, I64, PTR, I64, PTR)
-_assign = declare("assign", I64, PTR, I64, I64, I64, PTR, I64, PTR, PTR, PTR, INT)
-_update = declare("update", I64, PTR, I64, I64, PTR, PTR, PTR, I64, PTR, PTR, PTR, PTR)
+_assign = declare("assign", I64, PTR, I64, I64, I64, PTR, I64, PTR, PTR, PTR, INT, PTR, PTR)
+_update = declare("update", I64, PTR, I64, I64, PTR, PTR, PTR, I64, PTR, PTR, PTR, PTR, PTR)
 _inertia = declare("inertia", F64, PTR, I64, I64, PTR, PTR, PTR)
 _remap = declare("remap", I64, PTR, I64, INT, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, I64,
                  INT, PTR)
@@ -48,6 +48,9 @@ _dither = declare("dither", I64, PTR, I64, I64, INT, PTR, PTR, I64, I64, PTR, PT
 #: a thread hand-off and, for remapping, a cache per piece.
 SPLIT_PIXELS = 1 << 20
 SPLIT_SAMPLES = 1 << 15
+#: ``assign_moved`` adds up the weight that changed cluster per block of this
+#: many samples (MOVED_BLOCK in kernels.c), and splits only at block boundaries.
+MOVED_BLOCK = 4096
 
 def _checked(code: int) -> int:
     if code == -2:
@@ -269,14 +272,38 @@ def assign(x: np.ndarray, c: np.ndarray, labels: np.ndarray, upper: np.ndarray,
     def run(start: int, stop: int) -> int:
         return _checked(_assign(x.ctypes.data, start, stop, d, c.ctypes.data, c.shape[0],
                                 labels.ctypes.data, upper.ctypes.data, lower.ctypes.data,
-                                int(bool(full))))
+                                int(bool(full)), None, None))
 
     return sum(run_pieces(run, pieces(n, SPLIT_SAMPLES)))
 
 
+def assign_moved(x: np.ndarray, w: np.ndarray, c: np.ndarray, labels: np.ndarray,
+                 upper: np.ndarray, lower: np.ndarray, full: bool) -> float:
+    """``assign``, returning the summed weight ``w`` of the samples whose label
+    changed instead of their number. The sum is taken per block of
+    ``MOVED_BLOCK`` samples and the blocks are split over threads whole, so it
+    does not depend on the thread count."""
+    x, w = _samples(x, w)
+    n, d = x.shape
+    c = _centroids("centroids", c, d)
+    labels = _labels(labels, n, c.shape[0])
+    upper, lower = _bounds(upper, lower, n)
+    blocks = -(-n // MOVED_BLOCK)
+    moved = np.zeros(blocks)
+
+    def run(first: int, stop: int) -> None:
+        start, end = first * MOVED_BLOCK, min(n, stop * MOVED_BLOCK)
+        _checked(_assign(x.ctypes.data, start, end, d, c.ctypes.data, c.shape[0],
+                         labels.ctypes.data, upper.ctypes.data, lower.ctypes.data,
+                         int(bool(full)), w.ctypes.data, moved[first:].ctypes.data))
+
+    run_pieces(run, pieces(blocks, SPLIT_SAMPLES // MOVED_BLOCK))
+    return float(moved.sum())
+
+
 def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
-           upper: np.ndarray, lower: np.ndarray, fixed: np.ndarray | None = None
-           ) -> tuple[np.ndarray, int]:
+           upper: np.ndarray, lower: np.ndarray, fixed: np.ndarray | None = None,
+           _stats: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Move each centroid to its members' weighted mean; keep bounds valid.
 
     Empty clusters are re-seeded at the sample that contributes most to the
@@ -294,11 +321,25 @@ def update(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
         _need(fixed.shape == (c_old.shape[0],),
               f"fixed must have shape ({c_old.shape[0]},), not {fixed.shape}")
         fixed_ptr = fixed.ctypes.data
+    if _stats is not None:
+        _stats = _output("stats", _stats, np.float64, (2,))
     c = np.empty_like(c_old)
     reseeded = _checked(_update(x.ctypes.data, n, d, w.ctypes.data, labels.ctypes.data,
                                 c_old.ctypes.data, c_old.shape[0], upper.ctypes.data,
-                                lower.ctypes.data, c.ctypes.data, fixed_ptr))
+                                lower.ctypes.data, c.ctypes.data, fixed_ptr,
+                                None if _stats is None else _stats.ctypes.data))
     return c, reseeded
+
+
+def update_stats(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c_old: np.ndarray,
+                 upper: np.ndarray, lower: np.ndarray, fixed: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, int, float, float]:
+    """``update``, also returning the inertia of the new centroids (exactly what
+    ``inertia`` returns for them, taken in the pass that widens the bounds) and
+    the largest distance a centroid moved: (centroids, n_reseeded, inertia, move)."""
+    stats = np.zeros(2)
+    c, reseeded = update(x, w, labels, c_old, upper, lower, fixed, _stats=stats)
+    return c, reseeded, float(stats[0]), float(stats[1])
 
 
 def inertia(x: np.ndarray, w: np.ndarray, labels: np.ndarray, c: np.ndarray) -> float:

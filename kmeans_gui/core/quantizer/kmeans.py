@@ -142,15 +142,24 @@ def kmeans_steps(
     rng = _rng.Generator(seed)  # numpy's default_rng stream, without numpy.random
     anchors = to_working(pinned_rgba.astype(np.float64), space)
     scatter = grid.scatter if grid is not None else 0.0
+    # Below the grid's k, an exact histogram of many colours is still seeded,
+    # and its seedings raced, on the grid's cells; only the run that goes on
+    # iterates on the groups themselves (see RACE_ON_CELLS).
+    cells = (_Grid.build(exact_x, weights, space, with_scatter=False)
+             if RACE_ON_CELLS and grid is None and initial is None and not m and hist.exact
+             else None)
+    # (the race compares runs on the same cells: their scatter would shift all alike)
+    sx, sw, s_scatter = ((cells.x, cells.weights, 0.0) if cells is not None
+                         else (x, weights, scatter))
     if initial is not None:
         start = _checked_initial(initial, channels, n_clusters)
         runs = [_Lloyd(x, weights, _around(anchors, to_working(start, space), n_clusters), m)]
     else:
         keys = None if hist.exact or grid is not None else hist.keys
         # Random seeds are pixels' own colours, never a cell's mean.
-        pool = (exact_x, hist.sample_weights) if init == "random" else (x, weights)
-        runs = [_Lloyd(x, weights, _around(anchors, _seed_centroids(
-                    *pool, n_clusters, init, rng, keys), n_clusters), m, scatter)
+        pool = (exact_x, hist.sample_weights) if init == "random" else (sx, sw)
+        runs = [_Lloyd(sx, sw, _around(anchors, _seed_centroids(
+                    *pool, n_clusters, init, rng, keys), n_clusters), m, s_scatter)
                 for _ in range(max(1, restarts))]
         if m:
             # Also race the obvious answer: the unconstrained palette with each
@@ -171,6 +180,8 @@ def kmeans_steps(
                 run.step()
         runs.sort(key=lambda run: run.inertia)
     run = runs[0]
+    if cells is not None:  # the winner goes on over the groups, from where it stands
+        run = _Lloyd(x, weights, run.centroids.copy(), m)
     # Swap trials only where this function seeded a race (not for a given
     # start, nor in step mode, where every step shown is one Lloyd iteration).
     swaps = bool(m) and n_clusters > m and initial is None and restarts > 1
@@ -442,19 +453,27 @@ class _Lloyd:
 
     def step(self) -> float:
         """Assign, then update; return the fraction of pixels that changed cluster."""
-        old = self.labels.copy()
         first = self.steps == 0
-        _kernels.assign(self.x, self.centroids, self.labels, self.upper, self.lower, first)
-        self.centroids, _ = _kernels.update(self.x, self.weights, self.labels, self.centroids,
-                                            self.upper, self.lower, self.fixed)
-        self.inertia = self.scatter + float(_kernels.inertia(self.x, self.weights, self.labels,
-                                                             self.centroids))
+        moved = _kernels.assign_moved(self.x, self.weights, self.centroids, self.labels,
+                                      self.upper, self.lower, first)
+        # The update's own pass over the samples also takes the new inertia.
+        self.centroids, _, inertia, _ = _kernels.update_stats(
+            self.x, self.weights, self.labels, self.centroids, self.upper, self.lower,
+            self.fixed)
+        self.inertia = self.scatter + inertia
         self.steps += 1
         if first:
             return 1.0
-        return float(self.weights[self.labels != old].sum() / self.total)
+        return moved / self.total
 
 
+#: Below GRID_MIN_K, seed and race on the grid's cells when there are enough
+#: groups for a grid: k-means++ costs k x samples x trials and a probe
+#: iteration a pass over the samples, and a photo has about ten times fewer
+#: cells than colour groups. Seeds one just-noticeable difference from a
+#: pixel's colour and a winner picked on cells lose nothing once the run
+#: converges on the groups (benchmarks/exact_kmeans.py has the quality table).
+RACE_ON_CELLS = True
 #: Histograms with more groups than this are clustered on a grid instead (see _Grid).
 GRID_MIN_GROUPS = 8192
 #: ... but only for this many clusters or more. At k = 16 and 64 the grid's
@@ -499,7 +518,8 @@ class _Grid:
         self.x, self.weights, self.inverse, self.scatter = x, weights, inverse, scatter
 
     @classmethod
-    def build(cls, x: np.ndarray, weights: np.ndarray, space: str) -> _Grid | None:
+    def build(cls, x: np.ndarray, weights: np.ndarray, space: str,
+              with_scatter: bool = True) -> _Grid | None:
         cell = GRID_CELL.get(space)
         n, d = x.shape
         if cell is None or d != 3 or n <= GRID_MIN_GROUPS:
@@ -508,6 +528,8 @@ class _Grid:
         if merged is None:
             return None
         cx, cw, inverse = merged
+        if not with_scatter:
+            return cls(cx, cw, inverse, np.nan)
         spread = x - cx[inverse]
         scatter = float(weights @ np.einsum("ij,ij->i", spread, spread))
         return cls(cx, cw, inverse, scatter)
