@@ -7,6 +7,7 @@ from kmeans_gui.core import QuantizeSettings, encode_png, parallel, quantize, re
 from kmeans_gui.core._native import dithering as native
 from kmeans_gui.core.quantizer import dithering
 from kmeans_gui.core.quantizer.colorspace import LINEAR_LUT, to_working
+from kmeans_gui.core.quantizer.remapping import transparent_index
 
 
 def gradient(h: int = 64, w: int = 256) -> np.ndarray:
@@ -193,13 +194,13 @@ def test_ordered_pattern_repeats_every_eight_pixels():
 def test_wrappers_check_their_arguments():
     table = native.PaletteTables(np.zeros((4, 3)))
     img = np.zeros((8, 8, 3), np.uint8)
-    base = np.zeros((8, 8), np.uint8)
     params = np.zeros(native.N_PARAMS)
-    good = dict(img=img, table=table, space=native.SPACE_OKLAB, lin=LINEAR_LUT, base=base,
+    good = dict(img=img, table=table, space=native.SPACE_OKLAB, lin=LINEAR_LUT, transparent=-1,
                 strength=1.0, params=params, band_rows=8, warmup=2, min_pixels=1000)
     native.dither_auto(**good)
+    native.dither_auto(**{**good, "transparent": 3})
     for bad in (dict(img=img.astype(np.int16)), dict(img=img[:, ::2]),
-                dict(base=np.zeros((8, 7), np.uint8)), dict(base=base + 4),
+                dict(transparent=4), dict(transparent=-2), dict(transparent=1.5),
                 dict(params=np.zeros(2)), dict(strength=2.0), dict(band_rows=0),
                 dict(table=native.PaletteTables(np.zeros((4, 4)))), dict(space=7)):
         with pytest.raises(ValueError):
@@ -208,15 +209,17 @@ def test_wrappers_check_their_arguments():
         native.PaletteTables(np.zeros((300, 3)))
     with pytest.raises(ValueError):
         native.dither_ordered(img.astype(np.float32), table, native.SPACE_OKLAB, LINEAR_LUT,
-                              base, 1.0, params, 1000)
+                              -1, 1.0, params, 1000)
+    with pytest.raises(ValueError):
+        native.dither_ordered(img, table, native.SPACE_OKLAB, LINEAR_LUT, 9, 1.0, params, 1000)
 
 
 def _auto_with_cache(img, palette, cache: bool) -> np.ndarray:
     table = dithering.palette_tables(palette, img.shape[2], "oklab")
-    base = remap(img, palette, "oklab")
     params = dithering._params("oklab")
     params[5] = 1.0 if cache else 0.0
-    return native.dither_auto(img, table, native.SPACE_OKLAB, LINEAR_LUT, base,
+    return native.dither_auto(img, table, native.SPACE_OKLAB, LINEAR_LUT,
+                              transparent_index(palette),
                               dithering.AUTO_DIFFUSION, params, dithering.BAND_ROWS,
                               dithering.WARMUP_ROWS, 1 << 30)
 
@@ -264,3 +267,99 @@ def test_a_fine_palette_keeps_the_fixed_tolerance(monkeypatch):
     first = remap(img, palette, "oklab", "auto")
     monkeypatch.setattr(dithering, "ACT_SPACING", 0.0)
     assert np.array_equal(first, remap(img, palette, "oklab", "auto"))
+
+
+def _nearest_entries(img, palette, space, mode, cache=True) -> np.ndarray:
+    """What the kernels take as each pixel's nearest entry: at strength 0 a
+    pixel carries no error (and ordered moves it nowhere), so it keeps it."""
+    table = dithering.palette_tables(palette, img.shape[2], space)
+    code = {"oklab": native.SPACE_OKLAB, "rgb": native.SPACE_RGB}[space]
+    params = dithering._params(space)
+    params[5] = 1.0 if cache else 0.0
+    tindex = transparent_index(palette)
+    if mode == "auto":
+        return native.dither_auto(img, table, code, LINEAR_LUT, tindex, 0.0, params,
+                                  dithering.BAND_ROWS, dithering.WARMUP_ROWS, 1000)
+    return native.dither_ordered(img, table, code, LINEAR_LUT, tindex, 0.0, params, 1000)
+
+
+def _brute_force_nearest(img, palette, space):
+    """Per pixel: the squared distance to every entry (numpy, (n, k))."""
+    channels = img.shape[2]
+    coords = dithering.palette_tables(palette, channels, space).coords
+    pixels = to_working(img.reshape(-1, channels).astype(np.float64), space)
+    return ((pixels[:, None, :] - coords[None, :, :]) ** 2).sum(axis=2)
+
+
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_the_pass_finds_exactly_the_nearest_entry(small_photo, space, mode):
+    """The dithering finds every pixel's nearest entry itself (no plain remap
+    first): it is the brute-force nearest, from any thread split and with or
+    without the colour cache (where a colour's entry was found from another
+    pixel's starting point)."""
+    rng = np.random.default_rng(11)
+    tall = np.ascontiguousarray(np.vstack([small_photo] * 5))  # several bands
+    for k in (2, 16, 256):
+        palette = rng.integers(0, 256, (k, 3)).astype(np.uint8)
+        dist = _brute_force_nearest(tall, palette, space)
+        got = _nearest_entries(tall, palette, space, mode).reshape(-1)
+        assert np.array_equal(got, _nearest_entries(tall, palette, space, mode, cache=False)
+                              .reshape(-1))
+        best = dist.min(axis=1)
+        assert np.all(dist[np.arange(len(got)), got] <= best + 1e-9 * (1 + best))
+        # where no other entry is within rounding of the nearest, it is that one
+        clear = np.sort(dist, axis=1)[:, 1] > best + 1e-6 if k > 1 else np.ones(len(best), bool)
+        assert np.array_equal(got[clear], dist.argmin(axis=1)[clear])
+
+
+@pytest.mark.parametrize("mode", ["auto", "ordered"])
+def test_ties_go_to_the_lowest_index(mode):
+    """Entries at exactly the same distance: the lowest index wins (as numpy's
+    argmin), whichever the pass met first. In sRGB units the distances are
+    exact integers, so ties are exact; a duplicated entry ties in any space."""
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, (40, 3)).astype(np.uint8)
+    palette[[7, 30]] = palette[[29, 2]]  # duplicates: 7 and 29, 2 and 30
+    # pixels half-way between pairs of entries (when that is a whole colour),
+    # next to them (within the close-enough distance: no error carried) and on them
+    pairs = rng.integers(0, 40, (400, 2))
+    mids = palette[pairs].astype(int).sum(axis=1)
+    halfway = (mids[(mids % 2 == 0).all(axis=1)] // 2).astype(np.uint8)
+    near = np.clip(palette.astype(int) + rng.integers(-1, 2, (40, 3)), 0, 255).astype(np.uint8)
+    img = np.vstack([halfway, near, palette])[None].repeat(3, axis=0)
+    img = np.ascontiguousarray(img)
+    for space in ("rgb", "oklab"):
+        dist = _brute_force_nearest(img, palette, space)
+        got = _nearest_entries(img, palette, space, mode).reshape(-1)
+        if space == "rgb":
+            assert np.array_equal(got, dist.argmin(axis=1))
+            ties = (dist == dist.min(axis=1, keepdims=True)).sum(axis=1) > 1
+            assert ties.sum() > 20  # the test does test ties
+        on_copies = (img.reshape(-1, 1, 3) == palette[[2, 7]][None]).all(axis=2).any(axis=1)
+        assert on_copies.any() and set(got[on_copies].tolist()) == {2, 7}
+        assert not np.isin(got, [29, 30]).any()
+    # and through the public remap, where the pixels on or next to an entry
+    # carry no error: the same entries
+    out = remap(img, palette, "rgb", mode).reshape(-1)
+    dist = _brute_force_nearest(img, palette, "rgb")
+    close = dithering._params("rgb")[0]
+    keep = dist.min(axis=1) <= close ** 2
+    assert keep.sum() > 40
+    assert np.array_equal(out[keep], dist.argmin(axis=1)[keep])
+
+
+def test_transparent_pixels_take_the_transparent_entry():
+    img = np.zeros((6, 8, 4), np.uint8)
+    img[..., :3] = 200
+    img[..., 3] = 255
+    img[2:4, 2:6] = (10, 20, 30, 0)
+    img[4, 2:6] = (0, 0, 0, 0)
+    palette = np.array([[200, 200, 200, 255], [0, 0, 0, 255], [0, 0, 0, 0]], np.uint8)
+    for mode in ("auto", "ordered"):
+        out = remap(img, palette, "oklab", mode)
+        assert np.all(out[img[..., 3] == 0] == 2) and np.all(out[img[..., 3] > 0] == 0)
+        # with no transparent entry they take the nearest to what they are
+        no_clear = np.ascontiguousarray(palette[:2])
+        out = remap(img, no_clear, "oklab", mode)
+        assert np.array_equal(out, remap(img, no_clear, "oklab", "none"))

@@ -2,8 +2,9 @@
  *
  * Both work in the remap's working space (sRGB 0..255, or OKLab x100;
  * premultiplied by alpha with a fourth coordinate when the image has alpha),
- * start from the exact nearest entry of every pixel (computed beforehand by the
- * plain remap) and only ever replace it by an entry that is not much farther
+ * find the exact nearest entry of every pixel as they go (nearest_from: kept
+ * with the pixel's coordinates in the colour cache, so a colour seen before
+ * costs nothing) and only ever replace it by an entry that is not much farther
  * from the pixel's own colour. Arrays are C-contiguous and checked by the
  * wrappers in dithering.py beside this file. A failed allocation returns -2.
  */
@@ -75,15 +76,19 @@ ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const doub
     store_coords(x0, x1, x2, nch == 4 ? p[3] : 255, ascale, nch, out);
 }
 
-/* A direct-mapped cache of pixel_coords by colour: photos repeat few distinct
- * colours over many pixels, and a hit gives the very same doubles, so the
- * result does not depend on what the cache holds. A slot is the packed
- * colour + 1 (0: empty) followed by its d coordinates, so a lookup touches
- * one place in memory. */
+/* A direct-mapped cache of pixel_coords and the nearest entry by colour:
+ * photos repeat few distinct colours over many pixels, and a hit gives the
+ * very same doubles and entry, so the result does not depend on what the
+ * cache holds. A slot is a tag word (the packed colour + 1, 0: empty, in the
+ * low TAG_BITS; the nearest entry above them) followed by its d coordinates,
+ * so a lookup touches one place in memory. */
 typedef struct {
-    uint64_t *slots; /* (slots, 1 + d): tag, then the coordinates' bits */
+    uint64_t *slots; /* (slots, 1 + d): tag and entry, then the coordinates' bits */
     int shift;
 } CoordCache;
+
+#define TAG_BITS 40
+#define TAG_MASK ((((uint64_t)1) << TAG_BITS) - 1)
 
 static int cache_init(CoordCache *c, int64_t pixels, int d) {
     c->slots = NULL;
@@ -107,23 +112,6 @@ ALWAYS_INLINE uint32_t cache_key(const uint8_t *p, int nch) {
 ALWAYS_INLINE uint64_t *cache_slot(const CoordCache *c, uint32_t key, int nch) {
     uint32_t slot = (uint32_t)(key * 2654435761u) >> c->shift;
     return c->slots + (size_t)slot * (1 + nch);
-}
-
-ALWAYS_INLINE void cached_coords(CoordCache *c, const uint8_t *p, int nch, int space,
-                                 const double *lin, double *out) {
-    if (!c->slots) {
-        pixel_coords(p, nch, space, lin, out);
-        return;
-    }
-    uint32_t key = cache_key(p, nch);
-    uint64_t *slot = cache_slot(c, key, nch);
-    if (slot[0] != (uint64_t)key + 1) {
-        pixel_coords(p, nch, space, lin, out);
-        memcpy(slot + 1, out, sizeof(double) * nch);
-        slot[0] = (uint64_t)key + 1;
-        return;
-    }
-    memcpy(out, slot + 1, sizeof(double) * nch);
 }
 
 /* Asks for the slot of pixel p ahead of its lookup (the lookups of a row are
@@ -241,6 +229,63 @@ ALWAYS_INLINE int64_t nearest_allowed(const Palette *P, int64_t n, const double 
     return row[best_i];
 }
 
+/* Slack on the stopping distance of nearest_from: the triangle inequality
+ * holds for the computed distances only up to their rounding, and an entry
+ * exactly as near as the best must still be seen (ties go to the lowest index). */
+#define TIE_SLACK 1e-7
+
+/* The exact nearest entry of p, searched from any entry g (a hint: the
+ * nearest of a neighbouring pixel, so usually the answer or next to it), and
+ * its squared distance in *dn2. An entry c nearer p than g satisfies
+ * |g - c| <= |g - p| + |p - c|, so scanning g's neighbours in order of
+ * distance can stop once that exceeds |g - p| plus the best distance so far.
+ * Among entries at the same (computed) distance the lowest index wins, so the
+ * answer does not depend on the hint. */
+ALWAYS_INLINE int64_t nearest_from(const Palette *P, int64_t g, const double *p, double *dn2) {
+    const int d = P->d;
+    const int64_t k = P->k;
+    const double *row_d = P->near_d + g * k;
+    const uint8_t *row = P->near + g * k;
+    double best = sq_dist(p, P->coords + g * d, d);
+    double rg = sqrt(best);
+    *dn2 = best;
+    if (k < 2 || 2.0 * rg + TIE_SLACK < row_d[1]) return g; /* nearer g than any other */
+    int64_t best_c = g;
+    double rbest = rg;
+    double stop = rg + rbest + TIE_SLACK;
+    const double *row_c = P->near_c + g * k * d;
+    const v4f *group = P->near_f + g * ((k + 2) / 4) * d;
+    v4f pf[MAXD];
+    for (int t = 0; t < d; t++) pf[t] = (v4f){(float)p[t], (float)p[t], (float)p[t], (float)p[t]};
+    /* floats rule a candidate out only when it is surely farther than the best */
+    float thr = (float)(best + 1e-3 * (rbest + 1.0) + 1e-5 * best);
+    for (int64_t i0 = 1; i0 < k; i0 += 4, group += d) {
+        if (row_d[i0] > stop) break;
+        v4f diff = pf[0] - group[0];
+        v4f s = diff * diff;
+        for (int t = 1; t < d; t++) {
+            diff = pf[t] - group[t];
+            s += diff * diff;
+        }
+        int maybe = lane_mask(s < (v4f){thr, thr, thr, thr});
+        for (; maybe; maybe &= maybe - 1) {
+            int64_t i = i0 + __builtin_ctz(maybe);
+            if (i >= k || row_d[i] > stop) break;
+            double dd = sq_dist(p, row_c + i * d, d);
+            int64_t c = row[i];
+            if (dd < best || (dd == best && c < best_c)) {
+                best = dd;
+                best_c = c;
+                rbest = sqrt(dd);
+                stop = rg + rbest + TIE_SLACK;
+                thr = (float)(best + 1e-3 * (rbest + 1.0) + 1e-5 * best);
+            }
+        }
+    }
+    *dn2 = best;
+    return best_c;
+}
+
 /* For each row g of near (k entries, g itself first): the coordinates of
  * the entries at positions 1 + 4j .. 4 + 4j as d groups of four floats,
  * j < (k + 2) / 4, lanes past the row's end FAR_AWAY. */
@@ -256,6 +301,59 @@ static void group_rows(const double *pal, const uint8_t *near, int64_t k, int d,
                     o[j * d + t][l] = i < k ? (float)pal[row[i] * d + t] : FAR_AWAY;
                 }
     }
+}
+
+/* The search tables of a palette (coordinates pal (k, d), neighbour order
+ * near): near_c and near_f as the Palette struct holds them. Returns 0 (and
+ * frees what it took) when memory runs out; the caller frees both. */
+static int search_tables(const double *pal, const uint8_t *near, int64_t k, int d,
+                         double **near_c, v4f **near_f) {
+    *near_c = malloc(sizeof(double) * k * k * d);
+    *near_f = malloc(sizeof(v4f) * (k * ((k + 2) / 4) * d + 1));
+    if (!*near_c || !*near_f) {
+        free(*near_c);
+        free(*near_f);
+        return 0;
+    }
+    for (int64_t g = 0; g < k * k; g++)
+        for (int t = 0; t < d; t++) (*near_c)[g * d + t] = pal[near[g] * d + t];
+    group_rows(pal, near, k, d, *near_f);
+    return 1;
+}
+
+/* A pixel's working coordinates (into out) and its nearest entry (returned,
+ * its squared distance in *dn2), from the cache when the colour is there.
+ * A fully transparent pixel's entry is the palette's transparent one if it
+ * has one (as the plain remap does). *hint: the last pixel's nearest entry,
+ * where a search starts. */
+ALWAYS_INLINE int64_t pixel_nearest(CoordCache *c, const Palette *P, const uint8_t *p,
+                                    int nch, int space, const double *lin,
+                                    int64_t transparent, int64_t *hint, double *out) {
+    uint64_t *slot = NULL;
+    uint32_t key = 0;
+    if (c->slots) {
+        key = cache_key(p, nch);
+        slot = cache_slot(c, key, nch);
+        if ((slot[0] & TAG_MASK) == (uint64_t)key + 1) {
+            memcpy(out, slot + 1, sizeof(double) * nch);
+            *hint = (int64_t)(slot[0] >> TAG_BITS);
+            return *hint;
+        }
+    }
+    pixel_coords(p, nch, space, lin, out);
+    int64_t n;
+    if (nch == 4 && p[3] == 0 && transparent >= 0) {
+        n = transparent;
+    } else {
+        double dn2;
+        n = nearest_from(P, *hint, out, &dn2);
+        *hint = n;
+    }
+    if (slot) {
+        memcpy(slot + 1, out, sizeof(double) * nch);
+        slot[0] = ((uint64_t)key + 1) | ((uint64_t)n << TAG_BITS);
+    }
+    return n;
 }
 
 /* For each entry g: the entries sorted by distance from g (stable, so g comes
@@ -312,9 +410,11 @@ ALWAYS_INLINE double activity_weight(const double *up, const double *mid, const 
  * band_rows and warmup, never on how bands are split over threads; the rows
  * before the band let the error pattern settle, so bands show no seams.
  *
- * base: the exact nearest entry of every pixel. A pixel keeps it (and the
- * error it received is dropped) when it is within P_CLOSE of the pixel; a
- * transparent pixel neither takes nor spreads error. Otherwise the pixel's
+ * Each pixel's exact nearest entry n (pixel_nearest) is found as its row's
+ * coordinates are. The pixel keeps n (and the error it received is dropped)
+ * when n is within P_CLOSE of the pixel; a transparent pixel (which takes
+ * the palette's transparent entry, if any, as n) neither takes nor spreads
+ * error. Otherwise the pixel's
  * colour plus its weighted share of the error it received picks the nearest
  * entry among those within the bound of the pixel's own colour; the share
  * is the activity weight with P_ACTIVITY scaled by (spacing of n /
@@ -325,39 +425,37 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
                                 int64_t band_first, int64_t band_stop, int64_t band_rows,
                                 int64_t warmup, const double *pal, int64_t k, const int d,
                                 const uint8_t *near, const double *near_d, int space,
-                                const double *lin, const uint8_t *base, double strength,
+                                const double *lin, int64_t transparent, double strength,
                                 const double *params, uint8_t *out) {
     const int dd = d;
     double *rows = malloc(sizeof(double) * 3 * w * d);
+    uint8_t *nears = malloc(3 * (size_t)(w > 0 ? w : 1));
     double *cur = calloc((w + 2) * d, sizeof(double));
     double *nxt = calloc((w + 2) * d, sizeof(double));
     double *allow = malloc(sizeof(double) * 2 * k);
     CoordCache cache;
     int cache_ok = cache_init(&cache, params[P_CACHE] != 0.0 ? (band_stop - band_first) * (band_rows + warmup) * w : 0, d);
-    if (!rows || !cur || !nxt || !allow || !cache_ok) {
+    if (!rows || !nears || !cur || !nxt || !allow || !cache_ok) {
         cache_free(&cache);
         free(rows);
+        free(nears);
         free(cur);
         free(nxt);
         free(allow);
         return OUT_OF_MEMORY;
     }
     /* the neighbours' coordinates in scanning order: no gather in the search */
-    double *near_c = malloc(sizeof(double) * k * k * d);
-    v4f *near_f = malloc(sizeof(v4f) * (k * ((k + 2) / 4) * d + 1));
-    if (!near_c || !near_f) {
-        free(near_c);
-        free(near_f);
+    double *near_c;
+    v4f *near_f;
+    if (!search_tables(pal, near, k, dd, &near_c, &near_f)) {
         cache_free(&cache);
         free(rows);
+        free(nears);
         free(cur);
         free(nxt);
         free(allow);
         return OUT_OF_MEMORY;
     }
-    for (int64_t g = 0; g < k * k; g++)
-        for (int t = 0; t < dd; t++) near_c[g * dd + t] = pal[near[g] * dd + t];
-    group_rows(pal, near, k, dd, near_f);
     Palette P = {k, dd, pal, near, near_d, near_c, near_f};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     double *half_of = allow + k;
@@ -376,20 +474,24 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
         int64_t start = first - warmup > 0 ? first - warmup : 0;
         memset(cur, 0, sizeof(double) * (w + 2) * d);
         memset(nxt, 0, sizeof(double) * (w + 2) * d);
-        /* rows ring: slot y % 3 holds row y's coordinates */
+        /* rows ring: slot y % 3 holds row y's coordinates and nearest entries */
         int64_t have_hi = start > 0 ? start - 1 : 0;
+        int64_t hint = 0;
         for (int64_t y = start; y < last; y++) {
             int64_t need_hi = y + 1 < h ? y + 1 : y;
             while (have_hi <= need_hi) {
                 double *slot = rows + (have_hi % 3) * w * d;
+                uint8_t *nslot = nears + (have_hi % 3) * w;
                 const uint8_t *src = img + have_hi * w * nch;
                 for (int64_t x = 0; x < w; x++) {
                     if (x + PREFETCH_AHEAD < w)
                         cache_prefetch(&cache, src + (x + PREFETCH_AHEAD) * nch, nch);
-                    cached_coords(&cache, src + x * nch, nch, space, lin, slot + x * d);
+                    nslot[x] = (uint8_t)pixel_nearest(&cache, &P, src + x * nch, nch, space,
+                                                      lin, transparent, &hint, slot + x * d);
                 }
                 have_hi++;
             }
+            const uint8_t *nrow = nears + (y % 3) * w;
             const double *mid = rows + (y % 3) * w * d;
             const double *up = y > 0 ? rows + ((y - 1) % 3) * w * d : mid;
             const double *down = y + 1 < h ? rows + ((y + 1) % 3) * w * d : mid;
@@ -399,7 +501,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
             for (int64_t xi = 0; xi < w; xi++) {
                 int64_t x = forward ? xi : w - 1 - xi;
                 int64_t i = y * w + x;
-                int64_t n = base[i];
+                int64_t n = nrow[x];
                 const double *p = mid + x * d;
                 double *in = cur + (x + 1) * d;
                 if (nch == 4 && img[i * 4 + 3] == 0) {
@@ -445,6 +547,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     free(near_c);
     free(near_f);
     free(rows);
+    free(nears);
     free(cur);
     free(nxt);
     free(allow);
@@ -455,13 +558,13 @@ EXPORT int64_t dither_auto(const uint8_t *img, int64_t h, int64_t w, int nch,
                            int64_t band_first, int64_t band_stop, int64_t band_rows,
                            int64_t warmup, const double *pal, int64_t k, int64_t d,
                            const uint8_t *near, const double *near_d, int space,
-                           const double *lin, const uint8_t *base, double strength,
+                           const double *lin, int64_t transparent, double strength,
                            const double *params, uint8_t *out) {
     if (d == 4)
         return auto_body(img, h, w, 4, band_first, band_stop, band_rows, warmup, pal, k, 4,
-                         near, near_d, space, lin, base, strength, params, out);
+                         near, near_d, space, lin, transparent, strength, params, out);
     return auto_body(img, h, w, 3, band_first, band_stop, band_rows, warmup, pal, k, 3, near,
-                     near_d, space, lin, base, strength, params, out);
+                     near_d, space, lin, transparent, strength, params, out);
 }
 
 /* ------------------------------------------------------- ordered dither */
@@ -480,24 +583,37 @@ static const uint8_t BAYER8[64] = {
  * its nearest other entry), so a pixel a fraction t of the way to the next
  * entry takes that entry at about a fraction t of the map's positions.
  * It takes the entry nearest the moved colour among those within the bound
- * (as in dither_auto). Pixels
- * within P_CLOSE of their nearest entry and transparent ones keep it. */
+ * (as in dither_auto). Pixels within P_CLOSE of their nearest entry and
+ * transparent ones keep it (n as in dither_auto). */
 ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64_t y0,
                                    int64_t y1, const double *pal, int64_t k, const int d,
                                    const uint8_t *near, const double *near_d, int space,
-                                   const double *lin, const uint8_t *base, double strength,
+                                   const double *lin, int64_t transparent, double strength,
                                    const double *params, uint8_t *out) {
     const int dd = d;
-    Palette P = {k, dd, pal, near, near_d, NULL, NULL};
+    double *near_c;
+    v4f *near_f;
+    CoordCache cache;
+    if (!cache_init(&cache, params[P_CACHE] != 0.0 ? (y1 - y0) * w : 0, d))
+        return OUT_OF_MEMORY;
+    if (!search_tables(pal, near, k, dd, &near_c, &near_f)) {
+        cache_free(&cache);
+        return OUT_OF_MEMORY;
+    }
+    Palette P = {k, dd, pal, near, near_d, near_c, near_f};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     double p[MAXD], q[MAXD];
+    int64_t hint = 0;
     for (int64_t y = y0; y < y1; y++) {
+        const uint8_t *src = img + y * w * nch;
         for (int64_t x = 0; x < w; x++) {
             int64_t i = y * w + x;
-            int64_t n = base[i];
+            if (x + PREFETCH_AHEAD < w)
+                cache_prefetch(&cache, src + (x + PREFETCH_AHEAD) * nch, nch);
+            int64_t n = pixel_nearest(&cache, &P, src + x * nch, nch, space, lin, transparent,
+                                      &hint, p);
             out[i] = (uint8_t)n;
             if (k < 2 || (nch == 4 && img[i * 4 + 3] == 0)) continue;
-            pixel_coords(img + i * nch, nch, space, lin, p);
             const double *pn = pal + n * d;
             double dn2 = sq_dist(p, pn, dd);
             if (dn2 <= close2) continue;
@@ -512,18 +628,21 @@ ALWAYS_INLINE int64_t ordered_body(const uint8_t *img, int64_t w, int nch, int64
             out[i] = (uint8_t)c;
         }
     }
+    cache_free(&cache);
+    free(near_c);
+    free(near_f);
     return 0;
 }
 
 EXPORT int64_t dither_ordered(const uint8_t *img, int64_t h, int64_t w, int nch, int64_t y0,
                               int64_t y1, const double *pal, int64_t k, int64_t d,
                               const uint8_t *near, const double *near_d, int space,
-                              const double *lin, const uint8_t *base, double strength,
+                              const double *lin, int64_t transparent, double strength,
                               const double *params, uint8_t *out) {
     (void)h;
     if (d == 4)
-        return ordered_body(img, w, 4, y0, y1, pal, k, 4, near, near_d, space, lin, base,
-                            strength, params, out);
-    return ordered_body(img, w, 3, y0, y1, pal, k, 3, near, near_d, space, lin, base, strength,
-                        params, out);
+        return ordered_body(img, w, 4, y0, y1, pal, k, 4, near, near_d, space, lin,
+                            transparent, strength, params, out);
+    return ordered_body(img, w, 3, y0, y1, pal, k, 3, near, near_d, space, lin, transparent,
+                        strength, params, out);
 }

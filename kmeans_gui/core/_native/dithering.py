@@ -17,9 +17,9 @@ N_PARAMS = 7
 
 _neighbours = declare("dither_neighbours", I64, PTR, I64, I64, PTR, PTR)
 _auto = declare("dither_auto", I64, PTR, I64, I64, INT, I64, I64, I64, I64, PTR, I64, I64,
-                PTR, PTR, INT, PTR, PTR, F64, PTR, PTR)
+                PTR, PTR, INT, PTR, I64, F64, PTR, PTR)
 _ordered = declare("dither_ordered", I64, PTR, I64, I64, INT, I64, I64, PTR, I64, I64, PTR,
-                   PTR, INT, PTR, PTR, F64, PTR, PTR)
+                   PTR, INT, PTR, I64, F64, PTR, PTR)
 
 
 def _check(name: str, a: np.ndarray, dtype, shape: tuple) -> None:
@@ -65,7 +65,7 @@ class PaletteTables:
                 self.near_d.ctypes.data)
 
 
-def _common(img, table, lin, base, params, space):
+def _common(img, table, lin, transparent, params, space):
     if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] not in (3, 4):
         raise ValueError("the image must be an (h, w, 3|4) array")
     h, w, nch = img.shape
@@ -73,25 +73,28 @@ def _common(img, table, lin, base, params, space):
     if not isinstance(table, PaletteTables) or table.d != (4 if nch == 4 else 3):
         raise ValueError("the palette tables must match the image's channels")
     _check("linear LUT", lin, np.float64, (256,))
-    _check("base indices", base, np.uint8, (h, w))
     _check("params", params, np.float64, (N_PARAMS,))
     if space not in (SPACE_RGB, SPACE_OKLAB):
         raise ValueError("unknown colour space code")
-    if base.size and int(base.max()) >= table.k:
-        raise ValueError("a base index is outside the palette")
+    if not isinstance(transparent, (int, np.integer)) or not -1 <= transparent < table.k:
+        raise ValueError("the transparent index must be -1 (none) or a palette index")
     return h, w, nch
 
 
 def dither_auto(img: np.ndarray, table: PaletteTables, space: int, lin: np.ndarray,
-                base: np.ndarray, strength: float, params: np.ndarray, band_rows: int,
+                transparent: int, strength: float, params: np.ndarray, band_rows: int,
                 warmup: int, min_pixels: int) -> np.ndarray:
     """Selective serpentine error diffusion (see ``dither.c``); (h, w) uint8.
+
+    Every pixel starts from its exact nearest entry (ties: the lowest index),
+    found by the kernel; a fully transparent pixel from ``transparent`` (the
+    palette's transparent entry), unless that is -1.
 
     The rows are cut in bands of ``band_rows`` that each start ``warmup`` rows
     early with no error, so the bands can run on any number of threads with
     the same result; threads get runs of bands of at least ``min_pixels``.
     """
-    h, w, nch = _common(img, table, lin, base, params, space)
+    h, w, nch = _common(img, table, lin, transparent, params, space)
     if band_rows < 1 or warmup < 0:
         raise ValueError("band_rows must be positive and warmup not negative")
     if not 0.0 <= strength <= 1.0:
@@ -101,7 +104,7 @@ def dither_auto(img: np.ndarray, table: PaletteTables, space: int, lin: np.ndarr
 
     def run(first: int, stop: int) -> None:
         _ok(_auto(img.ctypes.data, h, w, nch, first, stop, band_rows, warmup, *table.args(),
-                  space, lin.ctypes.data, base.ctypes.data, float(strength),
+                  space, lin.ctypes.data, int(transparent), float(strength),
                   params.ctypes.data, out.ctypes.data))
 
     run_pieces(run, _runs(n_bands, max(1, min_pixels // max(1, w * band_rows))))
@@ -125,17 +128,18 @@ def _runs(n_bands: int, minimum: int) -> list[tuple[int, int]]:
 
 
 def dither_ordered(img: np.ndarray, table: PaletteTables, space: int, lin: np.ndarray,
-                   base: np.ndarray, strength: float, params: np.ndarray,
+                   transparent: int, strength: float, params: np.ndarray,
                    min_pixels: int) -> np.ndarray:
-    """8x8 Bayer ordered dithering (see ``dither.c``); (h, w) uint8."""
-    h, w, nch = _common(img, table, lin, base, params, space)
+    """8x8 Bayer ordered dithering (see ``dither.c``); (h, w) uint8. The
+    nearest entries and ``transparent`` as in ``dither_auto``."""
+    h, w, nch = _common(img, table, lin, transparent, params, space)
     if not 0.0 <= strength <= 1.0:
         raise ValueError("dither strength must be between 0 and 1")
     out = np.empty((h, w), np.uint8)
 
     def run(y0: int, y1: int) -> None:
         _ok(_ordered(img.ctypes.data, h, w, nch, y0, y1, *table.args(), space,
-                     lin.ctypes.data, base.ctypes.data, float(strength), params.ctypes.data,
+                     lin.ctypes.data, int(transparent), float(strength), params.ctypes.data,
                      out.ctypes.data))
 
     run_pieces(run, pieces(h, max(1, min_pixels // max(1, w))))

@@ -3,7 +3,8 @@
 * ``fs``: textbook serpentine Floyd-Steinberg at the chosen strength, for
   comparison (``_native.kernels.dither``).
 * ``auto``: selective, error-bounded error diffusion. It starts from the exact
-  nearest entry of every pixel and diffuses error only where that helps: a
+  nearest entry of every pixel (found in the same pass, ties to the lowest
+  index) and diffuses error only where that helps: a
   pixel whose nearest entry is already close keeps it and carries no error
   (so an image the palette holds exactly is unchanged); the error a pixel
   takes is weighted down at edges and in texture or noise, where dithering
@@ -88,20 +89,20 @@ def palette_tables(palette: np.ndarray, channels: int, space: str) -> _native.Pa
     return _native.PaletteTables(to_working(pal, space))
 
 
-def dither(pixels: np.ndarray, palette: np.ndarray, base: np.ndarray, mode: str,
-           space: str = "oklab", strength: float = 1.0) -> np.ndarray:
+def dither(pixels: np.ndarray, palette: np.ndarray, mode: str, space: str = "oklab",
+           strength: float = 1.0, transparent: int = -1) -> np.ndarray:
     """Palette indices of ``pixels`` dithered with ``mode`` ("auto" or
-    "ordered"), given ``base``, the exact nearest entry of every pixel."""
+    "ordered"); fully transparent pixels start from entry ``transparent``
+    (-1: their nearest)."""
     pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    base = np.ascontiguousarray(base, dtype=np.uint8)
     table = palette_tables(palette, pixels.shape[2], space)
     code = _SPACE_CODES[space]
     params = _params(space)
     if mode == "auto":
-        return _native.dither_auto(pixels, table, code, LINEAR_LUT, base,
+        return _native.dither_auto(pixels, table, code, LINEAR_LUT, transparent,
                                    AUTO_DIFFUSION * strength, params, BAND_ROWS, WARMUP_ROWS,
                                    SPLIT_PIXELS)
     if mode == "ordered":
-        return _native.dither_ordered(pixels, table, code, LINEAR_LUT, base, strength,
+        return _native.dither_ordered(pixels, table, code, LINEAR_LUT, transparent, strength,
                                       params, SPLIT_PIXELS)
     raise ValueError(f"unknown dithering mode {mode!r}")

@@ -81,16 +81,15 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     if not 0.0 <= strength <= 1.0:
         raise ValueError("dither strength must be between 0 and 1")
     pixels = np.ascontiguousarray(pixels)
+    tindex = transparent_index(palette)
+    if dither in ("auto", "ordered") and strength > 0.0:  # they find the nearest entries too
+        return dithering.dither(pixels, palette, dither, space, strength, tindex)
     coords, proj, axis, order = _search_palette(palette, channels, space)
     code = _SPACE_CODES[space]
-    tindex = transparent_index(palette)
     if dither == "fs" and strength > 0.0:
         pal_rgb = palette[:, :3].astype(np.float64)
         return _kernels.dither(pixels, pal_rgb, coords, proj, axis, order, code,
                                LINEAR_LUT, tindex, float(strength))
-    if dither in ("auto", "ordered") and strength > 0.0:
-        base = remap(pixels, palette, space)
-        return dithering.dither(pixels, palette, base, dither, space, strength)
     flat = pixels.reshape(-1, channels)
     distinct = flat.shape[0] if colours is None else max(1, min(int(colours), flat.shape[0]))
     cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(distinct)) + 1)))
