@@ -37,6 +37,7 @@ from ._native import kernels as _kernels
 from ._native import rng as _rng
 from .compress import encode_png, finish
 from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
+from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.ordering import palette_order
@@ -55,6 +56,9 @@ SAMPLE_ROW_SHARE = 1 / 16
 SAMPLE_MIN_PIXELS = 1 << 17
 SAMPLE_MAX_PIXELS = 1 << 19
 SAMPLE_BANDS = 8
+#: Rows above each sampled band that are remapped with it and then dropped,
+#: as many as a dithering band starts with (``dithering.WARMUP_ROWS``).
+LEAD_ROWS = WARMUP_ROWS
 #: Light K-Means runs (the curve, the search's trials) stop at this tolerance,
 #: or after LIGHT_MAX_ITER iterations, at the latest.
 LIGHT_TOL = 1e-3
@@ -171,6 +175,18 @@ def _sample_rows(height: int, width: int, share: float = SAMPLE_ROW_SHARE
     return np.concatenate([np.arange(s, s + per_band) for s in starts])
 
 
+def _lead_bands(rows: np.ndarray, lead: int) -> list[tuple[np.ndarray, int]]:
+    """Each band of consecutive ``rows`` with up to ``lead`` rows above it in
+    front (not reaching into the band before), and how many those are."""
+    bands = []
+    previous_end = 0
+    for band in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1):
+        first = max(previous_end, int(band[0]) - lead)
+        bands.append((np.arange(first, int(band[-1]) + 1), int(band[0]) - first))
+        previous_end = int(band[-1]) + 1
+    return bands
+
+
 class KCost:
     """Evaluates palette sizes for one image and one set of settings.
 
@@ -199,6 +215,17 @@ class KCost:
         rows = _sample_rows(*pixels.shape[:2], share=row_share or SAMPLE_ROW_SHARE)
         self.rows = rows
         self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
+        # The sampled rows are remapped with the rows just above each band
+        # in front (then dropped): dithering and the run-keeping remap carry
+        # state down from the row above, and a band that starts cold, or
+        # under an unrelated band, dithers less and keeps fewer runs than
+        # the same rows do in the whole image.
+        # Each band is remapped on its own, as the error a dithered band
+        # ends with says nothing about the next one.
+        self._lead: list[tuple[np.ndarray, int]] | None = None
+        if rows is not None:
+            self._lead = [(np.ascontiguousarray(pixels[band]), lead)
+                          for band, lead in _lead_bands(rows, LEAD_ROWS)]
         self._x = None
         self._sample_lab: tuple[np.ndarray, np.ndarray | None] | None = None
         self._plain: ColourTable | None = None
@@ -299,10 +326,16 @@ class KCost:
     # -- measuring
 
     def _indices(self, pixels: np.ndarray, palette: np.ndarray):
-        """Palette order and remap, as ``finish`` does for the whole image."""
+        """Palette order and remap, as ``finish`` does for the whole image
+        (for ``self.sample``: with its bands' lead-in rows, then without)."""
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
         s = self.settings
+        if pixels is self.sample and self._lead is not None:
+            indices = np.concatenate([
+                remap(band, palette, s.space, s.dither, s.dither_strength,
+                      keep_runs=True)[lead:] for band, lead in self._lead])
+            return indices, palette
         return remap(pixels, palette, s.space, s.dither, s.dither_strength,
                      keep_runs=True), palette
 
@@ -600,14 +633,20 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             cache: dict[int, KPoint], figure: Callable[[KPoint], float]) -> SearchResult:
     """Run the user's settings at ``k``; move k until the real result meets the
     target. A quality miss calibrates the light runs' figures against the real
-    one and jumps to the k they then predict; each later full run starts from
-    the previous one's palette (when smaller) rather than a new seeding."""
+    one and jumps to the k they then predict; a full run starts from the
+    light run's palette at its k when there was one, else from the previous
+    full run's palette (when smaller), rather than a new seeding."""
     tried: dict[int, Final] = {}
     last: list[Final] = []
 
     def final(k: int) -> Final:
         if k not in tried:
+            # The light run at k, when there is one, already placed k
+            # centroids: the full run goes on from there instead of seeding
+            # afresh (and lands near the palette whose figures chose k).
             start = last[-1].result.palette if last and last[-1].k < k else None
+            if k in cache:
+                start = cache[k].palette
             tried[k] = cost.final(k, start)
             last.append(tried[k])
         return tried[k]

@@ -252,20 +252,25 @@ def test_an_optimistic_estimate_costs_at_most_two_full_runs(images, optimism):
         assert within_one_grid_step(found.k, min(meeting)), (found.k, min(meeting))
 
 
-def test_later_full_runs_start_from_the_previous_palette(images, monkeypatch):
+def test_full_runs_start_from_a_palette_already_found(images, monkeypatch):
+    """The first full run goes on from the light run's palette at its k,
+    later ones from that or the previous full run's; none seeds afresh."""
     cost = OptimisticCost(images[0], QuantizeSettings(), optimism=0.9)
     goal = cost.final(24).delta_e * 1.001
     starts = []
     real_final = KCost.final
 
     def final(self, k, start=None):
-        starts.append(None if start is None else len(start))
+        starts.append((k, None if start is None else start.copy()))
         return real_final(self, k, start)
 
     monkeypatch.setattr(KCost, "final", final)
     found = search(cost, Target(max_delta_e=goal))
     assert found.met and len(starts) >= 2
-    assert starts[0] is None and all(s is not None for s in starts[1:])
+    assert all(start is not None for _, start in starts)
+    light = {p.k: p.palette for p in found.points}
+    first_k, first_start = starts[0]
+    assert np.array_equal(first_start, light[first_k])
 
 
 @pytest.mark.parametrize("channels", [3, 4])
