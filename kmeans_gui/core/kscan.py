@@ -70,8 +70,16 @@ WARM_MIN_K = 24
 #: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
 DELTA_E_SLOPE = -0.45
 SIZE_SLOPE = 0.45
-#: The size search stops when its bracket is narrower than k / SIZE_GAP.
+#: The size search stops when its bracket is narrower than k / SIZE_GAP, the
+#: quality search when it is narrower than k / QUALITY_GAP (then taking its
+#: upper end, which meets the target): a few k either way are within the
+#: light runs' noise, and each trial costs as much as a few percent of k.
 SIZE_GAP = 8
+QUALITY_GAP = 16
+#: The light runs' quality figure must beat the target by this fraction too:
+#: it comes within about half of it of the full run's, and a full run that
+#: misses costs a second one.
+LIGHT_MARGIN = 0.01
 #: A sampled quality figure must beat the target by this fraction.
 SAMPLED_MARGIN = 0.005
 #: After a full run missed the quality target, the next one aims this
@@ -503,6 +511,8 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         # The final figure will be sampled and must beat the target by a
         # margin (see _verify): aim the light runs at what it must meet.
         limit *= 1.0 - SAMPLED_MARGIN
+    if not by_size:
+        limit *= 1.0 - LIGHT_MARGIN
     biases: dict[int, float] = {}  # the sampled rows' bias, measured at a few k
 
     def evaluate(k: int) -> KPoint:
@@ -563,7 +573,8 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     if 0 < low and high <= MAX_K:
         # File sizes of light runs at neighbouring k differ by about as much
         # as their sampling noise, so the size search stops a little short.
-        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else (lambda a: 1)
+        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else \
+            (lambda a: max(1, a // QUALITY_GAP))
         low, high = _interpolate(low, high, value, high_side, limit, gap)
     if by_size:
         chosen = max(1, min(low, MAX_K)) if low > 0 else 1
@@ -601,8 +612,8 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
     """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
     guess where the figure crosses ``limit`` (linear in log k and log figure;
     the middle instead when the same end moved twice running, as a flat
-    stretch would keep the guesses at one end), and with a gap of 1 try the
-    guess's neighbour too, which usually closes the bracket."""
+    stretch would keep the guesses at one end), and try the k one gap beyond
+    the guess too, which usually closes the bracket."""
     moved = []
     while high - low > gap(low):
         guess = None
@@ -615,13 +626,13 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
             guess = (low + high) // 2
         if high_side(guess):
             high = guess
-            neighbour = guess - 1
+            neighbour = guess - gap(low)
             moved.append("high")
         else:
             low = guess
-            neighbour = guess + 1
+            neighbour = guess + gap(low)
             moved.append("low")
-        if gap(low) == 1 and low < neighbour < high:
+        if high - low > gap(low) and low < neighbour < high:
             if high_side(neighbour):
                 high = neighbour
             else:
