@@ -13,7 +13,6 @@ handlers before anything slow (imports, planning), nested installs keep them.
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,6 @@ class _State:
     busy = False  # a job is running
     writing = False  # inside the atomic write: let it finish
     installed = 0  # install() calls not yet restored
-    worker = False  # a pool worker process
 
 
 _state = _State()
@@ -40,10 +38,11 @@ def _handler(signum, frame) -> None:
     if first:
         _state.signum = signum
     _state.requested = True
-    if _state.worker and not _state.busy:
-        # A pool worker between images has nothing to finish or report: the
-        # parent stops it so (a broken pool terminates its other workers).
-        os._exit(128 + signum)
+    # A pool worker between images only records it, never exits here: it is
+    # waiting for work holding the call queue's read lock, and dying with it
+    # broke the pool, whose SIGTERM a worker still unwinding its interrupted
+    # job ignores; that worker then waited for the lock for ever. Its next
+    # job raises at once, and the parent's pool shutdown ends it.
     if first and _state.busy and not _state.writing:
         raise KeyboardInterrupt
 
@@ -70,10 +69,10 @@ def install() -> dict:
 def install_worker() -> None:
     """``install`` in a pool worker. It was forked while the parent ran a
     job, so the parent's state is dropped: the worker is busy only inside its
-    own jobs, and a stop signal between them ends it quietly."""
+    own jobs; a stop signal between them is recorded, so its next job stops
+    at once, and the pool's shutdown ends it."""
     _state.requested = _state.busy = _state.writing = False
     _state.installed = 0
-    _state.worker = True
     install()
 
 

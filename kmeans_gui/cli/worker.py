@@ -18,6 +18,7 @@ from ..core import (
     OutputExists,
     QuantizeSettings,
     build_histogram,
+    distinct_colours,
     encode_png,
     finish,
     load_image,
@@ -120,7 +121,8 @@ def _compress(job: Job, settings: QuantizeSettings, force: bool, effort: str,
             progress(0.3 + 0.4 * (1.0 - 0.9 ** state.iteration),
                      f"k-means iteration {state.iteration}")
         progress(0.7, "remapping")
-        result = finish(image.pixels, state, settings)
+        result = finish(image.pixels, state, settings,
+                        colours=distinct_colours(histogram))
         progress(0.8, "encoding")
         data = encode_png(result, icc_profile=image.icc_profile, dpi=image.dpi, effort=effort)
     palette_data = None

@@ -22,7 +22,7 @@ _SOURCES = {
                         "sample_histogram", "size_classes", "splat_paint", "splat_plan",
                         "view_matrix", "working_colours", "world_coords"],
     "files.load": ["LoadedImage", "load_image", "load_image_data", "read_stream"],
-    "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "steps"],
+    "quantizer.pipeline": ["QuantizeResult", "QuantizeSettings", "distinct_colours", "steps"],
     "compress": ["encode_png", "finish", "quantize"],
     "png.writer": ["bit_depth"],
     "files.rules": ["output_name", "same_file"],
@@ -117,5 +117,10 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import RACE_MAX_K, KMeansState, kmeans_steps  # noqa: F401
     from .quantizer.metrics import oklab_delta_e  # noqa: F401
-    from .quantizer.pipeline import QuantizeResult, QuantizeSettings, steps  # noqa: F401
+    from .quantizer.pipeline import (  # noqa: F401
+        QuantizeResult,
+        QuantizeSettings,
+        distinct_colours,
+        steps,
+    )
     from .quantizer.remapping import index_counts, remap  # noqa: F401

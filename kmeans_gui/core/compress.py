@@ -19,9 +19,10 @@ from .quantizer.pipeline import HasPixels, QuantizeResult, QuantizeSettings
 
 
 def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
-           started: float | None = None) -> QuantizeResult:
-    """Full-resolution result from a K-Means state."""
-    return pipeline.finish(pixels, state, settings, started)
+           started: float | None = None, colours: int | None = None) -> QuantizeResult:
+    """Full-resolution result from a K-Means state (``colours``: see
+    ``pipeline.finish``)."""
+    return pipeline.finish(pixels, state, settings, started, colours=colours)
 
 
 def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = QuantizeSettings(),

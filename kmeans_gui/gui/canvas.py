@@ -595,6 +595,15 @@ class ComparisonView(QWidget):
         self.set_zoom(self._zoom * math.pow(1.25, delta / 120.0), event.position())
         event.accept()
 
+    def keys_used(self) -> frozenset:
+        """The arrows, when the image is larger than the view and they pan it
+        (gui/focus_keys.py); at Fit they are left to the window."""
+        rect = self.image_rect()
+        if rect.isEmpty() or (rect.width() <= self.width() + 0.5
+                              and rect.height() <= self.height() + 0.5):
+            return frozenset()
+        return frozenset((Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down))
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         """Arrow keys pan by a tenth of the view (Shift: half)."""
         steps = {Qt.Key.Key_Left: (1, 0), Qt.Key.Key_Right: (-1, 0),

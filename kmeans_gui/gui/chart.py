@@ -1,7 +1,13 @@
 """Convergence as K-Means runs (QtCharts): the inertia as a percentage of the
-first iteration's, on a fixed 0-100 % axis (so a 2 % gain looks like 2 %,
-not like a cliff), comparable across k and colour spaces. When the run ends
-the title says where it stopped and why."""
+first iteration's, comparable across k and colour spaces. When the run ends
+the title says where it stopped and why.
+
+Seeding is good enough that the iterations shown improve the error by a few
+percent, and raced seedings (k <= RACE_MAX_K) have already taken the steepest
+part in their silent trial iterations. On a 0-100 % axis such a run is a
+flat line at the top, so the axis spans what the run improved, widened to
+round values and never narrower than ``MIN_SPAN`` (noise-sized changes stay
+small), and the x axis says when the iterations started after a race."""
 
 from __future__ import annotations
 
@@ -25,6 +31,55 @@ def label_digits(bottom: float, top: float, ticks: int) -> int:
     return int(min(8, max(3, math.ceil(math.log10(top / step)) + 1)))
 
 
+#: The narrowest error axis, in percent of the first iteration: a run that
+#: improves less than this looks as small as it is.
+MIN_SPAN = 1.0
+
+#: Axis spans (percent) and the tick counts that put them on round steps.
+_SPANS = ((1.0, 5), (2.0, 5), (4.0, 5), (5.0, 6), (10.0, 6), (20.0, 5), (25.0, 6),
+          (50.0, 6), (100.0, 5))
+
+
+def error_axis(low: float, high: float) -> tuple[float, float, int]:
+    """(bottom, top, ticks) of the error axis for values from ``low`` to
+    ``high`` in percent of the first: from 100 (or ``high`` above it) down past
+    ``low`` to a round span of at least ``MIN_SPAN``, on ticks at round steps,
+    never below 0."""
+    top = max(100.0, high)
+    need = max(MIN_SPAN, (top - min(low, 100.0)) * 1.08)  # room under the lowest point
+    for span, ticks in _SPANS:
+        if span >= need and top - span >= 0:
+            return top - span, top, ticks
+    return 0.0, top, 5
+
+
+def round_axis(high: float, ticks: int = 5) -> tuple[float, str]:
+    """(top, label format) of an axis from 0 past ``high`` with ``ticks``
+    ticks on round values (1, 2, 2.5 or 5 times a power of ten apart), so
+    they read 0, 200, 400 … rather than 0, 190, 380, 569, 759."""
+    need = max(high, 1e-9) / (ticks - 1)
+    power = 10.0 ** math.floor(math.log10(need))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= need * (1 - 1e-9))
+    decimals = next((d for d in range(7) if abs(round(step, d) - step) < step * 1e-6), 6)
+    return step * (ticks - 1), f"%.{decimals}f"
+
+
+def iteration_step(last: int) -> int:
+    """Whole iterations between the ticks of an axis from 1 to ``last``: a
+    round step giving at most six ticks."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500):
+        if (last - 1) / step <= 5:
+            return step
+    return 10 ** len(str(last - 1)) // 10 * 5
+
+
+def race_note(raced: bool, restarts: int, probes: int) -> str:
+    """The x axis title: what came before iteration 1."""
+    if not raced:
+        return "iteration"
+    return f"iteration · after {restarts} seedings × {probes} trial steps"
+
+
 class ConvergenceChart(QChartView):
     def __init__(self, parent: QWidget | None = None) -> None:
         chart = QChart()
@@ -46,10 +101,11 @@ class ConvergenceChart(QChartView):
         chart.addSeries(self._line)
         chart.addSeries(self._dots)
         self._x = QValueAxis()
+        self._x.setTickType(QValueAxis.TickType.TicksDynamic)
         self._x.setTitleText("iteration")
         self._x.setLabelFormat("%d")
         self._y = QValueAxis()
-        self._y.setTitleText("error, % of first")
+        self._y.setTitleText("error, % of iteration 1")
         self._y.setLabelFormat("%d")
         for axis, side in ((self._x, Qt.AlignmentFlag.AlignBottom),
                            (self._y, Qt.AlignmentFlag.AlignLeft)):
@@ -63,15 +119,25 @@ class ConvergenceChart(QChartView):
         self._values: list[tuple[int, float]] = []
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, note: str = "iteration") -> None:
+        """Empty, for a new run; ``note`` is the x axis title (see ``race_note``)."""
         self._values = []
         self._line.clear()
         self._dots.clear()
-        self._x.setRange(1, 5)
-        self._x.setTickCount(5)
-        self._y.setRange(0, 100)  # fixed: the same scale for every run
-        self._y.setTickCount(5)
+        self._set_iteration_axis(5)
+        self._x.setTitleText(note)
+        self._low = self._high = 100.0
+        self._set_error_axis()
         self.chart().setTitle("Convergence")
+
+    def _set_error_axis(self) -> None:
+        bottom, top, ticks = error_axis(self._low, self._high)
+        if (bottom, top) != self.y_range() or self._y.tickCount() != ticks:
+            self._y.setRange(bottom, top)
+            self._y.setTickCount(ticks)
+            step = (top - bottom) / (ticks - 1)
+            decimals = 0 if step >= 1 else 2 if step < 0.5 else 1
+            self._y.setLabelFormat(f"%.{decimals}f")
 
     @staticmethod
     def relative(inertia: float, first: float) -> float:
@@ -83,9 +149,16 @@ class ConvergenceChart(QChartView):
         point = QPointF(iteration, self.relative(inertia, self._values[0][1]))
         self._line.append(point)
         self._dots.append(point)
-        last = max(5, iteration)
+        self._low, self._high = min(self._low, point.y()), max(self._high, point.y())
+        self._set_error_axis()
+        self._set_iteration_axis(max(5, iteration))
+
+    def _set_iteration_axis(self, last: int) -> None:
+        """1 to ``last`` with ticks on whole iterations: a fixed tick count put
+        them between iterations, labelled with the iteration below."""
         self._x.setRange(1, last)
-        self._x.setTickCount(min(last, 6))
+        self._x.setTickAnchor(1)
+        self._x.setTickInterval(iteration_step(last))
 
     def finish(self, iteration: int, reason: str, given_palette: bool = False) -> None:
         """Mark the run's end in the title: the iteration and the reason."""

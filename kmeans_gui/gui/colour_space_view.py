@@ -68,6 +68,7 @@ class ColourSpaceView(QWidget):
         self._own = np.zeros(0, np.uint32)
         self._palette: np.ndarray | None = None  # centroids as drawn, sRGB(A)
         self._labels: np.ndarray | None = None  # palette index of each point
+        self._axis_names: list[tuple[QRectF, QColor, str]] = []  # drawn over the centroids
         self._centroids = np.zeros((0, 3))  # world positions of the drawn centroids
         self._trail: deque[np.ndarray] = deque(maxlen=TRAIL)
         self._colouring = "own"
@@ -308,6 +309,7 @@ class ColourSpaceView(QWidget):
         p = QPainter(self)
         p.drawImage(QPointF(0, 0), self._cloud)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._axis_names: list[tuple[QRectF, QColor, str]] = []
         self._draw_axes(p)
         if self._sample is None:
             p.setPen(QColor(210, 210, 210))
@@ -317,6 +319,14 @@ class ColourSpaceView(QWidget):
             self._draw_scale(p)
             if self._transparent_share > 0:
                 self._draw_transparent(p)
+        # The axis names over the centroids: at the starting view the centroids
+        # of a warm image sat on "+b (yellow)" and hid most of it.
+        for box, colour, text in self._axis_names:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(40, 40, 40, 150))
+            p.drawRoundedRect(box.adjusted(-3, 0, 3, 0), 3, 3)
+            p.setPen(colour)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 
     def _draw_axes(self, p: QPainter) -> None:
@@ -371,8 +381,7 @@ class ColourSpaceView(QWidget):
         box.moveLeft(min(max(box.left(), margin), self.width() - margin - w))
         box.moveTop(min(max(box.top(), margin), self.height() - margin - h))
         self._label_boxes[text] = QRectF(box)
-        p.setPen(colour)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        self._axis_names.append((box, QColor(colour), text))  # drawn last (paintEvent)
 
     def label_boxes(self) -> dict[str, QRectF]:
         """Where the axis labels were drawn last (widget coordinates)."""

@@ -19,7 +19,7 @@ class Entry:
     settings: QuantizeSettings
     palette: PaletteState | None = None
     remap: tuple[RGB, ...] | None = None  # mapped to these colours, no K-Means
-    k_mode: KMode | None = None  # None: Fixed k (a snapshot's k is its own)
+    k_mode: KMode | None = None  # None: Fixed k
 
 
 class SettingsHistory:

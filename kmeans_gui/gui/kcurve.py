@@ -46,6 +46,8 @@ from kmeans_gui.core import (
     search,
 )
 
+from .chart import round_axis
+
 log = logging.getLogger(__name__)
 
 SIZE_COLOUR = QColor("#2a7ab9")
@@ -149,11 +151,13 @@ class CostChart(QChartView):
         self._size_dots.replace(kb)
         self._quality.replace(de)
         self._quality_dots.replace(de)
-        top = max(p.size for p in self._points) / 1024 * 1.08 or 1
-        self._bytes.setRange(0, top)
-        # A small file's axis needs a decimal, or its labels repeat ("0 0 1 1 1").
-        self._bytes.setLabelFormat("%.0f" if top >= 10 else "%.1f")
-        self._de.setRange(0, max(p.delta_e for p in self._points) * 1.08 or 1)
+        # Round ticks; a small file's axis gets decimals, or its labels repeat.
+        for axis, high in ((self._bytes, max(p.size for p in self._points) / 1024),
+                           (self._de, max(p.delta_e for p in self._points))):
+            top, label = round_axis(max(high * 1.04, 0.1))  # a flat image: 0 KB, ΔE 0
+            axis.setRange(0, top)
+            axis.setTickCount(5)
+            axis.setLabelFormat(label)
         self._bytes.setLabelsVisible(True)
         self._de.setLabelsVisible(True)
         self._draw_marker()

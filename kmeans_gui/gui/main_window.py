@@ -31,6 +31,7 @@ from .actions import ActionRegistry
 from .cloud_panel import ColourSpacePanel
 from .compare import SnapshotCompare
 from .file_actions import FileActions
+from .focus_keys import keep_keys_with_focus
 from .imaging import fit_size, needs_new_preview
 from .jobs import Opened, Rescaled
 from .kcurve import CurvePresenter
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore()
         self._update_actions()
+        keep_keys_with_focus(self)  # every widget is in: Space and → stay with the focus
 
     # ================================================================ setup
     def _build_widgets(self) -> None:
@@ -123,7 +125,8 @@ class MainWindow(QMainWindow):
         self.runs = RunControl(self)
         self.history = self.runs.history
         self.compare = SnapshotCompare(self.snapshot_strip, self.canvas, self.session,
-                                       self.status, self.runs.restore, self)
+                                       self.status, self.runs.restore, self.runs.k_mode_of,
+                                       self)
 
         self.session.state_changed.connect(self._on_session_state)
         self.controls.advanced_toggled.connect(self.settings.set_advanced_open)

@@ -350,6 +350,17 @@ class PaletteView(QWidget):
         remove.triggered.connect(lambda: self.remove_requested.emit(index))
         return menu
 
+    def keys_used(self) -> frozenset:
+        """The bare keys ``keyPressEvent`` acts on (gui/focus_keys.py)."""
+        if not len(self._palette):
+            return frozenset()
+        K = Qt.Key
+        keys = {K.Key_Left, K.Key_Right, K.Key_Up, K.Key_Down}
+        if self._editable:
+            keys |= {K.Key_P, K.Key_Space, K.Key_Return, K.Key_Enter, K.Key_F2, K.Key_Delete,
+                     K.Key_Backspace}
+        return frozenset(keys)
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         n = len(self._palette)
         key = event.key()

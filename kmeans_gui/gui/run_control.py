@@ -18,6 +18,7 @@ from kmeans_gui.core import ImageError, QuantizeSettings
 from . import dialogs
 from .actions import SEED_TRIALS
 from .history import Entry, SettingsHistory
+from .kcurve import KMode
 
 DEBOUNCE_MS = 250
 
@@ -137,6 +138,14 @@ class RunControl(QObject):
         self._was_target = self.target_panel.mode() != "fixed"
         self.apply(entry.settings, entry.remap)
         self.window.curve.settings_restored()
+
+    def k_mode_of(self, settings: QuantizeSettings) -> KMode | None:
+        """How the k of ``settings`` was chosen: the k mode of the history's
+        step that ran them (None, Fixed k, if that is not the current step)."""
+        current = self.history.current()
+        if current is not None and current.settings == settings:
+            return current.k_mode
+        return None
 
     def restore(self, entry: Entry) -> None:
         """Bring back a snapshot's entry as a new step in the history."""

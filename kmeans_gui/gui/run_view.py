@@ -12,8 +12,15 @@ from PySide6.QtCore import QObject, Slot
 from kmeans_gui.core import RACE_MAX_K, QuantizeSettings
 
 from . import dialogs
+from .chart import race_note
 from .jobs import Finished, Progress
 from .sizes import colours, iterations
+
+#: What a raced run does before its first iteration (``kmeans_steps``: three
+#: seedings, five silent iterations each; with kept colours the free palette
+#: with them in place races too). tests/gui check these against the engine.
+RACED_SEEDINGS = 3
+PROBE_ITERATIONS = 5
 
 REASONS = {"unchanged": "no pixel changed cluster", "tolerance": "inertia settled",
            "max_iter": "iteration cap reached", "few colours": "the image has few colours",
@@ -35,10 +42,11 @@ class RunView(QObject):
     def _on_run_started(self, settings: QuantizeSettings) -> None:
         w = self.window
         w.canvas.set_result_full(None, None)
-        w.chart.reset()
+        raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
+        w.chart.reset(race_note(raced and settings.palette is None,
+                                RACED_SEEDINGS + bool(settings.keep), PROBE_ITERATIONS))
         w.link.run_started(settings.k, self._selected_colour(),
                            given_palette=settings.palette is not None)
-        raced = settings.k <= RACE_MAX_K and not self.session.step_gate.is_paused()
         w.cloud.start_run(settings.k, settings.init, settings.space, raced)
         # Busy, not a fraction of the iteration cap: most runs stop long before it.
         w.status.busy()

@@ -14,6 +14,7 @@ from ..units import human_size
 from .history import Entry
 from .imaging import downscale
 from .jobs import Finished
+from .kcurve import KMode
 from .palette_control import PaletteState
 from .qimages import rgb_image
 
@@ -25,15 +26,25 @@ class Snapshot:
     number: int
     finished: Finished
     palette: PaletteState | None = None  # pins, given palette and mask of its run
+    k_mode: KMode | None = None  # how its k was chosen (None: Fixed k)
 
     def entry(self) -> Entry:
         """The settings history entry that brings this result back: its
-        settings, its palette control state, and for an edited palette (a
-        remap, not a K-Means run) the colours it was mapped to."""
+        settings, its palette control state, how its k was chosen, and for an
+        edited palette (a remap, not a K-Means run) the colours it was mapped to."""
         s = self.finished.settings
         given = self.palette.fixed_palette if self.palette is not None else None
         remap = s.palette if s.palette is not None and given is None else None
-        return Entry(s, self.palette, remap)
+        return Entry(s, self.palette, remap, self.k_mode)
+
+    def chosen_by(self) -> str:
+        """How its k was chosen, for its tip: "" for Fixed k."""
+        mode = self.k_mode
+        if mode is None or mode.mode == "fixed":
+            return ""
+        if mode.mode == "quality":
+            return f"k chosen by the target: smallest file with quality ≥ {mode.quality}"
+        return f"k chosen by the target: best quality under {mode.size_kb} KB"
 
     @property
     def label(self) -> str:
@@ -48,8 +59,10 @@ class Snapshot:
     @property
     def tooltip(self) -> str:
         s = self.finished.settings
+        chosen = self.chosen_by()
         return (f"Snapshot {self.number}: k = {s.k}, {s.space}, {s.init}, seed {s.seed}, "
                 f"dithering {s.dither} at {s.dither_strength * 100:.0f} %\n"
+                + (f"{chosen}\n" if chosen else "") +
                 "Click to compare with the current result; Ctrl+click a second one to "
                 "compare the two. Double-click to bring back its settings.")
 
@@ -91,9 +104,10 @@ class SnapshotStrip(QListWidget):
     def snapshots(self) -> list[Snapshot]:
         return list(self._snapshots)
 
-    def keep(self, finished: Finished, palette: PaletteState | None = None) -> Snapshot:
+    def keep(self, finished: Finished, palette: PaletteState | None = None,
+             k_mode: KMode | None = None) -> Snapshot:
         self._count += 1
-        snap = Snapshot(self._count, finished, palette)
+        snap = Snapshot(self._count, finished, palette, k_mode)
         self._snapshots.append(snap)
         item = QListWidgetItem(QIcon(thumbnail(finished)), snap.label)
         item.setToolTip(snap.tooltip)

@@ -120,3 +120,65 @@ def test_a_stop_during_the_imports_waits_for_them_to_finish() -> None:
         assert interrupts.exit_status() == 128 + signal.SIGTERM
     finally:
         interrupts.restore(previous)
+
+
+#: A pool of two workers given one job that takes a second to unwind after
+#: its KeyboardInterrupt: the other worker waits for work meanwhile, holding
+#: the call queue's read lock.
+_IDLE_WORKER_POOL = r"""
+import os, sys, time
+from pathlib import Path
+from types import SimpleNamespace
+from kmeans_gui.cli import interrupts, runner
+
+marker = Path(sys.argv[1])
+
+def slow_to_stop(job, settings, **options):
+    with interrupts.job():
+        marker.write_text("started")
+        try:
+            while True:
+                time.sleep(0.01)
+        finally:
+            time.sleep(1.0)  # cleaning up: the parent's signals arrive meanwhile
+
+runner.compress = slow_to_stop
+options = SimpleNamespace(force=False, effort="auto", max_pixels=None, importance=None,
+                          target=None)
+bar = SimpleNamespace(update=lambda *a: None)
+interrupts.install()
+stopped = runner._run_pool([SimpleNamespace(input=Path("none.png"))], None, options, 2,
+                           lambda outcome: None, bar)
+print("interrupted" if stopped else "finished", flush=True)
+"""
+
+
+def test_an_idle_worker_outlives_a_stop_signal_until_the_pool_ends(tmp_path: Path) -> None:
+    """A worker waiting for work holds the call queue's read lock. It used to
+    exit at once on the stop signal, holding it: the pool broke, and a worker
+    still unwinding its interrupted job ignored the pool's SIGTERM (a second
+    stop signal), then waited for that lock for ever, while the executor spun
+    sending it sentinels that never fit. The idle worker now only records the
+    stop; the pool's shutdown ends every worker."""
+    marker = tmp_path / "started"
+    proc = subprocess.Popen([sys.executable, "-c", _IDLE_WORKER_POOL, str(marker)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the other worker is waiting for work by now
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert out.strip() == "interrupted", err
+    assert "Traceback" not in err, err
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)

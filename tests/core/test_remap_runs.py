@@ -100,7 +100,7 @@ def test_transparent_pixels_keep_the_transparent_entry():
 
 
 def test_the_result_does_not_depend_on_the_thread_count(monkeypatch):
-    monkeypatch.setattr(kernels, "SPLIT_PIXELS", 1000)  # one piece per thread
+    monkeypatch.setattr(kernels, "RUN_SPLIT_PIXELS", 1000)  # one piece per thread
     img = noisy_gradient(700, 300, seed=2)
     pal = grey_palette(32)
     results = []
@@ -140,3 +140,28 @@ def test_the_direct_cache_is_for_rgb_only():
     with pytest.raises(ValueError, match="RGB images only"):
         kernels.remap_runs(img, coords, proj, axis, order, kernels.SPACE_OKLAB, LINEAR_LUT, -1,
                            0.3, 0.5, True, 12)
+
+
+def test_the_colour_count_only_sizes_the_cache(photo, rgba_image):
+    # The exact histogram's colour count sizes the cache; a count too small
+    # (the cache fills, the rest are computed) gives the same indices.
+    from kmeans_gui.core import build_histogram, distinct_colours
+    hist = build_histogram(photo)
+    assert hist.exact and distinct_colours(hist) == len(hist)
+    pal = grey_palette(40)
+    plain = remap(photo, pal, keep_runs=True)
+    for colours in (len(hist), 10, 1):
+        assert np.array_equal(remap(photo, pal, keep_runs=True, colours=colours), plain)
+    rgba = build_histogram(rgba_image)
+    assert distinct_colours(rgba) == len(rgba) + 1  # the transparent pixels' colour
+    pal4 = np.vstack([np.column_stack([grey_palette(8), np.full(8, 255)]),
+                      np.zeros((1, 4))]).astype(np.uint8)
+    assert np.array_equal(remap(rgba_image, pal4, keep_runs=True, colours=3),
+                          remap(rgba_image, pal4, keep_runs=True))
+
+
+def test_a_binned_histogram_gives_no_colour_count():
+    from kmeans_gui.core import build_histogram, distinct_colours
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, (400, 400, 3), dtype=np.uint8)  # 160 000 colours
+    assert distinct_colours(build_histogram(noise, max_exact=1000)) is None

@@ -418,6 +418,10 @@ def remap_rgb_packed(pix: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: n
 #: multiple of this, and is split over threads only at such rows: the result
 #: does not depend on the thread count.
 RUN_BAND_ROWS = 256
+#: ... and split from this many pixels a piece: a 1-2 MP photo has most of
+#: its colours only once, so a cache per piece repeats little work, and the
+#: remap is the largest single stage there.
+RUN_SPLIT_PIXELS = 1 << 18
 
 
 def remap_runs(img: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndarray,
@@ -447,7 +451,7 @@ def remap_runs(img: np.ndarray, pal: np.ndarray, proj: np.ndarray, axis: np.ndar
     out = np.empty((h, w), dtype=np.uint8)
     # One piece per thread, each starting on a band's first row.
     bands = -(-h // RUN_BAND_ROWS)
-    parts = max(1, min(threads(), bands, h * w // SPLIT_PIXELS))
+    parts = max(1, min(threads(), bands, h * w // RUN_SPLIT_PIXELS))
     cuts = [min(h, bands * i // parts * RUN_BAND_ROWS) for i in range(parts + 1)]
 
     def run(first: int, stop: int) -> None:

@@ -117,14 +117,16 @@ class QuantizeResult:
 
 
 def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
-           started: float | None = None, choose_order: OrderChoice | None = None
-           ) -> QuantizeResult:
+           started: float | None = None, choose_order: OrderChoice | None = None,
+           colours: int | None = None) -> QuantizeResult:
     """Full-resolution result from a K-Means state.
 
     The palette runs translucent first, then dark to light (``palette_order``);
     ``choose_order(indices, palette)`` may then answer a better permutation
     (the PNG writer's trial encode, passed in by ``kmeans_gui.core.compress``).
-    A given palette (``settings.palette``) keeps its order.
+    A given palette (``settings.palette``) keeps its order. ``colours``: the
+    image's distinct colours when known (see ``distinct_colours``), which
+    sizes the remap's colour cache.
     """
     if settings.palette is not None:
         palette = np.ascontiguousarray(state.palette)
@@ -132,7 +134,7 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
     else:
         palette = np.ascontiguousarray(state.palette[palette_order(state.palette)])
     indices = remap(pixels, palette, settings.space, settings.dither, settings.dither_strength,
-                    keep_runs=True)
+                    keep_runs=True, colours=colours)
     if choose_order is not None:
         perm = choose_order(indices, palette)
         if perm is not None:
@@ -140,6 +142,14 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
     seconds = time.perf_counter() - started if started is not None else 0.0
     return QuantizeResult(indices, palette, state.iteration, state.inertia, state.mse,
                           state.reason, seconds)
+
+
+def distinct_colours(hist: ColorHistogram | None) -> int | None:
+    """How many distinct colours the image of ``hist`` has at most, when it
+    knows (an exact histogram: its groups, and transparent pixels), else None."""
+    if hist is None or not hist.exact:
+        return None
+    return len(hist) + (1 if hist.n_transparent else 0)
 
 
 def _pixels(image: HasPixels | np.ndarray) -> np.ndarray:
@@ -170,7 +180,10 @@ def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = Quantiz
     """Run K-Means to the end and remap every pixel."""
     started = time.perf_counter()
     pixels = _pixels(image)
+    if histogram is None and settings.validated().palette is None:
+        histogram = build_histogram(pixels)
     state = None
     for state in steps(pixels, settings, histogram):  # noqa: B007 (keep the last)
         pass
-    return finish(pixels, state, settings, started, choose_order)
+    return finish(pixels, state, settings, started, choose_order,
+                  colours=distinct_colours(histogram))

@@ -53,7 +53,8 @@ def transparent_index(palette: np.ndarray) -> int:
 
 
 def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
-          dither: str = "none", strength: float = 1.0, keep_runs: bool = False) -> np.ndarray:
+          dither: str = "none", strength: float = 1.0, keep_runs: bool = False,
+          colours: int | None = None) -> np.ndarray:
     """Palette index of every pixel of ``pixels`` ((h, w, 3|4) uint8).
 
     With ``dither`` "none" each pixel gets its exact nearest palette entry in
@@ -67,6 +68,11 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     or its second nearest within the slack (RUN_RELATIVE, RUN_ABSOLUTE) of
     the nearest; an exact match keeps its entry, so an image with no more
     colours than the palette is mapped exactly.
+
+    ``colours``: how many distinct colours ``pixels`` has at most, when known
+    (an exact histogram's groups). The colour cache is then sized for them
+    instead of for every pixel: a smaller table stays in the processor's
+    caches. A wrong figure only makes the remap slower, never different.
     """
     _check(pixels, palette)
     h, w, channels = pixels.shape
@@ -86,7 +92,8 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
         base = remap(pixels, palette, space)
         return dithering.dither(pixels, palette, base, dither, space, strength)
     flat = pixels.reshape(-1, channels)
-    cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(max(flat.shape[0], 1))) + 1)))
+    distinct = flat.shape[0] if colours is None else max(1, min(int(colours), flat.shape[0]))
+    cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(distinct)) + 1)))
     if keep_runs:
         direct = channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS
         return _kernels.remap_runs(pixels, coords, proj, axis, order, code, LINEAR_LUT, tindex,
