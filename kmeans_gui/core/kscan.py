@@ -37,6 +37,7 @@ from ._native import kernels as _kernels
 from ._native import rng as _rng
 from .compress import encode_png, finish
 from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
+from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.ordering import palette_order
@@ -55,6 +56,9 @@ SAMPLE_ROW_SHARE = 1 / 16
 SAMPLE_MIN_PIXELS = 1 << 17
 SAMPLE_MAX_PIXELS = 1 << 19
 SAMPLE_BANDS = 8
+#: Rows above each sampled band that are remapped with it and then dropped,
+#: as many as a dithering band starts with (``dithering.WARMUP_ROWS``).
+LEAD_ROWS = WARMUP_ROWS
 #: Light K-Means runs (the curve, the search's trials) stop at this tolerance,
 #: or after LIGHT_MAX_ITER iterations, at the latest.
 LIGHT_TOL = 1e-3
@@ -66,8 +70,16 @@ WARM_MIN_K = 24
 #: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
 DELTA_E_SLOPE = -0.45
 SIZE_SLOPE = 0.45
-#: The size search stops when its bracket is narrower than k / SIZE_GAP.
+#: The size search stops when its bracket is narrower than k / SIZE_GAP, the
+#: quality search when it is narrower than k / QUALITY_GAP (then taking its
+#: upper end, which meets the target): a few k either way are within the
+#: light runs' noise, and each trial costs as much as a few percent of k.
 SIZE_GAP = 8
+QUALITY_GAP = 16
+#: The light runs' quality figure must beat the target by this fraction too:
+#: it comes within about half of it of the full run's, and a full run that
+#: misses costs a second one.
+LIGHT_MARGIN = 0.01
 #: A sampled quality figure must beat the target by this fraction.
 SAMPLED_MARGIN = 0.005
 #: After a full run missed the quality target, the next one aims this
@@ -171,6 +183,18 @@ def _sample_rows(height: int, width: int, share: float = SAMPLE_ROW_SHARE
     return np.concatenate([np.arange(s, s + per_band) for s in starts])
 
 
+def _lead_bands(rows: np.ndarray, lead: int) -> list[tuple[np.ndarray, int]]:
+    """Each band of consecutive ``rows`` with up to ``lead`` rows above it in
+    front (not reaching into the band before), and how many those are."""
+    bands = []
+    previous_end = 0
+    for band in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1):
+        first = max(previous_end, int(band[0]) - lead)
+        bands.append((np.arange(first, int(band[-1]) + 1), int(band[0]) - first))
+        previous_end = int(band[-1]) + 1
+    return bands
+
+
 class KCost:
     """Evaluates palette sizes for one image and one set of settings.
 
@@ -199,6 +223,17 @@ class KCost:
         rows = _sample_rows(*pixels.shape[:2], share=row_share or SAMPLE_ROW_SHARE)
         self.rows = rows
         self.sample = pixels if rows is None else np.ascontiguousarray(pixels[rows])
+        # The sampled rows are remapped with the rows just above each band
+        # in front (then dropped): dithering and the run-keeping remap carry
+        # state down from the row above, and a band that starts cold, or
+        # under an unrelated band, dithers less and keeps fewer runs than
+        # the same rows do in the whole image.
+        # Each band is remapped on its own, as the error a dithered band
+        # ends with says nothing about the next one.
+        self._lead: list[tuple[np.ndarray, int]] | None = None
+        if rows is not None:
+            self._lead = [(np.ascontiguousarray(pixels[band]), lead)
+                          for band, lead in _lead_bands(rows, LEAD_ROWS)]
         self._x = None
         self._sample_lab: tuple[np.ndarray, np.ndarray | None] | None = None
         self._plain: ColourTable | None = None
@@ -299,10 +334,16 @@ class KCost:
     # -- measuring
 
     def _indices(self, pixels: np.ndarray, palette: np.ndarray):
-        """Palette order and remap, as ``finish`` does for the whole image."""
+        """Palette order and remap, as ``finish`` does for the whole image
+        (for ``self.sample``: with its bands' lead-in rows, then without)."""
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
         s = self.settings
+        if pixels is self.sample and self._lead is not None:
+            indices = np.concatenate([
+                remap(band, palette, s.space, s.dither, s.dither_strength,
+                      keep_runs=True)[lead:] for band, lead in self._lead])
+            return indices, palette
         return remap(pixels, palette, s.space, s.dither, s.dither_strength,
                      keep_runs=True), palette
 
@@ -470,6 +511,8 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         # The final figure will be sampled and must beat the target by a
         # margin (see _verify): aim the light runs at what it must meet.
         limit *= 1.0 - SAMPLED_MARGIN
+    if not by_size:
+        limit *= 1.0 - LIGHT_MARGIN
     biases: dict[int, float] = {}  # the sampled rows' bias, measured at a few k
 
     def evaluate(k: int) -> KPoint:
@@ -530,7 +573,8 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     if 0 < low and high <= MAX_K:
         # File sizes of light runs at neighbouring k differ by about as much
         # as their sampling noise, so the size search stops a little short.
-        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else (lambda a: 1)
+        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else \
+            (lambda a: max(1, a // QUALITY_GAP))
         low, high = _interpolate(low, high, value, high_side, limit, gap)
     if by_size:
         chosen = max(1, min(low, MAX_K)) if low > 0 else 1
@@ -568,8 +612,8 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
     """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
     guess where the figure crosses ``limit`` (linear in log k and log figure;
     the middle instead when the same end moved twice running, as a flat
-    stretch would keep the guesses at one end), and with a gap of 1 try the
-    guess's neighbour too, which usually closes the bracket."""
+    stretch would keep the guesses at one end), and try the k one gap beyond
+    the guess too, which usually closes the bracket."""
     moved = []
     while high - low > gap(low):
         guess = None
@@ -582,13 +626,13 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
             guess = (low + high) // 2
         if high_side(guess):
             high = guess
-            neighbour = guess - 1
+            neighbour = guess - gap(low)
             moved.append("high")
         else:
             low = guess
-            neighbour = guess + 1
+            neighbour = guess + gap(low)
             moved.append("low")
-        if gap(low) == 1 and low < neighbour < high:
+        if high - low > gap(low) and low < neighbour < high:
             if high_side(neighbour):
                 high = neighbour
             else:
@@ -600,14 +644,20 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             cache: dict[int, KPoint], figure: Callable[[KPoint], float]) -> SearchResult:
     """Run the user's settings at ``k``; move k until the real result meets the
     target. A quality miss calibrates the light runs' figures against the real
-    one and jumps to the k they then predict; each later full run starts from
-    the previous one's palette (when smaller) rather than a new seeding."""
+    one and jumps to the k they then predict; a full run starts from the
+    light run's palette at its k when there was one, else from the previous
+    full run's palette (when smaller), rather than a new seeding."""
     tried: dict[int, Final] = {}
     last: list[Final] = []
 
     def final(k: int) -> Final:
         if k not in tried:
+            # The light run at k, when there is one, already placed k
+            # centroids: the full run goes on from there instead of seeding
+            # afresh (and lands near the palette whose figures chose k).
             start = last[-1].result.palette if last and last[-1].k < k else None
+            if k in cache:
+                start = cache[k].palette
             tried[k] = cost.final(k, start)
             last.append(tried[k])
         return tried[k]
