@@ -269,39 +269,6 @@ def test_a_fine_palette_keeps_the_fixed_tolerance(monkeypatch):
     assert np.array_equal(first, remap(img, palette, "oklab", "auto"))
 
 
-def _fine_ramp():
-    """A slow three-channel ramp and every fourth of its colours as the
-    palette: steps about a unit apart (OKLab x100), fine enough that most of
-    its pixels lie within the fixed close-enough distance of their nearest
-    entry, though the steps still show."""
-    ramp = np.linspace(0.0, 1.0, 1024)
-    row = np.stack([100 + 15 * ramp, 100 + 60 * ramp, 100 + 7 * ramp], axis=1)
-    row = np.rint(row).astype(np.uint8)
-    _, first = np.unique(row, axis=0, return_index=True)
-    palette = np.ascontiguousarray(row[np.sort(first)][::4])
-    return np.repeat(row[None], 64, axis=0), palette
-
-
-def test_a_fine_palettes_visible_steps_are_dithered(monkeypatch):
-    img, palette = _fine_ramp()
-    coords = dithering.palette_tables(palette, 3, "oklab").coords
-    nearest = np.sqrt(_brute_force_nearest(img, palette, "oklab").min(axis=1))
-    assert np.mean(nearest <= dithering.PARAMS_OKLAB[0]) > 0.9
-    plain = remap(img, palette, "oklab", "none")
-    new = remap(img, palette, "oklab", "auto")
-    _brute_force_check(img, palette, "oklab", new)
-    monkeypatch.setattr(dithering, "CLOSE_REL", 10.0)  # the fixed distance alone
-    old = remap(img, palette, "oklab", "auto")
-    assert np.count_nonzero(new != plain) > 2 * np.count_nonzero(old != plain)
-    # the columns' mean colour follows the ramp more closely
-    target = to_working(img.reshape(-1, 3).astype(np.float64), "oklab").reshape(img.shape)
-    target = target.mean(axis=0)
-    def column_error(out):
-        return np.abs(coords[out].mean(axis=0) - target).sum(axis=1).mean()
-    assert column_error(new) < 0.95 * column_error(old)
-    assert column_error(new) < 0.85 * column_error(plain)
-
-
 def _nearest_entries(img, palette, space, mode, cache=True) -> np.ndarray:
     """What the kernels take as each pixel's nearest entry: at strength 0 a
     pixel carries no error (and ordered moves it nowhere), so it keeps it."""

@@ -33,10 +33,6 @@ enum {
     P_CACHE,     /* nonzero: cache pixel coordinates by colour (0 only for tests) */
     P_ACT_SPACING, /* nonzero: P_ACTIVITY grows with the square of the nearest entry's
                     * spacing beyond this (a coarse palette hides more texture) */
-    P_CLOSE_REL,   /* auto: P_CLOSE shrinks to this fraction of the nearest entry's
-                    * spacing where that is smaller (a fine palette's steps show) */
-    P_FINE_ORDERED, /* auto, nonzero: a pixel between the two distances takes the
-                     * ordered map's nudge at this amplitude instead of diffused error */
     P_COUNT
 };
 
@@ -388,14 +384,6 @@ EXPORT int64_t dither_neighbours(const double *coords, int64_t k, int64_t d, uin
     return 0;
 }
 
-/* 8x8 Bayer threshold map, values 0..63. */
-static const uint8_t BAYER8[64] = {
-    0,  32, 8,  40, 2,  34, 10, 42, 48, 16, 56, 24, 50, 18, 58, 26,
-    12, 44, 4,  36, 14, 46, 6,  38, 60, 28, 52, 20, 62, 30, 54, 22,
-    3,  35, 11, 43, 1,  33, 9,  41, 51, 19, 59, 27, 49, 17, 57, 25,
-    15, 47, 7,  39, 13, 45, 5,  37, 63, 31, 55, 23, 61, 29, 53, 21,
-};
-
 /* ----------------------------------------------------- error diffusion */
 
 /* Weight of the diffused error at a pixel, from the squared second
@@ -424,12 +412,7 @@ ALWAYS_INLINE double activity_weight(const double *up, const double *mid, const 
  *
  * Each pixel's exact nearest entry n (pixel_nearest) is found as its row's
  * coordinates are. The pixel keeps n (and the error it received is dropped)
- * when n is within P_CLOSE of the pixel, or within P_CLOSE_REL times n's
- * spacing if that is less; a pixel between the two (a fine palette's step)
- * is moved along (pixel - n) by the Bayer map's offset times n's spacing
- * (amplitude P_FINE_ORDERED, times the strength and the activity weight),
- * takes the nearest allowed entry to that, and drops its error too (with
- * P_FINE_ORDERED 0 it diffuses instead). A transparent pixel (which takes
+ * when n is within P_CLOSE of the pixel; a transparent pixel (which takes
  * the palette's transparent entry, if any, as n) neither takes nor spreads
  * error. Otherwise the pixel's
  * colour plus its weighted share of the error it received picks the nearest
@@ -449,7 +432,7 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     uint8_t *nears = malloc(3 * (size_t)(w > 0 ? w : 1));
     double *cur = calloc((w + 2) * d, sizeof(double));
     double *nxt = calloc((w + 2) * d, sizeof(double));
-    double *allow = malloc(sizeof(double) * 3 * k);
+    double *allow = malloc(sizeof(double) * 2 * k);
     CoordCache cache;
     int cache_ok = cache_init(&cache, params[P_CACHE] != 0.0 ? (band_stop - band_first) * (band_rows + warmup) * w : 0, d);
     if (!rows || !nears || !cur || !nxt || !allow || !cache_ok) {
@@ -476,12 +459,8 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
     Palette P = {k, dd, pal, near, near_d, near_c, near_f};
     double close2 = params[P_CLOSE] * params[P_CLOSE];
     double *half_of = allow + k;
-    double *close2_of = allow + 2 * k;
     for (int64_t j = 0; j < k; j++) {
         double spacing = k > 1 ? near_d[j * k + 1] : 0.0;
-        double close = params[P_CLOSE];
-        if (k > 1 && params[P_CLOSE_REL] * spacing < close) close = params[P_CLOSE_REL] * spacing;
-        close2_of[j] = close * close;
         double rel = params[P_BOUND_REL] * spacing;
         allow[j] = rel > params[P_BOUND] ? rel : params[P_BOUND];
         double grow = params[P_ACT_SPACING] > 0.0 ? spacing / params[P_ACT_SPACING] : 0.0;
@@ -530,24 +509,11 @@ ALWAYS_INLINE int64_t auto_body(const uint8_t *img, int64_t h, int64_t w, int nc
                     continue;
                 }
                 double dn2 = sq_dist(p, pal + n * d, dd);
-                if (dn2 <= close2_of[n]) {
+                if (dn2 <= close2) {
                     if (keep) out[i] = (uint8_t)n;
                     continue;
                 }
                 double wgt = strength * activity_weight(up, mid, down, x, w, dd, half_of[n]);
-                if (params[P_FINE_ORDERED] != 0.0 && dn2 <= close2) {
-                    /* a fine palette's step, close to n: an ordered nudge along
-                     * (p - n) by the threshold map times n's spacing, no error */
-                    const double *pn = pal + n * d;
-                    double spacing = near_d[n * k + 1];
-                    double off = wgt * params[P_FINE_ORDERED] *
-                                 ((BAYER8[(y & 7) * 8 + (x & 7)] + 0.5) / 64.0 - 0.5);
-                    double len = sqrt(dn2);
-                    for (int t = 0; t < dd; t++) q[t] = p[t] + off * spacing * (p[t] - pn[t]) / len;
-                    int64_t c = nearest_allowed(&P, n, p, dn2, allow[n], q);
-                    if (keep) out[i] = (uint8_t)c;
-                    continue;
-                }
                 for (int t = 0; t < dd; t++) q[t] = p[t] + wgt * in[t];
                 int64_t c = nearest_allowed(&P, n, p, dn2, allow[n], q);
                 if (keep) out[i] = (uint8_t)c;
@@ -602,6 +568,14 @@ EXPORT int64_t dither_auto(const uint8_t *img, int64_t h, int64_t w, int nch,
 }
 
 /* ------------------------------------------------------- ordered dither */
+
+/* 8x8 Bayer threshold map, values 0..63. */
+static const uint8_t BAYER8[64] = {
+    0,  32, 8,  40, 2,  34, 10, 42, 48, 16, 56, 24, 50, 18, 58, 26,
+    12, 44, 4,  36, 14, 46, 6,  38, 60, 28, 52, 20, 62, 30, 54, 22,
+    3,  35, 11, 43, 1,  33, 9,  41, 51, 19, 59, 27, 49, 17, 57, 25,
+    15, 47, 7,  39, 13, 45, 5,  37, 63, 31, 55, 23, 61, 29, 53, 21,
+};
 
 /* Ordered dithering of rows [y0, y1): each pixel's colour is moved along the
  * line from its nearest entry n through the pixel by the threshold map's

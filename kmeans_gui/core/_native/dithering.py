@@ -13,7 +13,7 @@ from . import F64, I64, INT, PTR, declare
 SPACE_RGB = 0
 SPACE_OKLAB = 1
 #: Number of tuning values ``params`` holds (see ``dither.c``).
-N_PARAMS = 9
+N_PARAMS = 7
 
 _neighbours = declare("dither_neighbours", I64, PTR, I64, I64, PTR, PTR)
 _auto = declare("dither_auto", I64, PTR, I64, I64, INT, I64, I64, I64, I64, PTR, I64, I64,

@@ -6,11 +6,7 @@
   nearest entry of every pixel (found in the same pass, ties to the lowest
   index) and diffuses error only where that helps: a
   pixel whose nearest entry is already close keeps it and carries no error
-  (so an image the palette holds exactly is unchanged); "close" is a fixed
-  distance, or less for a fine palette, whose steps show in a smooth gradient
-  even when they are small: there a pixel farther than a fraction of the
-  step takes an ordered nudge instead (compact patterns, no error carried
-  into flat areas); the error a pixel
+  (so an image the palette holds exactly is unchanged); the error a pixel
   takes is weighted down at edges and in texture or noise, where dithering
   only adds grain and bytes (less so the coarser the palette around the
   pixel's colour, since a coarse palette flattens texture); no pixel takes
@@ -57,25 +53,14 @@ PARAMS_OKLAB = (0.5, 4.0, 1.0, 12.0, 4.0)
 #: ones still leave texture alone); 0 keeps it fixed. Measured with
 #: benchmarks/dither_vs_pngquant.py on its k = 16 cases.
 ACT_SPACING = 2.0
-#: A fine palette's steps (a wallpaper's gradient at k = 256) band visibly
-#: though each is under the fixed close-enough distance: a pixel is close
-#: enough only within this fraction of its nearest entry's spacing, where
-#: that is less. Such a pixel that is not, but is within the fixed distance,
-#: takes the 8x8 ordered map's nudge at this amplitude (times the strength and
-#: the activity weight) instead of the diffused error: a regular pattern
-#: deflates far better than diffused noise. Measured with
-#: benchmarks/dither_vs_pngquant.py (the spacefun wallpaper at k = 256).
-CLOSE_REL = 0.45
-FINE_ORDERED = 1.4
 SRGB_PER_OKLAB = 2.55
 
 _SPACE_CODES = {"rgb": _native.SPACE_RGB, "oklab": _native.SPACE_OKLAB}
 
 
 def _params(space: str) -> np.ndarray:
-    # then: coordinate cache on, activity reference spacing, relative close
-    # distance, amplitude of the ordered nudge between the two distances
-    p = np.array(PARAMS_OKLAB + (1.0, ACT_SPACING, CLOSE_REL, FINE_ORDERED), dtype=np.float64)
+    # then: coordinate cache on, activity reference spacing
+    p = np.array(PARAMS_OKLAB + (1.0, ACT_SPACING), dtype=np.float64)
     if space == "rgb":  # distances scale, squared ones and ratios do not
         p[:4] *= SRGB_PER_OKLAB
         p[4] *= SRGB_PER_OKLAB ** 2
