@@ -70,6 +70,13 @@ WARM_MIN_K = 24
 #: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
 DELTA_E_SLOPE = -0.45
 SIZE_SLOPE = 0.45
+#: A typical dithered photo's light-run size in bits per pixel at k colours,
+#: SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE (fitted on the shared photos), for the
+#: size search's first guess; each next step is at most SIZE_MAX_STEP x k.
+SIZE_BPP_AT_1 = 0.25
+SIZE_BPP_SLOPE = 0.55
+SIZE_MAX_STEP = 4
+SIZE_AIM = 1.04
 #: The size search stops when its bracket is narrower than k / SIZE_GAP, the
 #: quality search when it is narrower than k / QUALITY_GAP (then taking its
 #: upper end, which meets the target): a few k either way are within the
@@ -562,6 +569,16 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         else:
             lo = len(grid) - 1
     slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
+    if by_size and lo == -1 and hi == len(grid):
+        # A photo: its size grows steadily with k, so the first light run
+        # goes where a typical photo's bytes per pixel would meet the budget
+        # and each next one where the runs so far say, off the grid.
+        low, high = _size_bracket(cost, limit, value, high_side)
+        gap = lambda a: max(1, a // SIZE_GAP)  # noqa: E731
+        if 0 < low and high <= MAX_K:
+            low, high = _interpolate(low, high, value, high_side, limit, gap)
+        chosen = max(1, min(low, MAX_K)) if low > 0 else 1
+        return _verify(cost, target, chosen, points, cache, figure)
     while hi - lo > 1:
         mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size, figure)
         if high_side(grid[mid]):
@@ -581,6 +598,63 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     else:
         chosen = min(high, MAX_K)
     return _verify(cost, target, chosen, points, cache, figure)
+
+
+def first_size_guess(cost: KCost, budget: float) -> int:
+    """The k at which a typical dithered photo of this many pixels would take
+    ``budget`` bytes: ``SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE`` bits per pixel."""
+    pixels = cost.pixels.shape[0] * cost.pixels.shape[1]
+    bits = 8.0 * budget / max(1, pixels)
+    if bits <= 0:
+        return 2
+    k = (bits / SIZE_BPP_AT_1) ** (1.0 / SIZE_BPP_SLOPE)
+    colours = len(cost.histogram.counts) + (1 if cost.histogram.n_transparent else 0)
+    return int(min(max(2, round(k)), MAX_K, max(2, colours)))
+
+
+def _size_bracket(cost: KCost, limit: float, value, high_side) -> tuple[int, int]:
+    """``low`` < answer <= ``high`` for a size search on a photo (0 and
+    MAX_K + 1 for an open end): the first light run at ``first_size_guess``,
+    each next one where a power law through the two runs nearest the budget
+    (one run: the typical ``SIZE_SLOPE``) meets it, stepping at least one
+    size gap and at most a factor SIZE_MAX_STEP, until both ends are known.
+    Each step aims a factor SIZE_AIM past the predicted crossing: the light
+    runs' sizes wobble by a few percent from one k to the next, and a step
+    that lands just short of the crossing would cost one more run."""
+    low, high = 0, MAX_K + 1
+    k = first_size_guess(cost, limit / SIZE_AIM)
+    tried: list[tuple[int, float]] = []
+    while True:
+        if high_side(k):
+            high = k
+        else:
+            low = k
+        tried.append((k, value(k)))
+        if low > 0 and high <= MAX_K:
+            return low, high
+        if low >= MAX_K or high <= 1 or (high <= 2 and low == 0):
+            return low, high
+        (k0, v0), *rest = sorted(tried, key=lambda kv: abs(math.log(max(kv[1], 1) / limit)))
+        slope = SIZE_SLOPE
+        if rest:
+            k1, v1 = rest[0]
+            if k1 != k0 and v1 > 0 and v0 > 0 and v1 != v0:
+                fitted = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+                slope = min(max(fitted, SIZE_SLOPE / 3), 3 * SIZE_SLOPE)
+        want = k0 * math.exp((math.log(limit) - math.log(max(v0, 1))) / slope) \
+            if v0 > 0 else 2 * k0
+        step = max(1, k // SIZE_GAP)
+        if low == k:  # fits: go up, past the crossing by a hair so it brackets
+            nxt = min(max(math.ceil(want * SIZE_AIM), k + step), k * SIZE_MAX_STEP, MAX_K)
+        else:  # too large: go down, a little below the crossing
+            nxt = max(min(math.floor(want / SIZE_AIM), k - step), k // SIZE_MAX_STEP, 1)
+        nxt = int(nxt)
+        if nxt < 2:
+            # Even k = 2 is too large: 1 is left to the real run to check.
+            return 0, 2 if high == 2 else high
+        if nxt == k or not low < nxt < high:
+            return low, high
+        k = nxt
 
 
 def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint],
