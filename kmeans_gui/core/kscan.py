@@ -41,7 +41,7 @@ from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.ordering import palette_order
-from .quantizer.pipeline import QuantizeResult, QuantizeSettings
+from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours
 from .quantizer.remapping import remap
 
 #: The palette sizes of the curve: about two per octave.
@@ -63,6 +63,8 @@ LEAD_ROWS = WARMUP_ROWS
 #: or after LIGHT_MAX_ITER iterations, at the latest.
 LIGHT_TOL = 1e-3
 LIGHT_MAX_ITER = 12
+#: Light runs measuring only the file size stop after this many iterations.
+LIGHT_SIZE_MAX_ITER = 6
 #: Light runs from this k on start from the previous palette (below it,
 #: seeding is cheap and a fresh one is as good or better).
 WARM_MIN_K = 24
@@ -175,6 +177,23 @@ def delta_e_of(pixels: np.ndarray, decoded: np.ndarray) -> float:
     return 100.0 * total / len(a)
 
 
+def _indexed_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray) -> float:
+    """``delta_e_of(pixels, palette[indices])`` for (n, 3|4) ``pixels``, each
+    palette entry converted to OKLab once instead of once per pixel."""
+    if pixels.shape[1] == 4:
+        keep = pixels[:, 3] > 0
+        pixels, indices = pixels[keep], indices[keep]
+    if len(pixels) == 0:
+        return 0.0
+    lab = rgb_to_oklab(np.ascontiguousarray(palette[:, :3], dtype=np.uint8))
+    total = 0.0
+    for start in range(0, len(pixels), 1 << 20):
+        diff = rgb_to_oklab(pixels[start:start + (1 << 20), :3]) \
+            - lab[indices[start:start + (1 << 20)]]
+        total += float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum())
+    return 100.0 * total / len(pixels)
+
+
 def _sample_rows(height: int, width: int, share: float = SAMPLE_ROW_SHARE
                  ) -> np.ndarray | None:
     """Rows whose encoding stands for the whole image, or None to encode it all."""
@@ -285,7 +304,7 @@ class KCost:
     # -- clustering
 
     def cluster(self, k: int, start: np.ndarray | None = None, *,
-                light: bool = False) -> KMeansState:
+                light: bool = False, max_iter: int | None = None) -> KMeansState:
         """K-Means at ``k``: the user's settings, or with ``light`` one seeding
         (warm-started from ``start``, a smaller palette, when given)."""
         s = self.settings
@@ -294,7 +313,7 @@ class KCost:
             initial = self.extend(start, k)
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
-        max_iter = min(s.max_iter, LIGHT_MAX_ITER) if light else s.max_iter
+        max_iter = min(s.max_iter, max_iter or LIGHT_MAX_ITER) if light else s.max_iter
         for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
                                   init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
                                   restarts=1 if light else None, initial=initial):
@@ -408,7 +427,10 @@ class KCost:
     def point(self, k: int, start: np.ndarray | None = None, *, light: bool = False,
               sizes: bool = True, quality: bool = True) -> KPoint:
         began = time.perf_counter()
-        state = self.cluster(k, start, light=light)
+        # A size alone barely moves over the last iterations' few percent
+        # of error: a size-only light run stops sooner.
+        max_iter = LIGHT_SIZE_MAX_ITER if light and sizes and not quality else None
+        state = self.cluster(k, start, light=light, max_iter=max_iter)
         found = self.measure(state, k, sizes, quality)
         return _timed(found, time.perf_counter() - began)
 
@@ -417,14 +439,15 @@ class KCost:
         warm-started from ``start``, a smaller palette, when given), measured;
         its PNG is encoded on first use of ``Final.data``."""
         state = self.cluster(k, start)
-        result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k))
+        result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k),
+                        colours=distinct_colours(self.histogram))
         # Pixel by pixel (on every n-th pixel of large images): the result
         # is dithered, or keeps runs, so it is not each colour's nearest entry.
         flat = self.pixels.reshape(-1, self.pixels.shape[2])
         indices = result.indices.reshape(-1)
         step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
         exact = step == 1
-        delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
+        delta_e = _indexed_delta_e(flat[::step], result.palette, indices[::step])
         got = Final(k, result, delta_e, exact, self)
         if self.on_final is not None:
             self.on_final(got)
