@@ -691,7 +691,17 @@ def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint]
     middle = (lo + hi) // 2
     if not known or limit <= 0:
         return middle
-    if len(known) >= 2:
+    ends = [(grid[i], figure(cache[grid[i]])) for i in (lo, hi)
+            if 0 <= i < len(grid) and grid[i] in cache]
+    if len(ends) == 2 and min(v for _, v in ends) > 0:
+        # Both ends of the bracket are known: the crossing lies between them
+        # (two points on one side, say 128 and 256 of a graphic whose size
+        # hardly changes there, would send the guess far off, one grid
+        # step at a time).
+        (k0, v0), (k1, v1) = ends
+        if v0 != v1:
+            slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+    elif len(known) >= 2:
         (k0, v0), (k1, v1) = sorted(known, key=lambda kv: abs(math.log(kv[1] / limit)))[:2]
         if k0 != k1 and v0 != v1:
             slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
@@ -700,7 +710,11 @@ def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint]
     if slope == 0 or (slope > 0) != by_size:
         return middle
     target = math.exp(math.log(k0) + (math.log(limit) - math.log(v0)) / slope)
-    best = min(range(lo + 1, hi), key=lambda i: abs(math.log(grid[i]) - math.log(target)))
+    # Not nearer an end than a quarter of the bracket: the power law is only
+    # local, and a guess at the end moves the bracket by one point.
+    quarter = max(1, (hi - lo) // 4)
+    inner = range(min(lo + quarter, middle), max(hi - quarter, middle) + 1)
+    best = min(inner, key=lambda i: abs(math.log(grid[i]) - math.log(target)))
     return best
 
 
@@ -772,8 +786,11 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             # The estimate was low: scale the estimates by this miss and take
             # the largest tried k that still fits, else one step down.
             scale = size / cache[k].size if k in cache and cache[k].size > 0 else 1.0
+            # A tried k far below (a graphic's bisection may have tried only
+            # much smaller ones) gives way to a small step down.
             fitting = [kk for kk, p in cache.items() if kk < k and p.size * scale <= budget]
-            k = max(fitting) if fitting else k - max(1, k // 16)
+            step = k - max(1, k // 16)
+            k = max(fitting) if fitting and max(fitting) >= k - max(1, k // 4) else step
             k = max(1, k)
     goal = target.max_delta_e
     floor = target.floor_delta_e if target.floor_delta_e is not None else goal
