@@ -79,6 +79,14 @@ SIZE_BPP_AT_1 = 0.25
 SIZE_BPP_SLOPE = 0.55
 SIZE_MAX_STEP = 4
 SIZE_AIM = 1.04
+#: When the full run's file is more than SIZE_RECAL_ERROR below its light
+#: estimate, the size search tries one more full run at the k the real size
+#: predicts (aimed SIZE_RECAL_AIM below the budget), if that is at least
+#: SIZE_RECAL_GAIN x k; smaller errors are the estimates' usual few percent
+#: and not worth a second full run.
+SIZE_RECAL_ERROR = 0.15
+SIZE_RECAL_AIM = 0.03
+SIZE_RECAL_GAIN = 1.25
 #: The size search stops when its bracket is narrower than k / SIZE_GAP, the
 #: quality search when it is narrower than k / QUALITY_GAP (then taking its
 #: upper end, which meets the target): a few k either way are within the
@@ -694,27 +702,26 @@ def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint]
     ends = [(grid[i], figure(cache[grid[i]])) for i in (lo, hi)
             if 0 <= i < len(grid) and grid[i] in cache]
     if len(ends) == 2 and min(v for _, v in ends) > 0:
-        # Both ends of the bracket are known: the crossing lies between them
-        # (two points on one side, say 128 and 256 of a graphic whose size
-        # hardly changes there, would send the guess far off, one grid
-        # step at a time).
+        # Both ends of the bracket are known: the crossing lies between them.
         (k0, v0), (k1, v1) = ends
         if v0 != v1:
             slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
     elif len(known) >= 2:
+        # Two points on one side: extrapolated, with the slope kept within a
+        # factor three of the typical one (two nearly equal figures would
+        # put the guess at the bracket's far end, one grid step at a time).
         (k0, v0), (k1, v1) = sorted(known, key=lambda kv: abs(math.log(kv[1] / limit)))[:2]
         if k0 != k1 and v0 != v1:
-            slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+            fitted = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+            if (fitted > 0) == (slope > 0):
+                slope = math.copysign(min(max(abs(fitted), abs(slope) / 3), 3 * abs(slope)),
+                                      slope)
     else:
         k0, v0 = known[0]
     if slope == 0 or (slope > 0) != by_size:
         return middle
     target = math.exp(math.log(k0) + (math.log(limit) - math.log(v0)) / slope)
-    # Not nearer an end than a quarter of the bracket: the power law is only
-    # local, and a guess at the end moves the bracket by one point.
-    quarter = max(1, (hi - lo) // 4)
-    inner = range(min(lo + quarter, middle), max(hi - quarter, middle) + 1)
-    best = min(inner, key=lambda i: abs(math.log(grid[i]) - math.log(target)))
+    best = min(range(lo + 1, hi), key=lambda i: abs(math.log(grid[i]) - math.log(target)))
     return best
 
 
@@ -779,6 +786,11 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             got = final(k)
             size = len(got.data)
             if size <= budget:
+                better = _recalibrated_size_k(k, size, budget, cache)
+                if better is not None:
+                    again = final(better)
+                    if len(again.data) <= budget:
+                        got, k = again, better
                 return SearchResult(True, k, got, tuple(points), _why_size(got, budget))
             if k == 1:
                 return SearchResult(False, k, None, tuple(points),
@@ -810,6 +822,28 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
                                 f"even k={MAX_K} gives ΔE {got.delta_e:.2f}, above "
                                 f"{floor:.3g}")
         k = _next_quality_k(k, got.delta_e, goal * margin, cache, figure)
+
+
+def _recalibrated_size_k(k: int, size: int, budget: int,
+                         cache: dict[int, KPoint]) -> int | None:
+    """A larger k worth one more full run, or None: when the real file at
+    ``k`` came out far below its light estimate (sampled rows of a graphic
+    whose content varies over the image can overstate its size by a third),
+    the k where the real size should reach the budget, by a power law
+    through it (the light points' slope near k), aimed SIZE_RECAL_AIM below."""
+    estimate = cache[k].size if k in cache else -1
+    if estimate <= 0 or size > estimate * (1.0 - SIZE_RECAL_ERROR) or k >= MAX_K:
+        return None
+    near = [(math.log(kk), math.log(p.size)) for kk, p in cache.items()
+            if k / 2 <= kk <= 2 * k and p.size > 0]
+    slope = SIZE_SLOPE
+    if len({x for x, _ in near}) >= 2:
+        fitted = float(np.polyfit([x for x, _ in near], [y for _, y in near], 1)[0])
+        if math.isfinite(fitted):
+            slope = min(max(fitted, SIZE_SLOPE / 3), 3 * SIZE_SLOPE)
+    want = k * (budget * (1.0 - SIZE_RECAL_AIM) / size) ** (1.0 / slope)
+    better = min(MAX_K, 2 * k, math.floor(want))
+    return better if better >= k * SIZE_RECAL_GAIN else None
 
 
 def _next_quality_k(k: int, real: float, aim: float, cache: dict[int, KPoint],

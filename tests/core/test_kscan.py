@@ -361,3 +361,28 @@ def test_the_first_size_guess_follows_the_budget_per_pixel():
     guesses = [kscan.first_size_guess(cost, budget) for budget in (500, 3000, 9000, 40000,
                                                                    10 ** 7)]
     assert guesses == sorted(guesses) and guesses[0] == 2 and guesses[-1] == 256
+
+
+class PessimisticSizes(OptimisticCost):
+    """Light size estimates a third above the real files, as the sampled rows
+    of a graphic whose content varies over the image can give."""
+
+    def measure(self, *args, **kwargs):
+        found = KCost.measure(self, *args, **kwargs)
+        return dataclasses.replace(found, size=round(found.size * self.optimism))
+
+
+@pytest.mark.parametrize("colours", ["graphic", "photo"])
+def test_a_far_too_high_size_estimate_costs_one_more_full_run_not_the_answer(colours):
+    pixels = photo_like(192, 192, 7) if colours == "photo" else photo_like(64, 48, 3)
+    cost = PessimisticSizes(pixels, QuantizeSettings(dither="fs"), optimism=1.35)
+    budget = len(cost.final(40).data)
+    cost.full_runs.clear()
+    found = search(cost, Target(max_bytes=budget))
+    assert found.met and len(found.final.data) <= budget
+    assert len(cost.full_runs) <= 3, cost.full_runs
+    fitting = exhaustive(cost, range(40, 100), lambda f, b=budget: len(f.data) <= b)
+    assert max(fitting) < 99
+    assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
+    # Without the second look the search would stop a grid step or more short.
+    assert found.k > min(cost.full_runs), cost.full_runs
