@@ -73,8 +73,9 @@ WARM_MIN_K = 24
 DELTA_E_SLOPE = -0.45
 SIZE_SLOPE = 0.45
 #: A typical dithered photo's light-run size in bits per pixel at k colours,
-#: SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE (fitted on the shared photos), for the
-#: size search's first guess; each next step is at most SIZE_MAX_STEP x k.
+#: SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE (fitted on a 2 MP and a 24 MP photo),
+#: for the size search's first guess on photos; each next step goes at most
+#: SIZE_MAX_STEP x k and aims SIZE_AIM x past the predicted crossing.
 SIZE_BPP_AT_1 = 0.25
 SIZE_BPP_SLOPE = 0.55
 SIZE_MAX_STEP = 4
@@ -540,7 +541,10 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     around the answer, then interpolation between them (log k against the log
     of the figure), with light K-Means runs warm-started from the nearest
     smaller palette tried; finally the user's settings at the chosen k, whose
-    real result is checked (and k moved if it misses)."""
+    real result is checked (and k moved if it misses). A size target on an
+    image with more colours than a graphic (``TOP_FIRST_COLOURS``) brackets
+    the answer off the grid instead, from a first guess by bytes per pixel
+    (``first_size_guess``)."""
     points: list[KPoint] = []
     cache: dict[int, KPoint] = {}
     by_size = target.max_bytes is not None
