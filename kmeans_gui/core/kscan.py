@@ -41,7 +41,7 @@ from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.ordering import palette_order
-from .quantizer.pipeline import QuantizeResult, QuantizeSettings
+from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours
 from .quantizer.remapping import remap
 
 #: The palette sizes of the curve: about two per octave.
@@ -63,6 +63,8 @@ LEAD_ROWS = WARMUP_ROWS
 #: or after LIGHT_MAX_ITER iterations, at the latest.
 LIGHT_TOL = 1e-3
 LIGHT_MAX_ITER = 12
+#: Light runs measuring only the file size stop after this many iterations.
+LIGHT_SIZE_MAX_ITER = 6
 #: Light runs from this k on start from the previous palette (below it,
 #: seeding is cheap and a fresh one is as good or better).
 WARM_MIN_K = 24
@@ -70,6 +72,22 @@ WARM_MIN_K = 24
 #: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
 DELTA_E_SLOPE = -0.45
 SIZE_SLOPE = 0.45
+#: A typical dithered photo's light-run size in bits per pixel at k colours,
+#: SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE (fitted on a 2 MP and a 24 MP photo),
+#: for the size search's first guess on photos; each next step goes at most
+#: SIZE_MAX_STEP x k and aims SIZE_AIM x past the predicted crossing.
+SIZE_BPP_AT_1 = 0.25
+SIZE_BPP_SLOPE = 0.55
+SIZE_MAX_STEP = 4
+SIZE_AIM = 1.04
+#: When the full run's file is more than SIZE_RECAL_ERROR below its light
+#: estimate, the size search tries one more full run at the k the real size
+#: predicts (aimed SIZE_RECAL_AIM below the budget), if that is at least
+#: SIZE_RECAL_GAIN x k; smaller errors are the estimates' usual few percent
+#: and not worth a second full run.
+SIZE_RECAL_ERROR = 0.15
+SIZE_RECAL_AIM = 0.03
+SIZE_RECAL_GAIN = 1.25
 #: The size search stops when its bracket is narrower than k / SIZE_GAP, the
 #: quality search when it is narrower than k / QUALITY_GAP (then taking its
 #: upper end, which meets the target): a few k either way are within the
@@ -166,6 +184,23 @@ def delta_e_of(pixels: np.ndarray, decoded: np.ndarray) -> float:
                 - rgb_to_oklab(b[start:start + (1 << 20), :3]))
         total += float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum())
     return 100.0 * total / len(a)
+
+
+def _indexed_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray) -> float:
+    """``delta_e_of(pixels, palette[indices])`` for (n, 3|4) ``pixels``, each
+    palette entry converted to OKLab once instead of once per pixel."""
+    if pixels.shape[1] == 4:
+        keep = pixels[:, 3] > 0
+        pixels, indices = pixels[keep], indices[keep]
+    if len(pixels) == 0:
+        return 0.0
+    lab = rgb_to_oklab(np.ascontiguousarray(palette[:, :3], dtype=np.uint8))
+    total = 0.0
+    for start in range(0, len(pixels), 1 << 20):
+        diff = rgb_to_oklab(pixels[start:start + (1 << 20), :3]) \
+            - lab[indices[start:start + (1 << 20)]]
+        total += float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum())
+    return 100.0 * total / len(pixels)
 
 
 def _sample_rows(height: int, width: int, share: float = SAMPLE_ROW_SHARE
@@ -278,7 +313,7 @@ class KCost:
     # -- clustering
 
     def cluster(self, k: int, start: np.ndarray | None = None, *,
-                light: bool = False) -> KMeansState:
+                light: bool = False, max_iter: int | None = None) -> KMeansState:
         """K-Means at ``k``: the user's settings, or with ``light`` one seeding
         (warm-started from ``start``, a smaller palette, when given)."""
         s = self.settings
@@ -287,7 +322,7 @@ class KCost:
             initial = self.extend(start, k)
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
-        max_iter = min(s.max_iter, LIGHT_MAX_ITER) if light else s.max_iter
+        max_iter = min(s.max_iter, max_iter or LIGHT_MAX_ITER) if light else s.max_iter
         for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
                                   init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
                                   restarts=1 if light else None, initial=initial):
@@ -401,7 +436,10 @@ class KCost:
     def point(self, k: int, start: np.ndarray | None = None, *, light: bool = False,
               sizes: bool = True, quality: bool = True) -> KPoint:
         began = time.perf_counter()
-        state = self.cluster(k, start, light=light)
+        # A size alone barely moves over the last iterations' few percent
+        # of error: a size-only light run stops sooner.
+        max_iter = LIGHT_SIZE_MAX_ITER if light and sizes and not quality else None
+        state = self.cluster(k, start, light=light, max_iter=max_iter)
         found = self.measure(state, k, sizes, quality)
         return _timed(found, time.perf_counter() - began)
 
@@ -410,14 +448,15 @@ class KCost:
         warm-started from ``start``, a smaller palette, when given), measured;
         its PNG is encoded on first use of ``Final.data``."""
         state = self.cluster(k, start)
-        result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k))
+        result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k),
+                        colours=distinct_colours(self.histogram))
         # Pixel by pixel (on every n-th pixel of large images): the result
         # is dithered, or keeps runs, so it is not each colour's nearest entry.
         flat = self.pixels.reshape(-1, self.pixels.shape[2])
         indices = result.indices.reshape(-1)
         step = max(1, len(flat) // TABLE_SAMPLE_PIXELS)
         exact = step == 1
-        delta_e = delta_e_of(flat[::step][None], result.palette[indices[::step]][None])
+        delta_e = _indexed_delta_e(flat[::step], result.palette, indices[::step])
         got = Final(k, result, delta_e, exact, self)
         if self.on_final is not None:
             self.on_final(got)
@@ -502,7 +541,10 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     around the answer, then interpolation between them (log k against the log
     of the figure), with light K-Means runs warm-started from the nearest
     smaller palette tried; finally the user's settings at the chosen k, whose
-    real result is checked (and k moved if it misses)."""
+    real result is checked (and k moved if it misses). A size target on an
+    image with more colours than a graphic (``TOP_FIRST_COLOURS``) brackets
+    the answer off the grid instead, from a first guess by bytes per pixel
+    (``first_size_guess``)."""
     points: list[KPoint] = []
     cache: dict[int, KPoint] = {}
     by_size = target.max_bytes is not None
@@ -562,6 +604,16 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         else:
             lo = len(grid) - 1
     slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
+    if by_size and lo == -1 and hi == len(grid):
+        # A photo: its size grows steadily with k, so the first light run
+        # goes where a typical photo's bytes per pixel would meet the budget
+        # and each next one where the runs so far say, off the grid.
+        low, high = _size_bracket(cost, limit, value, high_side)
+        gap = lambda a: max(1, a // SIZE_GAP)  # noqa: E731
+        if 0 < low and high <= MAX_K:
+            low, high = _interpolate(low, high, value, high_side, limit, gap)
+        chosen = max(1, min(low, MAX_K)) if low > 0 else 1
+        return _verify(cost, target, chosen, points, cache, figure)
     while hi - lo > 1:
         mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size, figure)
         if high_side(grid[mid]):
@@ -583,6 +635,63 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     return _verify(cost, target, chosen, points, cache, figure)
 
 
+def first_size_guess(cost: KCost, budget: float) -> int:
+    """The k at which a typical dithered photo of this many pixels would take
+    ``budget`` bytes: ``SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE`` bits per pixel."""
+    pixels = cost.pixels.shape[0] * cost.pixels.shape[1]
+    bits = 8.0 * budget / max(1, pixels)
+    if bits <= 0:
+        return 2
+    k = (bits / SIZE_BPP_AT_1) ** (1.0 / SIZE_BPP_SLOPE)
+    colours = len(cost.histogram.counts) + (1 if cost.histogram.n_transparent else 0)
+    return int(min(max(2, round(k)), MAX_K, max(2, colours)))
+
+
+def _size_bracket(cost: KCost, limit: float, value, high_side) -> tuple[int, int]:
+    """``low`` < answer <= ``high`` for a size search on a photo (0 and
+    MAX_K + 1 for an open end): the first light run at ``first_size_guess``,
+    each next one where a power law through the two runs nearest the budget
+    (one run: the typical ``SIZE_SLOPE``) meets it, stepping at least one
+    size gap and at most a factor SIZE_MAX_STEP, until both ends are known.
+    Each step aims a factor SIZE_AIM past the predicted crossing: the light
+    runs' sizes wobble by a few percent from one k to the next, and a step
+    that lands just short of the crossing would cost one more run."""
+    low, high = 0, MAX_K + 1
+    k = first_size_guess(cost, limit / SIZE_AIM)
+    tried: list[tuple[int, float]] = []
+    while True:
+        if high_side(k):
+            high = k
+        else:
+            low = k
+        tried.append((k, value(k)))
+        if low > 0 and high <= MAX_K:
+            return low, high
+        if low >= MAX_K or high <= 1 or (high <= 2 and low == 0):
+            return low, high
+        (k0, v0), *rest = sorted(tried, key=lambda kv: abs(math.log(max(kv[1], 1) / limit)))
+        slope = SIZE_SLOPE
+        if rest:
+            k1, v1 = rest[0]
+            if k1 != k0 and v1 > 0 and v0 > 0 and v1 != v0:
+                fitted = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+                slope = min(max(fitted, SIZE_SLOPE / 3), 3 * SIZE_SLOPE)
+        want = k0 * math.exp((math.log(limit) - math.log(max(v0, 1))) / slope) \
+            if v0 > 0 else 2 * k0
+        step = max(1, k // SIZE_GAP)
+        if low == k:  # fits: go up, past the crossing by a hair so it brackets
+            nxt = min(max(math.ceil(want * SIZE_AIM), k + step), k * SIZE_MAX_STEP, MAX_K)
+        else:  # too large: go down, a little below the crossing
+            nxt = max(min(math.floor(want / SIZE_AIM), k - step), k // SIZE_MAX_STEP, 1)
+        nxt = int(nxt)
+        if nxt < 2:
+            # Even k = 2 is too large: 1 is left to the real run to check.
+            return 0, 2 if high == 2 else high
+        if nxt == k or not low < nxt < high:
+            return low, high
+        k = nxt
+
+
 def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint],
                      limit: float, slope: float, by_size: bool,
                      figure: Callable[[KPoint], float]) -> int:
@@ -594,10 +703,23 @@ def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint]
     middle = (lo + hi) // 2
     if not known or limit <= 0:
         return middle
-    if len(known) >= 2:
+    ends = [(grid[i], figure(cache[grid[i]])) for i in (lo, hi)
+            if 0 <= i < len(grid) and grid[i] in cache]
+    if len(ends) == 2 and min(v for _, v in ends) > 0:
+        # Both ends of the bracket are known: the crossing lies between them.
+        (k0, v0), (k1, v1) = ends
+        if v0 != v1:
+            slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+    elif len(known) >= 2:
+        # Two points on one side: extrapolated, with the slope kept within a
+        # factor three of the typical one (two nearly equal figures would
+        # put the guess at the bracket's far end, one grid step at a time).
         (k0, v0), (k1, v1) = sorted(known, key=lambda kv: abs(math.log(kv[1] / limit)))[:2]
         if k0 != k1 and v0 != v1:
-            slope = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+            fitted = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
+            if (fitted > 0) == (slope > 0):
+                slope = math.copysign(min(max(abs(fitted), abs(slope) / 3), 3 * abs(slope)),
+                                      slope)
     else:
         k0, v0 = known[0]
     if slope == 0 or (slope > 0) != by_size:
@@ -668,6 +790,11 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             got = final(k)
             size = len(got.data)
             if size <= budget:
+                better = _recalibrated_size_k(k, size, budget, cache)
+                if better is not None:
+                    again = final(better)
+                    if len(again.data) <= budget:
+                        got, k = again, better
                 return SearchResult(True, k, got, tuple(points), _why_size(got, budget))
             if k == 1:
                 return SearchResult(False, k, None, tuple(points),
@@ -675,8 +802,11 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             # The estimate was low: scale the estimates by this miss and take
             # the largest tried k that still fits, else one step down.
             scale = size / cache[k].size if k in cache and cache[k].size > 0 else 1.0
+            # A tried k far below (a graphic's bisection may have tried only
+            # much smaller ones) gives way to a small step down.
             fitting = [kk for kk, p in cache.items() if kk < k and p.size * scale <= budget]
-            k = max(fitting) if fitting else k - max(1, k // 16)
+            step = k - max(1, k // 16)
+            k = max(fitting) if fitting and max(fitting) >= k - max(1, k // 4) else step
             k = max(1, k)
     goal = target.max_delta_e
     floor = target.floor_delta_e if target.floor_delta_e is not None else goal
@@ -696,6 +826,28 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
                                 f"even k={MAX_K} gives ΔE {got.delta_e:.2f}, above "
                                 f"{floor:.3g}")
         k = _next_quality_k(k, got.delta_e, goal * margin, cache, figure)
+
+
+def _recalibrated_size_k(k: int, size: int, budget: int,
+                         cache: dict[int, KPoint]) -> int | None:
+    """A larger k worth one more full run, or None: when the real file at
+    ``k`` came out far below its light estimate (sampled rows of a graphic
+    whose content varies over the image can overstate its size by a third),
+    the k where the real size should reach the budget, by a power law
+    through it (the light points' slope near k), aimed SIZE_RECAL_AIM below."""
+    estimate = cache[k].size if k in cache else -1
+    if estimate <= 0 or size > estimate * (1.0 - SIZE_RECAL_ERROR) or k >= MAX_K:
+        return None
+    near = [(math.log(kk), math.log(p.size)) for kk, p in cache.items()
+            if k / 2 <= kk <= 2 * k and p.size > 0]
+    slope = SIZE_SLOPE
+    if len({x for x, _ in near}) >= 2:
+        fitted = float(np.polyfit([x for x, _ in near], [y for _, y in near], 1)[0])
+        if math.isfinite(fitted):
+            slope = min(max(fitted, SIZE_SLOPE / 3), 3 * SIZE_SLOPE)
+    want = k * (budget * (1.0 - SIZE_RECAL_AIM) / size) ** (1.0 / slope)
+    better = min(MAX_K, 2 * k, math.floor(want))
+    return better if better >= k * SIZE_RECAL_GAIN else None
 
 
 def _next_quality_k(k: int, real: float, aim: float, cache: dict[int, KPoint],

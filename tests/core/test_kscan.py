@@ -334,3 +334,55 @@ def test_sampled_rows_are_dithered_as_in_the_whole_image(photo, monkeypatch):
         reference = delta_e_of(photo[rows], whole.palette[whole.indices[rows]])
         # Started cold, the bands came out 2-3 % below the reference here.
         assert sampled == pytest.approx(reference, rel=0.005)
+
+
+def test_a_photos_size_search_starts_near_the_answer_and_matches_an_exhaustive_scan():
+    """More colours than a graphic: the first light run is the bytes-per-pixel
+    model's guess rather than the grid's middle, the next ones off the grid;
+    the answer is still the exhaustive one within a grid step, in few runs."""
+    pixels = photo_like(192, 192, 7)
+    cost = KCost(pixels, QuantizeSettings(dither="fs"))
+    assert len(cost.histogram.counts) > kscan.TOP_FIRST_COLOURS
+    for k in (6, 20):
+        budget = len(cost.final(k).data)
+        found = search(cost, Target(max_bytes=budget))
+        assert found.met and len(found.final.data) <= budget
+        assert found.points[0].k == kscan.first_size_guess(cost, budget / kscan.SIZE_AIM)
+        assert len(found.points) <= 5, [p.k for p in found.points]
+        # k itself fits: the largest k that does lies from there on.
+        fitting = exhaustive(cost, range(k, 3 * k), lambda f, b=budget: len(f.data) <= b)
+        assert max(fitting) < 3 * k - 1
+        assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
+
+
+def test_the_first_size_guess_follows_the_budget_per_pixel():
+    pixels = photo_like(192, 192, 7)
+    cost = KCost(pixels, QuantizeSettings())
+    guesses = [kscan.first_size_guess(cost, budget) for budget in (500, 3000, 9000, 40000,
+                                                                   10 ** 7)]
+    assert guesses == sorted(guesses) and guesses[0] == 2 and guesses[-1] == 256
+
+
+class PessimisticSizes(OptimisticCost):
+    """Light size estimates a third above the real files, as the sampled rows
+    of a graphic whose content varies over the image can give."""
+
+    def measure(self, *args, **kwargs):
+        found = KCost.measure(self, *args, **kwargs)
+        return dataclasses.replace(found, size=round(found.size * self.optimism))
+
+
+@pytest.mark.parametrize("colours", ["graphic", "photo"])
+def test_a_far_too_high_size_estimate_costs_one_more_full_run_not_the_answer(colours):
+    pixels = photo_like(192, 192, 7) if colours == "photo" else photo_like(64, 48, 3)
+    cost = PessimisticSizes(pixels, QuantizeSettings(dither="fs"), optimism=1.35)
+    budget = len(cost.final(40).data)
+    cost.full_runs.clear()
+    found = search(cost, Target(max_bytes=budget))
+    assert found.met and len(found.final.data) <= budget
+    assert len(cost.full_runs) <= 3, cost.full_runs
+    fitting = exhaustive(cost, range(40, 100), lambda f, b=budget: len(f.data) <= b)
+    assert max(fitting) < 99
+    assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
+    # Without the second look the search would stop a grid step or more short.
+    assert found.k > min(cost.full_runs), cost.full_runs
