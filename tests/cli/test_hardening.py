@@ -232,7 +232,7 @@ def _still_running_after(proc: subprocess.Popen, signum: int) -> bool:
 @posix_only
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_ignored_sigint_stays_ignored(tmp_path: Path, jobs: str) -> None:
-    images = [noise_image(tmp_path / f"n{i}.png", 3000, seed=i) for i in range(2)]
+    images = [noise_image(tmp_path / f"n{i}.png", 4000, seed=i) for i in range(2)]
     proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", *map(str, images), *SLOW,
                              "-j", jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=cli_env(), preexec_fn=_ignoring(signal.SIGINT))
@@ -241,7 +241,7 @@ def test_an_ignored_sigint_stays_ignored(tmp_path: Path, jobs: str) -> None:
 
 @posix_only
 def test_an_ignored_sigterm_stays_ignored(tmp_path: Path) -> None:
-    image = noise_image(tmp_path / "n.png", 3000)
+    image = noise_image(tmp_path / "n.png", 4000)  # about 6 s: alive at 3.5 s
     proc = subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", image, *SLOW],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(),
                             preexec_fn=_ignoring(signal.SIGTERM))
@@ -298,7 +298,7 @@ def test_sigterm_is_handled_before_numpy_is_loaded(photo: Path) -> None:
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
 def test_sigterm_at_any_moment_reports_the_interruption(tmp_path: Path) -> None:
     """From the moment the handler is in place (imports, planning, the run)."""
-    noise = noise_image(tmp_path / "noise.png", 1000)  # busy for many seconds
+    noise = noise_image(tmp_path / "noise.png", 2000)  # about 3 s of work
     for delay in (0.0, 0.1, 0.3, 0.6, 1.0):
         proc = _started_until_it_catches_sigterm([noise, *SLOW])
         try:

@@ -30,12 +30,21 @@ def noise_image(path: Path, side: int, seed: int = 0) -> Path:
     return path
 
 
+def as_from_a_terminal() -> None:
+    """In the child: the stop signals' default handling, as a terminal gives a
+    command. Run from a background job of a script, the tests would otherwise
+    hand down an ignored SIGINT, which the command rightly keeps ignoring."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def start(*args: str | os.PathLike) -> subprocess.Popen:
     # A session of its own, like a shell job: killpg then reaches every worker
     # exactly as a Ctrl-C in a terminal does.
     return subprocess.Popen([sys.executable, "-m", "kmeans_gui.cli", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=cli_env(), start_new_session=True)
+                            env=cli_env(), start_new_session=True,
+                            preexec_fn=as_from_a_terminal)
 
 
 def interrupt_mid_run(proc: subprocess.Popen, *, group: bool,
@@ -68,8 +77,9 @@ def assert_clean(folder: Path, inputs: list[Path], err: str) -> None:
 
 
 def test_single_image(tmp_path: Path) -> None:
-    # 3000 px noise keeps K-Means busy for over 30 s.
-    source = noise_image(tmp_path / "noise.png", 3000)
+    # 4000 px noise runs about 6 s on an idle 2-core machine (3000 px: under
+    # 4 s, too close to the interrupt at 3 s).
+    source = noise_image(tmp_path / "noise.png", 4000)
     proc = start(source, *SLOW)
     out, err = interrupt_mid_run(proc, group=False)
     assert proc.returncode == 130
@@ -163,7 +173,8 @@ def test_an_idle_worker_outlives_a_stop_signal_until_the_pool_ends(tmp_path: Pat
     marker = tmp_path / "started"
     proc = subprocess.Popen([sys.executable, "-c", _IDLE_WORKER_POOL, str(marker)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=cli_env(), start_new_session=True)
+                            env=cli_env(), start_new_session=True,
+                            preexec_fn=as_from_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
