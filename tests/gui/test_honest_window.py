@@ -106,18 +106,25 @@ def _focus(qtbot, window, widget) -> None:
     qtbot.waitUntil(widget.hasFocus, timeout=5000)
 
 
+def _open_in_step_mode(qtbot, window, png) -> list[tuple[str, int]]:
+    """Open ``png`` at k = 6 in step mode, held at its seeding; the phases
+    the cloud shows from then on are appended to the list returned."""
+    window.controls.set_settings(QuantizeSettings(k=6, tol=0.0, max_iter=200, dither="none"))
+    window.step_mode_action.trigger()
+    phases = []
+    window.cloud.phase_shown.connect(lambda kind, i: phases.append((kind, i)))
+    with qtbot.waitSignal(window.cloud.phase_shown, timeout=20000):
+        window.open_path(png)
+    return phases
+
+
 def test_step_keys_leave_the_focused_swatch_strip_its_keys(qtbot, make_window, gradient_png):
     """In step mode Space and → stepped the run whatever had the focus: the
     swatch strip's arrows never moved between swatches, and a focused check
     box could not be toggled with Space."""
     window = make_window()
     window.cloud_dock.show()
-    window.controls.set_settings(QuantizeSettings(k=6, tol=0.0, max_iter=200, dither="none"))
-    window.step_mode_action.trigger()
-    phases = []
-    window.cloud.phase_shown.connect(lambda kind, i: phases.append((kind, i)))
-    with qtbot.waitSignal(window.cloud.phase_shown, timeout=20000):
-        window.open_path(gradient_png)
+    phases = _open_in_step_mode(qtbot, window, gradient_png)
     qtbot.waitUntil(lambda: len(window.palette_view.colors()) == 6, timeout=10000)
     assert phases == [("seed", 0)]
     strip = window.palette_view
@@ -152,12 +159,7 @@ def test_step_keys_leave_the_focused_swatch_strip_its_keys(qtbot, make_window, g
 
 def test_arrows_pan_a_zoomed_canvas_in_step_mode(qtbot, make_window, gradient_png):
     window = make_window()
-    window.controls.set_settings(QuantizeSettings(k=6, tol=0.0, max_iter=200, dither="none"))
-    window.step_mode_action.trigger()
-    phases = []
-    window.cloud.phase_shown.connect(lambda kind, i: phases.append((kind, i)))
-    with qtbot.waitSignal(window.cloud.phase_shown, timeout=20000):
-        window.open_path(gradient_png)
+    phases = _open_in_step_mode(qtbot, window, gradient_png)
     canvas = window.canvas
     canvas.set_zoom(8.0)
     _focus(qtbot, window, canvas)
