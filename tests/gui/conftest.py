@@ -99,6 +99,31 @@ def noise_png(tmp_path) -> Path:
     return write_image(tmp_path / "noise.png", rng.integers(0, 256, (300, 400, 3), np.uint8))
 
 
+#: Each K-Means step a window's run takes lasts at least this long under
+#: ``paced_iterations``: the engine finishes a "long" run on the noise image
+#: in well under a second, which left tests that change or stop a run midway
+#: racing its end.
+ITERATION_SECONDS = 0.02
+
+
+@pytest.fixture
+def paced_iterations(monkeypatch):
+    """The GUI jobs' K-Means steps, each followed by a short sleep in the
+    worker thread: the same states, at a pace a user could interrupt."""
+    import time
+
+    from kmeans_gui.gui import jobs
+
+    real_steps = jobs.steps
+
+    def paced(*args, **kwargs):
+        for state in real_steps(*args, **kwargs):
+            yield state
+            time.sleep(ITERATION_SECONDS)
+
+    monkeypatch.setattr(jobs, "steps", paced)
+
+
 @pytest.fixture
 def make_window(qtbot):
     """Factory for main windows; each is closed and its thread checked at teardown."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings, remap
@@ -104,6 +105,7 @@ def test_difference_view_is_a_delta_e_heat_map(qtbot, window, gradient_png):
     assert high > low
 
 
+@pytest.mark.usefixtures("paced_iterations")
 def test_dithered_stop_keeps_working(qtbot, window, noise_png):
     """Stopping a dithered run yields a result whose preview is the file's."""
     window.controls.set_settings(QuantizeSettings(k=64, tol=0.0, max_iter=1000, dither="fs",

@@ -15,24 +15,8 @@ from kmeans_gui.gui.runner import JobRunner
 from .conftest import open_and_wait
 
 LONG = QuantizeSettings(k=64, tol=0.0, max_iter=1000)  # runs until no pixel moves
-#: Each iteration of a run in the window takes at least this long here: the
-#: engine finishes LONG on the noise image in well under a second, which left
-#: the tests that change or stop a run midway racing its end.
-ITERATION_SECONDS = 0.02
-
-
-@pytest.fixture(autouse=True)
-def iterations_that_take_time(monkeypatch):
-    """The window's K-Means steps, each followed by a short sleep in the
-    worker thread: the same states, at a pace a user could interrupt."""
-    from kmeans_gui.gui import jobs
-
-    def paced(*args, **kwargs):
-        for state in steps(*args, **kwargs):
-            yield state
-            time.sleep(ITERATION_SECONDS)
-
-    monkeypatch.setattr(jobs, "steps", paced)
+#: Runs changed or stopped midway: iterations paced (see conftest.py).
+pytestmark = pytest.mark.usefixtures("paced_iterations")
 
 
 def start_long_run(qtbot, window, path) -> list:

@@ -33,6 +33,7 @@ def open_session(qtbot, session, path):
         session.open(path, (400, 300))
 
 
+@pytest.mark.usefixtures("paced_iterations")
 def test_reports_of_a_superseded_run_are_dropped(qtbot, session, noise_png):
     open_session(qtbot, session, noise_png)
     delivered = []  # everything the worker delivered to the GUI thread
@@ -118,6 +119,7 @@ def test_close_time_save_is_the_same_file_written_off_the_gui_thread(
     assert not window.session.is_busy()
 
 
+@pytest.mark.usefixtures("paced_iterations")
 def test_closing_mid_run_leaves_no_thread_running(qtbot, make_window, noise_png):
     window = make_window()
     window.controls.set_settings(LONG)

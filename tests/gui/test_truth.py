@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QWheelEvent
@@ -71,6 +72,7 @@ def test_side_panel_cannot_collapse_and_show_controls_restores_it(qtbot, make_wi
     assert again.splitter.sizes()[1] > 0
 
 
+@pytest.mark.usefixtures("paced_iterations")
 def test_stop_keeps_a_saveable_result_and_f5_reruns(qtbot, window, noise_png,
                                                    scripted_dialogs, tmp_path):
     start_long_run(qtbot, window, noise_png)
@@ -92,6 +94,7 @@ def test_stop_keeps_a_saveable_result_and_f5_reruns(qtbot, window, noise_png,
     assert window.session.is_running()
 
 
+@pytest.mark.usefixtures("paced_iterations")
 def test_changed_setting_stops_the_old_run_updating_the_view(qtbot, window, noise_png):
     start_long_run(qtbot, window, noise_png)
     shown = []
