@@ -160,14 +160,30 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int
     return keys, counts, sums, int(used), int(transparent[0])
 
 
-def build_histogram_rgb6(pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def build_histogram_rgb6(pix: np.ndarray, counts: np.ndarray | None = None,
+                         sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``build_histogram`` with ``BIN_MASK`` for opaque RGB, by direct indexing
-    into the 2**18 bins instead of hashing. Returns (counts, sums) per bin."""
+    into the 2**18 bins instead of hashing. Returns (counts, sums) per bin.
+
+    ``counts`` ((2**18,) int64) and ``sums`` ((2**18, 3) int64), if given, are
+    overwritten and returned: tables already in memory (a failed exact
+    histogram's) are cheaper to clear than new ones are to fault in.
+    """
     pix = _pixels("pixels", pix, channels=(3,))
+    reuse = None
+    if counts is not None or sums is not None:
+        _need(counts is not None and sums is not None, "give both counts and sums, or neither")
+        reuse = (_output("counts", counts, np.int64, (1 << 18,)),
+                 _output("sums", sums, np.int64, (1 << 18, 3)))
 
     def count(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        counts = np.zeros(1 << 18, dtype=np.int64)
-        sums = np.zeros((1 << 18, 3), dtype=np.int64)
+        if start == 0 and reuse is not None:
+            counts, sums = reuse
+            counts.fill(0)
+            sums.fill(0)
+        else:
+            counts = np.zeros(1 << 18, dtype=np.int64)
+            sums = np.zeros((1 << 18, 3), dtype=np.int64)
         _build_histogram_rgb6(pix[start:].ctypes.data, stop - start, counts.ctypes.data,
                               sums.ctypes.data)
         return counts, sums

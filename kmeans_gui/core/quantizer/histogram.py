@@ -110,7 +110,11 @@ def _build(pixels: np.ndarray, max_exact: int) -> ColorHistogram:
         flat, EXACT_MASK, _cap_bits(limit), limit)
     exact = used >= 0
     if not exact and flat.shape[1] == 3:
-        counts, sums = _kernels.build_histogram_rgb6(flat)
+        # The failed attempt's tables are already in memory; when they have
+        # the bins' shape, clearing them is cheaper than faulting in new ones.
+        same = counts.shape == (1 << 18,)
+        counts, sums = _kernels.build_histogram_rgb6(
+            flat, counts if same else None, sums if same else None)
         bins = np.arange(1 << 18, dtype=np.uint32)
         keys = (((bins >> 12) << 26) | (((bins >> 6) & 63) << 18) | ((bins & 63) << 10)
                 | 0xFC).astype(np.uint32)
