@@ -159,3 +159,19 @@ def test_binned_histogram_clears_the_tables_it_is_given():
     assert counts is dirty_counts and sums is dirty_sums  # reused, not copied
     np.testing.assert_array_equal(counts, want_counts)
     np.testing.assert_array_equal(sums, want_sums)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_exact_histogram_matches_a_brute_force_count(channels):
+    """Exact colours keep no channel sums; their means come from the keys,
+    and must be the colours themselves with their pixel counts."""
+    from kmeans_gui.core.quantizer.histogram import build_histogram
+
+    rng = np.random.default_rng(9)
+    pixels = rng.integers(0, 4, (60, 50, channels), dtype=np.uint8) * 60 + 15
+    hist = build_histogram(pixels)
+    assert hist.exact
+    colours, counts = np.unique(pixels.reshape(-1, channels), axis=0, return_counts=True)
+    order = np.lexsort(hist.colors.T[::-1])
+    np.testing.assert_array_equal(hist.colors[order], colours.astype(np.float64))
+    np.testing.assert_array_equal(hist.counts[order], counts)

@@ -133,8 +133,10 @@ EXPORT int64_t build_histogram(const uint8_t *pix, int64_t n, int nch, uint32_t 
             h = (h + 1) & cap_mask;
         }
         counts[h]++;
-        int64_t *s = sums + h * nch;
-        for (int t = 0; t < nch; t++) s[t] += p[t];
+        if (sums) { /* NULL for exact colours: a group's mean is its key */
+            int64_t *s = sums + h * nch;
+            for (int t = 0; t < nch; t++) s[t] += p[t];
+        }
     }
     *n_transparent = transparent;
     return used;

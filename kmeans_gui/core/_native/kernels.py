@@ -134,8 +134,9 @@ def _bounds(upper, lower, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------ histogram
 
-def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int,
+                    want_sums: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int, int]:
     """Count colours of ``pix`` ((n, 3|4) uint8) in an open-addressing table.
 
     Colours are grouped by ``key & mask`` (mask 0xFFFFFFFF groups exact colours,
@@ -144,6 +145,8 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int
     Fully transparent pixels are left out and counted separately.
     Returns (keys, counts, sums, n_groups, n_transparent); n_groups is -1 when
     more than ``limit`` groups appear (the caller then bins more coarsely).
+    Without ``want_sums`` (for exact colours, whose means are their keys) no
+    sums are kept and ``sums`` is None: a third of the memory to fault in.
     """
     pix = _pixels("pixels", pix)
     n, nch = pix.shape
@@ -153,10 +156,11 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int
     _need(0 <= limit < cap, f"limit must be below the table size {cap}, not {limit}")
     keys = np.zeros(cap, dtype=np.uint32)
     counts = np.zeros(cap, dtype=np.int64)  # 0 marks an empty slot
-    sums = np.zeros((cap, nch), dtype=np.int64)
+    sums = np.zeros((cap, nch), dtype=np.int64) if want_sums else None
     transparent = np.zeros(1, dtype=np.int64)
     used = _build_histogram(pix.ctypes.data, n, nch, mask, cap_bits, limit, keys.ctypes.data,
-                            counts.ctypes.data, sums.ctypes.data, transparent.ctypes.data)
+                            counts.ctypes.data, None if sums is None else sums.ctypes.data,
+                            transparent.ctypes.data)
     return keys, counts, sums, int(used), int(transparent[0])
 
 
@@ -165,25 +169,27 @@ def build_histogram_rgb6(pix: np.ndarray, counts: np.ndarray | None = None,
     """``build_histogram`` with ``BIN_MASK`` for opaque RGB, by direct indexing
     into the 2**18 bins instead of hashing. Returns (counts, sums) per bin.
 
-    ``counts`` ((2**18,) int64) and ``sums`` ((2**18, 3) int64), if given, are
-    overwritten and returned: tables already in memory (a failed exact
-    histogram's) are cheaper to clear than new ones are to fault in.
+    ``counts`` ((2**18,) int64) and ``sums`` ((2**18, 3) int64), either or
+    both, if given, are overwritten and returned: tables already in memory (a
+    failed exact histogram's) are cheaper to clear than new ones are to fault in.
     """
     pix = _pixels("pixels", pix, channels=(3,))
-    reuse = None
-    if counts is not None or sums is not None:
-        _need(counts is not None and sums is not None, "give both counts and sums, or neither")
-        reuse = (_output("counts", counts, np.int64, (1 << 18,)),
-                 _output("sums", sums, np.int64, (1 << 18, 3)))
+    if counts is not None:
+        counts = _output("counts", counts, np.int64, (1 << 18,))
+    if sums is not None:
+        sums = _output("sums", sums, np.int64, (1 << 18, 3))
+    given = (counts, sums)
 
     def count(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        if start == 0 and reuse is not None:
-            counts, sums = reuse
-            counts.fill(0)
-            sums.fill(0)
-        else:
+        counts, sums = given if start == 0 else (None, None)
+        if counts is None:
             counts = np.zeros(1 << 18, dtype=np.int64)
+        else:
+            counts.fill(0)
+        if sums is None:
             sums = np.zeros((1 << 18, 3), dtype=np.int64)
+        else:
+            sums.fill(0)
         _build_histogram_rgb6(pix[start:].ctypes.data, stop - start, counts.ctypes.data,
                               sums.ctypes.data)
         return counts, sums

@@ -107,14 +107,13 @@ def _build(pixels: np.ndarray, max_exact: int) -> ColorHistogram:
     flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[2])
     limit = min(max_exact, flat.shape[0])
     keys, counts, sums, used, transparent = _kernels.build_histogram(
-        flat, EXACT_MASK, _cap_bits(limit), limit)
+        flat, EXACT_MASK, _cap_bits(limit), limit, want_sums=False)
     exact = used >= 0
     if not exact and flat.shape[1] == 3:
-        # The failed attempt's tables are already in memory; when they have
+        # The failed attempt's counts are already in memory; when they have
         # the bins' shape, clearing them is cheaper than faulting in new ones.
-        same = counts.shape == (1 << 18,)
         counts, sums = _kernels.build_histogram_rgb6(
-            flat, counts if same else None, sums if same else None)
+            flat, counts if counts.shape == (1 << 18,) else None)
         bins = np.arange(1 << 18, dtype=np.uint32)
         keys = (((bins >> 12) << 26) | (((bins >> 6) & 63) << 18) | ((bins & 63) << 10)
                 | 0xFC).astype(np.uint32)
@@ -130,7 +129,11 @@ def _build(pixels: np.ndarray, max_exact: int) -> ColorHistogram:
         keys, counts, sums, transparent = _coarse_rgba(flat)
     filled = counts > 0
     counts = counts[filled]
-    colors = sums[filled] / counts[:, None]
+    if sums is None:  # exact colours: each group's mean is its key, R G B A from the top byte
+        shifts = np.array([24, 16, 8, 0][:flat.shape[1]], dtype=np.uint32)
+        colors = ((keys[filled, None] >> shifts) & 0xFF).astype(np.float64)
+    else:
+        colors = sums[filled] / counts[:, None]
     return ColorHistogram(colors=colors, counts=counts, n_transparent=int(transparent),
                           exact=bool(exact), keys=keys[filled], mask=mask)
 
