@@ -164,32 +164,25 @@ def build_histogram(pix: np.ndarray, mask: int, cap_bits: int, limit: int,
     return keys, counts, sums, int(used), int(transparent[0])
 
 
-def build_histogram_rgb6(pix: np.ndarray, counts: np.ndarray | None = None,
-                         sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def build_histogram_rgb6(pix: np.ndarray, counts: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """``build_histogram`` with ``BIN_MASK`` for opaque RGB, by direct indexing
     into the 2**18 bins instead of hashing. Returns (counts, sums) per bin.
 
-    ``counts`` ((2**18,) int64) and ``sums`` ((2**18, 3) int64), either or
-    both, if given, are overwritten and returned: tables already in memory (a
-    failed exact histogram's) are cheaper to clear than new ones are to fault in.
+    ``counts`` ((2**18,) int64), if given, is overwritten and returned: a table
+    already in memory (a failed exact histogram's) is cheaper to clear than a
+    new one is to fault in.
     """
     pix = _pixels("pixels", pix, channels=(3,))
-    if counts is not None:
-        counts = _output("counts", counts, np.int64, (1 << 18,))
-    if sums is not None:
-        sums = _output("sums", sums, np.int64, (1 << 18, 3))
-    given = (counts, sums)
+    given = None if counts is None else _output("counts", counts, np.int64, (1 << 18,))
 
     def count(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        counts, sums = given if start == 0 else (None, None)
-        if counts is None:
-            counts = np.zeros(1 << 18, dtype=np.int64)
-        else:
+        if start == 0 and given is not None:
+            counts = given
             counts.fill(0)
-        if sums is None:
-            sums = np.zeros((1 << 18, 3), dtype=np.int64)
         else:
-            sums.fill(0)
+            counts = np.zeros(1 << 18, dtype=np.int64)
+        sums = np.zeros((1 << 18, 3), dtype=np.int64)
         _build_histogram_rgb6(pix[start:].ctypes.data, stop - start, counts.ctypes.data,
                               sums.ctypes.data)
         return counts, sums
