@@ -74,12 +74,13 @@ DELTA_E_SLOPE = -0.45
 SIZE_SLOPE = 0.45
 #: A typical dithered photo's light-run size in bits per pixel at k colours,
 #: SIZE_BPP_AT_1 * k ** SIZE_BPP_SLOPE (fitted on a 2 MP and a 24 MP photo),
-#: for the size search's first guess on photos; each next step goes at most
-#: SIZE_MAX_STEP x k and aims SIZE_AIM x past the predicted crossing.
+#: for the size search's first guess on photos.
 SIZE_BPP_AT_1 = 0.25
 SIZE_BPP_SLOPE = 0.55
-SIZE_MAX_STEP = 4
-SIZE_AIM = 1.04
+#: On photos both searches bracket the answer off the grid: each step goes at
+#: most BRACKET_MAX_STEP x k and aims BRACKET_AIM x past the predicted crossing.
+BRACKET_MAX_STEP = 4
+BRACKET_AIM = 1.04
 #: When the full run's file is more than SIZE_RECAL_ERROR below its light
 #: estimate, the size search tries one more full run at the k the real size
 #: predicts (aimed SIZE_RECAL_AIM below the budget), if that is at least
@@ -91,9 +92,13 @@ SIZE_RECAL_GAIN = 1.25
 #: The size search stops when its bracket is narrower than k / SIZE_GAP, the
 #: quality search when it is narrower than k / QUALITY_GAP (then taking its
 #: upper end, which meets the target): a few k either way are within the
-#: light runs' noise, and each trial costs as much as a few percent of k.
+#: light runs' noise (a light run's quality figure wobbles by about 2 %, as
+#: much as 5 % of k), and each trial costs as much as a few percent of k.
+#: Off the grid, the quality search steps at least k / QUALITY_STEP, so that
+#: a step past a predicted crossing does not overshoot it by a whole gap.
 SIZE_GAP = 8
-QUALITY_GAP = 16
+QUALITY_GAP = 8
+QUALITY_STEP = 16
 #: The light runs' quality figure must beat the target by this fraction too:
 #: it comes within about half of it of the full run's, and a full run that
 #: misses costs a second one.
@@ -541,10 +546,10 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     around the answer, then interpolation between them (log k against the log
     of the figure), with light K-Means runs warm-started from the nearest
     smaller palette tried; finally the user's settings at the chosen k, whose
-    real result is checked (and k moved if it misses). A size target on an
-    image with more colours than a graphic (``TOP_FIRST_COLOURS``) brackets
-    the answer off the grid instead, from a first guess by bytes per pixel
-    (``first_size_guess``)."""
+    real result is checked (and k moved if it misses). On an image with more
+    colours than a graphic (``TOP_FIRST_COLOURS``) both targets bracket the
+    answer off the grid instead (``_power_bracket``), the size target from a
+    first guess by bytes per pixel (``first_size_guess``)."""
     points: list[KPoint] = []
     cache: dict[int, KPoint] = {}
     by_size = target.max_bytes is not None
@@ -604,29 +609,31 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         else:
             lo = len(grid) - 1
     slope = SIZE_SLOPE if by_size else DELTA_E_SLOPE
-    if by_size and lo == -1 and hi == len(grid):
-        # A photo: its size grows steadily with k, so the first light run
-        # goes where a typical photo's bytes per pixel would meet the budget
-        # and each next one where the runs so far say, off the grid.
-        low, high = _size_bracket(cost, limit, value, high_side)
-        gap = lambda a: max(1, a // SIZE_GAP)  # noqa: E731
-        if 0 < low and high <= MAX_K:
-            low, high = _interpolate(low, high, value, high_side, limit, gap)
-        chosen = max(1, min(low, MAX_K)) if low > 0 else 1
-        return _verify(cost, target, chosen, points, cache, figure)
-    while hi - lo > 1:
-        mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size, figure)
-        if high_side(grid[mid]):
-            hi = mid
-        else:
-            lo = mid
-    low = grid[lo] if lo >= 0 else 0
-    high = grid[hi] if hi < len(grid) else MAX_K + 1
+    # File sizes of light runs at neighbouring k differ by about as much as
+    # their sampling noise, so the size search stops a little short.
+    gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else \
+        (lambda a: max(1, a // QUALITY_GAP))
+    photo = len(cost.histogram.counts) > TOP_FIRST_COLOURS
+    if photo and grid:
+        # A photo: its size grows and its quality figure falls steadily with
+        # k, so each light run goes where the runs so far say the answer is,
+        # off the grid. The size search's first one goes where a typical
+        # photo's bytes per pixel would meet the budget; the quality
+        # search's, to the grid's middle.
+        first = first_size_guess(cost, limit / BRACKET_AIM) if by_size \
+            else grid[(len(grid) - 1) // 2]
+        step = gap if by_size else (lambda a: max(1, a // QUALITY_STEP))
+        low, high = _power_bracket(first, limit, slope, value, high_side, step)
+    else:
+        while hi - lo > 1:
+            mid = _next_grid_index(grid, lo, hi, cache, limit, slope, by_size, figure)
+            if high_side(grid[mid]):
+                hi = mid
+            else:
+                lo = mid
+        low = grid[lo] if lo >= 0 else 0
+        high = grid[hi] if hi < len(grid) else MAX_K + 1
     if 0 < low and high <= MAX_K:
-        # File sizes of light runs at neighbouring k differ by about as much
-        # as their sampling noise, so the size search stops a little short.
-        gap = (lambda a: max(1, a // SIZE_GAP)) if by_size else \
-            (lambda a: max(1, a // QUALITY_GAP))
         low, high = _interpolate(low, high, value, high_side, limit, gap)
     if by_size:
         chosen = max(1, min(low, MAX_K)) if low > 0 else 1
@@ -647,18 +654,21 @@ def first_size_guess(cost: KCost, budget: float) -> int:
     return int(min(max(2, round(k)), MAX_K, max(2, colours)))
 
 
-def _size_bracket(cost: KCost, limit: float, value, high_side) -> tuple[int, int]:
-    """``low`` < answer <= ``high`` for a size search on a photo (0 and
-    MAX_K + 1 for an open end): the first light run at ``first_size_guess``,
-    each next one where a power law through the two runs nearest the budget
-    (one run: the typical ``SIZE_SLOPE``) meets it, stepping at least one
-    size gap and at most a factor SIZE_MAX_STEP, until both ends are known.
-    Each step aims a factor SIZE_AIM past the predicted crossing: the light
-    runs' sizes wobble by a few percent from one k to the next, and a step
-    that lands just short of the crossing would cost one more run."""
+def _power_bracket(first: int, limit: float, slope: float, value, high_side,
+                   min_step: Callable[[int], int]) -> tuple[int, int]:
+    """``low`` < answer <= ``high`` (0 and MAX_K + 1 for an open end) for a
+    figure that follows a power law in k, as a photo's size and quality
+    figure do: the first light run at ``first``, each next one where a power
+    law through the two runs nearest ``limit`` (one run: the typical
+    ``slope``) meets it, stepping at least ``min_step(k)`` and at most a factor
+    BRACKET_MAX_STEP, until both ends are known. Each step aims a factor
+    BRACKET_AIM past the predicted crossing: the light runs' figures wobble
+    by a few percent from one k to the next, and a step that lands just
+    short of the crossing would cost one more run."""
     low, high = 0, MAX_K + 1
-    k = first_size_guess(cost, limit / SIZE_AIM)
+    k = first
     tried: list[tuple[int, float]] = []
+    tiny = 1e-12
     while True:
         if high_side(k):
             high = k
@@ -669,23 +679,31 @@ def _size_bracket(cost: KCost, limit: float, value, high_side) -> tuple[int, int
             return low, high
         if low >= MAX_K or high <= 1 or (high <= 2 and low == 0):
             return low, high
-        (k0, v0), *rest = sorted(tried, key=lambda kv: abs(math.log(max(kv[1], 1) / limit)))
-        slope = SIZE_SLOPE
+        (k0, v0), *rest = sorted(
+            tried, key=lambda kv: abs(math.log(max(kv[1], tiny) / limit)))
+        fitted_slope = slope
         if rest:
             k1, v1 = rest[0]
             if k1 != k0 and v1 > 0 and v0 > 0 and v1 != v0:
                 fitted = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
-                slope = min(max(fitted, SIZE_SLOPE / 3), 3 * SIZE_SLOPE)
-        want = k0 * math.exp((math.log(limit) - math.log(max(v0, 1))) / slope) \
-            if v0 > 0 else 2 * k0
-        step = max(1, k // SIZE_GAP)
-        if low == k:  # fits: go up, past the crossing by a hair so it brackets
-            nxt = min(max(math.ceil(want * SIZE_AIM), k + step), k * SIZE_MAX_STEP, MAX_K)
-        else:  # too large: go down, a little below the crossing
-            nxt = max(min(math.floor(want / SIZE_AIM), k - step), k // SIZE_MAX_STEP, 1)
+                # Kept to the typical slope's sign, within a factor three of it.
+                magnitude = min(max(math.copysign(fitted, 1) if (fitted > 0) == (slope > 0)
+                                    else 0.0, abs(slope) / 3), 3 * abs(slope))
+                fitted_slope = math.copysign(magnitude, slope)
+        going_up = low == k
+        if v0 > 0:
+            want = k0 * math.exp((math.log(limit) - math.log(v0)) / fitted_slope)
+        else:
+            want = 2 * k0 if going_up else k0 / BRACKET_MAX_STEP
+        step = min_step(k)
+        if going_up:  # past the crossing by a hair, so that it brackets
+            nxt = min(max(math.ceil(want * BRACKET_AIM), k + step), k * BRACKET_MAX_STEP,
+                      MAX_K)
+        else:  # a little below the crossing
+            nxt = max(min(math.floor(want / BRACKET_AIM), k - step), k // BRACKET_MAX_STEP, 1)
         nxt = int(nxt)
         if nxt < 2:
-            # Even k = 2 is too large: 1 is left to the real run to check.
+            # Even k = 2 is on the high side: 1 is left to the real run to check.
             return 0, 2 if high == 2 else high
         if nxt == k or not low < nxt < high:
             return low, high
@@ -732,10 +750,11 @@ def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint]
 def _interpolate(low: int, high: int, value, high_side, limit: float,
                  gap) -> tuple[int, int]:
     """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
-    guess where the figure crosses ``limit`` (linear in log k and log figure;
-    the middle instead when the same end moved twice running, as a flat
-    stretch would keep the guesses at one end), and try the k one gap beyond
-    the guess too, which usually closes the bracket."""
+    guess where the figure crosses ``limit`` (linear in log k and log figure,
+    at least one k from either end; the middle instead when the same end
+    moved twice running, as a flat stretch would keep the guesses at one
+    end), and try the k one gap beyond the guess too, which usually closes
+    the bracket."""
     moved = []
     while high - low > gap(low):
         guess = None
@@ -744,6 +763,8 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
                 and not (len(moved) >= 2 and moved[-1] == moved[-2])):
             t = (math.log(limit) - math.log(a)) / (math.log(b) - math.log(a))
             guess = round(math.exp(math.log(low) + t * (math.log(high) - math.log(low))))
+            # A crossing right by one end: the k next to that end.
+            guess = min(max(guess, low + 1), high - 1)
         if guess is None or not low < guess < high:
             guess = (low + high) // 2
         if high_side(guess):

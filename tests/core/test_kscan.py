@@ -347,12 +347,33 @@ def test_a_photos_size_search_starts_near_the_answer_and_matches_an_exhaustive_s
         budget = len(cost.final(k).data)
         found = search(cost, Target(max_bytes=budget))
         assert found.met and len(found.final.data) <= budget
-        assert found.points[0].k == kscan.first_size_guess(cost, budget / kscan.SIZE_AIM)
+        assert found.points[0].k == kscan.first_size_guess(cost, budget / kscan.BRACKET_AIM)
         assert len(found.points) <= 5, [p.k for p in found.points]
         # k itself fits: the largest k that does lies from there on.
         fitting = exhaustive(cost, range(k, 3 * k), lambda f, b=budget: len(f.data) <= b)
         assert max(fitting) < 3 * k - 1
         assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
+
+
+def test_a_photos_quality_search_brackets_off_the_grid_and_matches_an_exhaustive_scan():
+    """More colours than a graphic: from the grid's middle, each light run goes
+    where a power law through the runs so far meets the goal, off the grid;
+    the answer is still the exhaustive one within a grid step, in few runs."""
+    pixels = photo_like(192, 192, 7)
+    cost = KCost(pixels, QuantizeSettings())
+    assert len(cost.histogram.counts) > kscan.TOP_FIRST_COLOURS
+    for k in (6, 20):
+        goal = cost.final(k).delta_e
+        found = search(cost, Target(max_delta_e=goal))
+        assert found.met and found.final.delta_e <= goal
+        tried = [p.k for p in found.points]
+        assert tried[0] == K_STEPS[(len(K_STEPS) - 1) // 2]
+        assert any(t not in K_STEPS for t in tried), tried
+        assert len(tried) <= 4, tried
+        # k itself meets the goal: the smallest k that does lies up to there.
+        meeting = exhaustive(cost, range(k // 2, k + 1), lambda f, g=goal: f.delta_e <= g)
+        assert min(meeting) > k // 2
+        assert within_one_grid_step(found.k, min(meeting)), (found.k, min(meeting))
 
 
 def test_the_first_size_guess_follows_the_budget_per_pixel():
