@@ -38,7 +38,7 @@ from ._native import rng as _rng
 from .compress import encode_png, finish
 from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
 from .quantizer.dithering import WARMUP_ROWS
-from .quantizer.histogram import ColorHistogram, build_histogram
+from .quantizer.histogram import ColorHistogram, build_histogram, working_colours
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.ordering import palette_order
 from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours
@@ -274,7 +274,6 @@ class KCost:
         if rows is not None:
             self._lead = [(np.ascontiguousarray(pixels[band]), lead)
                           for band, lead in _lead_bands(rows, LEAD_ROWS)]
-        self._x = None
         self._sample_lab: tuple[np.ndarray, np.ndarray | None] | None = None
         self._plain: ColourTable | None = None
         #: Called with each Final made (the search's full runs).
@@ -344,12 +343,9 @@ class KCost:
         if len(hist) <= n_clusters or len(opaque) == 0 or len(opaque) > n_clusters:
             return None
         space = self.settings.space
-        if self._x is None:
-            channels = opaque.shape[1]
-            self._x = np.ascontiguousarray(to_working(hist.colors[:, :channels], space))
-        x = self._x
-        if x.shape[1] != opaque.shape[1]:
+        if opaque.shape[1] > hist.n_channels:
             return None
+        x = working_colours(hist, opaque.shape[1], space)
         weights = hist.counts.astype(np.float64)
         centres = np.ascontiguousarray(to_working(opaque.astype(np.float64), space))
         labels = np.zeros(len(x), np.int64)

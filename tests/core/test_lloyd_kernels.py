@@ -6,6 +6,7 @@ import pytest
 
 from kmeans_gui.core import build_histogram, kmeans_steps, parallel
 from kmeans_gui.core._native import kernels as K
+from kmeans_gui.core.quantizer import histogram as histogram_module
 from kmeans_gui.core.quantizer import kmeans as kmeans_module
 from kmeans_gui.core.quantizer.colorspace import to_working
 
@@ -166,3 +167,46 @@ def test_update_keeps_every_bound_valid(k):
         assert (lower <= d.min(axis=1) + 1e-9).all()
         rescans.append(int((upper > lower).sum()))
     assert rescans[-1] < len(x)  # the bounds do skip samples
+
+
+@pytest.mark.parametrize("k", [12, 160])  # seeded on cells; clustered on the grid
+def test_runs_on_one_histogram_share_what_they_derive_from_it(monkeypatch, k):
+    """A second run on the same histogram (the k curve, the searches, the GUI's
+    next k) reuses its working-space colours and cells, read-only, and ends
+    exactly where a run on a freshly built histogram does."""
+    img = many_colours()
+    hist = build_histogram(img)
+    converted, built = [], []
+    real_build = kmeans_module._Grid.build.__func__
+    real_to_working = histogram_module.to_working
+
+    def counting_build(cls, *args, **kwargs):
+        built.append(1)
+        return real_build(cls, *args, **kwargs)
+
+    def counting_to_working(colors, space):
+        if len(colors) == len(hist):
+            converted.append(1)
+        return real_to_working(colors, space)
+
+    monkeypatch.setattr(kmeans_module._Grid, "build", classmethod(counting_build))
+    monkeypatch.setattr(histogram_module, "to_working", counting_to_working)
+
+    def final(h):
+        state = None
+        for state in kmeans_steps(h, k, seed=3):  # noqa: B007
+            pass
+        return state
+
+    first, again = final(hist), final(hist)
+    assert len(converted) == 1 and len(built) == 1
+    fresh = final(build_histogram(img))
+    for state in (again, fresh):
+        assert np.array_equal(state.palette, first.palette)
+        assert np.array_equal(state.labels, first.labels)
+        assert state.inertia == first.inertia
+    shared = [v for v in hist._derived.values() if v is not None]
+    arrays = [v for v in shared if isinstance(v, np.ndarray)]
+    arrays += [a for g in shared if isinstance(g, kmeans_module._Grid)
+               for a in (g.x, g.weights, g.inverse)]
+    assert len(arrays) >= 4 and not any(a.flags.writeable for a in arrays)

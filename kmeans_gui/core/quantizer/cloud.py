@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colorspace import OKLAB_SCALE, rgb_to_oklab, to_working
-from .histogram import ColorHistogram
+from .histogram import ColorHistogram, working_colours
 
 #: The most points the view draws; more would not show more on screen.
 SAMPLE_POINTS = 20_000
@@ -215,11 +215,6 @@ def cluster_figures(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarra
     c = to_working(palette[index:index + 1].astype(np.float64), space)[0]
     error = float((counts * np.sqrt(((x - c) ** 2).sum(1))).sum() / pixels)
     return float(pixels / max(hist.n_pixels, 1)), error
-
-
-def working_colours(hist: ColorHistogram, channels: int, space: str) -> np.ndarray:
-    """The histogram's colours as K-Means sees them (``channels`` as in its palette)."""
-    return to_working(hist.colors[:, :channels], space)
 
 
 def palette_permutation(old: np.ndarray, new: np.ndarray) -> np.ndarray:

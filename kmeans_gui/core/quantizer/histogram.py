@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .._native import kernels as _kernels
 from ..errors import ImageError
+from .colorspace import to_working
 
 #: Up to this many distinct colours, every colour is its own sample, and
 #: K-Means over the histogram is exactly K-Means over all pixels.
@@ -40,6 +43,18 @@ class ColorHistogram:
     weights: np.ndarray | None = None  # (n,) float64: summed per-pixel weights of each
     #            group, when the histogram was built with weights (colors are then
     #            the weighted means)
+    # What is derived from the groups alone (their working-space coordinates,
+    # cells), kept for the next K-Means run on the same histogram: the k
+    # curve and the target searches run a dozen, the GUI one per k tried.
+    _derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False,
+                                     compare=False)
+
+    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per histogram and ``key`` (arrays it
+        returns should be read-only: every later caller shares them)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     @property
     def sample_weights(self) -> np.ndarray:
@@ -56,6 +71,16 @@ class ColorHistogram:
 
     def __len__(self) -> int:
         return len(self.counts)
+
+
+def working_colours(hist: ColorHistogram, channels: int, space: str) -> np.ndarray:
+    """The histogram's colours as K-Means sees them (``channels`` as in its
+    palette), converted once per histogram: read-only, C-contiguous."""
+    def make() -> np.ndarray:
+        values = np.ascontiguousarray(to_working(hist.colors[:, :channels], space))
+        values.flags.writeable = False
+        return values
+    return hist.derived(("working", channels, space), make)
 
 
 def _cap_bits(limit: int) -> int:

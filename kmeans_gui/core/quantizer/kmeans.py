@@ -12,7 +12,7 @@ from .._native import kernels as _kernels
 from .._native import rng as _rng
 from ..errors import ImageError
 from .colorspace import from_working, to_working
-from .histogram import ColorHistogram
+from .histogram import ColorHistogram, working_colours
 
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
 #: Up to this k, three seedings are raced by default (see ``kmeans_steps``).
@@ -133,10 +133,12 @@ def kmeans_steps(
         yield KMeansState(0, 0.0, 0.0, palette, 0.0, True, "few colours", labels)
         return
 
-    exact_x = np.ascontiguousarray(to_working(colors, space))
+    exact_x = working_colours(hist, channels, space)
     # Not with fixed colours: their swap trials compare runs, and on cells a
     # trial kept could end above the run it beat once finished on the groups.
-    grid = (_Grid.build(exact_x, weights, space)
+    cell = GRID_CELL.get(space)
+    grid = (hist.derived(("grid", channels, space, cell),
+                         lambda: _Grid.build(exact_x, weights, space))
             if initial is None and not m and n_clusters >= GRID_MIN_K else None)
     x, weights = (grid.x, grid.weights) if grid is not None else (exact_x, weights)
     rng = _rng.Generator(seed)  # numpy's default_rng stream, without numpy.random
@@ -145,7 +147,8 @@ def kmeans_steps(
     # Below the grid's k, an exact histogram of many colours is still seeded,
     # and its seedings raced, on the grid's cells; only the run that goes on
     # iterates on the groups themselves (see RACE_ON_CELLS).
-    cells = (_Grid.build(exact_x, weights, space, with_scatter=False)
+    cells = (hist.derived(("cells", channels, space, cell),
+                          lambda: _Grid.build(exact_x, weights, space, with_scatter=False))
              if RACE_ON_CELLS and grid is None and initial is None and not m and hist.exact
              else None)
     # (the race compares runs on the same cells: their scatter would shift all alike)
@@ -225,6 +228,12 @@ def kmeans_steps(
                      bool(reason), reason, start if iteration == 1 else None, grid)
         if reason:
             return
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values = np.ascontiguousarray(values)
+    values.flags.writeable = False
+    return values
 
 
 def _palette_labels(run: _Lloyd, space: str) -> _Lloyd:
@@ -515,7 +524,9 @@ class _Grid:
     labels every group with its nearest centroid."""
 
     def __init__(self, x, weights, inverse, scatter):
-        self.x, self.weights, self.inverse, self.scatter = x, weights, inverse, scatter
+        # Read-only: a histogram keeps its grid for every later run on it.
+        self.x, self.weights, self.inverse = (_read_only(a) for a in (x, weights, inverse))
+        self.scatter = scatter
 
     @classmethod
     def build(cls, x: np.ndarray, weights: np.ndarray, space: str,
