@@ -38,23 +38,6 @@ enum {
 
 /* ------------------------------------------------------------ colour math */
 
-/* Cube root of x >= 0 (the LMS values of sRGB colours): a bit-level first
- * guess refined by two Halley steps, to about 1e-13 relative, several times
- * faster than libm's cbrt. Deterministic: plain IEEE arithmetic. */
-static inline double cbrt_pos(double x) {
-    if (x <= 0.0) return 0.0;
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    bits = bits / 3 + 0x2A9F7893782DA1CEull;
-    double y;
-    memcpy(&y, &bits, sizeof y);
-    double y3 = y * y * y;
-    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
-    y3 = y * y * y;
-    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
-    return y;
-}
-
 static inline double srgb_lin(const double *lin, int v) { return lin[v]; }
 
 /* One sRGB(A) byte pixel to working coordinates (as the remap computes them). */

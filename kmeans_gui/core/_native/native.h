@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #if defined(_WIN32)
 #define EXPORT __declspec(dllexport)
@@ -19,6 +20,24 @@ static inline void oklab_lms(double lr, double lg, double lb, double *l, double 
     *l = 0.4122214708 * lr + 0.5363325363 * lg + 0.0514459929 * lb;
     *m = 0.2119034982 * lr + 0.6806995451 * lg + 0.1073969566 * lb;
     *s = 0.0883024619 * lr + 0.2817188376 * lg + 0.6299787005 * lb;
+}
+
+/* Cube root of x >= 0 (the LMS values of sRGB colours): a bit-level first
+ * guess refined by two Halley steps, to about 1e-13 relative, several times
+ * faster than libm's cbrt (which took about half of an OKLab remap's time
+ * per colour). Deterministic: plain IEEE arithmetic. */
+static inline double cbrt_pos(double x) {
+    if (!(x > 0.0)) return 0.0;
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits = bits / 3 + 0x2A9F7893782DA1CEull;
+    double y;
+    memcpy(&y, &bits, sizeof y);
+    double y3 = y * y * y;
+    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
+    y3 = y * y * y;
+    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
+    return y;
 }
 
 static inline void oklab_from_lms_roots(double l_, double m_, double s_, double *x0,
