@@ -165,3 +165,26 @@ def test_a_binned_histogram_gives_no_colour_count():
     rng = np.random.default_rng(5)
     noise = rng.integers(0, 256, (400, 400, 3), dtype=np.uint8)  # 160 000 colours
     assert distinct_colours(build_histogram(noise, max_exact=1000)) is None
+
+
+def test_an_unknown_colour_count_sizes_the_cache_for_what_fits(monkeypatch):
+    """A 1-2 MP photo with too many colours for an exact histogram: sized for
+    every pixel, the hashed cache outgrew the processor's caches (2**21-2**22
+    slots); it is sized for UNKNOWN_COLOURS instead, with the same indices."""
+    from kmeans_gui.core.quantizer import remapping
+    image = noisy_gradient(1000, 1000, seed=3)
+    assert image.shape[0] * image.shape[1] < remapping.DIRECT_CACHE_PIXELS
+    pal = grey_palette(24)
+    asked = []
+    real = kernels.remap_runs
+
+    def spy(*args):
+        asked.append(args[-1])  # cap_bits
+        return real(*args)
+
+    monkeypatch.setattr(kernels, "remap_runs", spy)
+    unknown = remap(image, pal, keep_runs=True)
+    every_pixel = remap(image, pal, keep_runs=True, colours=image.shape[0] * image.shape[1])
+    assert asked == [19, 21]
+    assert 2 ** (asked[0] - 1) >= remapping.UNKNOWN_COLOURS
+    assert np.array_equal(unknown, every_pixel)

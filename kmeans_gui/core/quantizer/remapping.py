@@ -14,6 +14,12 @@ DIRECT_CACHE_PIXELS = 1 << 21
 #: Largest colour cache of the hashed remap, per thread (6 bytes a slot; it
 #: fills to half): 2**24 slots took 96 MB per core for a noisy RGBA image.
 MAX_CACHE_BITS = 22
+#: With the colour count unknown (more colours than an exact histogram
+#: counts), the hashed cache is sized for at most this many: sized for every
+#: pixel of a 1-2 MP photo (2**21-2**22 slots, 15-30 MB a thread) it outgrew
+#: the processor's caches, and a lookup from memory cost about as much as
+#: finding the colour's entry again (benchmarks/remap_cache.py).
+UNKNOWN_COLOURS = 1 << 18
 
 #: The undithered result keeps a neighbour's entry instead of the nearest
 #: when it is at most this much farther: max(RUN_RELATIVE * the pixel's own
@@ -91,7 +97,8 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
         return _kernels.dither(pixels, pal_rgb, coords, proj, axis, order, code,
                                LINEAR_LUT, tindex, float(strength))
     flat = pixels.reshape(-1, channels)
-    distinct = flat.shape[0] if colours is None else max(1, min(int(colours), flat.shape[0]))
+    distinct = min(flat.shape[0], UNKNOWN_COLOURS) if colours is None else \
+        max(1, min(int(colours), flat.shape[0]))
     cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(distinct)) + 1)))
     if keep_runs:
         direct = channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS
