@@ -5,8 +5,9 @@
 * :class:`CurveWorker` computes the curve (``core.kscan.scan``) and, in
   target mode, the search, in a background thread that leaves the live run
   alone: while a live run is going its kernels use one thread and it works
-  only a small share of the time (``LIVE_DUTY``), sleeping between steps;
-  once the live run has ended it uses every core.
+  only a small share of the time (``LIVE_DUTY``), sleeping between steps
+  (the curve of a small image waits for the live run to end instead); once
+  the live run has ended it uses every core.
   A new image or new settings cancel it.
 * :class:`TargetPanel` is the target mode in the controls: "Smallest file with
   quality ≥ Q" (pngquant's 0-100 scale, as ``--quality``) or "Best quality
@@ -60,6 +61,12 @@ CHART_TABLE_PIXELS = 1 << 16
 CHART_ROW_SHARE = 1 / 32
 #: Longest single sleep between two steps (so cancelling stays quick).
 MAX_PAUSE = 0.25
+#: Up to this many pixels (a 1080p frame) the live run ends within about
+#: half a second: the curve waits for it instead of working beside it, as
+#: even its LIVE_DUTY share made the live result of a 2 MP photo about 14 %
+#: later on two cores. (Its first point then still comes well within a
+#: second of the first preview; a target search never waits.)
+LIVE_WAIT_PIXELS = 1 << 21
 
 
 class CostChart(QChartView):
@@ -245,13 +252,17 @@ class CurveWorker(QObject):
         self._thread: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
         self._live = threading.Event()  # set while the live run goes
+        self._idle = threading.Event()  # ... and this one while it does not
+        self._idle.set()
 
     def set_live_running(self, running: bool) -> None:
         """The live K-Means run started (True) or ended: the curve steps back."""
         if running:
+            self._idle.clear()
             self._live.set()
         else:
             self._live.clear()
+            self._idle.set()
 
     def start(self, token, pixels, histogram, settings, *, target: Target | None = None,
               ks: tuple[int, ...] = K_STEPS, curve: bool = True, effort: str = "auto",
@@ -286,9 +297,10 @@ class CurveWorker(QObject):
         self._threads = alive
         return not alive
 
-    def _pacer(self, cancel: threading.Event):
+    def _pacer(self, cancel: threading.Event, wait: bool):
         """A ``KCost.pace`` callback: after each step, while the live run goes,
-        sleep long enough that the curve's share of the time stays LIVE_DUTY."""
+        sleep long enough that the curve's share of the time stays LIVE_DUTY,
+        or with ``wait`` until the live run has ended."""
         last = [time.perf_counter()]
 
         def pace() -> None:
@@ -296,6 +308,8 @@ class CurveWorker(QObject):
                 raise _Cancelled
             now = time.perf_counter()
             worked = now - last[0]
+            while wait and self._live.is_set() and not cancel.is_set():
+                self._idle.wait(MAX_PAUSE)
             if self._live.is_set():
                 pause = worked * (1 - LIVE_DUTY) / LIVE_DUTY
                 while pause > 0 and self._live.is_set() and not cancel.is_set():
@@ -312,10 +326,13 @@ class CurveWorker(QObject):
 
     def _run(self, token, cancel, pixels, histogram, settings, target, ks, curve, effort,
              icc_profile, dpi) -> None:
+        pace = self._pacer(cancel, wait=target is None and
+                           pixels.shape[0] * pixels.shape[1] <= LIVE_WAIT_PIXELS)
         try:
+            pace()  # a small image's curve starts once its live run has ended
             with parallel.limited(1 if self._live.is_set() else parallel.threads()):
                 cost = KCost(pixels, settings, histogram=histogram, effort=effort,
-                             icc_profile=icc_profile, dpi=dpi, pace=self._pacer(cancel),
+                             icc_profile=icc_profile, dpi=dpi, pace=pace,
                              table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE)
                 complete = True
                 if curve:

@@ -224,3 +224,34 @@ def test_a_restored_snapshot_brings_its_k_as_fixed_k(qtbot, window, gradient_png
         window.snapshot_strip.restore_requested.emit(snap)
     assert blocker.args[0].settings.k == 6 and panel.mode() == "fixed"
     assert window.controls.k_spin.value() == 6
+
+
+def test_a_small_images_curve_waits_for_the_live_run(qtbot, monkeypatch):
+    """Up to LIVE_WAIT_PIXELS the curve starts once the live run has ended
+    (beside it, even its small share delayed that run's result); above, it
+    works beside the live run."""
+    from kmeans_gui.core import build_histogram
+    rng = np.random.default_rng(4)
+    pixels = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    histogram = build_histogram(pixels)
+    settings = QuantizeSettings(dither="none")
+    worker = kcurve.CurveWorker()
+    points = []
+    worker.point_ready.connect(lambda token, point: points.append((token, point.k)))
+    try:
+        worker.set_live_running(True)
+        worker.start("small", pixels, histogram, settings, ks=(2, 4))
+        qtbot.wait(600)  # far longer than these two points take
+        assert points == [] and worker.is_running()
+        worker.set_live_running(False)
+        qtbot.waitUntil(lambda: len(points) == 2, timeout=10000)
+        assert points == [("small", 2), ("small", 4)]
+
+        monkeypatch.setattr(kcurve, "LIVE_WAIT_PIXELS", pixels.shape[0] * pixels.shape[1] - 1)
+        worker.set_live_running(True)
+        worker.start("large", pixels, histogram, settings, ks=(2, 4))
+        qtbot.waitUntil(lambda: len(points) == 4, timeout=20000)  # while the run goes on
+        assert points[2:] == [("large", 2), ("large", 4)]
+    finally:
+        worker.set_live_running(False)
+        assert worker.shutdown(5.0)
