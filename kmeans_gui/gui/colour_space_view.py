@@ -14,7 +14,17 @@ from collections import deque
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kmeans_gui.core import (
@@ -84,6 +94,7 @@ class ColourSpaceView(QWidget):
         self._buffer: np.ndarray | None = None
         self._colours_cache: np.ndarray | None = None
         self._plan = None  # where the points' discs go, for the current view
+        self._rings: dict[tuple[bool, float], QPixmap] = {}  # see _ring
         self.frames = 0  # cloud renderings so far (the benchmark and tests read it)
 
     # ------------------------------------------------------------ content
@@ -398,26 +409,53 @@ class ColourSpaceView(QWidget):
             alpha = int(40 + 160 * (age + 1) / (len(trails) + 1))
             p.setPen(QPen(QColor(255, 255, 255, alpha), 1.4))
             # One call per age: the older, the fainter; a dot where each centroid was.
-            p.drawLines([QLineF(*xy[i], *following[i]) for i in range(skip, len(xy))
-                         if not np.array_equal(xy[i], following[i])])
+            moved = np.flatnonzero((xy[skip:] != following[skip:]).any(axis=1)) + skip
+            ends = np.column_stack([xy[moved], following[moved]]).tolist()
+            p.drawLines([QLineF(*line) for line in ends])
             p.setPen(QPen(QColor(255, 255, 255, alpha), 4.0, Qt.PenStyle.SolidLine,
                           Qt.PenCapStyle.RoundCap))
-            p.drawPoints([QPointF(*xy[i]) for i in range(skip, len(xy))])
+            p.drawPoints([QPointF(x, y) for x, y in xy[skip:].tolist()])
         # The highlighted and the hovered centroid last, on top.
         order = [i for i in range(skip, len(current)) if i not in (self._highlight, self._hover)]
         order += [i for i in (self._hover, self._highlight)
                   if i is not None and skip <= i < len(current)]
+        # Each marker is a disc of its colour under a ring drawn once: stroking
+        # two rings per centroid took most of a frame at k = 256 (40 ms).
+        p.setPen(Qt.PenStyle.NoPen)
+        centres = current.tolist()
+        colours = self._palette[:, :3].tolist()
         for i in order:
-            entry = self._palette[i]
             big = i in (self._highlight, self._hover)
             r = MARKER * (1.45 if big else 1.0)
-            centre = QPointF(*current[i])
-            p.setBrush(QColor(int(entry[0]), int(entry[1]), int(entry[2])))
-            p.setPen(QPen(QColor(0, 0, 0, 220), 3.2 if big else 2.4))
-            p.drawEllipse(centre, r, r)
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(QColor(255, 255, 255, 240), 1.6 if big else 1.2))
-            p.drawEllipse(centre, r + 1.6, r + 1.6)
+            x, y = centres[i]
+            p.setBrush(QColor(*colours[i]))
+            p.drawEllipse(QPointF(x, y), r, r)
+            ring = self._ring(big)
+            half = ring.width() / ring.devicePixelRatio() / 2
+            p.drawPixmap(QPointF(x - half, y - half), ring)
+
+    def _ring(self, big: bool) -> QPixmap:
+        """A centroid marker's rings (dark, then light outside it), drawn once
+        per size and screen scale."""
+        dpr = self.devicePixelRatioF()
+        key = (big, dpr)
+        if key not in self._rings:
+            r = MARKER * (1.45 if big else 1.0)
+            side = 2 * math.ceil(r + 4)
+            ring = QPixmap(round(side * dpr), round(side * dpr))
+            ring.setDevicePixelRatio(dpr)
+            ring.fill(Qt.GlobalColor.transparent)
+            q = QPainter(ring)
+            q.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            q.setBrush(Qt.BrushStyle.NoBrush)
+            centre = QPointF(side / 2, side / 2)
+            q.setPen(QPen(QColor(0, 0, 0, 220), 3.2 if big else 2.4))
+            q.drawEllipse(centre, r, r)
+            q.setPen(QPen(QColor(255, 255, 255, 240), 1.6 if big else 1.2))
+            q.drawEllipse(centre, r + 1.6, r + 1.6)
+            q.end()
+            self._rings[key] = ring
+        return self._rings[key]
 
     def _draw_scale(self, p: QPainter) -> None:
         axes = AXES[self._space]

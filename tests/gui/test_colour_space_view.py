@@ -250,3 +250,36 @@ def test_axis_labels_stay_inside_the_view(qtbot, hist):
         assert "L (light)" in boxes
         for text, box in boxes.items():
             assert view.rect().toRectF().contains(box), (zoom, text, box)
+
+
+def test_a_centroid_is_a_disc_of_its_colour_in_a_dark_then_a_light_ring(qtbot):
+    """The rings are drawn once and laid over each centroid's disc: both must
+    still sit on the centroid, for the normal and the highlighted size."""
+    from kmeans_gui.gui.colour_space_view import MARKER
+    view = ColourSpaceView()
+    qtbot.addWidget(view)
+    view.resize(320, 260)
+    # Off the axes' lines and labels, which are drawn over the centroids.
+    colours = np.array([[255, 0, 0], [200, 60, 230], [0, 200, 0]], np.uint8)
+    hist = build_histogram(np.repeat(colours[None], 50, axis=0))
+    view.set_sample(sample_histogram(hist), "oklab")
+    view.set_view("top")
+    view.set_clusters(colours, np.arange(len(sample_histogram(hist))) % 3)
+    view.set_highlight(1)
+    image = view.grab().toImage()
+    dpr = image.devicePixelRatio()
+    for i, (x, y) in enumerate(view.centroid_positions()):
+        r = MARKER * (1.45 if i == 1 else 1.0)
+        ring = 3.2 if i == 1 else 2.4
+
+        def at(dx, dy, x=x, y=y):
+            c = image.pixelColor(int(round((x + dx) * dpr)), int(round((y + dy) * dpr)))
+            return c.red(), c.green(), c.blue()
+
+        assert at(0, 0) == tuple(int(v) for v in colours[i])  # the disc
+        for dx, dy in ((r, 0), (-r, 0), (0, r), (0, -r)):  # the dark ring, all round
+            assert max(at(dx, dy)) < 70, (i, dx, dy, at(dx, dy))
+        # The light ring is thin: its brightest pixel along each ray outwards.
+        for ux, uy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            ray = [at(ux * d, uy * d) for d in np.arange(r + ring / 2 - 0.4, r + 3.0, 0.3)]
+            assert max(min(c) for c in ray) > 170, (i, ux, uy, ray)
