@@ -532,7 +532,8 @@ class SearchResult:
 
 
 #: Images with at most this many distinct colours (graphics) have the
-#: largest k tried first by a size search (see ``search``).
+#: largest k tried first by a size search, and both searches bisect the grid
+#: of k; beyond it (photos) they bracket the answer off the grid (``search``).
 TOP_FIRST_COLOURS = 32768
 
 

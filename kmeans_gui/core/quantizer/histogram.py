@@ -73,14 +73,18 @@ class ColorHistogram:
         return len(self.counts)
 
 
+def read_only(values: np.ndarray) -> np.ndarray:
+    """``values`` C-contiguous and read-only: for what a histogram keeps."""
+    values = np.ascontiguousarray(values)
+    values.flags.writeable = False
+    return values
+
+
 def working_colours(hist: ColorHistogram, channels: int, space: str) -> np.ndarray:
     """The histogram's colours as K-Means sees them (``channels`` as in its
     palette), converted once per histogram: read-only, C-contiguous."""
-    def make() -> np.ndarray:
-        values = np.ascontiguousarray(to_working(hist.colors[:, :channels], space))
-        values.flags.writeable = False
-        return values
-    return hist.derived(("working", channels, space), make)
+    return hist.derived(("working", channels, space),
+                        lambda: read_only(to_working(hist.colors[:, :channels], space)))
 
 
 def _cap_bits(limit: int) -> int:

@@ -12,7 +12,7 @@ from .._native import kernels as _kernels
 from .._native import rng as _rng
 from ..errors import ImageError
 from .colorspace import from_working, to_working
-from .histogram import ColorHistogram, working_colours
+from .histogram import ColorHistogram, read_only, working_colours
 
 TRANSPARENT = np.zeros(4, dtype=np.uint8)
 #: Up to this k, three seedings are raced by default (see ``kmeans_steps``).
@@ -228,12 +228,6 @@ def kmeans_steps(
                      bool(reason), reason, start if iteration == 1 else None, grid)
         if reason:
             return
-
-
-def _read_only(values: np.ndarray) -> np.ndarray:
-    values = np.ascontiguousarray(values)
-    values.flags.writeable = False
-    return values
 
 
 def _palette_labels(run: _Lloyd, space: str) -> _Lloyd:
@@ -525,7 +519,7 @@ class _Grid:
 
     def __init__(self, x, weights, inverse, scatter):
         # Read-only: a histogram keeps its grid for every later run on it.
-        self.x, self.weights, self.inverse = (_read_only(a) for a in (x, weights, inverse))
+        self.x, self.weights, self.inverse = (read_only(a) for a in (x, weights, inverse))
         self.scatter = scatter
 
     @classmethod

@@ -14,11 +14,12 @@ DIRECT_CACHE_PIXELS = 1 << 21
 #: Largest colour cache of the hashed remap, per thread (6 bytes a slot; it
 #: fills to half): 2**24 slots took 96 MB per core for a noisy RGBA image.
 MAX_CACHE_BITS = 22
-#: With the colour count unknown (more colours than an exact histogram
-#: counts), the hashed cache is sized for at most this many: sized for every
-#: pixel of a 1-2 MP photo (2**21-2**22 slots, 15-30 MB a thread) it outgrew
-#: the processor's caches, and a lookup from memory cost about as much as
-#: finding the colour's entry again (benchmarks/remap_cache.py).
+#: With the colour count unknown (not given, or more colours than an exact
+#: histogram counts), the hashed cache is sized for at most this many colours.
+#: Sized for every pixel of a 1-2 MP photo instead (2**21-2**22 slots, 15-30
+#: MB a thread), it outgrew the processor's caches, and a lookup from memory
+#: cost about as much as finding the colour's entry again
+#: (benchmarks/remap_cache.py).
 UNKNOWN_COLOURS = 1 << 18
 
 #: The undithered result keeps a neighbour's entry instead of the nearest
