@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kmeans_gui.core import ColourSample, cluster_figures, palette_permutation, working_colours
+from kmeans_gui.core import ColourSample, cluster_figures, palette_permutation
 
 from .colour_space_view import ColourSpaceView
 from .palette_view import colour_name
@@ -40,8 +40,6 @@ class ColourSpacePanel(QWidget):
         self.view = ColourSpaceView()
         self.sequence = StepSequence()
         self._hist = None
-        self._working = None
-        self._working_key = None
         self._highlight: int | None = None
 
         self.colouring_combo = QComboBox()
@@ -102,7 +100,6 @@ class ColourSpacePanel(QWidget):
 
     def set_image(self, histogram, sample: ColourSample | None, space: str = "oklab") -> None:
         self._hist = histogram
-        self._working_key = None
         self.view.set_sample(sample, space)
         self.sequence.configure(16, "kmeans++", space, False)
         self.caption.setText("")
@@ -212,13 +209,9 @@ class ColourSpacePanel(QWidget):
             return None
         if not 0 <= index < len(phase.palette):
             return None
-        channels = phase.palette.shape[1]
-        key = (self.view.space(), channels)
-        if self._working_key != key:  # once per image and space
-            self._working = working_colours(self._hist, channels, self.view.space())
-            self._working_key = key
+        # The histogram converts its colours once per space (working_colours).
         return cluster_figures(self._hist, phase.groups, phase.palette, self.view.space(),
-                               index, self._working)
+                               index)
 
     def _set_highlight_text(self, index: int | None) -> None:
         phase = self.sequence.current

@@ -176,17 +176,15 @@ def nearest_labels(colors: np.ndarray, palette: np.ndarray, space: str) -> np.nd
 
 
 def cluster_stats(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
-                  space: str, working: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  space: str) -> tuple[np.ndarray, np.ndarray]:
     """Share of all pixels and mean distance to its colour (working units)
-    for each palette entry, from the histogram and its groups' labels.
-    ``working``: the histogram's colours in the working space, if already known."""
+    for each palette entry, from the histogram and its groups' labels."""
     k = len(palette)
     counts = hist.counts.astype(np.float64)
     labels = np.asarray(labels)
     pixels = np.bincount(labels, weights=counts, minlength=k)[:k]
     channels = palette.shape[1]
-    x = working_colours(hist, channels, space) if working is None else working
+    x = working_colours(hist, channels, space)
     c = to_working(palette.astype(np.float64), space)
     dist = np.sqrt(((x - c[labels]) ** 2).sum(1))
     error = np.bincount(labels, weights=counts * dist, minlength=k)[:k]
@@ -197,8 +195,7 @@ def cluster_stats(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
 
 
 def cluster_figures(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarray,
-                    space: str, index: int, working: np.ndarray | None = None
-                    ) -> tuple[float, float]:
+                    space: str, index: int) -> tuple[float, float]:
     """``cluster_stats`` for the one entry ``index``: its share of all pixels
     and its pixels' mean distance to its colour (less work per iteration)."""
     channels = palette.shape[1]
@@ -211,7 +208,7 @@ def cluster_figures(hist: ColorHistogram, labels: np.ndarray, palette: np.ndarra
     pixels = counts.sum()
     if not pixels:
         return 0.0, 0.0
-    x = (working_colours(hist, channels, space) if working is None else working)[members]
+    x = working_colours(hist, channels, space)[members]
     c = to_working(palette[index:index + 1].astype(np.float64), space)[0]
     error = float((counts * np.sqrt(((x - c) ** 2).sum(1))).sum() / pixels)
     return float(pixels / max(hist.n_pixels, 1)), error
