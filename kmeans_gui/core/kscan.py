@@ -684,8 +684,8 @@ def _power_bracket(first: int, limit: float, slope: float, value, high_side,
             if k1 != k0 and v1 > 0 and v0 > 0 and v1 != v0:
                 fitted = (math.log(v1) - math.log(v0)) / (math.log(k1) - math.log(k0))
                 # Kept to the typical slope's sign, within a factor three of it.
-                magnitude = min(max(math.copysign(fitted, 1) if (fitted > 0) == (slope > 0)
-                                    else 0.0, abs(slope) / 3), 3 * abs(slope))
+                same_sign = abs(fitted) if (fitted > 0) == (slope > 0) else 0.0
+                magnitude = min(max(same_sign, abs(slope) / 3), 3 * abs(slope))
                 fitted_slope = math.copysign(magnitude, slope)
         going_up = low == k
         if v0 > 0:

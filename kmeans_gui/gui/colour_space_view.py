@@ -57,6 +57,11 @@ def _dimmed(packed: np.ndarray, factor: float) -> np.ndarray:
     return pack_rgb(mixed)
 
 
+def marker_radius(big: bool) -> float:
+    """A centroid marker's radius: larger for the highlighted and the hovered one."""
+    return MARKER * (1.45 if big else 1.0)
+
+
 class ColourSpaceView(QWidget):
     """Drag to rotate, wheel to zoom, double-click to reset."""
 
@@ -426,7 +431,7 @@ class ColourSpaceView(QWidget):
         colours = self._palette[:, :3].tolist()
         for i in order:
             big = i in (self._highlight, self._hover)
-            r = MARKER * (1.45 if big else 1.0)
+            r = marker_radius(big)
             x, y = centres[i]
             p.setBrush(QColor(*colours[i]))
             p.drawEllipse(QPointF(x, y), r, r)
@@ -440,7 +445,7 @@ class ColourSpaceView(QWidget):
         dpr = self.devicePixelRatioF()
         key = (big, dpr)
         if key not in self._rings:
-            r = MARKER * (1.45 if big else 1.0)
+            r = marker_radius(big)
             side = 2 * math.ceil(r + 4)
             ring = QPixmap(round(side * dpr), round(side * dpr))
             ring.setDevicePixelRatio(dpr)
