@@ -69,15 +69,21 @@ class Run:
         self.peak_mib = usage.ru_maxrss / 1024
 
 
+def resized(mosaic: Image.Image, mp: float) -> Image.Image:
+    """``mosaic`` resized to about ``mp`` megapixels, its aspect kept (Lanczos)."""
+    width, height = mosaic.size
+    scale = math.sqrt(mp * 1e6 / (width * height))
+    size = (round(width * scale), round(height * scale))
+    return mosaic if size == mosaic.size else mosaic.resize(size, Image.LANCZOS)
+
+
 def make_inputs(images: Path, folder: Path) -> dict[str, list[Path]]:
     sets: dict[str, list[Path]] = {"mosaic": [], "graphics": [], "photos": []}
     with Image.open(images / "large" / "mosaic_24mp.jpg") as mosaic:
         mosaic = mosaic.convert("RGB")
         width, height = mosaic.size
         for mp in SIZES_MP:
-            scale = math.sqrt(mp * 1e6 / (width * height))
-            size = (round(width * scale), round(height * scale))
-            image = mosaic if size == mosaic.size else mosaic.resize(size, Image.LANCZOS)
+            image = resized(mosaic, mp)
             target = folder / f"mosaic-{mp:g}mp.png"
             image.save(target, compress_level=6)
             sets["mosaic"].append(target)

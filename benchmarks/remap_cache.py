@@ -15,12 +15,12 @@ they fit the processor's caches.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from everyday_vs_pngquant import resized  # this folder: the same resized mosaic
 from PIL import Image
 
 from kmeans_gui.core import build_histogram, kmeans_steps, load_image
@@ -28,30 +28,21 @@ from kmeans_gui.core._native import kernels
 from kmeans_gui.core.quantizer import remapping
 from kmeans_gui.core.quantizer.pipeline import distinct_colours
 
-SIZES_MP = (0.3, 1, 2, 4, 8)
+SIZES_MP = (0.3, 1, 2, 4, 8)  # everyday_vs_pngquant's, but 24 MP
 BITS = (17, 18, 19, 20, 21, 22)
 
 
 def inputs(images: Path):
     with Image.open(images / "large" / "mosaic_24mp.jpg") as mosaic:
         mosaic = mosaic.convert("RGB")
-        width, height = mosaic.size
         for mp in SIZES_MP:
-            scale = math.sqrt(mp * 1e6 / (width * height))
-            size = (round(width * scale), round(height * scale))
-            yield f"mosaic-{mp:g}mp", np.asarray(mosaic.resize(size, Image.LANCZOS))
+            yield f"mosaic-{mp:g}mp", np.asarray(resized(mosaic, mp))
     for folder in (images, images / "graphics"):
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() in (".png", ".jpg"):
                 pixels = load_image(path).pixels
                 if pixels.shape[2] == 3:
                     yield path.stem[:20], pixels
-
-
-def chosen_bits(pixels: np.ndarray, colours: int | None) -> int:
-    n = pixels.shape[0] * pixels.shape[1]
-    distinct = min(n, remapping.UNKNOWN_COLOURS) if colours is None else min(colours, n)
-    return int(min(remapping.MAX_CACHE_BITS, max(12, math.ceil(math.log2(distinct)) + 1)))
 
 
 def main() -> None:
@@ -67,7 +58,7 @@ def main() -> None:
         n = pixels.shape[0] * pixels.shape[1]
         colours = distinct_colours(hist)
         direct_chosen = n >= remapping.DIRECT_CACHE_PIXELS
-        bits_chosen = chosen_bits(pixels, colours)
+        bits_chosen = remapping.cache_bits(n, colours)
         for k in (16, 256):
             state = None
             for state in kmeans_steps(hist, k, max_iter=5):  # noqa: B007

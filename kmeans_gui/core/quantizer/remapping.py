@@ -98,9 +98,7 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
         return _kernels.dither(pixels, pal_rgb, coords, proj, axis, order, code,
                                LINEAR_LUT, tindex, float(strength))
     flat = pixels.reshape(-1, channels)
-    distinct = min(flat.shape[0], UNKNOWN_COLOURS) if colours is None else \
-        max(1, min(int(colours), flat.shape[0]))
-    cap_bits = int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(distinct)) + 1)))
+    cap_bits = cache_bits(flat.shape[0], colours)
     if keep_runs:
         direct = channels == 3 and flat.shape[0] >= DIRECT_CACHE_PIXELS
         return _kernels.remap_runs(pixels, coords, proj, axis, order, code, LINEAR_LUT, tindex,
@@ -114,6 +112,14 @@ def remap(pixels: np.ndarray, palette: np.ndarray, space: str = "oklab",
     else:
         out = _kernels.remap(flat, coords, proj, axis, order, code, LINEAR_LUT, tindex, cap_bits)
     return out.reshape(h, w)
+
+
+def cache_bits(pixels: int, colours: int | None) -> int:
+    """The hashed colour cache's size, 2**bits slots a thread, for ``pixels``
+    pixels with at most ``colours`` distinct colours (None: unknown)."""
+    distinct = min(pixels, UNKNOWN_COLOURS) if colours is None else \
+        max(1, min(int(colours), pixels))
+    return int(min(MAX_CACHE_BITS, max(12, np.ceil(np.log2(distinct)) + 1)))
 
 
 def _check(pixels: np.ndarray, palette: np.ndarray) -> None:
