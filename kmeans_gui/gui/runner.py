@@ -32,6 +32,8 @@ class GeneratorWorker(QThread):
 
     yielded = Signal(int, str, object)  # job id, kind, value
     ended = Signal(int, str, str, str)  # job id, kind, "done" | "cancelled" | "failed", message
+    #: This worker, in the GUI thread, once its thread has finished.
+    left = Signal(object)
 
     def __init__(self, job: Job) -> None:
         super().__init__()
@@ -40,6 +42,17 @@ class GeneratorWorker(QThread):
         # Set as run()'s last step: the thread is about to end, so waiting
         # for it takes no time.
         self.done = False
+        # ``finished`` is relayed through a slot of this object, which lives
+        # in the GUI thread, so the report names the worker it is about. A
+        # receiver asking ``sender()`` instead can be told about a deleted
+        # worker whose address a newer one has taken, and would then wait
+        # for that newer one's whole job. Once this object is deleted the
+        # queued relay is dropped with it.
+        self.finished.connect(self._relay_finished)
+
+    @Slot()
+    def _relay_finished(self) -> None:
+        self.left.emit(self)
 
     def run(self) -> None:
         job = self.job
@@ -122,15 +135,15 @@ class JobRunner(QObject):
         worker = GeneratorWorker(job)
         worker.yielded.connect(self.yielded)
         worker.ended.connect(self.ended)
-        worker.finished.connect(self._on_worker_finished)
+        worker.left.connect(self._on_worker_left)
         self._worker = worker
         worker.start()
         self.job_started.emit(job)
 
-    @Slot()
-    def _on_worker_finished(self) -> None:
-        if self._worker is None or self.sender() is not self._worker:
-            return
+    @Slot(object)
+    def _on_worker_left(self, worker: GeneratorWorker) -> None:
+        if worker is not self._worker:
+            return  # released already, by _start_next or shutdown
         self._release()
         self._start_next()
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from kmeans_gui.core import QuantizeSettings, build_histogram, load_image, remap, steps
-from kmeans_gui.gui.jobs import Finished, QuantizeJob
+from kmeans_gui.gui.jobs import Finished, Job, QuantizeJob
 from kmeans_gui.gui.runner import JobRunner
 
 from .conftest import open_and_wait
@@ -75,6 +76,53 @@ def test_job_progress_payloads(qtbot, gradient_png):
     assert done.result.indices.shape == image.pixels.shape[:2]
     assert done.estimated_size > 0
     assert abs(done.shares.sum() - 1.0) < 1e-9
+
+
+class _QuickJob(Job):
+    kind = "load"
+
+    def work(self):
+        yield "opened"
+
+
+class _HeldJob(Job):
+    """Runs until ``release`` is set (or 10 s pass)."""
+
+    kind = "quantize"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def work(self):
+        self.release.wait(10)
+        yield "held"
+
+
+def test_a_worker_leaving_never_holds_up_the_next_one(qtbot, monkeypatch):
+    """The next job starts as soon as the previous worker has left; the late
+    ``finished`` report of that deleted worker must not make the GUI thread
+    wait for the new one. Qt's ``sender()`` can name a deleted object by an
+    address a newer one has taken; the patch stands in for that."""
+    runner = JobRunner()
+    monkeypatch.setattr(runner, "sender", lambda: runner.running_thread())
+    runner.submit(_QuickJob())
+    first = runner.running_thread()
+    deadline = time.monotonic() + 10
+    while not first.done and time.monotonic() < deadline:
+        time.sleep(0.001)  # no event processing: its finished report stays queued
+    assert first.done
+    del first
+    held = _HeldJob()
+    runner.submit(held)
+    second = runner.running_thread()
+    assert second is not None and second.job is held
+    qtbot.wait(200)  # delivers the queued reports of the first worker
+    try:
+        assert runner.running_thread() is second and second.isRunning()
+    finally:
+        held.release.set()
+        qtbot.waitUntil(lambda: not runner.is_busy(), timeout=15000)
 
 
 def test_live_previews_are_made_at_most_at_the_frame_rate(monkeypatch, gradient_png):
