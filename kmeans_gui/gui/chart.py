@@ -73,6 +73,20 @@ def iteration_step(last: int) -> int:
     return 10 ** len(str(last - 1)) // 10 * 5
 
 
+#: Where the iteration axis may end while a run goes on: round numbers, so
+#: that it changes a few times per run. Every change of an axis lays the
+#: whole chart out again in the GUI thread, holding the GIL the run needs:
+#: once per iteration, that was the largest share of the window's work while
+#: a 2 MP photo converged.
+_AXIS_ENDS = (5, *sorted(int(m * 10 ** e) for e in range(1, 7)
+                         for m in (1, 1.5, 2, 3, 4, 5, 6, 8)))
+
+
+def iteration_axis_end(last: int) -> int:
+    """The round end of the iteration axis while a run is at ``last`` (at least 5)."""
+    return next((end for end in _AXIS_ENDS if end >= last), max(5, last))
+
+
 def race_note(raced: bool, restarts: int, probes: int) -> str:
     """The x axis title: what came before iteration 1."""
     if not raced:
@@ -151,7 +165,9 @@ class ConvergenceChart(QChartView):
         self._dots.append(point)
         self._low, self._high = min(self._low, point.y()), max(self._high, point.y())
         self._set_error_axis()
-        self._set_iteration_axis(max(5, iteration))
+        end = iteration_axis_end(iteration)
+        if end != self._x.max():
+            self._set_iteration_axis(end)
 
     def _set_iteration_axis(self, last: int) -> None:
         """1 to ``last`` with ticks on whole iterations: a fixed tick count put
@@ -161,7 +177,10 @@ class ConvergenceChart(QChartView):
         self._x.setTickInterval(iteration_step(last))
 
     def finish(self, iteration: int, reason: str, given_palette: bool = False) -> None:
-        """Mark the run's end in the title: the iteration and the reason."""
+        """Mark the run's end in the title (the iteration and the reason) and
+        end the axis at the last iteration shown."""
+        if self._values:
+            self._set_iteration_axis(max(5, self._values[-1][0]))
         if given_palette:
             # No K-Means at all (an edited, removed or imported palette): its
             # zero inertia is no measurement, so the run is not "exact".

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kmeans_gui.core import RACE_MAX_K, QuantizeSettings, build_histogram, kmeans_steps
-from kmeans_gui.gui.chart import MIN_SPAN, error_axis, iteration_step
+from kmeans_gui.gui.chart import MIN_SPAN, ConvergenceChart, error_axis, iteration_step
 from kmeans_gui.gui.run_view import PROBE_ITERATIONS, RACED_SEEDINGS
 
 from .conftest import open_and_wait, write_image
@@ -56,6 +56,23 @@ def test_iteration_ticks_fall_on_whole_iterations():
         assert (last - 1) / step <= 5  # at most six ticks
         finer = nice[nice.index(step) - 1] if step > 1 else None
         assert finer is None or (last - 1) / finer > 5  # and no coarser than needed
+
+
+def test_the_iteration_axis_moves_in_round_steps_and_ends_at_the_last_iteration(qtbot):
+    """Each change of the axis lays the chart out again in the GUI thread:
+    once per iteration, that was most of the window's work during a run."""
+    chart = ConvergenceChart()
+    qtbot.addWidget(chart)
+    ends = []
+    chart._x.rangeChanged.connect(lambda low, high: ends.append(high))
+    for iteration in range(1, 27):
+        chart.add(iteration, 1000.0 / iteration)
+        assert chart._x.min() == 1 and iteration <= chart._x.max()  # every dot on the axis
+        assert chart._x.tickInterval() == iteration_step(int(chart._x.max()))
+    assert len(ends) <= 5, ends
+    chart.finish(26, "tolerance")
+    assert chart._x.max() == 26 and chart._x.tickInterval() == iteration_step(26)
+    assert [x for x, _ in chart.plotted()] == list(range(1, 27))
 
 
 def test_a_raced_run_fills_the_chart_and_says_what_came_before(qtbot, window, photo_png):
