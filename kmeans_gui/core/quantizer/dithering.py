@@ -45,7 +45,7 @@ AUTO_DIFFUSION = 0.8
 #: Tuning values in OKLab x100 units (the close-enough distance, the bound's
 #: absolute and relative-to-spacing allowance, the error clamp, the activity
 #: at which the weight halves); sRGB units are SRGB_PER_OKLAB times larger.
-PARAMS_OKLAB = (0.5, 4.0, 1.0, 12.0, 4.0)
+PARAMS_OKLAB = (0.5, 4.0, 2.0, 12.0, 4.0)
 #: Texture finer than the palette's steps vanishes in the plain remap, so
 #: dithering it helps: beyond this spacing (OKLab x100) of a pixel's nearest
 #: entry to its next, the activity at which the weight halves grows with the
