@@ -27,7 +27,7 @@
 enum {
     P_CLOSE,     /* nearest entry this close: keep it, carry no error */
     P_BOUND,     /* chosen entry at most this much farther than the nearest... */
-    P_BOUND_REL, /* ...or this fraction of the nearest entry's spacing, if larger */
+    P_BOUND_REL, /* ...or this multiple of the nearest entry's spacing, if larger */
     P_CLAMP,     /* longest error vector carried to the neighbours */
     P_ACTIVITY,  /* local second difference (squared) at which the weight halves */
     P_CACHE,     /* nonzero: cache pixel coordinates by colour (0 only for tests) */

@@ -71,7 +71,7 @@ def _params(space: str) -> np.ndarray:
 def allowances(palette: np.ndarray, channels: int, space: str) -> np.ndarray:
     """How much farther than its nearest entry (in working units) a pixel's
     dithered entry may be, per nearest entry: the larger of a fixed allowance
-    and a fraction of that entry's distance to its nearest other entry."""
+    and a multiple of that entry's distance to its nearest other entry."""
     coords = palette_tables(palette, channels, space).coords
     p = _params(space)
     gaps = np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=2))
