@@ -165,6 +165,19 @@ def test_error_bound_brute_force(small_photo, space, mode):
     assert np.array_equal(chosen[dn <= close * 0.999], nearest[dn <= close * 0.999])
 
 
+@pytest.mark.parametrize("space", ["oklab", "rgb"])
+def test_the_bound_is_the_same_multiple_of_the_spacing_in_either_space(space):
+    """The bound's relative part is a ratio: the same multiple of an entry's
+    distance to its nearest other entry, in whatever units the space has
+    (entries this far apart leave the fixed allowance below it)."""
+    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255]], np.uint8)
+    coords = to_working(palette.astype(np.float64), space)
+    gaps = np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(gaps, np.inf)
+    expected = dithering.PARAMS_OKLAB[2] * gaps.min(axis=1)
+    assert np.allclose(dithering.allowances(palette, 3, space), expected)
+
+
 def test_alpha(rgba_image):
     palette = quantize(rgba_image, QuantizeSettings(k=12, dither="none")).palette
     transparent = palette[:, 3] == 0

@@ -61,8 +61,8 @@ _SPACE_CODES = {"rgb": _native.SPACE_RGB, "oklab": _native.SPACE_OKLAB}
 def _params(space: str) -> np.ndarray:
     # then: coordinate cache on, activity reference spacing
     p = np.array(PARAMS_OKLAB + (1.0, ACT_SPACING), dtype=np.float64)
-    if space == "rgb":  # distances scale, squared ones and ratios do not
-        p[:4] *= SRGB_PER_OKLAB
+    if space == "rgb":  # distances scale, squared ones and ratios (p[2]) do not
+        p[[0, 1, 3]] *= SRGB_PER_OKLAB
         p[4] *= SRGB_PER_OKLAB ** 2
         p[6] *= SRGB_PER_OKLAB
     return p
