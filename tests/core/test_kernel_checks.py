@@ -65,6 +65,13 @@ def test_count_bytes_needs_bytes():
     rejects("must be uint8", K.count_bytes, np.arange(10))
 
 
+def test_oklab_pixels_checks():
+    rejects("must be uint8", K.oklab_pixels, PIX.astype(np.float64), LINEAR_LUT)
+    rejects("3 or 4 channels", K.oklab_pixels, PIX[:, :2], LINEAR_LUT)
+    rejects("2 dimensions", K.oklab_pixels, PIX.reshape(-1), LINEAR_LUT)
+    rejects("256 entries", K.oklab_pixels, PIX, LINEAR_LUT[:100])
+
+
 def test_kmeanspp():
     u = RNG.random(40)
     rejects("k >= 1", K.kmeanspp, X, W, 0, u, 1)

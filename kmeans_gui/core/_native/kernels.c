@@ -1122,6 +1122,19 @@ EXPORT int64_t dither(const uint8_t *img, int64_t h, int64_t w, int nch,
     return 0;
 }
 
+/* OKLab x100 of n sRGB pixels of nch bytes each (the first three; alpha is
+ * not looked at), as the remap computes them: out[3 * i ..] for pixel i. */
+EXPORT void oklab_pixels(const uint8_t *pix, int64_t n, int nch, const double *lin,
+                         double *out) {
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = pix + i * nch;
+        double l, m, s;
+        oklab_lms(lin[p[0]], lin[p[1]], lin[p[2]], &l, &m, &s);
+        oklab_from_lms_roots(cbrt_pos(l), cbrt_pos(m), cbrt_pos(s), out + 3 * i,
+                             out + 3 * i + 1, out + 3 * i + 2);
+    }
+}
+
 /* Adds the number of occurrences of each byte value to counts[256]
  * (np.bincount would first widen every byte to 8). */
 EXPORT void count_bytes(const uint8_t *data, int64_t n, int64_t *counts) {

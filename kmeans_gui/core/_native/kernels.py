@@ -37,6 +37,7 @@ _remap_runs = declare("remap_runs", I64, PTR, I64, I64, I64, INT, PTR, I64, I64,
                       INT, PTR, I64, F64, F64, I64, INT, INT, PTR)
 _remap_rgb = declare("remap_rgb", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, PTR)
 _count_bytes = declare("count_bytes", None, PTR, I64, PTR)
+_oklab_pixels = declare("oklab_pixels", None, PTR, I64, INT, PTR, PTR)
 _weighted_histogram = declare("weighted_histogram", I64, PTR, I64, INT, ctypes.c_uint32, PTR,
                               I64, PTR, PTR, PTR)
 _dither = declare("dither", I64, PTR, I64, I64, INT, PTR, PTR, I64, I64, PTR, PTR, PTR, INT,
@@ -205,6 +206,23 @@ def count_bytes(data: np.ndarray) -> np.ndarray:
         return counts
 
     return sum(run_pieces(count, pieces(flat.size, SPLIT_PIXELS)))
+
+
+def oklab_pixels(pix: np.ndarray, lin: np.ndarray) -> np.ndarray:
+    """OKLab x100 of (n, 3|4) uint8 sRGB(A) pixels, alpha ignored: (n, 3)
+    float64, as the remap computes each colour (``lin``: the sRGB -> linear
+    table of the 256 byte values)."""
+    pix = _pixels("pixels", pix)
+    lin = _lut(lin)
+    n, nch = pix.shape
+    out = np.empty((n, 3), dtype=np.float64)
+
+    def convert(start: int, stop: int) -> None:
+        _oklab_pixels(pix[start:].ctypes.data, stop - start, nch, lin.ctypes.data,
+                      out[start:].ctypes.data)
+
+    run_pieces(convert, pieces(n, SPLIT_PIXELS))
+    return out
 
 
 # --------------------------------------------------------- weighted histogram

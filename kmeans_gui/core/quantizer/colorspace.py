@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...limits import SPACES
+from .._native import kernels as _kernels
 
 OKLAB_SCALE = 100.0
 
@@ -57,6 +58,12 @@ _LINEAR = LINEAR_LUT
 
 def rgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB 0..255 to unscaled OKLab (L in 0..1)."""
+    if type(rgb) is np.ndarray and rgb.dtype == np.uint8 and rgb.ndim >= 1 \
+            and rgb.shape[-1] == 3:
+        # Bytes (pixels, whole images for the quality figure): the compiled
+        # conversion the remap uses, several times faster than numpy's.
+        flat = _kernels.oklab_pixels(rgb.reshape(-1, 3), LINEAR_LUT)
+        return (flat / OKLAB_SCALE).reshape(rgb.shape)
     lms = srgb_to_linear(rgb) @ _M1.T
     return np.cbrt(lms) @ _M2.T
 
