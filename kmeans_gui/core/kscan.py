@@ -202,9 +202,8 @@ def _indexed_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarra
     lab = rgb_to_oklab(np.ascontiguousarray(palette[:, :3], dtype=np.uint8))
     total = 0.0
     for start in range(0, len(pixels), 1 << 20):
-        diff = rgb_to_oklab(pixels[start:start + (1 << 20), :3]) \
-            - lab[indices[start:start + (1 << 20)]]
-        total += float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum())
+        total += _kernels.distance_sum(rgb_to_oklab(pixels[start:start + (1 << 20), :3]),
+                              indices[start:start + (1 << 20)], lab)
     return 100.0 * total / len(pixels)
 
 
@@ -398,8 +397,8 @@ class KCost:
         chosen = indices.reshape(-1)
         if visible is not None:
             chosen = chosen[visible]
-        diff = lab - rgb_to_oklab(palette[:, :3])[chosen]
-        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).sum()) / len(lab)
+        table = rgb_to_oklab(np.ascontiguousarray(palette[:, :3]))
+        return 100.0 * _kernels.distance_sum(lab, chosen, table) / len(lab)
 
     def _encode(self, indices, palette) -> int:
         result = QuantizeResult(indices, palette, 0, 0.0, 0.0, "", 0.0)

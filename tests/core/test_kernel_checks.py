@@ -72,6 +72,17 @@ def test_oklab_pixels_checks():
     rejects("256 entries", K.oklab_pixels, PIX, LINEAR_LUT[:100])
 
 
+def test_distance_sum_checks():
+    points, table = RNG.random((10, 3)), RNG.random((4, 3))
+    idx = RNG.integers(0, 4, 10).astype(np.uint8)
+    brute = float(np.linalg.norm(points - table[idx], axis=1).sum())
+    assert K.distance_sum(points, idx, table) == pytest.approx(brute, rel=1e-12)
+    rejects("beyond the table", K.distance_sum, points, np.full(10, 4, np.uint8), table)
+    rejects("one index per point", K.distance_sum, points, idx[:5], table)
+    rejects("3 coordinates", K.distance_sum, points[:, :2], idx, table)
+    rejects("must be uint8", K.distance_sum, points, idx.astype(np.int64), table)
+
+
 def test_kmeanspp():
     u = RNG.random(40)
     rejects("k >= 1", K.kmeanspp, X, W, 0, u, 1)

@@ -1135,6 +1135,19 @@ EXPORT void oklab_pixels(const uint8_t *pix, int64_t n, int nch, const double *l
     }
 }
 
+/* Sum over i of the distance from point i (3 coordinates) to table entry
+ * idx[i]: the quality figure's total without an (n, 3) array of differences. */
+EXPORT double distance_sum(const double *a, int64_t n, const uint8_t *idx,
+                           const double *table) {
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        const double *p = a + 3 * i, *q = table + 3 * (int64_t)idx[i];
+        double d0 = p[0] - q[0], d1 = p[1] - q[1], d2 = p[2] - q[2];
+        total += sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+    }
+    return total;
+}
+
 /* Adds the number of occurrences of each byte value to counts[256]
  * (np.bincount would first widen every byte to 8). */
 EXPORT void count_bytes(const uint8_t *data, int64_t n, int64_t *counts) {

@@ -38,6 +38,7 @@ _remap_runs = declare("remap_runs", I64, PTR, I64, I64, I64, INT, PTR, I64, I64,
 _remap_rgb = declare("remap_rgb", I64, PTR, I64, PTR, I64, I64, PTR, PTR, PTR, INT, PTR, PTR)
 _count_bytes = declare("count_bytes", None, PTR, I64, PTR)
 _oklab_pixels = declare("oklab_pixels", None, PTR, I64, INT, PTR, PTR)
+_distance_sum = declare("distance_sum", F64, PTR, I64, PTR, PTR)
 _weighted_histogram = declare("weighted_histogram", I64, PTR, I64, INT, ctypes.c_uint32, PTR,
                               I64, PTR, PTR, PTR)
 _dither = declare("dither", I64, PTR, I64, I64, INT, PTR, PTR, I64, I64, PTR, PTR, PTR, INT,
@@ -223,6 +224,26 @@ def oklab_pixels(pix: np.ndarray, lin: np.ndarray) -> np.ndarray:
 
     run_pieces(convert, pieces(n, SPLIT_PIXELS))
     return out
+
+
+def distance_sum(points: np.ndarray, indices: np.ndarray, table: np.ndarray) -> float:
+    """Sum of the distances from each of the (n, 3) ``points`` to its entry
+    ``table[indices[i]]`` ((k, 3), uint8 indices below k)."""
+    points = _input("points", points, np.float64, 2)
+    table = _input("table", table, np.float64, 2)
+    indices = _input("indices", indices, np.uint8, 1)
+    _need(points.shape[1] == 3 and table.shape[1] == 3,
+          f"points and table must have 3 coordinates, not {points.shape[1]} and {table.shape[1]}")
+    _need(len(indices) == len(points),
+          f"one index per point: {len(indices)} indices for {len(points)} points")
+    _need(len(indices) == 0 or int(indices.max()) < len(table),
+          f"an index is beyond the table's {len(table)} entries")
+
+    def part(start: int, stop: int) -> float:
+        return _distance_sum(points[start:].ctypes.data, stop - start,
+                             indices[start:].ctypes.data, table.ctypes.data)
+
+    return float(sum(run_pieces(part, pieces(len(points), SPLIT_PIXELS))))
 
 
 # --------------------------------------------------------- weighted histogram
