@@ -203,7 +203,7 @@ def _indexed_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarra
     total = 0.0
     for start in range(0, len(pixels), 1 << 20):
         total += _kernels.distance_sum(rgb_to_oklab(pixels[start:start + (1 << 20), :3]),
-                              indices[start:start + (1 << 20)], lab)
+                                       indices[start:start + (1 << 20)], lab)
     return 100.0 * total / len(pixels)
 
 
