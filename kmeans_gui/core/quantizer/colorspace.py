@@ -63,7 +63,8 @@ def rgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
         # Bytes (pixels, whole images for the quality figure): the compiled
         # conversion the remap uses, several times faster than numpy's.
         flat = _kernels.oklab_pixels(rgb.reshape(-1, 3), LINEAR_LUT)
-        return (flat / OKLAB_SCALE).reshape(rgb.shape)
+        flat /= OKLAB_SCALE  # in place: the kernel's array is fresh
+        return flat.reshape(rgb.shape)
     lms = srgb_to_linear(rgb) @ _M1.T
     return np.cbrt(lms) @ _M2.T
 
