@@ -27,7 +27,7 @@ _SOURCES = {
     "png.writer": ["bit_depth"],
     "files.rules": ["output_name", "same_file"],
     "quantizer.remapping": ["index_counts", "remap"],
-    "quantizer.metrics": ["oklab_delta_e"],
+    "quantizer.metrics": ["oklab_delta_e", "palette_distance_sum"],
     "quantizer.colorspace": ["rgb_to_oklab"],
     "files.save": ["save_png", "write_atomic"],
     "files.masks": ["load_mask", "mask_weights", "save_mask"],
@@ -116,7 +116,7 @@ if TYPE_CHECKING:  # static tools see the names; at run time __getattr__ loads t
     from .quantizer.colorspace import rgb_to_oklab  # noqa: F401
     from .quantizer.histogram import ColorHistogram, build_histogram  # noqa: F401
     from .quantizer.kmeans import RACE_MAX_K, KMeansState, kmeans_steps  # noqa: F401
-    from .quantizer.metrics import oklab_delta_e  # noqa: F401
+    from .quantizer.metrics import oklab_delta_e, palette_distance_sum  # noqa: F401
     from .quantizer.pipeline import (  # noqa: F401
         QuantizeResult,
         QuantizeSettings,

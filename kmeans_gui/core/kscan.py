@@ -40,6 +40,7 @@ from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
 from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram, working_colours
 from .quantizer.kmeans import KMeansState, kmeans_steps
+from .quantizer.metrics import palette_distance_sum
 from .quantizer.ordering import palette_order
 from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours
 from .quantizer.remapping import remap
@@ -199,11 +200,10 @@ def _indexed_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarra
         pixels, indices = pixels[keep], indices[keep]
     if len(pixels) == 0:
         return 0.0
-    lab = rgb_to_oklab(np.ascontiguousarray(palette[:, :3], dtype=np.uint8))
     total = 0.0
     for start in range(0, len(pixels), 1 << 20):
-        total += _kernels.distance_sum(rgb_to_oklab(pixels[start:start + (1 << 20), :3]),
-                                       indices[start:start + (1 << 20)], lab)
+        total += palette_distance_sum(rgb_to_oklab(pixels[start:start + (1 << 20), :3]),
+                                      indices[start:start + (1 << 20)], palette)
     return 100.0 * total / len(pixels)
 
 
@@ -397,8 +397,7 @@ class KCost:
         chosen = indices.reshape(-1)
         if visible is not None:
             chosen = chosen[visible]
-        table = rgb_to_oklab(np.ascontiguousarray(palette[:, :3]))
-        return 100.0 * _kernels.distance_sum(lab, chosen, table) / len(lab)
+        return 100.0 * palette_distance_sum(lab, chosen, palette) / len(lab)
 
     def _encode(self, indices, palette) -> int:
         result = QuantizeResult(indices, palette, 0, 0.0, 0.0, "", 0.0)

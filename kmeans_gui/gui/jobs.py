@@ -34,6 +34,7 @@ from kmeans_gui.core import (
     finish,
     load_image,
     oklab_delta_e,
+    palette_distance_sum,
     remap,
     rgb_to_oklab,
     sample_histogram,
@@ -110,9 +111,8 @@ class QualityProbe:
     def delta_e(self, pixels: np.ndarray, result: QuantizeResult) -> float:
         """``mean_delta_e(pixels, result)``."""
         lab = self.prepare(pixels)
-        palette_lab = rgb_to_oklab(np.ascontiguousarray(result.palette[:, :3]))
-        diff = lab - palette_lab[result.indices[::self.step, ::self.step].ravel()]
-        return 100.0 * float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).mean())
+        chosen = result.indices[::self.step, ::self.step].ravel()
+        return 100.0 * palette_distance_sum(lab, chosen, result.palette) / len(lab)
 
 
 #: One probe per image (its pixel array, by identity), dropped with the array.
