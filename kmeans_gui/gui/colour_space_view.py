@@ -13,7 +13,7 @@ import math
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -78,6 +78,7 @@ class ColourSpaceView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._sample: ColourSample | None = None
         self._space = "oklab"
+        self._paint_held = False  # see set_sample
         self._world = np.zeros((0, 3), np.float32)
         self._classes = np.zeros(0, np.int8)
         self._own = np.zeros(0, np.uint32)
@@ -120,7 +121,15 @@ class ColourSpaceView(QWidget):
             self._transparent_share = sample.n_transparent / max(sample.n_pixels, 1)
         self._fit_zoom = self._data_zoom()
         self._zoom = self._fit_zoom
+        # A new image repaints the whole window; the cloud, the dearest part,
+        # waits for the next frame so that the window's own frame stays short.
+        self._paint_held = True
+        QTimer.singleShot(1, self._release_paint)
         self.clear_clusters()
+
+    def _release_paint(self) -> None:
+        self._paint_held = False
+        self.update()
 
     def sample(self) -> ColourSample | None:
         return self._sample
@@ -159,7 +168,7 @@ class ColourSpaceView(QWidget):
         if (self._highlight is not None and labels_changed) or (
                 self._colouring == "cluster" and (labels_changed or colours_changed)):
             self._invalidate(geometry=False)  # the same discs, new colours
-        else:
+        elif not self._paint_held:
             self.update()
 
     def reorder(self, perm: np.ndarray) -> None:
@@ -230,7 +239,11 @@ class ColourSpaceView(QWidget):
         """A zoom at which the image's colours (not the whole gamut) fill the view."""
         if not len(self._world):
             return 1.0
-        extent = float(np.percentile(np.linalg.norm(self._world, axis=1), 99))
+        # The 99th percentile by partition: np.percentile's first call imports
+        # more of numpy, inside the frame that shows a new image.
+        radii = np.linalg.norm(self._world, axis=1)
+        rank = int(0.99 * (len(radii) - 1))
+        extent = float(np.partition(radii, rank)[rank])
         return min(3.0, max(1.0, 0.9 * AXES[self._space].radius / max(extent, 1e-6)))
 
     def set_view(self, name: str) -> None:
@@ -296,7 +309,8 @@ class ColourSpaceView(QWidget):
             self._colours_cache = None
         if geometry:
             self._plan = None
-        self.update()
+        if not self._paint_held:
+            self.update()
         self.view_changed.emit()
 
     def render_cloud(self) -> QImage:

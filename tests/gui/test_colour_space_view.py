@@ -284,3 +284,25 @@ def test_a_centroid_is_a_disc_of_its_colour_in_a_dark_then_a_light_ring(qtbot):
             light = [at(ux * d, uy * d) for d in np.arange(r + ring / 2 - 0.4, r + 3.0, 0.3)]
             assert max(min(c) for c in light) > 170, (i, ux, uy, light)  # then a light one
         assert max(at(r + 6, 0)) < 120  # and nothing beyond
+
+
+
+def test_a_new_image_draws_its_cloud_in_a_frame_of_its_own(qtbot, hist, monkeypatch):
+    """Opening an image repaints the whole window; the cloud (the dearest
+    widget to draw) asks for its repaint only after that frame, and it does ask."""
+    view = ColourSpaceView()
+    qtbot.addWidget(view)
+    view.resize(300, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    requests = []
+    real_update = view.update
+    monkeypatch.setattr(view, "update", lambda *a: (requests.append(a), real_update(*a)))
+    frames = view.frames
+    view.set_sample(sample_histogram(hist, 2000), "oklab")
+    view.set_clusters(np.array([[200, 40, 40], [40, 40, 200]], np.uint8), None)
+    assert requests == []  # nothing asked of this frame
+    qtbot.waitUntil(lambda: view.frames > frames, timeout=2000)
+    assert len(requests) == 1
+    view.set_view("top")  # past the new image's frame, changes repaint at once again
+    assert len(requests) == 2
