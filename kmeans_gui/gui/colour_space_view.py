@@ -124,7 +124,7 @@ class ColourSpaceView(QWidget):
         # A new image repaints the whole window; the cloud, the dearest part,
         # waits for the next frame so that the window's own frame stays short.
         self._paint_held = True
-        QTimer.singleShot(1, self._release_paint)
+        QTimer.singleShot(1, self, self._release_paint)  # dropped if the view goes
         self.clear_clusters()
 
     def _release_paint(self) -> None:
