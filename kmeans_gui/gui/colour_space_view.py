@@ -131,6 +131,12 @@ class ColourSpaceView(QWidget):
         self._paint_held = False
         self.update()
 
+    def _repaint(self) -> None:
+        """Every repaint request but the release goes through here, so
+        that none slips past a held paint."""
+        if not self._paint_held:
+            self.update()
+
     def sample(self) -> ColourSample | None:
         return self._sample
 
@@ -168,8 +174,8 @@ class ColourSpaceView(QWidget):
         if (self._highlight is not None and labels_changed) or (
                 self._colouring == "cluster" and (labels_changed or colours_changed)):
             self._invalidate(geometry=False)  # the same discs, new colours
-        elif not self._paint_held:
-            self.update()
+        else:
+            self._repaint()
 
     def reorder(self, perm: np.ndarray) -> None:
         """The same centroids renumbered: entry i becomes old entry ``perm[i]``
@@ -309,8 +315,7 @@ class ColourSpaceView(QWidget):
             self._colours_cache = None
         if geometry:
             self._plan = None
-        if not self._paint_held:
-            self.update()
+        self._repaint()
         self.view_changed.emit()
 
     def render_cloud(self) -> QImage:
@@ -534,7 +539,7 @@ class ColourSpaceView(QWidget):
         hover = self.centroid_at(pos)
         if hover != self._hover:
             self._hover = hover
-            self.update()
+            self._repaint()
             self.centroid_hovered.emit(-1 if hover is None else hover)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -551,7 +556,7 @@ class ColourSpaceView(QWidget):
     def leaveEvent(self, event) -> None:  # noqa: N802
         if self._hover is not None:
             self._hover = None
-            self.update()
+            self._repaint()
             self.centroid_hovered.emit(-1)
         super().leaveEvent(event)
 
