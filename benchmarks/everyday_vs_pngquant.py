@@ -166,10 +166,12 @@ DECODED_PROBE = """
 import sys, time
 def mark(what):
     sys.stderr.write(f"{what} {time.monotonic()!r} {time.process_time()!r}\\n")
-import importlib.abc, importlib.machinery
-class Patch(importlib.abc.MetaPathFinder):
+import importlib.machinery
+class Patch:
     # Wraps functions of modules as they are imported (importing them here
-    # would import numpy before the command even starts).
+    # would import numpy before the command even starts). A plain class, not
+    # importlib.abc.MetaPathFinder: that import pulls in importlib.resources,
+    # typing, pathlib and tempfile, tens of ms the command itself never spends.
     def find_spec(self, name, path, target=None):
         if name not in ("kmeans_gui.core._native.unfilter", "kmeans_gui.cli.worker"):
             return None
