@@ -7,8 +7,11 @@ still loading) does not pay for the rest.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
+import sys as _sys
+
+# Neither ``typing`` nor ``importlib``: with ``re`` beneath them they are a
+# good part of what the command line imports before its reading thread starts.
+TYPE_CHECKING = False
 
 _SOURCES = {
     "errors": ["ImageError", "OutputExists"],
@@ -47,7 +50,8 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if not module.startswith("kmeans_gui."):
         module = f"{__name__}.{module}"
-    value = getattr(importlib.import_module(module), name)
+    __import__(module)
+    value = getattr(_sys.modules[module], name)
     globals()[name] = value
     return value
 

@@ -78,3 +78,40 @@ def test_the_command_leaves_early_with_its_output_complete(photo: Path, tmp_path
     failed = cli(tmp_path / "missing.png", "-o", tmp_path / "x.png")
     assert failed.returncode == 1 and b"missing.png" in failed.stderr
     assert cli("--no-such-option").returncode == 2
+
+
+# What is loaded when the reading thread starts, and what it loads to unfilter:
+# each of these costs milliseconds before the first row is decoded.
+BEFORE_READING = ("typing", "pathlib", "argparse", "importlib.abc", "numpy")
+PROBE_READING = f"""
+import sys, threading
+seen = []
+real_start = threading.Thread.start
+def start(self):
+    if not seen:
+        seen.append(sorted(name for name in {BEFORE_READING!r} if name in sys.modules))
+    real_start(self)
+threading.Thread.start = start
+from kmeans_gui.cli import main
+code = main(sys.argv[1:])
+print(seen[0] if seen else "no thread")
+sys.exit(code)
+"""
+
+
+def test_the_reading_thread_starts_before_the_slow_imports(photo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.png"
+    proc = subprocess.run([sys.executable, "-c", PROBE_READING, str(photo), "-q", "-o",
+                           str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_unfilter_kernel_loads_without_typing_or_pathlib() -> None:
+    # The reading thread imports it while the main thread imports the rest.
+    probe = ("import sys; import kmeans_gui.core._native.unfilter; "
+             f"print(sorted(n for n in {BEFORE_READING!r} if n in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -9,16 +9,18 @@ is installed (``uv sync`` in a checkout).
 from __future__ import annotations
 
 import ctypes
-from pathlib import Path
+import os
 
 from .library import library_name
 
 LIBRARY_NAME = library_name()
 
 def _load() -> ctypes.CDLL:
-    path = Path(__file__).with_name(LIBRARY_NAME)
+    # os.path, not pathlib: the reading thread loads this while the command
+    # line is still starting, and pathlib would be one more import in its way.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME)
     try:
-        return ctypes.CDLL(str(path))
+        return ctypes.CDLL(path)
     except OSError as exc:
         raise ImportError(
             f"kmeans_gui's compiled kernels could not be loaded from {path} ({exc}). "
