@@ -67,6 +67,46 @@ def test_every_choice_is_within_the_slack_and_a_neighbours_entry():
         assert int(runs[y, x]) in neighbours
 
 
+def runs_by_brute_force(img: np.ndarray, pal: np.ndarray) -> np.ndarray:
+    """The rule ``remap(..., keep_runs=True)`` documents, from every distance."""
+    h, w = img.shape[:2]
+    d = distances(img, pal).reshape(h, w, -1)
+    out = np.empty((h, w), dtype=np.int64)
+    for y in range(h):
+        for x in range(w):
+            order = np.argsort(d[y, x], kind="stable")
+            d1, d2 = d[y, x, order[0]], d[y, x, order[1]]
+            choices = {int(order[0])}
+            if d1 > 1e-6 and d2 - d1 <= max(RUN_RELATIVE * d1, RUN_ABSOLUTE):
+                choices.add(int(order[1]))
+            left = out[y, x - 1] if x else -1
+            up = out[y - 1, x] if y % kernels.RUN_BAND_ROWS else -1
+            out[y, x] = left if left in choices else up if up in choices else order[0]
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_choices_match_a_brute_force_reference(seed):
+    # A palette of scattered colours, so the search scans far: every pixel's
+    # nearest and stand-in must still be exactly the ones all distances give.
+    rng = np.random.default_rng(seed)
+    img = noisy_gradient(40, 60, seed=seed)
+    img[:, 30:] = rng.integers(0, 256, (40, 30, 3))
+    pal = np.vstack([grey_palette(40), rng.integers(0, 256, (60, 3))]).astype(np.uint8)
+    assert np.array_equal(remap(img, pal, keep_runs=True), runs_by_brute_force(img, pal))
+
+
+@pytest.mark.parametrize("step", [2, 5])
+def test_stand_ins_along_the_search_axis_match_the_brute_force_reference(step):
+    # Grey pixels between grey entries: the stand-in lies along the axis the
+    # search is sorted on, just beyond the nearest, where a scan cut short
+    # at the neighbour's distance (without the slack) would miss it.
+    img = noisy_gradient(40, 60, seed=1).mean(axis=2, keepdims=True).astype(np.uint8)
+    img = img.repeat(3, 2)
+    pal = grey_palette(256)[::step]
+    assert np.array_equal(remap(img, pal, keep_runs=True), runs_by_brute_force(img, pal))
+
+
 def test_an_image_with_no_more_colours_than_the_palette_is_mapped_exactly():
     rng = np.random.default_rng(1)
     colours = rng.integers(0, 256, (12, 3)).astype(np.uint8)
