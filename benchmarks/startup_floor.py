@@ -63,6 +63,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--pngquant", default=shutil.which("pngquant"))
     args = parser.parse_args()
+    # The package holds OpenBLAS to one thread before numpy is imported; the
+    # bare numpy rows must too, or they time OpenBLAS starting a thread per
+    # core, which the command never does.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
     with tempfile.TemporaryDirectory(prefix="kmeans-floor-") as tmp:
         out = Path(tmp) / "out.png"
         ours = [str(args.image), "-k", str(args.k), "--dither", "none", "-o", str(out),
