@@ -40,7 +40,7 @@ def test_a_jpeg_still_goes_through_pillow(tmp_path: Path) -> None:
 
 
 UNNEEDED = ("numpy.random", "concurrent.futures", "logging", "tempfile", "random", "json",
-            "shutil")
+            "shutil", "hashlib")
 PROBE_UNNEEDED = PROBE.replace('("numpy", "PIL", "importlib.metadata", "PySide6")',
                                repr(UNNEEDED))
 
@@ -48,7 +48,8 @@ PROBE_UNNEEDED = PROBE.replace('("numpy", "PIL", "importlib.metadata", "PySide6"
 def test_a_plain_run_skips_what_it_does_not_use(photo: Path, tmp_path: Path) -> None:
     # Each costs a small image's run milliseconds of CPU: seeding draws its
     # numbers natively, the thread pool is plain threads, the temporary file
-    # is made with os.open, JSON and the terminal's width only when asked for.
+    # is made with os.open, JSON and the terminal's width only when asked for,
+    # hashlib (OpenSSL) only for an ICC profile the size of the sRGB one.
     out = tmp_path / "out.png"
     proc = subprocess.run([sys.executable, "-c", PROBE_UNNEEDED, str(photo), "-q", "-o",
                            str(out)], capture_output=True, text=True, timeout=120)

@@ -32,7 +32,6 @@ depend on the machine.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 
 import numpy as np
@@ -86,6 +85,9 @@ def srgb_intent(icc_profile: bytes | None) -> int | None:
     common sRGB IEC61966-2.1 profile, else ``None``."""
     if not icc_profile or len(icc_profile) != SRGB_PROFILE_SIZE:
         return None
+    # Imported here: hashlib loads OpenSSL, milliseconds that an image without
+    # a profile of this size (most of them) need not spend.
+    import hashlib
     if hashlib.sha256(icc_profile[128:]).hexdigest() != SRGB_PROFILE_TAGS:
         return None
     intent = int.from_bytes(icc_profile[64:68], "big")
