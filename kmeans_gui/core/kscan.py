@@ -465,6 +465,14 @@ class KCost:
         return encode_png(result, icc_profile=self.icc_profile, dpi=self.dpi,
                           effort=self.effort)
 
+    def whole_size(self, palette: np.ndarray) -> int:
+        """The real PNG size of the whole image remapped to ``palette`` (a
+        light run's): what its sampled estimate stands for."""
+        if self.pace is not None:
+            self.pace()
+        indices, ordered = self._indices(self.pixels, palette)
+        return self._encode(indices, ordered)
+
 
 def _timed(found: KPoint, seconds: float) -> KPoint:
     return KPoint(found.k, found.delta_e, found.size, found.size_exact, found.delta_e_exact,
@@ -556,6 +564,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     if not by_size:
         limit *= 1.0 - LIGHT_MARGIN
     biases: dict[int, float] = {}  # the sampled rows' bias, measured at a few k
+    size_scale = 1.0  # real size / sampled estimate, when measured (graphics)
 
     def evaluate(k: int) -> KPoint:
         if k not in cache:
@@ -574,7 +583,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         the sampled rows, which drifts slowly with k: measured afresh only
         when no k within a factor BIAS_SPAN has it."""
         if by_size:
-            return found.size
+            return found.size * size_scale
         near = min(biases, key=lambda kk: abs(math.log(kk / found.k)), default=None)
         if near is None or abs(math.log(near / found.k)) > math.log(BIAS_SPAN):
             biases[found.k] = cost.sample_bias(found.palette)
@@ -599,6 +608,14 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         # dithered into 8. So the largest k is tried first, and if it fits it
         # is the answer. (Photos' sizes do grow with k, and there the light
         # run at the largest k would be the search's dearest.)
+        top = evaluate(grid[-1])
+        if not top.size_exact and top.size > 0:
+            # Sampled rows misjudge some graphics by a sixth or more (a busy
+            # centre over a flat background), always the same way, and the
+            # bisection has no real run to correct it until the end: when
+            # every estimate is high it ends at k = 1. One real encode of
+            # this palette scales them all.
+            size_scale = cost.whole_size(top.palette) / top.size
         if high_side(grid[-1]):
             hi = len(grid) - 1
         else:

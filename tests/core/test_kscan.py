@@ -407,3 +407,20 @@ def test_a_far_too_high_size_estimate_costs_one_more_full_run_not_the_answer(col
     assert within_one_grid_step(found.k, max(fitting)), (found.k, max(fitting))
     # Without the second look the search would stop a grid step or more short.
     assert found.k > min(cost.full_runs), cost.full_runs
+
+
+def test_a_graphics_sampled_sizes_are_scaled_by_one_real_encode():
+    """When the sampled rows overstate every size of a graphic whose size falls
+    with k, no estimate fits and the bisection would end at k = 1; one real
+    encode at the largest k corrects them all."""
+    levels = np.arange(144)
+    blocks = np.stack([60 + levels % 12 * 3, 80 + levels // 12 * 3, 120 + levels % 5],
+                      axis=-1).reshape(12, 12, 3).astype(np.uint8)
+    pixels = np.ascontiguousarray(np.repeat(np.repeat(blocks, 48, axis=0), 48, axis=1))
+    cost = PessimisticSizes(pixels, QuantizeSettings(dither="fs"), optimism=1.3)
+    assert not cost.size_exact  # the premise: sizes come from sampled rows
+    budget = round(len(cost.final(256).data) * 1.05)
+    assert len(cost.final(8).data) > budget  # ... and small palettes do not fit
+    found = search(cost, Target(max_bytes=budget))
+    assert found.met and len(found.final.data) <= budget
+    assert found.k >= 144, found.k
