@@ -7,9 +7,11 @@ Usage:
 
 ``timing``: whole-process time of ``kmeans-compress --max-delta-e D`` and
 ``--max-size S`` against a fixed ``-k K`` run at the k the target picked
-(target: <= 1.6x) and against ``pngquant --quality 0-Q --nofs`` with Q the
+(target: <= 1.6x) and against ``pngquant --quality 0-Q`` with Q the
 setting whose calibrated ΔE is closest to what the target delivered
-(target: <= 0.8x); runs interleaved, medians.
+(target: <= 0.8x); runs interleaved, medians. Like for like: with
+``--dither none`` (the default) our runs do not dither and pngquant gets
+``--nofs``; with ``--dither default`` both dither as they do by default.
 
 ``accuracy``: for each image and target, the search's k against the
 exhaustive answer (the user's settings at every grid k, then at every k
@@ -64,6 +66,8 @@ def comparable_quality(delta_e: float) -> int:
 def timing(args) -> None:
     targets = {args.large: [("--max-delta-e", "2"), ("--max-size", "2M")],
                args.photo: [("--max-delta-e", "1"), ("--max-size", "250K")]}
+    ours, theirs = (["--dither", "none"], ["--nofs"]) if args.dither == "none" else ([], [])
+    print(f"dithering: {'none (pngquant --nofs)' if theirs else 'each tool default'}")
     print(f"{'image':<18}{'target':<20}{'k':>4}{'ΔE':>6} | {'target s':>9}{'-k s':>7}"
           f"{'pq s':>7} | {'t/k':>6}{'t/pq':>6}  (pngquant --quality 0-Q)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +76,7 @@ def timing(args) -> None:
             Image.fromarray(load_image(image).pixels).save(source)
             for flag, value in pairs:
                 out = Path(tmp) / "t.png"
-                _, proc = cli(image, flag, value, "--json", "-o", out, "--force")
+                _, proc = cli(image, flag, value, *ours, "--json", "-o", out, "--force")
                 record = json.loads(proc.stdout)
                 if not record["ok"]:
                     print(f"{Path(image).name[:17]:<18}{flag + ' ' + value:<20} failed: "
@@ -82,11 +86,12 @@ def timing(args) -> None:
                 q = comparable_quality(figure)
                 runs = {"target": [], "fixed": [], "pngquant": []}
                 for _ in range(args.repeats):
-                    runs["target"].append(cli(image, flag, value, "-o", out, "--force")[0])
-                    runs["fixed"].append(cli(image, "-k", k, "-o", Path(tmp) / "k.png",
+                    runs["target"].append(cli(image, flag, value, *ours, "-o", out,
+                                              "--force")[0])
+                    runs["fixed"].append(cli(image, "-k", k, *ours, "-o", Path(tmp) / "k.png",
                                              "--force")[0])
                     runs["pngquant"].append(timed([args.pngquant, "--quality", f"0-{q}",
-                                                   "--nofs", "--force", "--output",
+                                                   *theirs, "--force", "--output",
                                                    str(Path(tmp) / "pq.png"), str(source)]))
                 m = {key: statistics.median(v) for key, v in runs.items()}
                 print(f"{Path(image).name[:17]:<18}{flag + ' ' + value:<20}{k:>4}"
@@ -259,6 +264,7 @@ def main() -> None:
     t.add_argument("large")
     t.add_argument("photo")
     t.add_argument("--repeats", type=int, default=3)
+    t.add_argument("--dither", choices=("none", "default"), default="none")
     a = sub.add_parser("accuracy")
     a.add_argument("images", nargs="+")
     a.add_argument("--fine-pixels", type=int, default=4_000_000,
