@@ -237,7 +237,12 @@ def _lead_bands(rows: np.ndarray, lead: int) -> list[tuple[np.ndarray, int]]:
 class KCost:
     """Evaluates palette sizes for one image and one set of settings.
 
-    ``settings.k`` is ignored; every other setting is used as given.
+    ``settings.k`` is ignored; every other setting is used as given, the
+    kept colours (``keep``) too. With ``warm_finals`` false every full run
+    (``final``) seeds afresh, exactly as a run of those settings at that k
+    does, so that such a run reproduces the result a search verified (the
+    window runs the chosen k itself); by default a full run goes on from a
+    palette already found, which is quicker.
     """
 
     def __init__(self, pixels: np.ndarray, settings: QuantizeSettings, *,
@@ -245,8 +250,10 @@ class KCost:
                  icc_profile: bytes | None = None,
                  dpi: tuple[float, float] | None = None,
                  pace: Callable[[], None] | None = None,
-                 table_pixels: int | None = None, row_share: float | None = None) -> None:
+                 table_pixels: int | None = None, row_share: float | None = None,
+                 warm_finals: bool = True) -> None:
         settings.validated()
+        self.warm_finals = warm_finals
         #: Called between steps (K-Means iterations, encodes): a background
         #: caller may sleep there to leave the cores to other work.
         self.pace = pace
@@ -281,6 +288,13 @@ class KCost:
     @property
     def size_exact(self) -> bool:
         return self.rows is None
+
+    @property
+    def min_k(self) -> int:
+        """The smallest k these settings allow: room for every kept colour
+        (and the transparent entry, if the image has transparent pixels)."""
+        reserved = 1 if self.histogram.n_transparent else 0
+        return max(1, len(self.settings.keep) + reserved) if self.settings.keep else 1
 
     @property
     def delta_e_exact(self) -> bool:
@@ -326,9 +340,11 @@ class KCost:
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
         max_iter = min(s.max_iter, max_iter or LIGHT_MAX_ITER) if light else s.max_iter
+        fixed = np.array(s.keep, dtype=np.int64).reshape(-1, 3) if s.keep else None
         for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
                                   init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
-                                  restarts=1 if light else None, initial=initial):
+                                  restarts=1 if light else None, initial=initial,
+                                  fixed=fixed):
             if self.pace is not None:
                 self.pace()
         return state
@@ -446,7 +462,7 @@ class KCost:
         """The real result at ``k`` with the user's settings (K-Means
         warm-started from ``start``, a smaller palette, when given), measured;
         its PNG is encoded on first use of ``Final.data``."""
-        state = self.cluster(k, start)
+        state = self.cluster(k, start if self.warm_finals else None)
         result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k),
                         colours=distinct_colours(self.histogram))
         # Pixel by pixel (on every n-th pixel of large images): the result
@@ -567,6 +583,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     size_scale = 1.0  # real size / sampled estimate, when measured (graphics)
 
     def evaluate(k: int) -> KPoint:
+        k = max(k, cost.min_k)  # a smaller palette could not hold the kept colours
         if k not in cache:
             below = [p for kk, p in cache.items() if kk < k and kk >= WARM_MIN_K // 2]
             start = max(below, key=lambda p: p.k).palette \
@@ -651,7 +668,8 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         chosen = max(1, min(low, MAX_K)) if low > 0 else 1
     else:
         chosen = min(high, MAX_K)
-    return _verify(cost, target, chosen, points, cache, figure)
+    # No palette smaller than the kept colours need.
+    return _verify(cost, target, max(chosen, cost.min_k), points, cache, figure)
 
 
 def first_size_guess(cost: KCost, budget: float) -> int:
@@ -829,9 +847,11 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
                     if len(again.data) <= budget:
                         got, k = again, better
                 return SearchResult(True, k, got, tuple(points), _why_size(got, budget))
-            if k == 1:
+            if k <= cost.min_k:
+                colours = "1 colour" if k == 1 else f"{k} colours"
                 return SearchResult(False, k, None, tuple(points),
-                                    f"even 1 colour needs {size} bytes, more than {budget}")
+                                    f"even {colours} need{'s' if k == 1 else ''} {size} bytes,"
+                                    f" more than {budget}")
             # The estimate was low: scale the estimates by this miss and take
             # the largest tried k that still fits, else one step down.
             scale = size / cache[k].size if k in cache and cache[k].size > 0 else 1.0
@@ -840,7 +860,7 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             fitting = [kk for kk, p in cache.items() if kk < k and p.size * scale <= budget]
             step = k - max(1, k // 16)
             k = max(fitting) if fitting and max(fitting) >= k - max(1, k // 4) else step
-            k = max(1, k)
+            k = max(cost.min_k, k)
     goal = target.max_delta_e
     floor = target.floor_delta_e if target.floor_delta_e is not None else goal
     while True:

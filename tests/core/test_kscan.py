@@ -424,3 +424,46 @@ def test_a_graphics_sampled_sizes_are_scaled_by_one_real_encode():
     found = search(cost, Target(max_bytes=budget))
     assert found.met and len(found.final.data) <= budget
     assert found.k >= 144, found.k
+
+
+def _palette_colours(final) -> set[tuple[int, int, int]]:
+    return {tuple(int(v) for v in c[:3]) for c in final.result.palette}
+
+
+@pytest.mark.parametrize("target", [Target(max_bytes=6000), Target(max_delta_e=4.0)])
+def test_a_search_keeps_the_kept_colours(target):
+    # --keep with a target: every full run holds the kept colours, as a run
+    # at a fixed k does, and no k too small to hold them is tried.
+    pixels = photo_like(96, 80, 5)
+    keep = ((255, 0, 255), (0, 255, 0), (10, 20, 200))
+    cost = KCost(pixels, QuantizeSettings(keep=keep))
+    found = search(cost, target)
+    assert found.met and found.k >= 3
+    assert set(keep) <= _palette_colours(found.final)
+    assert all(p.k >= 3 for p in found.points)
+
+
+def test_a_budget_below_what_the_kept_colours_need_is_not_met():
+    pixels = photo_like(96, 80, 5)
+    keep = ((255, 0, 255), (0, 255, 0), (10, 20, 200))
+    cost = KCost(pixels, QuantizeSettings(keep=keep))
+    need = len(cost.final(3).data)
+    found = search(cost, Target(max_bytes=need - 1))
+    assert not found.met and found.final is None
+    assert "even 3 colours" in found.why
+
+
+@pytest.mark.parametrize("target", [Target(max_bytes=7000), Target(max_delta_e=3.0)])
+@pytest.mark.parametrize("dither", ["none", "auto"])
+def test_without_warm_finals_the_verified_result_is_what_a_run_at_its_k_gives(target,
+                                                                              dither):
+    # The window runs the chosen k itself: that run must be the very result
+    # the search checked against the target, not one that may miss it.
+    pixels = photo_like(120, 90, 8)
+    settings = QuantizeSettings(dither=dither)
+    found = search(KCost(pixels, settings, warm_finals=False), target)
+    assert found.met
+    run = quantize(pixels, dataclasses.replace(settings, k=found.k))
+    assert np.array_equal(run.palette, found.final.result.palette)
+    assert np.array_equal(run.indices, found.final.result.indices)
+    assert encode_png(run) == found.final.data
