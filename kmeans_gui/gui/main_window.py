@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kmeans_gui.appinfo import APP_NAME, VERSION, asset
+from kmeans_gui.core import QuantizeSettings
 
 from . import dialogs
 from .actions import ActionRegistry
@@ -81,6 +82,12 @@ class MainWindow(QMainWindow):
         self._update_actions()
         keep_keys_with_focus(self)  # every widget is in: Space and → stay with the focus
 
+    def _curve_settings(self) -> QuantizeSettings:
+        """What a run at each k of the curve would use: the controls with the
+        pinned colours (a given palette has no k to choose: the controls')."""
+        settings = self.session.run_settings(self.controls.settings())
+        return settings if settings.palette is None else self.controls.settings()
+
     # ================================================================ setup
     def _build_widgets(self) -> None:
         self.canvas = ToolCanvas()
@@ -91,8 +98,10 @@ class MainWindow(QMainWindow):
         self.chart, self.cost_chart, self.charts = side.chart, side.cost_chart, side.charts
         self.info_image, self.info_file = side.sizes.image, side.sizes.file
         self.info_png, self.info_ratio = side.sizes.png, side.sizes.ratio
-        self.curve = CurvePresenter(self.cost_chart, self.target_panel, self.controls.settings,
+        self.curve = CurvePresenter(self.cost_chart, self.target_panel, self._curve_settings,
                                     self.controls.k_spin.setValue, self)
+        # Pins change what every k costs (and what a target's run must hold).
+        self.session.palette_control.changed.connect(self.curve.settings_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.snapshot_strip = SnapshotStrip()

@@ -104,6 +104,12 @@ class Session(QObject):
         self._submit(LoadJob(path, preview_box))
         self.loading.emit(path)
 
+    def run_settings(self, settings: QuantizeSettings) -> QuantizeSettings:
+        """``settings`` as a run gets them: with the pinned colours, or the
+        given palette."""
+        reserved = 1 if self.histogram is not None and self.histogram.n_transparent else 0
+        return self.palette_control.settings_for(settings, reserved)
+
     def run(self, settings: QuantizeSettings, seeds: tuple[int, ...] = ()) -> bool:
         """Quantize the image with ``settings``; False if there is nothing to run
         (no image, or an image still loading: it runs when it has loaded)."""
@@ -111,8 +117,7 @@ class Session(QObject):
             self.settings = settings
             return False
         control = self.palette_control
-        reserved = 1 if self.histogram is not None and self.histogram.n_transparent else 0
-        settings = control.settings_for(settings, reserved)
+        settings = self.run_settings(settings)
         if not seeds and self._only_dither_changed(settings):
             # Same palette, new dithering: remap and encode again, no K-Means.
             # The current result stays (and can be saved) until the new one is in.

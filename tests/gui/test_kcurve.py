@@ -3,6 +3,8 @@ and the target mode chooses k."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
@@ -255,3 +257,42 @@ def test_a_small_images_curve_waits_for_the_live_run(qtbot, monkeypatch):
     finally:
         worker.set_live_running(False)
         assert worker.shutdown(5.0)
+
+
+def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path,
+                                                         monkeypatch):
+    """The window runs the chosen k itself: its file is the one the search
+    checked (so it fits the budget), with the pinned colours in it. The
+    search costs what the run does: with the pins, and full runs seeded as
+    the window's run is (not warm-started, whose result a fresh run at the
+    same k need not reproduce)."""
+    made = []
+
+    class Recorded(KCost):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(kcurve, "KCost", Recorded)
+    y, x = np.mgrid[0:90, 0:120]
+    rng = np.random.default_rng(4)
+    pixels = np.clip(np.stack([x * 2, y * 2.5, 128 + 60 * np.sin(x / 7.0)], axis=2)
+                     + rng.normal(0, 4, (90, 120, 3)), 0, 255).astype(np.uint8)
+    path = write_image(tmp_path / "photo.png", pixels)
+    open_and_wait(qtbot, window, path)
+    window.session.palette_control.pin((255, 0, 255))
+    panel = window.target_panel
+    panel.size_spin.setValue(8)
+    with qtbot.waitSignal(window.curve.k_chosen, timeout=60000) as blocker:
+        panel.set_mode("size")
+    chosen = blocker.args[0]
+    settings = dataclasses.replace(window.controls.settings(), keep=((255, 0, 255),))
+    expected = search(KCost(pixels, settings, warm_finals=False), Target(max_bytes=8 * 1024))
+    assert chosen == expected.k
+    qtbot.waitUntil(lambda: window.session.result is not None
+                    and window.session.result.result.n_colors == chosen, timeout=20000)
+    data = window.session.png.data
+    assert data == expected.final.data and len(data) <= 8 * 1024
+    assert [255, 0, 255] in window.session.result.result.palette[:, :3].tolist()
+    assert made and made[-1].settings.keep == ((255, 0, 255),)
+    assert not made[-1].warm_finals
