@@ -41,6 +41,7 @@ from kmeans_gui.core import (
     KCost,
     KPoint,
     Target,
+    build_histogram,
     parallel,
     quality_to_delta_e,
     scan,
@@ -266,13 +267,13 @@ class CurveWorker(QObject):
 
     def start(self, token, pixels, histogram, settings, *, target: Target | None = None,
               ks: tuple[int, ...] = K_STEPS, curve: bool = True, effort: str = "auto",
-              icc_profile=None, dpi=None) -> None:
+              icc_profile=None, dpi=None, weights=None) -> None:
         self.cancel()
         cancel = threading.Event()
         thread = threading.Thread(
             target=self._run, name="kcurve-worker", daemon=True,
             args=(token, cancel, pixels, histogram, settings, target, ks, curve, effort,
-                  icc_profile, dpi))
+                  icc_profile, dpi, weights))
         self._cancel, self._thread = cancel, thread
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -325,12 +326,15 @@ class CurveWorker(QObject):
         return pace
 
     def _run(self, token, cancel, pixels, histogram, settings, target, ks, curve, effort,
-             icc_profile, dpi) -> None:
+             icc_profile, dpi, weights) -> None:
         pace = self._pacer(cancel, wait=target is None and
                            pixels.shape[0] * pixels.shape[1] <= LIVE_WAIT_PIXELS)
         try:
             pace()  # a small image's curve starts once its live run has ended
             with parallel.limited(1 if self._live.is_set() else parallel.threads()):
+                if weights is not None:  # importance painted: K-Means weighs it, as runs do
+                    histogram = build_histogram(pixels, weights)
+                    pace()
                 cost = KCost(pixels, settings, histogram=histogram, effort=effort,
                              icc_profile=icc_profile, dpi=dpi, pace=pace,
                              table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE,
@@ -499,10 +503,13 @@ class CurvePresenter(QObject):
     target_settled = Signal()
 
     def __init__(self, chart: CostChart, panel: TargetPanel, settings_of, set_k,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, weights_of=None) -> None:
         super().__init__(parent)
         self.chart, self.panel = chart, panel
-        self._settings_of = settings_of  # () -> QuantizeSettings from the controls
+        self._settings_of = settings_of  # () -> QuantizeSettings a run would use
+        # () -> the importance weights a run would use (None: none painted)
+        self._weights_of = weights_of or (lambda: None)
+        self._weights_version = 0  # which edit of the mask the curve is for
         self._set_k = set_k
         self.worker = CurveWorker(self)
         self.worker.point_ready.connect(self._on_point)
@@ -518,9 +525,21 @@ class CurvePresenter(QObject):
         self._setting_k = False  # k is being set by a target or a click
         self._searching = False  # a target's search is under way
 
-    def image_opened(self, image, histogram) -> None:
+    def image_opened(self, image, histogram, weights_version: int = 0) -> None:
         self._image, self._histogram = image, histogram
+        self._weights_version = weights_version
         self._restart(curve=True)
+
+    def showing(self, image) -> bool:
+        """Whether the curve is for ``image`` (not yet for one just opened)."""
+        return image is not None and self._image is image
+
+    def weights_changed(self, version: int) -> None:
+        """A run starts with the mask as of edit ``version``: a new curve if
+        the curve's K-Means weighed another one."""
+        if self._image is not None and version != self._weights_version:
+            self._weights_version = version
+            self._restart(curve=True)
 
     def settings_changed(self) -> None:
         """The controls changed: a new curve if anything but k changed."""
@@ -585,7 +604,7 @@ class CurvePresenter(QObject):
         image = self._image
         self.worker.start(self._token, image.pixels, self._histogram, settings,
                           target=target, curve=curve, icc_profile=image.icc_profile,
-                          dpi=image.dpi)
+                          dpi=image.dpi, weights=self._weights_of())
 
     @Slot(object, object)
     def _on_point(self, token, point: KPoint) -> None:

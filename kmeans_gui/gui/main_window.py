@@ -88,6 +88,22 @@ class MainWindow(QMainWindow):
         settings = self.session.run_settings(self.controls.settings())
         return settings if settings.palette is None else self.controls.settings()
 
+    @Slot()
+    def _on_pins_changed(self) -> None:
+        # (Opening an image lets its pins go before the curve has the image.)
+        if self.curve.showing(self.session.image):
+            self.curve.settings_changed()
+
+    @Slot()
+    def _on_mask_edited(self) -> None:
+        self._mask_edits += 1
+
+    @Slot(object)
+    def _on_run_started(self, _settings) -> None:
+        # A stroke's run follows it; the curve follows the run (not every dab).
+        if self.curve.showing(self.session.image):
+            self.curve.weights_changed(self._mask_edits)
+
     # ================================================================ setup
     def _build_widgets(self) -> None:
         self.canvas = ToolCanvas()
@@ -98,10 +114,16 @@ class MainWindow(QMainWindow):
         self.chart, self.cost_chart, self.charts = side.chart, side.cost_chart, side.charts
         self.info_image, self.info_file = side.sizes.image, side.sizes.file
         self.info_png, self.info_ratio = side.sizes.png, side.sizes.ratio
+        control = self.session.palette_control
         self.curve = CurvePresenter(self.cost_chart, self.target_panel, self._curve_settings,
-                                    self.controls.k_spin.setValue, self)
-        # Pins change what every k costs (and what a target's run must hold).
-        self.session.palette_control.changed.connect(self.curve.settings_changed)
+                                    self.controls.k_spin.setValue, self,
+                                    weights_of=control.weights)
+        # Pins and painted importance change what every k costs, and what a
+        # target's run must hold.
+        self._mask_edits = 0
+        control.changed.connect(self._on_pins_changed)
+        control.mask_changed.connect(self._on_mask_edited)
+        self.session.run_started.connect(self._on_run_started)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.snapshot_strip = SnapshotStrip()
@@ -250,7 +272,7 @@ class MainWindow(QMainWindow):
                                   + self._carried_over())
         self.image_opened.emit(str(path))
         self.start_run()
-        self.curve.image_opened(image, opened.histogram)
+        self.curve.image_opened(image, opened.histogram, self._mask_edits)
 
     def _carried_over(self) -> str:
         """What of the palette control applies to the new image too (only

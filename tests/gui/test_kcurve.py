@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
-from kmeans_gui.core import QuantizeSettings, load_image
+from kmeans_gui.core import QuantizeSettings, build_histogram, load_image
 from kmeans_gui.core.kscan import K_STEPS, KCost, KPoint, Target, scan, search
 from kmeans_gui.gui import kcurve
 
@@ -296,3 +296,33 @@ def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path
     assert [255, 0, 255] in window.session.result.result.palette[:, :3].tolist()
     assert made and made[-1].settings.keep == ((255, 0, 255),)
     assert not made[-1].warm_finals
+
+
+def test_painted_importance_gives_a_new_curve_weighed_as_the_run_is(qtbot, window,
+                                                                     gradient_png, monkeypatch):
+    made = []
+
+    class Recorded(KCost):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(kcurve, "KCost", Recorded)
+    open_and_wait(qtbot, window, gradient_png)
+    wait_for_curve(qtbot, window)
+    assert made[-1].histogram.weights is None
+    control = window.session.palette_control
+    image = window.session.image
+    control.ensure_mask(image.height, image.width)
+    for x in range(5, 40, 5):  # dabs of a stroke: no new curve for each
+        control.stroke([(x, 10), (x + 5, 12)], 6.0)
+    assert len(made) == 1
+    window.start_run()  # the run after the stroke
+    qtbot.waitUntil(lambda: len(made) == 2, timeout=20000)
+    wait_for_curve(qtbot, window)
+    expected = build_histogram(image.pixels, control.weights())
+    assert np.array_equal(made[-1].histogram.weights, expected.weights)
+    # A run with the mask unchanged (another k) keeps the curve.
+    with qtbot.waitSignal(window.session.run_started, timeout=20000):
+        window.controls.k_spin.setValue(window.controls.k_spin.value() + 1)
+    assert len(made) == 2
