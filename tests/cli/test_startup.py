@@ -51,11 +51,16 @@ def test_a_plain_run_skips_what_it_does_not_use(photo: Path, tmp_path: Path) -> 
     # is made with os.open, JSON and the terminal's width only when asked for,
     # hashlib (OpenSSL) only for an ICC profile the size of the sRGB one.
     out = tmp_path / "out.png"
-    proc = subprocess.run([sys.executable, "-c", PROBE_UNNEEDED, str(photo), "-q", "-o",
-                           str(out)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert probe_output(PROBE_UNNEEDED, photo, out) == "[]"
     assert out.stat().st_size > 0
+
+
+def probe_output(probe: str, photo: Path, out: Path) -> str:
+    """The last line a probe prints around a run compressing ``photo`` to ``out``."""
+    proc = subprocess.run([sys.executable, "-c", probe, str(photo), "-q", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
 
 
 def test_the_command_leaves_early_with_its_output_complete(photo: Path, tmp_path: Path) -> None:
@@ -101,11 +106,7 @@ sys.exit(code)
 
 
 def test_the_reading_thread_starts_before_the_slow_imports(photo: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out.png"
-    proc = subprocess.run([sys.executable, "-c", PROBE_READING, str(photo), "-q", "-o",
-                           str(out)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert probe_output(PROBE_READING, photo, tmp_path / "out.png") == "[]"
 
 
 def test_the_unfilter_kernel_loads_without_typing_or_pathlib() -> None:

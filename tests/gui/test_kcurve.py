@@ -15,6 +15,19 @@ from kmeans_gui.gui import kcurve
 from .conftest import open_and_wait, write_image
 
 
+def recorded_costs(monkeypatch) -> list[KCost]:
+    """Every KCost the curve's worker makes, from now on."""
+    made = []
+
+    class Recorded(KCost):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(kcurve, "KCost", Recorded)
+    return made
+
+
 def wait_for_curve(qtbot, window, timeout=60000):
     qtbot.waitUntil(lambda: window.curve.complete, timeout=timeout)
     return window.cost_chart.points()
@@ -85,13 +98,18 @@ def test_clicking_a_point_sets_k(qtbot, window, gradient_png):
         assert chart.current_k() == k
 
 
-def test_target_mode_chooses_k_and_says_why(qtbot, window, tmp_path):
+def open_noisy_photo(qtbot, window, tmp_path) -> np.ndarray:
+    """Open a small photo-like image (gradients and noise); its pixels."""
     y, x = np.mgrid[0:90, 0:120]
     rng = np.random.default_rng(4)
     pixels = np.clip(np.stack([x * 2, y * 2.5, 128 + 60 * np.sin(x / 7.0)], axis=2)
                      + rng.normal(0, 4, (90, 120, 3)), 0, 255).astype(np.uint8)
-    path = write_image(tmp_path / "photo.png", pixels)
-    open_and_wait(qtbot, window, path)
+    open_and_wait(qtbot, window, write_image(tmp_path / "photo.png", pixels))
+    return pixels
+
+
+def test_target_mode_chooses_k_and_says_why(qtbot, window, tmp_path):
+    pixels = open_noisy_photo(qtbot, window, tmp_path)
     panel = window.target_panel
     panel.size_spin.setValue(8)
     with qtbot.waitSignal(window.curve.k_chosen, timeout=60000) as blocker:
@@ -266,20 +284,8 @@ def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path
     search costs what the run does: with the pins, and full runs seeded as
     the window's run is (not warm-started, whose result a fresh run at the
     same k need not reproduce)."""
-    made = []
-
-    class Recorded(KCost):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(kcurve, "KCost", Recorded)
-    y, x = np.mgrid[0:90, 0:120]
-    rng = np.random.default_rng(4)
-    pixels = np.clip(np.stack([x * 2, y * 2.5, 128 + 60 * np.sin(x / 7.0)], axis=2)
-                     + rng.normal(0, 4, (90, 120, 3)), 0, 255).astype(np.uint8)
-    path = write_image(tmp_path / "photo.png", pixels)
-    open_and_wait(qtbot, window, path)
+    made = recorded_costs(monkeypatch)
+    pixels = open_noisy_photo(qtbot, window, tmp_path)
     window.session.palette_control.pin((255, 0, 255))
     panel = window.target_panel
     panel.size_spin.setValue(8)
@@ -300,14 +306,7 @@ def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path
 
 def test_painted_importance_gives_a_new_curve_weighed_as_the_run_is(qtbot, window,
                                                                      gradient_png, monkeypatch):
-    made = []
-
-    class Recorded(KCost):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(kcurve, "KCost", Recorded)
+    made = recorded_costs(monkeypatch)
     open_and_wait(qtbot, window, gradient_png)
     wait_for_curve(qtbot, window)
     assert made[-1].histogram.weights is None
