@@ -42,7 +42,7 @@ from .quantizer.histogram import ColorHistogram, build_histogram, working_colour
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.metrics import palette_distance_sum
 from .quantizer.ordering import palette_order
-from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours
+from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours, kept_colours
 from .quantizer.remapping import remap
 
 #: The palette sizes of the curve: about two per octave.
@@ -340,11 +340,10 @@ class KCost:
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
         max_iter = min(s.max_iter, max_iter or LIGHT_MAX_ITER) if light else s.max_iter
-        fixed = np.array(s.keep, dtype=np.int64).reshape(-1, 3) if s.keep else None
         for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
                                   init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
                                   restarts=1 if light else None, initial=initial,
-                                  fixed=fixed):
+                                  fixed=kept_colours(s)):
             if self.pace is not None:
                 self.pace()
         return state
@@ -848,10 +847,9 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
                         got, k = again, better
                 return SearchResult(True, k, got, tuple(points), _why_size(got, budget))
             if k <= cost.min_k:
-                colours = "1 colour" if k == 1 else f"{k} colours"
+                need = "1 colour needs" if k == 1 else f"{k} colours need"
                 return SearchResult(False, k, None, tuple(points),
-                                    f"even {colours} need{'s' if k == 1 else ''} {size} bytes,"
-                                    f" more than {budget}")
+                                    f"even {need} {size} bytes, more than {budget}")
             # The estimate was low: scale the estimates by this miss and take
             # the largest tried k that still fits, else one step down.
             scale = size / cache[k].size if k in cache and cache[k].size > 0 else 1.0

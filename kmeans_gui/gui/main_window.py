@@ -94,15 +94,11 @@ class MainWindow(QMainWindow):
         if self.curve.showing(self.session.image):
             self.curve.settings_changed()
 
-    @Slot()
-    def _on_mask_edited(self) -> None:
-        self._mask_edits += 1
-
     @Slot(object)
     def _on_run_started(self, _settings) -> None:
         # A stroke's run follows it; the curve follows the run (not every dab).
         if self.curve.showing(self.session.image):
-            self.curve.weights_changed(self._mask_edits)
+            self.curve.weights_changed(self.session.palette_control.mask_edits)
 
     # ================================================================ setup
     def _build_widgets(self) -> None:
@@ -120,9 +116,7 @@ class MainWindow(QMainWindow):
                                     weights_of=control.weights)
         # Pins and painted importance change what every k costs, and what a
         # target's run must hold.
-        self._mask_edits = 0
         control.changed.connect(self._on_pins_changed)
-        control.mask_changed.connect(self._on_mask_edited)
         self.session.run_started.connect(self._on_run_started)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -272,7 +266,8 @@ class MainWindow(QMainWindow):
                                   + self._carried_over())
         self.image_opened.emit(str(path))
         self.start_run()
-        self.curve.image_opened(image, opened.histogram, self._mask_edits)
+        self.curve.image_opened(image, opened.histogram,
+                                self.session.palette_control.mask_edits)
 
     def _carried_over(self) -> str:
         """What of the palette control applies to the new image too (only

@@ -104,6 +104,13 @@ class PaletteControl(QObject):
         #: The box (y0, y1, x0, x1) the last mask change touched, if it was one
         #: brush operation (the overlay then redraws only that); else None.
         self.changed_box: tuple[int, int, int, int] | None = None
+        #: How many times the mask has changed: what a curve weighed is told
+        #: apart by it (the mask itself is painted in place).
+        self.mask_edits = 0
+        self.mask_changed.connect(self._count_mask_edit)
+
+    def _count_mask_edit(self) -> None:
+        self.mask_edits += 1
 
     # ----------------------------------------------------- undo, snapshots
     def state(self) -> PaletteState:

@@ -168,10 +168,14 @@ def steps(image: HasPixels | np.ndarray, settings: QuantizeSettings,
     if settings.palette is not None:  # no K-Means, so no histogram needed
         return iter([palette_state(histogram, settings.palette, pixels)])
     hist = histogram if histogram is not None else build_histogram(pixels)
-    fixed = np.array(settings.keep, dtype=np.int64).reshape(-1, 3) if settings.keep else None
     return kmeans_steps(hist, settings.k, space=settings.space, init=settings.init,
                         max_iter=settings.max_iter, tol=settings.tol, seed=settings.seed,
-                        fixed=fixed, restarts=restarts)
+                        fixed=kept_colours(settings), restarts=restarts)
+
+
+def kept_colours(settings: QuantizeSettings) -> np.ndarray | None:
+    """``settings.keep`` as ``kmeans_steps``' fixed colours ((m, 3)), or None."""
+    return np.array(settings.keep, dtype=np.int64).reshape(-1, 3) if settings.keep else None
 
 
 def quantize(image: HasPixels | np.ndarray, settings: QuantizeSettings = QuantizeSettings(),
