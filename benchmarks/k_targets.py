@@ -21,7 +21,7 @@ file over all pixels.
 
 ``estimates``: the curve's sampled figures against the real ones: the size
 estimate from bands of rows and the sampled ΔE, relative error per k, and
-the warm-started curve against fresh runs (time and ΔE).
+the curve's time.
 """
 
 from __future__ import annotations
@@ -227,12 +227,9 @@ def estimates(args) -> None:
             exact_table = cost.table
         size_errors, de_errors = [], []
         started = time.perf_counter()
-        warm = list(scan(cost))
-        warm_s = time.perf_counter() - started
-        started = time.perf_counter()
-        fresh = list(scan(cost, warm=False))
-        fresh_s = time.perf_counter() - started
-        for point in warm:
+        curve = list(scan(cost))
+        curve_s = time.perf_counter() - started
+        for point in curve:
             state_palette = point.palette
             at_k = dataclasses.replace(settings, k=point.k)
             result = kscan.finish(pixels, _state(state_palette), at_k)
@@ -242,17 +239,15 @@ def estimates(args) -> None:
                 de_errors.append(point.delta_e / exact_table.delta_e(state_palette, "oklab") - 1)
         name = Path(path).name[:25]
         median_error = 100 * statistics.median(size_errors)
-        ratios = [w.delta_e / f.delta_e for w, f in zip(warm, fresh, strict=True)]
         print(f"{name:<26} size est. error: median {median_error:+.1f} %"
               f", worst {100 * max(size_errors, key=abs):+.1f} %; ΔE sample error worst "
               f"{100 * max(de_errors, key=abs, default=0):+.2f} %"
-              f" | curve warm {warm_s:.2f} s, fresh {fresh_s:.2f} s; ΔE warm/fresh median "
-              f"{statistics.median(ratios):.3f}, worst {max(ratios):.3f}",
+              f" | curve {curve_s:.2f} s",
               flush=True)
 
 
 def _state(palette: np.ndarray):
-    from kmeans_gui.core.kmeans import KMeansState
+    from kmeans_gui.core import KMeansState
     return KMeansState(0, 0.0, 0.0, palette, 0.0, True, "", np.zeros(0, np.int64))
 
 

@@ -16,9 +16,10 @@ image, :class:`KCost` evaluates a palette size: it clusters, then measures
   rows spread over the image with the same encoder and scaling up.
 
 :func:`scan` yields those points over a log-spaced set of k, each K-Means
-warm-started from the previous palette. :func:`search` finds the smallest k
-meeting a quality target or the largest k fitting a byte budget, and checks
-the result it returns with the real encoder.
+seeded afresh (warm starts from the previous palette were measured slower
+and no better). :func:`search` finds the smallest k meeting a quality
+target or the largest k fitting a byte budget, and checks the result it
+returns with the real encoder.
 """
 
 from __future__ import annotations
@@ -33,12 +34,10 @@ import numpy as np
 
 from ..limits import MAX_K
 from ..units import human_size
-from ._native import kernels as _kernels
-from ._native import rng as _rng
 from .compress import encode_png, finish
-from .quantizer.colorspace import from_working, rgb_to_oklab, to_working
+from .quantizer.colorspace import rgb_to_oklab
 from .quantizer.dithering import WARMUP_ROWS
-from .quantizer.histogram import ColorHistogram, build_histogram, working_colours
+from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.metrics import palette_distance_sum
 from .quantizer.ordering import palette_order
@@ -66,9 +65,6 @@ LIGHT_TOL = 1e-3
 LIGHT_MAX_ITER = 12
 #: Light runs measuring only the file size stop after this many iterations.
 LIGHT_SIZE_MAX_ITER = 6
-#: Light runs from this k on start from the previous palette (below it,
-#: seeding is cheap and a fresh one is as good or better).
-WARM_MIN_K = 24
 #: Typical slopes of log figure against log k (the shared photos: ΔE falls
 #: about as k^-0.45, bytes grow about as k^0.45), for the search's first step.
 DELTA_E_SLOPE = -0.45
@@ -238,11 +234,10 @@ class KCost:
     """Evaluates palette sizes for one image and one set of settings.
 
     ``settings.k`` is ignored; every other setting is used as given, the
-    kept colours (``keep``) too. With ``warm_finals`` false every full run
-    (``final``) seeds afresh, exactly as a run of those settings at that k
-    does, so that such a run reproduces the result a search verified (the
-    window runs the chosen k itself); by default a full run goes on from a
-    palette already found, which is quicker.
+    kept colours (``keep``) too. A full run (``final``) seeds exactly as a
+    run of those settings at that k does, so that such a run reproduces the
+    result a search verified (the window runs the chosen k itself, and a
+    command-line user may rerun it with ``-k``).
     """
 
     def __init__(self, pixels: np.ndarray, settings: QuantizeSettings, *,
@@ -250,10 +245,8 @@ class KCost:
                  icc_profile: bytes | None = None,
                  dpi: tuple[float, float] | None = None,
                  pace: Callable[[], None] | None = None,
-                 table_pixels: int | None = None, row_share: float | None = None,
-                 warm_finals: bool = True) -> None:
+                 table_pixels: int | None = None, row_share: float | None = None) -> None:
         settings.validated()
-        self.warm_finals = warm_finals
         #: Called between steps (K-Means iterations, encodes): a background
         #: caller may sleep there to leave the cores to other work.
         self.pace = pace
@@ -329,57 +322,21 @@ class KCost:
 
     # -- clustering
 
-    def cluster(self, k: int, start: np.ndarray | None = None, *,
-                light: bool = False, max_iter: int | None = None) -> KMeansState:
+    def cluster(self, k: int, *, light: bool = False,
+                max_iter: int | None = None) -> KMeansState:
         """K-Means at ``k``: the user's settings, or with ``light`` one seeding
-        (warm-started from ``start``, a smaller palette, when given)."""
+        and a looser stop."""
         s = self.settings
-        initial = None
-        if start is not None:
-            initial = self.extend(start, k)
         state = None
         tol = max(s.tol, LIGHT_TOL) if light else s.tol
         max_iter = min(s.max_iter, max_iter or LIGHT_MAX_ITER) if light else s.max_iter
         for state in kmeans_steps(self.histogram, k, space=s.space,  # noqa: B007 (the last)
                                   init=s.init, max_iter=max_iter, tol=tol, seed=s.seed,
-                                  restarts=1 if light else None, initial=initial,
+                                  restarts=1 if light else None,
                                   fixed=kept_colours(s)):
             if self.pace is not None:
                 self.pace()
         return state
-
-    def extend(self, palette: np.ndarray, k: int) -> np.ndarray | None:
-        """Initial centroids for ``k`` clusters: ``palette``'s opaque entries plus
-        new ones drawn k-means++ style (by weighted squared distance)."""
-        hist = self.histogram
-        n_clusters = k - (1 if hist.n_transparent else 0)
-        opaque = palette if palette.shape[1] == 3 else palette[palette[:, 3] > 0]
-        if len(hist) <= n_clusters or len(opaque) == 0 or len(opaque) > n_clusters:
-            return None
-        space = self.settings.space
-        if opaque.shape[1] > hist.n_channels:
-            return None
-        x = working_colours(hist, opaque.shape[1], space)
-        weights = hist.counts.astype(np.float64)
-        centres = np.ascontiguousarray(to_working(opaque.astype(np.float64), space))
-        labels = np.zeros(len(x), np.int64)
-        upper = np.full(len(x), np.inf)
-        lower = np.zeros(len(x))
-        _kernels.assign(x, centres, labels, upper, lower, True)
-        d = upper * upper  # squared distance to the nearest given centre
-        rng = _rng.Generator(self.settings.seed)
-        added = []
-        for _ in range(n_clusters - len(opaque)):
-            cumulative = np.cumsum(weights * d)
-            if cumulative[-1] <= 0:
-                return None
-            pick = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1])),
-                       len(x) - 1)
-            added.append(x[pick])
-            diff = x - x[pick]
-            np.minimum(d, np.einsum("ij,ij->i", diff, diff), out=d)
-        working = np.vstack([centres, *added]) if added else centres
-        return from_working(working, space).astype(np.float64)
 
     # -- measuring
 
@@ -447,21 +404,20 @@ class KCost:
         return KPoint(k if k is not None else len(palette), delta_e, size, self.size_exact,
                       self.delta_e_exact, palette, time.perf_counter() - started)
 
-    def point(self, k: int, start: np.ndarray | None = None, *, light: bool = False,
-              sizes: bool = True, quality: bool = True) -> KPoint:
+    def point(self, k: int, *, light: bool = False, sizes: bool = True,
+              quality: bool = True) -> KPoint:
         began = time.perf_counter()
         # A size alone barely moves over the last iterations' few percent
         # of error: a size-only light run stops sooner.
         max_iter = LIGHT_SIZE_MAX_ITER if light and sizes and not quality else None
-        state = self.cluster(k, start, light=light, max_iter=max_iter)
+        state = self.cluster(k, light=light, max_iter=max_iter)
         found = self.measure(state, k, sizes, quality)
         return _timed(found, time.perf_counter() - began)
 
-    def final(self, k: int, start: np.ndarray | None = None) -> Final:
-        """The real result at ``k`` with the user's settings (K-Means
-        warm-started from ``start``, a smaller palette, when given), measured;
-        its PNG is encoded on first use of ``Final.data``."""
-        state = self.cluster(k, start if self.warm_finals else None)
+    def final(self, k: int) -> Final:
+        """The real result at ``k`` with the user's settings, measured; its PNG
+        is encoded on first use of ``Final.data``."""
+        state = self.cluster(k)
         result = finish(self.pixels, state, dataclasses.replace(self.settings, k=k),
                         colours=distinct_colours(self.histogram))
         # Pixel by pixel (on every n-th pixel of large images): the result
@@ -512,17 +468,11 @@ class Final:
         return self._data
 
 
-def scan(cost: KCost, ks: tuple[int, ...] = K_STEPS, *, warm: bool = True,
-         sizes: bool = True) -> Iterator[KPoint]:
-    """Points for each k in ``ks`` (ascending), warm-starting each K-Means from
-    the previous palette. A generator: stop iterating to cancel."""
-    previous = None
+def scan(cost: KCost, ks: tuple[int, ...] = K_STEPS) -> Iterator[KPoint]:
+    """Points for each k in ``ks``, each a light K-Means run seeded afresh.
+    A generator: stop iterating to cancel."""
     for k in ks:
-        start = previous.palette if (warm and previous is not None and k >= WARM_MIN_K) \
-            else None
-        found = cost.point(k, start, light=True)
-        yield found
-        previous = found
+        yield cost.point(k, light=True)
 
 
 # ------------------------------------------------------------------ targets
@@ -562,9 +512,9 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
            on_point: Callable[[KPoint], None] | None = None) -> SearchResult:
     """The k meeting ``target``: bisection over ``ks`` to find the two points
     around the answer, then interpolation between them (log k against the log
-    of the figure), with light K-Means runs warm-started from the nearest
-    smaller palette tried; finally the user's settings at the chosen k, whose
-    real result is checked (and k moved if it misses). On an image with more
+    of the figure), with light K-Means runs; finally the user's settings at
+    the chosen k, whose real result is checked (and k moved if it misses).
+    On an image with more
     colours than a graphic (``TOP_FIRST_COLOURS``) both targets bracket the
     answer off the grid instead (``_power_bracket``), the size target from a
     first guess by bytes per pixel (``first_size_guess``)."""
@@ -584,10 +534,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
     def evaluate(k: int) -> KPoint:
         k = max(k, cost.min_k)  # a smaller palette could not hold the kept colours
         if k not in cache:
-            below = [p for kk, p in cache.items() if kk < k and kk >= WARM_MIN_K // 2]
-            start = max(below, key=lambda p: p.k).palette \
-                if (below and k >= WARM_MIN_K) else None
-            found = cost.point(k, start, light=True, sizes=by_size, quality=not by_size)
+            found = cost.point(k, light=True, sizes=by_size, quality=not by_size)
             cache[k] = found
             points.append(found)
             if on_point is not None:
@@ -816,22 +763,12 @@ def _verify(cost: KCost, target: Target, k: int, points: list[KPoint],
             cache: dict[int, KPoint], figure: Callable[[KPoint], float]) -> SearchResult:
     """Run the user's settings at ``k``; move k until the real result meets the
     target. A quality miss calibrates the light runs' figures against the real
-    one and jumps to the k they then predict; a full run starts from the
-    light run's palette at its k when there was one, else from the previous
-    full run's palette (when smaller), rather than a new seeding."""
+    one and jumps to the k they then predict."""
     tried: dict[int, Final] = {}
-    last: list[Final] = []
 
     def final(k: int) -> Final:
         if k not in tried:
-            # The light run at k, when there is one, already placed k
-            # centroids: the full run goes on from there instead of seeding
-            # afresh (and lands near the palette whose figures chose k).
-            start = last[-1].result.palette if last and last[-1].k < k else None
-            if k in cache:
-                start = cache[k].palette
-            tried[k] = cost.final(k, start)
-            last.append(tried[k])
+            tried[k] = cost.final(k)
         return tried[k]
 
     if target.max_bytes is not None:

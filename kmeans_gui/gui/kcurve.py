@@ -337,10 +337,7 @@ class CurveWorker(QObject):
                     pace()
                 cost = KCost(pixels, settings, histogram=histogram, effort=effort,
                              icc_profile=icc_profile, dpi=dpi, pace=pace,
-                             table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE,
-                             # The window then runs the chosen k itself: that
-                             # run must be the very result the search verified.
-                             warm_finals=False)
+                             table_pixels=CHART_TABLE_PIXELS, row_share=CHART_ROW_SHARE)
                 complete = True
                 if curve:
                     for point in scan(cost, ks):

@@ -57,6 +57,20 @@ def test_max_size_writes_the_largest_k_that_fits(tmp_path: Path, capsys) -> None
     assert text_code == 0 and f"k={record['k']}" in text and "deltaE=" in text
 
 
+@pytest.mark.parametrize("target", [("--max-size", "6K"), ("--max-delta-e", "3")])
+def test_a_targets_file_is_the_one_its_k_gives(tmp_path: Path, target, capsys) -> None:
+    # The chosen k is reported so that it can be reused: -k with it must
+    # write the very file the search verified against the target.
+    photo = write_photo(tmp_path / "photo.png", 96, 80)
+    code, out, err = run_main(photo, *target, "-o", tmp_path / "target.png", "--json",
+                              capsys=capsys)
+    assert code == 0, err
+    k = record_of(out)["k"]
+    code, _, err = run_main(photo, "-k", str(k), "-o", tmp_path / "fixed.png", capsys=capsys)
+    assert code == 0, err
+    assert (tmp_path / "target.png").read_bytes() == (tmp_path / "fixed.png").read_bytes()
+
+
 def test_quality_uses_the_calibrated_mapping(photo: Path, capsys) -> None:
     code, out, err = run_main(photo, "--quality", "10-30", "--json", capsys=capsys)
     assert code == 0, err

@@ -120,15 +120,6 @@ def test_scan_yields_the_curve_in_order_and_stops_when_asked(small_photo):
         next(curve)
 
 
-def test_warm_start_extends_the_previous_palette(small_photo):
-    cost = KCost(small_photo, QuantizeSettings())
-    small = cost.point(12)
-    start = cost.extend(small.palette, 24)
-    assert start.shape == (24, 3)
-    # The given entries come first, unchanged (to within the round trip).
-    assert np.abs(start[:len(small.palette)] - small.palette).max() <= 1
-
-
 def exhaustive(cost: KCost, ks, good) -> list[int]:
     """Every k in ``ks`` whose real result (user's settings) is ``good``."""
     return [k for k in ks if good(cost.final(k))]
@@ -250,27 +241,6 @@ def test_an_optimistic_estimate_costs_at_most_two_full_runs(images, optimism):
         assert len(cost.full_runs) <= (2 if optimism > 0.9 else 3), cost.full_runs
         meeting = exhaustive(cost, range(1, found.k + 1), lambda f, goal=goal: f.delta_e <= goal)
         assert within_one_grid_step(found.k, min(meeting)), (found.k, min(meeting))
-
-
-def test_full_runs_start_from_a_palette_already_found(images, monkeypatch):
-    """The first full run goes on from the light run's palette at its k,
-    later ones from that or the previous full run's; none seeds afresh."""
-    cost = OptimisticCost(images[0], QuantizeSettings(), optimism=0.9)
-    goal = cost.final(24).delta_e * 1.001
-    starts = []
-    real_final = KCost.final
-
-    def final(self, k, start=None):
-        starts.append((k, None if start is None else start.copy()))
-        return real_final(self, k, start)
-
-    monkeypatch.setattr(KCost, "final", final)
-    found = search(cost, Target(max_delta_e=goal))
-    assert found.met and len(starts) >= 2
-    assert all(start is not None for _, start in starts)
-    light = {p.k: p.palette for p in found.points}
-    first_k, first_start = starts[0]
-    assert np.array_equal(first_start, light[first_k])
 
 
 @pytest.mark.parametrize("channels", [3, 4])
@@ -455,13 +425,13 @@ def test_a_budget_below_what_the_kept_colours_need_is_not_met():
 
 @pytest.mark.parametrize("target", [Target(max_bytes=7000), Target(max_delta_e=3.0)])
 @pytest.mark.parametrize("dither", ["none", "auto"])
-def test_without_warm_finals_the_verified_result_is_what_a_run_at_its_k_gives(target,
-                                                                              dither):
-    # The window runs the chosen k itself: that run must be the very result
-    # the search checked against the target, not one that may miss it.
+def test_the_verified_result_is_what_a_run_at_its_k_gives(target, dither):
+    # The window runs the chosen k itself, and a user may rerun it with -k:
+    # that run must be the very result the search checked against the
+    # target, not one that may miss it.
     pixels = photo_like(120, 90, 8)
     settings = QuantizeSettings(dither=dither)
-    found = search(KCost(pixels, settings, warm_finals=False), target)
+    found = search(KCost(pixels, settings), target)
     assert found.met
     run = quantize(pixels, dataclasses.replace(settings, k=found.k))
     assert np.array_equal(run.palette, found.final.result.palette)

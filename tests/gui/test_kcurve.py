@@ -282,8 +282,7 @@ def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path
     """The window runs the chosen k itself: its file is the one the search
     checked (so it fits the budget), with the pinned colours in it. The
     search costs what the run does: with the pins, and full runs seeded as
-    the window's run is (not warm-started, whose result a fresh run at the
-    same k need not reproduce)."""
+    the window's run is."""
     made = recorded_costs(monkeypatch)
     pixels = open_noisy_photo(qtbot, window, tmp_path)
     window.session.palette_control.pin((255, 0, 255))
@@ -293,7 +292,7 @@ def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path
         panel.set_mode("size")
     chosen = blocker.args[0]
     settings = dataclasses.replace(window.controls.settings(), keep=((255, 0, 255),))
-    expected = search(KCost(pixels, settings, warm_finals=False), Target(max_bytes=8 * 1024))
+    expected = search(KCost(pixels, settings), Target(max_bytes=8 * 1024))
     assert chosen == expected.k
     qtbot.waitUntil(lambda: window.session.result is not None
                     and window.session.result.result.n_colors == chosen, timeout=20000)
@@ -301,7 +300,6 @@ def test_a_targets_run_is_the_result_its_search_verified(qtbot, window, tmp_path
     assert data == expected.final.data and len(data) <= 8 * 1024
     assert [255, 0, 255] in window.session.result.result.palette[:, :3].tolist()
     assert made and made[-1].settings.keep == ((255, 0, 255),)
-    assert not made[-1].warm_finals
 
 
 def test_painted_importance_gives_a_new_curve_weighed_as_the_run_is(qtbot, window,
