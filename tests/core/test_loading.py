@@ -158,3 +158,23 @@ def test_image_bytes_decode_like_the_file(tmp_path):
         load_image_data(b"")
     with pytest.raises(ImageError, match="^pipe: the image data is damaged"):
         load_image_data(path.read_bytes()[:80], name="pipe")
+
+
+def test_a_large_image_is_decoded_into_one_block_of_memory(tmp_path):
+    # Pillow's default 16 MiB blocks come from the C heap once an earlier
+    # image's were freed, and are cleared with the GIL held (the window
+    # stalls while it loads the next image); one block per image is mapped
+    # fresh. 2100 x 2100 RGB is 17.6 MB in Pillow's four bytes a pixel.
+    gradient = np.linspace(0, 255, 2100, dtype=np.uint8)
+    pixels = np.dstack([np.tile(gradient, (2100, 1)), np.tile(gradient[:, None], (1, 2100)),
+                        np.full((2100, 2100), 90, np.uint8)])
+    path = tmp_path / "large.jpg"
+    Image.fromarray(pixels).save(path, quality=90)
+    Image.core.reset_stats()
+    for _ in range(2):  # the second decode follows a freed image, as in the window
+        loaded = load_image(path)
+        assert loaded.pixels.shape == (2100, 2100, 3)
+        del loaded
+    stats = Image.core.get_stats()
+    assert stats["new_count"] >= 2
+    assert stats["allocated_blocks"] == stats["new_count"]

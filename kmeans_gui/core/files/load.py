@@ -103,6 +103,7 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
     # Imported here: 8-bit RGB(A) PNGs are read without Pillow, and the command
     # line then never loads it.
     from PIL import Image, UnidentifiedImageError
+    _one_block_per_image(Image)
     # One pixel limit: max_pixels, checked from the header (in _decode) before
     # anything is decoded. Pillow's own decompression-bomb check (a warning
     # from 89.5 MP, an error from 179 MP) would otherwise fire first, with its
@@ -128,6 +129,29 @@ def _with_pillow(source, name: str, max_pixels: int, path: Path | None,
         raise ImageError(f"{name}: the image data is damaged or truncated") from None
     except MemoryError:
         raise ImageError(f"{name}: not enough memory to decode this image") from None
+
+
+#: Pillow's largest block of image memory: one block holds any image we load
+#: (it must be a multiple of 4096 and fit a C int).
+PILLOW_BLOCK_SIZE = 1 << 30
+
+
+def _one_block_per_image(image_module) -> None:
+    """Make Pillow allocate each image as one block instead of 16 MiB pieces.
+
+    Once the C library has freed blocks of that size (the image opened
+    before), it serves the next ones from its heap and, as Pillow asks for
+    zeroed memory, clears them before the decoder starts, holding the GIL:
+    the window's event loop stalls while a large image loads in the
+    background. A block larger than the C library's mapping threshold is
+    always freshly mapped and already zero (benchmarks/gui_responsiveness.py
+    shows the stall). Pillow documents the setting as PILLOW_BLOCK_SIZE; an
+    explicit environment variable is left alone."""
+    if "PILLOW_BLOCK_SIZE" in os.environ:
+        return
+    core = image_module.core
+    if hasattr(core, "set_block_size") and core.get_block_size() < PILLOW_BLOCK_SIZE:
+        core.set_block_size(PILLOW_BLOCK_SIZE)
 
 
 def _too_large(name: str, pixels: int | None, limit: int) -> str:
