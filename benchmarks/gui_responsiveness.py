@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cloud != "off":
         window.cloud.set_colouring(args.cloud)
     if args.curve == "off":
-        window.curve.image_opened = lambda image, histogram: None
+        window.curve.image_opened = lambda *args, **kwargs: None
     window.show()
 
     clock = QElapsedTimer()
