@@ -3,7 +3,7 @@
 Usage:
   uv run python benchmarks/k_targets.py timing PNGQUANT LARGE PHOTO [--repeats 3]
   uv run python benchmarks/k_targets.py accuracy IMAGE...
-  uv run python benchmarks/k_targets.py estimates IMAGE...
+  uv run python benchmarks/k_targets.py estimates IMAGE... [--chart] [--dither MODE]
 
 ``timing``: whole-process time of ``kmeans-compress --max-delta-e D`` and
 ``--max-size S`` against a fixed ``-k K`` run at the k the target picked
@@ -20,8 +20,10 @@ and whether the written result meets the target, measured on the decoded
 file over all pixels.
 
 ``estimates``: the curve's sampled figures against the real ones: the size
-estimate from bands of rows and the sampled ΔE, relative error per k, and
-the curve's time.
+estimate from bands of rows and the sampled ΔE (against the colour table
+over every pixel, or with dithering the whole remapped image's figure),
+relative error per k, and the curve's time. ``--chart`` samples as the
+window's chart does, ``--dither`` sets the mode.
 """
 
 from __future__ import annotations
@@ -213,11 +215,18 @@ def accuracy(args) -> None:
 
 
 def estimates(args) -> None:
+    settings = dataclasses.replace(QuantizeSettings(), dither=args.dither) \
+        if args.dither else QuantizeSettings()
+    sampling = {}
+    if args.chart:  # the window's curve samples fewer pixels than the command line
+        from kmeans_gui.gui.kcurve import CHART_ROW_SHARE, CHART_TABLE_PIXELS
+        sampling = {"table_pixels": CHART_TABLE_PIXELS, "row_share": CHART_ROW_SHARE}
+    print(f"sampling: {'the chart' if args.chart else 'the command line'}'s, "
+          f"dither {settings.dither}")
     for path in args.images:
         image = load_image(path)
         pixels = image.pixels
-        settings = QuantizeSettings()
-        cost = KCost(pixels, settings)
+        cost = KCost(pixels, settings, **sampling)
         if cost.table is not None and not cost.table.exact:
             saved = kscan.TABLE_SAMPLE_PIXELS
             kscan.TABLE_SAMPLE_PIXELS = pixels.shape[0] * pixels.shape[1]
@@ -236,13 +245,16 @@ def estimates(args) -> None:
             real_size = len(cost.encode(result))
             size_errors.append(point.size / real_size - 1)
             if exact_table is not None:
-                de_errors.append(point.delta_e / exact_table.delta_e(state_palette, "oklab") - 1)
+                real_delta_e = exact_table.delta_e(state_palette, "oklab")
+            else:  # dithered: the figure of the whole remapped image, pixel by pixel
+                real_delta_e = delta_e_of(pixels, result.palette[result.indices])
+            de_errors.append(point.delta_e / real_delta_e - 1 if real_delta_e else 0.0)
         name = Path(path).name[:25]
         median_error = 100 * statistics.median(size_errors)
         print(f"{name:<26} size est. error: median {median_error:+.1f} %"
-              f", worst {100 * max(size_errors, key=abs):+.1f} %; ΔE sample error worst "
-              f"{100 * max(de_errors, key=abs, default=0):+.2f} %"
-              f" | curve {curve_s:.2f} s",
+              f", worst {100 * max(size_errors, key=abs):+.1f} %; ΔE sample error: median "
+              f"{100 * statistics.median(de_errors):+.2f} %, worst "
+              f"{100 * max(de_errors, key=abs):+.2f} % | curve {curve_s:.2f} s",
               flush=True)
 
 
@@ -266,6 +278,10 @@ def main() -> None:
                    help="scan every k near the answer for images up to this size")
     e = sub.add_parser("estimates")
     e.add_argument("images", nargs="+")
+    e.add_argument("--chart", action="store_true",
+                   help="sample as the window's k vs cost chart does")
+    e.add_argument("--dither", choices=("none", "fs", "auto", "ordered"), default=None,
+                   help="dithering mode (default: the default settings')")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     {"timing": timing, "accuracy": accuracy, "estimates": estimates}[args.mode](args)
