@@ -725,14 +725,17 @@ def _next_grid_index(grid: list[int], lo: int, hi: int, cache: dict[int, KPoint]
 
 def _interpolate(low: int, high: int, value, high_side, limit: float,
                  gap) -> tuple[int, int]:
-    """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(low)``:
+    """Narrow ``low`` < answer <= ``high`` until ``high - low <= gap(high)``:
     guess where the figure crosses ``limit`` (linear in log k and log figure,
     at least one k from either end; the middle instead when the same end
     moved twice running, as a flat stretch would keep the guesses at one
     end), and try the k one gap beyond the guess too, which usually closes
     the bracket."""
     moved = []
-    while high - low > gap(low):
+    # The gaps are measured at the large end and at the guess: a bracket
+    # that starts far down (a first size guess of 12 for an answer near 40)
+    # would otherwise be closed to within 1 there, one light run per k.
+    while high - low > gap(high):
         guess = None
         a, b = value(low), value(high)
         if (a > 0 and b > 0 and limit > 0 and a != b
@@ -745,13 +748,13 @@ def _interpolate(low: int, high: int, value, high_side, limit: float,
             guess = (low + high) // 2
         if high_side(guess):
             high = guess
-            neighbour = guess - gap(low)
+            neighbour = guess - gap(guess)
             moved.append("high")
         else:
             low = guess
-            neighbour = guess + gap(low)
+            neighbour = guess + gap(guess)
             moved.append("low")
-        if high - low > gap(low) and low < neighbour < high:
+        if high - low > gap(high) and low < neighbour < high:
             if high_side(neighbour):
                 high = neighbour
             else:
