@@ -2,7 +2,7 @@
 
 Usage:
   uv run python benchmarks/k_targets.py timing PNGQUANT LARGE PHOTO [--repeats 3]
-  uv run python benchmarks/k_targets.py accuracy IMAGE...
+  uv run python benchmarks/k_targets.py accuracy IMAGE... [--dither MODE]
   uv run python benchmarks/k_targets.py estimates IMAGE... [--chart] [--dither MODE]
 
 ``timing``: whole-process time of ``kmeans-compress --max-delta-e D`` and
@@ -140,7 +140,7 @@ def exhaustive(good, want_smallest: bool, around: int, fine: bool) -> tuple[int,
     return best, best, best
 
 
-def _accuracy_rows(path: str, fine_pixels: int) -> tuple[int, bool]:
+def _accuracy_rows(path: str, fine_pixels: int, dither: str | None) -> tuple[int, bool]:
     """Print one image's rows; returns (worst grid steps, every file met)."""
     worst = 0
     all_met = True
@@ -148,6 +148,8 @@ def _accuracy_rows(path: str, fine_pixels: int) -> tuple[int, bool]:
     pixels = image.pixels
     hist = build_histogram(pixels)
     settings = QuantizeSettings()
+    if dither is not None:
+        settings = dataclasses.replace(settings, dither=dither)
     cost = KCost(pixels, settings, histogram=hist, icc_profile=image.icc_profile,
                  dpi=image.dpi)
     delta_es: dict[int, float] = {}
@@ -207,7 +209,7 @@ def accuracy(args) -> None:
     worst = 0
     all_met = True
     for path in args.images:
-        steps, met = _accuracy_rows(path, args.fine_pixels)
+        steps, met = _accuracy_rows(path, args.fine_pixels, args.dither)
         worst = max(worst, steps)
         all_met &= met
     print(f"worst distance from the exhaustive answer: {worst} grid steps (target <= 1); "
@@ -276,6 +278,8 @@ def main() -> None:
     a.add_argument("images", nargs="+")
     a.add_argument("--fine-pixels", type=int, default=4_000_000,
                    help="scan every k near the answer for images up to this size")
+    a.add_argument("--dither", choices=("none", "fs", "auto", "ordered"), default=None,
+                   help="dithering mode (default: the default settings')")
     e = sub.add_parser("estimates")
     e.add_argument("images", nargs="+")
     e.add_argument("--chart", action="store_true",
