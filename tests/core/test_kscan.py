@@ -437,3 +437,30 @@ def test_the_verified_result_is_what_a_run_at_its_k_gives(target, dither):
     assert np.array_equal(run.palette, found.final.result.palette)
     assert np.array_equal(run.indices, found.final.result.indices)
     assert encode_png(run) == found.final.data
+
+
+def test_interpolation_closes_to_the_gap_at_the_brackets_large_end():
+    # A size search whose bracket starts far below the answer (12 .. 48 for a
+    # crossing near 37.5) on a figure that bends over, as photos' sizes do:
+    # the gap is k/8 where the answer is, not 1 as at k = 12, so two runs
+    # close it instead of a run for every k from 41 down.
+    def size(k):
+        return 1000 * k ** 0.8 if k <= 20 else 1000 * 20 ** 0.8 * (k / 20) ** 0.3
+
+    limit = size(37.5)
+    tried = []
+
+    def value(k):
+        tried.append(k)
+        return size(k)
+
+    def high_side(k):
+        return value(k) > limit
+
+    def gap(k):
+        return max(1, k // kscan.SIZE_GAP)
+
+    low, high = kscan._interpolate(12, 48, value, high_side, limit, gap)
+    assert low < 37.5 <= high
+    assert high - low <= gap(high)
+    assert len(set(tried) - {12, 48}) <= 3
