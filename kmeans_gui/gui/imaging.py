@@ -33,16 +33,22 @@ def fit_size(width: int, height: int, box_width: int, box_height: int) -> tuple[
 
 
 def downscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``pixels`` resized to ``size`` (w, h) with a good filter; the same array if no change."""
+    """``pixels`` resized to ``size`` (w, h) with a good filter; the same array if no change.
+
+    Pillow's ``resize`` with ``reducing_gap``: an integer box reduction first
+    (fast), then Lanczos; indistinguishable from a pure Lanczos at this size.
+    The reduction is made a band of rows at a time (``_reduced_in_bands``):
+    the same pixels, without Pillow's four-byte copy of the whole image."""
     height, width = pixels.shape[:2]
     if (width, height) == tuple(size):
         return pixels
     mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
-    image = Image.frombuffer(mode, (width, height), np.ascontiguousarray(pixels), "raw", mode, 0, 1)
-    # reducing_gap first shrinks by an integer factor (fast box filter), then
-    # finishes with Lanczos; indistinguishable from a pure Lanczos at this size.
-    small = image.resize(tuple(size), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
-    return np.ascontiguousarray(np.asarray(small))
+
+    def band(top: int, rows: int) -> Image.Image:
+        part = np.ascontiguousarray(pixels[top:top + rows])
+        return Image.frombuffer(mode, (width, part.shape[0]), part, "raw", mode, 0, 1)
+
+    return _run(_resized(band, width, height, size, mode == "RGBA"))
 
 
 def needs_new_preview(current: tuple[int, int] | None, wanted: tuple[int, int]) -> bool:
@@ -97,33 +103,64 @@ def _result_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
     return im.convert(mode)
 
 
-#: Rows of the result expanded from its palette at a time when it is reduced
-#: for display (rounded to whole reduction blocks).
+#: Rows expanded to a Pillow image at a time when an image is reduced for
+#: display (rounded to whole reduction blocks).
 SHOWN_BAND_ROWS = 256
 
 
-def _reduced_in_bands(indices: np.ndarray, palette: np.ndarray, factor: tuple[int, int]
+def _reduced_in_bands(band_image, height: int, factor: tuple[int, int], alpha: bool
                       ) -> Generator[None, None, Image.Image]:
-    """What Pillow's ``reduce(factor)`` gives for the expanded result (in
-    "RGBa" when it has alpha, as ``resize`` reduces it), made a band of rows at
-    a time (``None`` after each): a band that starts on a block boundary
-    reduces to exactly the rows the whole image gives there, and the
-    full-size expansion never exists."""
-    h, w = indices.shape
+    """What Pillow's ``reduce(factor)`` gives for an image of ``height`` rows
+    (in "RGBa" when it has alpha, as ``resize`` reduces it), made a band of
+    rows at a time (``None`` after each) from ``band_image(top, rows)``, a
+    Pillow image of those rows: a band that starts on a block boundary
+    reduces to exactly the rows the whole image gives there, and the whole
+    image never exists in Pillow's memory."""
     fy = factor[1]
     rows = max(1, SHOWN_BAND_ROWS // fy) * fy
-    alpha = palette.shape[1] == 4
     out: Image.Image | None = None
-    for top in range(0, h, rows):
-        band = _result_image(indices[top:top + rows], palette)
+    for top in range(0, height, rows):
+        band = band_image(top, rows)
         if alpha:
             band = band.convert("RGBa")
         small = band.reduce(factor)
         if out is None:
-            out = Image.new(small.mode, (small.width, -(-h // fy)))
+            out = Image.new(small.mode, (small.width, -(-height // fy)))
         out.paste(small, (0, top // fy))
         yield None
     return out
+
+
+def _resized(band_image, width: int, height: int, size: tuple[int, int], alpha: bool
+             ) -> Generator[None, None, np.ndarray]:
+    """The image ``band_image`` makes (see ``_reduced_in_bands``) resized to
+    ``size`` as Pillow's ``resize(size, LANCZOS, reducing_gap=REDUCING_GAP)``
+    does, a band of rows at a time: ``None`` after each, the array as the
+    generator's return value."""
+    size = tuple(size)
+    # Pillow's resize with reducing_gap: an integer box reduction first...
+    factor = (int(width / size[0] / REDUCING_GAP) or 1,
+              int(height / size[1] / REDUCING_GAP) or 1)
+    if factor == (1, 1):
+        small = band_image(0, height).resize(size, Image.Resampling.LANCZOS,
+                                             reducing_gap=REDUCING_GAP)
+        return np.ascontiguousarray(np.asarray(small))
+    reduced = yield from _reduced_in_bands(band_image, height, factor, alpha)
+    # ...then Lanczos over the reduced image, on the box the full image maps to.
+    box = (0, 0, width / factor[0], height / factor[1])
+    small = reduced.resize(size, Image.Resampling.LANCZOS, box)
+    if alpha:
+        small = small.convert("RGBA")
+    return np.ascontiguousarray(np.asarray(small))
+
+
+def _run(steps: Generator[None, None, np.ndarray]) -> np.ndarray:
+    """A generator's return value, once it has run to its end."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def shown_steps(indices: np.ndarray, palette: np.ndarray, size: tuple[int, int]
@@ -131,22 +168,13 @@ def shown_steps(indices: np.ndarray, palette: np.ndarray, size: tuple[int, int]
     """``shown_like_original`` a band of rows at a time: ``None`` after each
     (a job's stop points), the array as the generator's return value."""
     h, w = indices.shape
-    size = tuple(size)
-    if (w, h) == size:
+    if (w, h) == tuple(size):
         return result_pixels(indices, palette)
-    # Pillow's resize with reducing_gap: an integer box reduction first...
-    factor = (int(w / size[0] / REDUCING_GAP) or 1, int(h / size[1] / REDUCING_GAP) or 1)
-    if factor == (1, 1):
-        small = _result_image(indices, palette).resize(size, Image.Resampling.LANCZOS,
-                                                       reducing_gap=REDUCING_GAP)
-        return np.ascontiguousarray(np.asarray(small))
-    reduced = yield from _reduced_in_bands(indices, palette, factor)
-    # ...then Lanczos over the reduced image, on the box the full image maps to.
-    box = (0, 0, w / factor[0], h / factor[1])
-    small = reduced.resize(size, Image.Resampling.LANCZOS, box)
-    if palette.shape[1] == 4:
-        small = small.convert("RGBA")
-    return np.ascontiguousarray(np.asarray(small))
+
+    def band(top: int, rows: int) -> Image.Image:
+        return _result_image(indices[top:top + rows], palette)
+
+    return (yield from _resized(band, w, h, size, palette.shape[1] == 4))
 
 
 def shown_like_original(indices: np.ndarray, palette: np.ndarray,
@@ -157,12 +185,7 @@ def shown_like_original(indices: np.ndarray, palette: np.ndarray,
     The same pixels as expanding the whole result and resizing it with
     ``downscale``'s filter (Lanczos after an integer reduction, Pillow's
     ``reducing_gap``), with the reduction done band by band."""
-    steps = shown_steps(indices, palette, size)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return _run(shown_steps(indices, palette, size))
 
 
 def sampled_indices(indices: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -156,6 +156,28 @@ def test_the_result_downscaled_in_bands_is_pillows_whole_image_resize(monkeypatc
                               np.asarray(whole)), (h, w, channels, size)
 
 
+
+def test_the_original_downscaled_in_bands_is_pillows_whole_image_resize(monkeypatch):
+    """downscale reduces the original a band of rows at a time (never a
+    four-byte copy of the whole image in Pillow); it must give exactly
+    Pillow's whole-image resize with the same filter, for RGB and RGBA
+    (semi-transparent pixels too), partial blocks and bands of any height."""
+    from kmeans_gui.gui import imaging
+    rng = np.random.default_rng(11)
+    for trial in range(24):
+        monkeypatch.setattr(imaging, "SHOWN_BAND_ROWS", int(rng.integers(1, 80)))
+        h, w = (int(v) for v in rng.integers(2, 400, 2))
+        channels = 4 if trial % 2 else 3
+        pixels = rng.integers(0, 256, (h, w, channels), np.uint8)
+        if trial % 3 == 0:  # smooth areas as well as noise
+            pixels = np.repeat(np.repeat(pixels[::9, ::6], 9, 0), 6, 1)[:h, :w].copy()
+        size = (int(rng.integers(1, w + 1)), int(rng.integers(1, h + 1)))
+        mode = "RGBA" if channels == 4 else "RGB"
+        whole = Image.fromarray(pixels, mode).resize(
+            size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        assert np.array_equal(imaging.downscale(pixels, size), np.asarray(whole)), \
+            (h, w, channels, size)
+
 def test_the_quality_probe_gives_the_brute_force_mean_delta_e():
     from kmeans_gui.core import oklab_delta_e
     from kmeans_gui.core.quantizer.pipeline import QuantizeResult
