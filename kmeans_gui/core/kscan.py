@@ -84,6 +84,9 @@ BRACKET_AIM = 1.04
 #: SIZE_RECAL_GAIN x k; smaller errors are the estimates' usual few percent
 #: and not worth a second full run.
 SIZE_RECAL_ERROR = 0.15
+#: A graphic's size search scales its estimates by the real size at the
+#: largest k only when that estimate is off by more than this.
+SIZE_SCALE_ERROR = 0.15
 SIZE_RECAL_AIM = 0.03
 SIZE_RECAL_GAIN = 1.25
 #: The size search stops when its bracket is narrower than k / SIZE_GAP, the
@@ -341,18 +344,39 @@ class KCost:
     # -- measuring
 
     def _indices(self, pixels: np.ndarray, palette: np.ndarray):
-        """Palette order and remap, as ``finish`` does for the whole image
-        (for ``self.sample``: with its bands' lead-in rows, then without)."""
+        """Palette order and remap, as ``finish`` does for the whole image."""
         order = palette_order(palette)
         palette = np.ascontiguousarray(palette[order])
         s = self.settings
-        if pixels is self.sample and self._lead is not None:
-            indices = np.concatenate([
-                remap(band, palette, s.space, s.dither, s.dither_strength,
-                      keep_runs=True)[lead:] for band, lead in self._lead])
-            return indices, palette
         return remap(pixels, palette, s.space, s.dither, s.dither_strength,
                      keep_runs=True), palette
+
+    def _band_indices(self, palette: np.ndarray):
+        """The sampled bands remapped as ``_indices`` would, each with its
+        lead-in rows in front: a list of (indices, lead rows), and the
+        ordered palette."""
+        order = palette_order(palette)
+        palette = np.ascontiguousarray(palette[order])
+        s = self.settings
+        return [(remap(band, palette, s.space, s.dither, s.dither_strength, keep_runs=True),
+                 lead) for band, lead in self._lead], palette
+
+    def _sampled_size(self, bands, palette: np.ndarray) -> int:
+        """The whole image's PNG size estimated from the sampled bands.
+
+        Each band is encoded after its lead-in rows, less those rows encoded
+        alone: its rows then compress as they do inside the whole image,
+        against the rows just above them (the PNG filter's row above, the
+        deflate window), instead of after an unrelated band, which read a
+        few per cent to a third high (benchmarks/k_targets.py estimates)."""
+        overhead = self._encode(bands[0][0][:1, :1], palette)
+        rows = 0
+        cost = 0
+        for indices, lead in bands:
+            before = self._encode(indices[:lead], palette) if lead else overhead
+            cost += self._encode(indices, palette) - before
+            rows += len(indices) - lead
+        return overhead + round(cost * self.pixels.shape[0] / rows)
 
     def _sample_delta_e(self, indices: np.ndarray, palette: np.ndarray) -> float:
         """``delta_e_of(self.sample, palette[indices])``, with the sample's
@@ -382,7 +406,6 @@ class KCost:
         (-1 for a size, nan for a figure not asked for)."""
         started = time.perf_counter()
         palette = state.palette
-        height = self.pixels.shape[0]
         size = -1
         delta_e = None if quality else math.nan
         # A whole image's own result gives its figure exactly (runs kept);
@@ -391,16 +414,19 @@ class KCost:
         if self.table is not None and quality and self.rows is not None:
             delta_e = self.table.delta_e(palette, self.settings.space)
         if sizes or delta_e is None:
-            indices, ordered = self._indices(self.sample, palette)
+            if self._lead is None:  # the whole image: its own result
+                indices, ordered = self._indices(self.sample, palette)
+                bands = None
+            else:
+                bands, ordered = self._band_indices(palette)
+                indices = np.concatenate([band[lead:] for band, lead in bands])
             if delta_e is None:
                 delta_e = self._sample_delta_e(indices, ordered)
             if sizes:
                 if self.pace is not None:
                     self.pace()
-                size = self._encode(indices, ordered)
-                if self.rows is not None:
-                    overhead = self._encode(indices[:1, :1], ordered)
-                    size = overhead + round((size - overhead) * height / len(self.rows))
+                size = self._encode(indices, ordered) if bands is None else \
+                    self._sampled_size(bands, ordered)
         return KPoint(k if k is not None else len(palette), delta_e, size, self.size_exact,
                       self.delta_e_exact, palette, time.perf_counter() - started)
 
@@ -577,8 +603,12 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
             # centre over a flat background), always the same way, and the
             # bisection has no real run to correct it until the end: when
             # every estimate is high it ends at k = 1. One real encode of
-            # this palette scales them all.
-            size_scale = cost.whole_size(top.palette) / top.size
+            # this palette scales them all, when it is that far off: a
+            # smaller error there says little about the other k (the light
+            # runs' palettes move their files by several per cent each way).
+            scale = cost.whole_size(top.palette) / top.size
+            if abs(scale - 1.0) > SIZE_SCALE_ERROR:
+                size_scale = scale
         if high_side(grid[-1]):
             hi = len(grid) - 1
         else:
