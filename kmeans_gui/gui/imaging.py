@@ -48,7 +48,7 @@ def downscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         part = np.ascontiguousarray(pixels[top:top + rows])
         return Image.frombuffer(mode, (width, part.shape[0]), part, "raw", mode, 0, 1)
 
-    return _run(_resized(band, width, height, size, mode == "RGBA"))
+    return _run_to_end(_resized(band, width, height, size, mode == "RGBA"))
 
 
 def needs_new_preview(current: tuple[int, int] | None, wanted: tuple[int, int]) -> bool:
@@ -154,7 +154,7 @@ def _resized(band_image, width: int, height: int, size: tuple[int, int], alpha: 
     return np.ascontiguousarray(np.asarray(small))
 
 
-def _run(steps: Generator[None, None, np.ndarray]) -> np.ndarray:
+def _run_to_end(steps: Generator[None, None, np.ndarray]) -> np.ndarray:
     """A generator's return value, once it has run to its end."""
     while True:
         try:
@@ -185,7 +185,7 @@ def shown_like_original(indices: np.ndarray, palette: np.ndarray,
     The same pixels as expanding the whole result and resizing it with
     ``downscale``'s filter (Lanczos after an integer reduction, Pillow's
     ``reducing_gap``), with the reduction done band by band."""
-    return _run(shown_steps(indices, palette, size))
+    return _run_to_end(shown_steps(indices, palette, size))
 
 
 def sampled_indices(indices: np.ndarray, size: tuple[int, int]) -> np.ndarray:
