@@ -343,23 +343,21 @@ class KCost:
 
     # -- measuring
 
+    def _remap(self, pixels: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+        s = self.settings
+        return remap(pixels, ordered, s.space, s.dither, s.dither_strength, keep_runs=True)
+
     def _indices(self, pixels: np.ndarray, palette: np.ndarray):
         """Palette order and remap, as ``finish`` does for the whole image."""
-        order = palette_order(palette)
-        palette = np.ascontiguousarray(palette[order])
-        s = self.settings
-        return remap(pixels, palette, s.space, s.dither, s.dither_strength,
-                     keep_runs=True), palette
+        ordered = np.ascontiguousarray(palette[palette_order(palette)])
+        return self._remap(pixels, ordered), ordered
 
     def _band_indices(self, palette: np.ndarray):
         """The sampled bands remapped as ``_indices`` would, each with its
         lead-in rows in front: a list of (indices, lead rows), and the
         ordered palette."""
-        order = palette_order(palette)
-        palette = np.ascontiguousarray(palette[order])
-        s = self.settings
-        return [(remap(band, palette, s.space, s.dither, s.dither_strength, keep_runs=True),
-                 lead) for band, lead in self._lead], palette
+        ordered = np.ascontiguousarray(palette[palette_order(palette)])
+        return [(self._remap(band, ordered), lead) for band, lead in self._lead], ordered
 
     def _sampled_size(self, bands, palette: np.ndarray) -> int:
         """The whole image's PNG size estimated from the sampled bands.
