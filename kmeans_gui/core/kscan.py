@@ -40,7 +40,7 @@ from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
 from .quantizer.kmeans import KMeansState, kmeans_steps
 from .quantizer.metrics import palette_distance_sum
-from .quantizer.ordering import palette_order
+from .quantizer.ordering import ordered_palette
 from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours, kept_colours
 from .quantizer.remapping import remap
 
@@ -349,14 +349,14 @@ class KCost:
 
     def _indices(self, pixels: np.ndarray, palette: np.ndarray):
         """Palette order and remap, as ``finish`` does for the whole image."""
-        ordered = np.ascontiguousarray(palette[palette_order(palette)])
+        ordered = ordered_palette(palette)
         return self._remap(pixels, ordered), ordered
 
     def _band_indices(self, palette: np.ndarray):
         """The sampled bands remapped as ``_indices`` would, each with its
         lead-in rows in front: a list of (indices, lead rows), and the
         ordered palette."""
-        ordered = np.ascontiguousarray(palette[palette_order(palette)])
+        ordered = ordered_palette(palette)
         return [(self._remap(band, ordered), lead) for band, lead in self._lead], ordered
 
     def _sampled_size(self, bands, palette: np.ndarray) -> int:

@@ -18,6 +18,11 @@ def palette_order(palette: np.ndarray) -> np.ndarray:
     return np.lexsort((lightness, alpha == 255, alpha != 0))
 
 
+def ordered_palette(palette: np.ndarray) -> np.ndarray:
+    """``palette`` in ``palette_order``, C-contiguous for the remap."""
+    return np.ascontiguousarray(palette[palette_order(palette)])
+
+
 def permuted(indices: np.ndarray, palette: np.ndarray,
              perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``indices`` and ``palette`` with entry ``perm[i]`` moved to index i

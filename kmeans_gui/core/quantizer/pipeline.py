@@ -15,7 +15,7 @@ from ... import limits
 from ..errors import ImageError
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import KMeansState, check_fixed, check_settings, kmeans_steps
-from .ordering import palette_order, permuted
+from .ordering import ordered_palette, permuted
 from .remapping import index_counts, remap
 
 #: ``(indices, palette) -> permutation or None``: a palette order to apply.
@@ -132,7 +132,7 @@ def finish(pixels: np.ndarray, state: KMeansState, settings: QuantizeSettings,
         palette = np.ascontiguousarray(state.palette)
         choose_order = None
     else:
-        palette = np.ascontiguousarray(state.palette[palette_order(state.palette)])
+        palette = ordered_palette(state.palette)
     indices = remap(pixels, palette, settings.space, settings.dither, settings.dither_strength,
                     keep_runs=True, colours=colours)
     if choose_order is not None:
