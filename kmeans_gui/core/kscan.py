@@ -35,6 +35,7 @@ import numpy as np
 from ..limits import MAX_K
 from ..units import human_size
 from .compress import encode_png, finish
+from .png.writer import banded_size
 from .quantizer.colorspace import rgb_to_oklab
 from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
@@ -362,18 +363,15 @@ class KCost:
     def _sampled_size(self, bands, palette: np.ndarray) -> int:
         """The whole image's PNG size estimated from the sampled bands.
 
-        Each band is encoded after its lead-in rows, less those rows encoded
-        alone: its rows then compress as they do inside the whole image,
-        against the rows just above them (the PNG filter's row above, the
-        deflate window), instead of after an unrelated band, which read a
-        few per cent to a third high (benchmarks/k_targets.py estimates)."""
+        Each band is deflated after its lead-in rows, as their continuation:
+        its rows then compress as they do inside the whole image, against
+        the rows just above them (the PNG filter's row above, the deflate
+        window), instead of after an unrelated band, which read a few per
+        cent to a third high (benchmarks/k_targets.py estimates). All bands
+        get the filter and level the whole image would."""
         overhead = self._encode(bands[0][0][:1, :1], palette)
-        rows = 0
-        cost = 0
-        for indices, lead in bands:
-            before = self._encode(indices[:lead], palette) if lead else overhead
-            cost += self._encode(indices, palette) - before
-            rows += len(indices) - lead
+        cost = banded_size(bands, len(palette), self.pixels.shape[0], self.effort)
+        rows = sum(len(indices) - lead for indices, lead in bands)
         return overhead + round(cost * self.pixels.shape[0] / rows)
 
     def _sample_delta_e(self, indices: np.ndarray, palette: np.ndarray) -> float:

@@ -173,3 +173,36 @@ def test_auto_deflates_flat_graphics_at_level_9_and_photos_at_the_fast_level():
         assert _idat(auto) == want
         assert np.array_equal(decoded_indices(auto), indices)
         assert len(auto) <= len(fast)
+
+
+@pytest.mark.parametrize("effort", ["fast", "auto", "max"])
+@pytest.mark.parametrize("k", [16, 200])
+def test_one_band_of_a_whole_small_image_costs_its_deflate_stream(photo, effort, k):
+    """The bands' size with one band, the whole image, and no lead rows: the
+    bytes of the image's own deflate stream (without zlib's 2-byte header and
+    4-byte checksum), same filter, strategy and level."""
+    result = quantize(photo, QuantizeSettings(k=k))
+    data = encode_png(result, effort=effort)
+    height = result.indices.shape[0]
+    banded = png_encoder.banded_size([(result.indices, 0)], len(result.palette), height, effort)
+    assert banded == len(_idat(data)) - 6
+
+
+def test_a_bands_lead_rows_are_its_history_and_not_counted():
+    """Rows repeating their lead rows cost almost nothing after them; the
+    same rows without that history cost as much as any noise."""
+    rng = np.random.default_rng(5)
+    lead = rng.integers(0, 256, (6, 400)).astype(np.uint8)
+    band = np.vstack([lead, lead])
+    with_lead = png_encoder.banded_size([(band, 6)], 256, 1000, "auto")
+    alone = png_encoder.banded_size([(lead, 0)], 256, 1000, "auto")
+    assert alone > lead.size * 0.9  # noise does not deflate
+    assert with_lead < 0.05 * alone
+    # Two bands share one filter and strategy: no less than each with its own best.
+    both = png_encoder.banded_size([(band, 6), (lead, 0)], 256, 1000, "auto")
+    assert with_lead + alone <= both <= 1.02 * (with_lead + alone)
+
+
+def test_bands_with_an_unknown_effort_are_refused():
+    with pytest.raises(ValueError, match="effort"):
+        png_encoder.banded_size([(np.zeros((2, 2), np.uint8), 0)], 2, 2, "slow")

@@ -161,6 +161,17 @@ def _zlib_size(data, level: int, strategy: int, history=b"") -> int:
     return len(compressor.compress(data)) + len(compressor.flush())
 
 
+def _zlib_continued_size(data, level: int, strategy: int, history=b"") -> int:
+    """What ``data`` adds to a deflate stream of ``history`` then ``data``.
+    Unlike a preset dictionary, the difference leaves out the costs every
+    stream pays once (a block's code tables, the final block), as the whole
+    image pays them once for all its rows."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, MEM_LEVEL, strategy)
+    start = len(compressor.compress(history))
+    alone = start + len(compressor.copy().flush()) if history else 0
+    return start + len(compressor.compress(data)) + len(compressor.flush()) - alone
+
+
 def _libdeflate_size(data, level: int, strategy: int, history=b"") -> int:
     import deflate  # no preset dictionary: the history is compressed along and taken off
     if not history:
@@ -211,6 +222,49 @@ def sample_size(rows: np.ndarray, filter_type: int, strategy: int, level: int,
 def sample_bytes(rows: np.ndarray) -> int:
     """Scanline bytes in the sample of ``rows``."""
     return sum((bottom - top) * (rows.shape[1] + 1) for top, bottom in _bands(*rows.shape))
+
+
+def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
+                effort: str = DEFAULT_EFFORT) -> int:
+    """Deflated bytes of ``bands`` of an image ``height`` rows tall, as
+    ``encode_indexed`` would deflate them inside the whole image: each band
+    ((rows, width) uint8 indices into ``colours`` entries) after its first
+    ``lead`` rows, which are its history (the row above, the deflate window)
+    and are not counted, all with the one filter, strategy and level the
+    whole image gets at ``effort``, chosen the same way. Without the
+    container; one deflate per band and candidate, where encoding each band
+    (and its lead rows alone) as a PNG of its own would try every candidate
+    on each and pick a level for a small image."""
+    if effort not in EFFORTS:
+        raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
+    bits = bit_depth(colours)
+    packed = [(pack(indices, bits), lead) for indices, lead in bands]
+    stride = packed[0][0].shape[1] + 1
+    whole = height * stride
+    if effort in ("max", "small"):
+        sizer, trial_level = _libdeflate_size, MAX_LEVEL
+        candidates = tuple(dict.fromkeys((f, zlib.Z_DEFAULT_STRATEGY) for f, _ in CANDIDATES))
+    else:
+        sizer, trial_level, candidates = _zlib_continued_size, TRIAL_LEVEL, CANDIDATES
+
+    def cost(candidate: tuple[int, int], level: int) -> int:
+        filter_type, strategy = candidate
+        total = 0
+        for rows, lead in packed:
+            lines = scanlines(rows, filter_type)
+            total += sizer(memoryview(lines[lead:]).cast("B"), level, strategy,
+                           lines[:lead].tobytes())
+        return total
+
+    sizes = parallel.run_each(lambda i: cost(candidates[i], trial_level), len(candidates))
+    best = sizes.index(min(sizes))
+    size = sizes[best]
+    if effort != "auto":
+        return size
+    if whole <= WHOLE_TRIAL_BYTES:  # the winner again at level 9 when that is smaller
+        return min(size, cost(candidates[best], 9)) if whole <= AUTO_LEVEL9_BYTES else size
+    sampled = sum((len(rows) - lead) * stride for rows, lead in packed)
+    return cost(candidates[best], 9) if sampled >= AUTO_LEVEL9_RATIO * size else size
 
 
 def _zlib_stream(lines: np.ndarray, level: int, strategy: int) -> bytes:
