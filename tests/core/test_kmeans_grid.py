@@ -135,3 +135,43 @@ def test_small_k_stays_on_the_groups(photo, monkeypatch):
     monkeypatch.setattr(km, "GRID_CELL", {})
     off = final(kmeans_steps(hist, km.GRID_MIN_K, seed=1))
     assert not np.array_equal(on.palette, off.palette)  # the grid did run
+
+
+@pytest.mark.parametrize("k", [16, 48])
+def test_a_coarse_run_stays_on_its_cells_and_costs_little(photo, k):
+    """Below the grid's k a coarse run (the k scan's trials) iterates on the
+    cells it was seeded on: every group is labelled as its cell, and its
+    error stays within a few per cent of the full run's."""
+    hist = build_histogram(photo)
+    assert hist.exact and len(hist) > km.GRID_MIN_GROUPS
+    x = np.ascontiguousarray(to_working(hist.colors, "oklab"))
+    cells = km._Grid.build(x, hist.sample_weights, "oklab", with_scatter=False)
+    light = {"restarts": 1, "seed": 2, "tol": 1e-3, "max_iter": 12}  # as the scan's trials
+    coarse = final(kmeans_steps(hist, k, coarse=True, **light))
+    full = final(kmeans_steps(hist, k, **light))
+    assert coarse.labels.shape == (len(hist),)
+    _, first = np.unique(cells.inverse, return_index=True)  # one group of each cell
+
+    def as_its_cell(labels):
+        return labels == labels[first][cells.inverse]
+
+    assert as_its_cell(coarse.labels).all()
+    assert not as_its_cell(full.labels).all()  # the groups' own labels differ within cells
+    # The same seeds: only where the iterations run differs.
+    assert np.array_equal(coarse.start, full.start)
+
+    def error(palette):  # the groups' mean squared distance to their nearest entry
+        p = to_working(palette.astype(np.float64), "oklab")
+        d = ((x[:, None, :] - p[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+        return float(hist.sample_weights @ d)
+
+    assert error(full.palette) <= error(coarse.palette) <= 1.05 * error(full.palette)
+    assert not np.array_equal(coarse.palette, full.palette)
+
+
+def test_coarse_changes_nothing_without_cells(small_photo):
+    """A histogram too small for cells (and a given start) runs as it would."""
+    hist = build_histogram(small_photo)
+    a = final(kmeans_steps(hist, 12, restarts=1, seed=4, coarse=True))
+    b = final(kmeans_steps(hist, 12, restarts=1, seed=4))
+    assert np.array_equal(a.palette, b.palette) and np.array_equal(a.labels, b.labels)

@@ -75,6 +75,7 @@ def kmeans_steps(
     probe_iterations: int = 5,
     initial: np.ndarray | None = None,
     fixed: np.ndarray | None = None,
+    coarse: bool = False,
 ) -> Iterator[KMeansState]:
     """Cluster ``hist`` into ``k`` colours, yielding the state after every iteration.
 
@@ -99,6 +100,10 @@ def kmeans_steps(
     (see ``_Grid``), then finished with up to ``GRID_EXACT_STEPS`` iterations
     on its groups, not counted; the last state's labels are then every
     group's nearest palette entry.
+    ``coarse``: a run seeded on the cells (an exact histogram below the
+    grid's k) iterates on them to the end too, not on the groups, and each
+    group is labelled as its cell: a cheaper palette for trials, whose error
+    runs about 1 % above a full run's (benchmarks/k_targets.py).
     """
     if restarts is None:
         restarts = 3 if k <= RACE_MAX_K else 1
@@ -183,8 +188,10 @@ def kmeans_steps(
                 run.step()
         runs.sort(key=lambda run: run.inertia)
     run = runs[0]
-    if cells is not None:  # the winner goes on over the groups, from where it stands
+    if cells is not None and not coarse:  # the winner goes on over the groups, from where it stands
         run = _Lloyd(x, weights, run.centroids.copy(), m)
+    # A coarse run stays on the cells it was seeded on; its groups are labelled as their cell.
+    labelled = grid if grid is not None else cells if coarse else None
     # Swap trials only where this function seeded a race (not for a given
     # start, nor in step mode, where every step shown is one Lloyd iteration).
     swaps = bool(m) and n_clusters > m and initial is None and restarts > 1
@@ -212,7 +219,7 @@ def kmeans_steps(
             if better is not run:
                 # One more step: the search's result (its iterations were silent).
                 yield _state(iteration, run, prefix, pinned_rgba, space, offset, total,
-                             moved, False, "", start if iteration == 1 else None, grid)
+                             moved, False, "", start if iteration == 1 else None, labelled)
                 run, iteration = better, iteration + 1
                 value = run.inertia - own
         if reason and grid is not None:
@@ -225,7 +232,7 @@ def kmeans_steps(
                     break
             run = _palette_labels(run, space)
         yield _state(iteration, run, prefix, pinned_rgba, space, offset, total, moved,
-                     bool(reason), reason, start if iteration == 1 else None, grid)
+                     bool(reason), reason, start if iteration == 1 else None, labelled)
         if reason:
             return
 
