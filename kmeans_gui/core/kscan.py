@@ -39,7 +39,7 @@ from .png.writer import banded_size
 from .quantizer.colorspace import rgb_to_oklab
 from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
-from .quantizer.kmeans import KMeansState, kmeans_steps
+from .quantizer.kmeans import GRID_CELL, GRID_MIN_GROUPS, KMeansState, kmeans_steps
 from .quantizer.metrics import palette_distance_sum
 from .quantizer.ordering import ordered_palette
 from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours, kept_colours
@@ -102,10 +102,10 @@ QUALITY_GAP = 8
 QUALITY_STEP = 16
 #: The light runs' quality figure must beat the target by this fraction too:
 #: it comes within about half of it of the full run's, and a full run that
-#: misses costs a second one. Not on an exact histogram: there the light runs
-#: iterate on its cells (``kmeans_steps``'s ``coarse``), and their figure
-#: reads about 1 % above the full run's, which is margin enough (with it as
-#: well the search chose larger k than the exhaustive answer on most shared photos).
+#: misses costs a second one. Not where the light runs iterate on the
+#: histogram's cells (``KCost.light_on_cells``): their figure reads about 1 %
+#: above the full run's, which is margin enough (with both, the search chose
+#: larger k than the exhaustive answer on most shared photos).
 LIGHT_MARGIN = 0.01
 #: A sampled quality figure must beat the target by this fraction.
 SAMPLED_MARGIN = 0.005
@@ -295,6 +295,14 @@ class KCost:
         (and the transparent entry, if the image has transparent pixels)."""
         reserved = 1 if self.histogram.n_transparent else 0
         return max(1, len(self.settings.keep) + reserved) if self.settings.keep else 1
+
+    @property
+    def light_on_cells(self) -> bool:
+        """Whether light runs iterate on cells of the colours (``kmeans_steps``'s
+        ``coarse``): an exact histogram of many colours, in OKLab, with no
+        kept colours."""
+        return (self.histogram.exact and not self.settings.keep
+                and self.settings.space in GRID_CELL and len(self.histogram) > GRID_MIN_GROUPS)
 
     @property
     def delta_e_exact(self) -> bool:
@@ -551,7 +559,7 @@ def search(cost: KCost, target: Target, *, ks: tuple[int, ...] = K_STEPS,
         # The final figure will be sampled and must beat the target by a
         # margin (see _verify): aim the light runs at what it must meet.
         limit *= 1.0 - SAMPLED_MARGIN
-    if not by_size and not cost.histogram.exact:
+    if not by_size and not cost.light_on_cells:
         limit *= 1.0 - LIGHT_MARGIN
     biases: dict[int, float] = {}  # the sampled rows' bias, measured at a few k
     size_scale = 1.0  # real size / sampled estimate, when measured (graphics)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from kmeans_gui.core import QuantizeSettings as _Settings
-from kmeans_gui.core import build_histogram, encode_png, finish, kscan, quantize
+from kmeans_gui.core import build_histogram, encode_png, finish, kmeans_steps, kscan, quantize
 from kmeans_gui.core.kscan import K_STEPS, ColourTable, KCost, Target, delta_e_of, scan, search
 from kmeans_gui.core.quantizer.metrics import oklab_delta_e
 from kmeans_gui.core.quantizer.remapping import remap
@@ -483,3 +483,23 @@ def test_the_sampled_size_is_close_to_the_real_file(photo, monkeypatch, dither):
         estimate = cost.measure(state, k).size
         real = len(cost.encode(finish(photo, state, dataclasses.replace(settings, k=k))))
         assert estimate == pytest.approx(real, rel=0.05), k
+
+
+def test_light_runs_iterate_on_cells_only_where_the_histogram_has_them(photo, small_photo):
+    """Light runs on the photo's exact histogram stay on its cells (each
+    group labelled as its cell), so their quality figure needs no extra
+    margin; with kept colours, in RGB or with few colours they are the
+    ordinary runs."""
+    cost = KCost(photo, QuantizeSettings())
+    assert cost.histogram.exact and cost.light_on_cells
+    light = cost.cluster(24, light=True)
+    as_light = {"restarts": 1, "tol": kscan.LIGHT_TOL, "max_iter": kscan.LIGHT_MAX_ITER}
+
+    def last(**kwargs):
+        return list(kmeans_steps(cost.histogram, 24, **as_light, **kwargs))[-1]
+
+    assert np.array_equal(light.palette, last(coarse=True).palette)
+    assert not np.array_equal(light.palette, last().palette)
+    assert not KCost(photo, QuantizeSettings(keep=((0, 0, 0),))).light_on_cells
+    assert not KCost(photo, QuantizeSettings(space="rgb")).light_on_cells
+    assert not KCost(small_photo, QuantizeSettings()).light_on_cells

@@ -102,8 +102,9 @@ def kmeans_steps(
     group's nearest palette entry.
     ``coarse``: a run seeded on the cells (an exact histogram below the
     grid's k) iterates on them to the end too, not on the groups, and each
-    group is labelled as its cell: a cheaper palette for trials, whose error
-    runs about 1 % above a full run's (benchmarks/k_targets.py).
+    group is labelled as its cell, its inertia the cells' own (without
+    their groups' scatter): a cheaper palette for trials, whose error runs
+    about 1 % above a full run's (benchmarks/k_targets.py).
     """
     if restarts is None:
         restarts = 3 if k <= RACE_MAX_K else 1
