@@ -52,6 +52,8 @@ FILTER_NONE, FILTER_UP = 0, 2
 #: (PNG filter type, zlib strategy) pairs tried on the sample.
 CANDIDATES = ((FILTER_NONE, zlib.Z_DEFAULT_STRATEGY), (FILTER_UP, zlib.Z_RLE),
               (FILTER_UP, zlib.Z_DEFAULT_STRATEGY))
+#: The candidates libdeflate can try: it has no strategies, so filters only.
+FILTER_CANDIDATES = tuple(dict.fromkeys((f, zlib.Z_DEFAULT_STRATEGY) for f, _ in CANDIDATES))
 #: Up to this many bytes of scanlines every candidate deflates the whole image
 #: and the smallest stream is kept (they run side by side).
 WHOLE_TRIAL_BYTES = 256 << 10
@@ -188,9 +190,7 @@ def choose(rows: np.ndarray, level: int = TRIAL_LEVEL, sizer=None, with_size: bo
     the earlier candidate (unfiltered, default strategy first). ``sizer``
     (data, level, strategy) -> bytes replaces zlib-ng's deflate. ``with_size``:
     the winner's sample bytes as a third item."""
-    candidates = CANDIDATES
-    if sizer is _libdeflate_size:  # libdeflate has no strategies: filters only
-        candidates = tuple(dict.fromkeys((f, zlib.Z_DEFAULT_STRATEGY) for f, _ in candidates))
+    candidates = FILTER_CANDIDATES if sizer is _libdeflate_size else CANDIDATES
     sizes = parallel.run_each(lambda i: sample_size(rows, *candidates[i], level, sizer),
                               len(candidates))
     best = sizes.index(min(sizes))
@@ -232,9 +232,7 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     ``lead`` rows, which are its history (the row above, the deflate window)
     and are not counted, all with the one filter, strategy and level the
     whole image gets at ``effort``, chosen the same way. Without the
-    container; one deflate per band and candidate, where encoding each band
-    (and its lead rows alone) as a PNG of its own would try every candidate
-    on each and pick a level for a small image."""
+    container."""
     if effort not in EFFORTS:
         raise ValueError(f"unknown effort {effort!r}; use one of {EFFORTS}")
     bits = bit_depth(colours)
@@ -242,8 +240,7 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     stride = packed[0][0].shape[1] + 1
     whole = height * stride
     if effort in ("max", "small"):
-        sizer, trial_level = _libdeflate_size, MAX_LEVEL
-        candidates = tuple(dict.fromkeys((f, zlib.Z_DEFAULT_STRATEGY) for f, _ in CANDIDATES))
+        sizer, trial_level, candidates = _libdeflate_size, MAX_LEVEL, FILTER_CANDIDATES
     else:
         sizer, trial_level, candidates = _zlib_continued_size, TRIAL_LEVEL, CANDIDATES
 
