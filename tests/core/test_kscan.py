@@ -503,3 +503,19 @@ def test_light_runs_iterate_on_cells_only_where_the_histogram_has_them(photo, sm
     assert not KCost(photo, QuantizeSettings(keep=((0, 0, 0),))).light_on_cells
     assert not KCost(photo, QuantizeSettings(space="rgb")).light_on_cells
     assert not KCost(small_photo, QuantizeSettings()).light_on_cells
+
+
+def test_size_only_light_runs_race_the_seedings_a_full_run_races(small_photo):
+    """A size search's light run picks among the seedings as the full run
+    does (its file follows that choice); a run measuring quality keeps one."""
+    cost = KCost(small_photo, QuantizeSettings())
+    as_light = {"tol": kscan.LIGHT_TOL, "coarse": True}
+
+    def last(restarts, max_iter):
+        return list(kmeans_steps(cost.histogram, 12, restarts=restarts, max_iter=max_iter,
+                                 **as_light))[-1].palette
+
+    raced = last(None, kscan.LIGHT_SIZE_MAX_ITER)
+    assert not np.array_equal(raced, last(1, kscan.LIGHT_SIZE_MAX_ITER))
+    assert np.array_equal(cost.point(12, light=True, sizes=True, quality=False).palette, raced)
+    assert np.array_equal(cost.point(12, light=True).palette, last(1, kscan.LIGHT_MAX_ITER))
