@@ -442,10 +442,9 @@ class KCost:
         began = time.perf_counter()
         # A size alone barely moves over the last iterations' few percent
         # of error: a size-only light run stops sooner. It races the seedings
-        # a full run races (up to k = 32), as the file's size follows the
-        # palette the race picks: with one seeding, the dithered 24 MP
-        # mosaic's light run at k = 6 read 0.3 % under a 2 MiB budget and the
-        # full run's file came out 1.5 % over, so a second full run was needed.
+        # a full run races (up to k = 32): the file's size follows the palette
+        # the race picks, and a light run of one seeding could read just under
+        # a budget that the full run's file then missed, costing a second one.
         size_only = light and sizes and not quality
         state = self.cluster(k, light=light, max_iter=LIGHT_SIZE_MAX_ITER if size_only else None,
                              race=size_only)
