@@ -156,3 +156,22 @@ def test_the_common_srgb_profile_becomes_an_srgb_chunk(monkeypatch):
     other = profile[:200] + bytes([profile[200] ^ 1]) + profile[201:]
     kept = dict(chunks(png_write.encode_indexed(indices, palette, icc_profile=other)))
     assert b"iCCP" in kept and b"sRGB" not in kept
+
+
+@pytest.mark.parametrize("rows, pieces", [(400, 1), (1200, 2), (3000, 2), (6000, 3)])
+def test_a_mid_sized_image_is_deflated_in_two_pieces(monkeypatch, rows, pieces):
+    """Pieces are PIECE_BYTES, or half the rows down to MIN_PIECE_BYTES: a
+    1-4 MP image deflates on two cores, not one; a large one in 2 MiB pieces."""
+    stride = 1001  # a 1000-pixel 8-bit row and its filter byte
+    raw = np.random.default_rng(7).integers(0, 4, rows * stride, dtype=np.uint8).tobytes()
+    tasks = []
+    real = parallel.run_each
+
+    def counting(work, n):
+        tasks.append(n)
+        return real(work, n)
+
+    monkeypatch.setattr(png_write.parallel, "run_each", counting)
+    stream = png_write.deflate_rows(memoryview(raw), stride, 6, zlib.Z_DEFAULT_STRATEGY)
+    assert tasks == [pieces + 1]  # and the Adler-32 trailer
+    assert zlib.decompress(stream) == raw

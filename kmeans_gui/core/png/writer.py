@@ -26,8 +26,9 @@ process one). A piece ends with a sync flush (byte-aligned, no final-block
 bit), so the pieces joined behind one zlib header, with the Adler-32 of all
 the rows at the end, are one valid zlib stream; each piece only loses the
 previous piece's history (about 0.2 % of the size with 2 MiB pieces). The
-pieces have a fixed size rather than one per core, so the file's bytes do not
-depend on the machine.
+pieces' size depends on the image alone (2 MiB, or half the rows down to
+512 KiB), never on the number of cores, so the file's bytes do not depend on
+the machine.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ from .chunks import SIGNATURE, chunk
 
 #: Raw bytes deflated per piece (whole rows; at least one row).
 PIECE_BYTES = 2 << 20
+#: ...but half the rows a piece down to this many bytes, so that a 1-4 MP image
+#: is not deflated on one core.
+MIN_PIECE_BYTES = 512 << 10
 #: Largest IDAT chunk written.
 IDAT_BYTES = 1 << 20
 #: Pillow's PNG encoder uses zlib's largest memory level; so do we.
@@ -282,7 +286,9 @@ def _max_stream(rows: np.ndarray) -> bytes:
 
 def deflate_rows(raw: memoryview, stride: int, level: int, strategy: int) -> bytes:
     """A zlib stream of ``raw`` (rows of ``stride`` bytes), deflated in parallel."""
-    rows_per_piece = max(1, PIECE_BYTES // stride)
+    rows = len(raw) // stride
+    rows_per_piece = max(1, min(PIECE_BYTES // stride,
+                                max(MIN_PIECE_BYTES // stride, -(-rows // 2))))
     step = rows_per_piece * stride
     pieces = [raw[start:start + step] for start in range(0, len(raw), step)]
 
