@@ -228,6 +228,16 @@ def sample_bytes(rows: np.ndarray) -> int:
     return sum((bottom - top) * (rows.shape[1] + 1) for top, bottom in _bands(*rows.shape))
 
 
+def _level9(whole_bytes: int, sampled_bytes: int = 0, sampled_size: int = 0) -> bool:
+    """Whether the auto effort deflates at level 9: up to AUTO_LEVEL9_BYTES of
+    scanlines, or when the sample (``sampled_bytes`` of scanlines deflated to
+    ``sampled_size``) deflates AUTO_LEVEL9_RATIO times smaller. Flat graphics
+    then come out 2-8 % smaller for a few milliseconds; photos would gain 0-3 %
+    for several times the deflate time."""
+    return whole_bytes <= AUTO_LEVEL9_BYTES or (
+        sampled_size > 0 and sampled_bytes >= AUTO_LEVEL9_RATIO * sampled_size)
+
+
 def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
                 effort: str = DEFAULT_EFFORT) -> int:
     """Deflated bytes of ``bands`` of an image ``height`` rows tall, as
@@ -263,9 +273,9 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     if effort != "auto":
         return size
     if whole <= WHOLE_TRIAL_BYTES:  # the winner again at level 9 when that is smaller
-        return min(size, cost(candidates[best], 9)) if whole <= AUTO_LEVEL9_BYTES else size
+        return min(size, cost(candidates[best], 9)) if _level9(whole) else size
     sampled = sum((len(rows) - lead) * stride for rows, lead in packed)
-    return cost(candidates[best], 9) if sampled >= AUTO_LEVEL9_RATIO * size else size
+    return cost(candidates[best], 9) if _level9(whole, sampled, size) else size
 
 
 def _zlib_stream(lines: np.ndarray, level: int, strategy: int) -> bytes:
@@ -360,9 +370,7 @@ def encode_indexed(indices: np.ndarray, palette: np.ndarray, *,
     if effort == "max":
         stream = _max_stream(rows)
     else:
-        level = FAST_LEVEL
-        if effort == "auto" and height * stride <= AUTO_LEVEL9_BYTES:
-            level = 9
+        level = 9 if effort == "auto" and _level9(height * stride) else FAST_LEVEL
         if height * stride <= WHOLE_TRIAL_BYTES:
             # Small: every candidate on the whole image at the trial level; the
             # smallest is kept, or the winner again at a higher level if that is
@@ -379,10 +387,7 @@ def encode_indexed(indices: np.ndarray, palette: np.ndarray, *,
                                                   strategy), key=len)
         else:
             filter_type, strategy, size = choose(rows, with_size=True)
-            if effort == "auto" and sample_bytes(rows) >= AUTO_LEVEL9_RATIO * size:
-                # Flat graphics (the sample deflates many times smaller) come
-                # out 2-8 % smaller at level 9 for a few milliseconds; photos
-                # gain 0-3 % for several times the deflate time.
+            if effort == "auto" and _level9(height * stride, sample_bytes(rows), size):
                 level = 9
             lines = scanlines(rows, filter_type)
             stream = deflate_rows(memoryview(lines).cast("B"), stride, level, strategy)
