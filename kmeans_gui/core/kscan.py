@@ -39,7 +39,7 @@ from .png.writer import banded_size
 from .quantizer.colorspace import rgb_to_oklab
 from .quantizer.dithering import WARMUP_ROWS
 from .quantizer.histogram import ColorHistogram, build_histogram
-from .quantizer.kmeans import GRID_CELL, GRID_MIN_GROUPS, KMeansState, kmeans_steps
+from .quantizer.kmeans import KMeansState, kmeans_steps, seeds_on_cells
 from .quantizer.metrics import palette_distance_sum
 from .quantizer.ordering import ordered_palette
 from .quantizer.pipeline import QuantizeResult, QuantizeSettings, distinct_colours, kept_colours
@@ -301,8 +301,7 @@ class KCost:
         """Whether light runs iterate on cells of the colours (``kmeans_steps``'s
         ``coarse``): an exact histogram of many colours, in OKLab, with no
         kept colours."""
-        return (self.histogram.exact and not self.settings.keep
-                and self.settings.space in GRID_CELL and len(self.histogram) > GRID_MIN_GROUPS)
+        return seeds_on_cells(self.histogram, self.settings.space, len(self.settings.keep))
 
     @property
     def delta_e_exact(self) -> bool:

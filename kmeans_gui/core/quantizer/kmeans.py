@@ -155,8 +155,7 @@ def kmeans_steps(
     # iterates on the groups themselves (see RACE_ON_CELLS).
     cells = (hist.derived(("cells", channels, space, cell),
                           lambda: _Grid.build(exact_x, weights, space, with_scatter=False))
-             if RACE_ON_CELLS and grid is None and initial is None and not m and hist.exact
-             else None)
+             if grid is None and initial is None and seeds_on_cells(hist, space, m) else None)
     # (the race compares runs on the same cells: their scatter would shift all alike)
     sx, sw, s_scatter = ((cells.x, cells.weights, 0.0) if cells is not None
                          else (x, weights, scatter))
@@ -511,6 +510,15 @@ GRID_EXACT_STEPS = 2
 GRID_TOL_SCALE = 10.0
 #: Dense cell tables up to this many cells; beyond, cells are found by sorting.
 _DENSE_CELLS = 1 << 22
+
+
+def seeds_on_cells(hist: ColorHistogram, space: str, n_fixed: int = 0) -> bool:
+    """Whether a run below the grid's k (without a given start) may seed on
+    the OKLab cells (``RACE_ON_CELLS``), and a coarse one iterate there: an
+    exact histogram of enough colours, no fixed colours, a space with cells.
+    (The cells must still be few enough, see ``_Grid.build``.)"""
+    return (RACE_ON_CELLS and hist.exact and not n_fixed and space in GRID_CELL
+            and len(hist) > GRID_MIN_GROUPS)
 
 
 class _Grid:
