@@ -238,6 +238,17 @@ def _level9(whole_bytes: int, sampled_bytes: int = 0, sampled_size: int = 0) -> 
         sampled_size > 0 and sampled_bytes >= AUTO_LEVEL9_RATIO * sampled_size)
 
 
+def _retried(sizes: list[int], candidates=CANDIDATES) -> int:
+    """Which of a small image's candidates (deflated to ``sizes`` at the trial
+    level) is deflated again at level 9: the smallest of those with the
+    default strategy. The run-length strategy gains nothing from a higher
+    level, so a run-length winner at the trial level can lose at level 9 to
+    an unfiltered stream it beat by a few per cent."""
+    usual = [i for i, (_, strategy) in enumerate(candidates)
+             if strategy == zlib.Z_DEFAULT_STRATEGY]
+    return min(usual, key=lambda i: sizes[i])
+
+
 def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
                 effort: str = DEFAULT_EFFORT) -> int:
     """Deflated bytes of ``bands`` of an image ``height`` rows tall, as
@@ -272,8 +283,9 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     size = sizes[best]
     if effort != "auto":
         return size
-    if whole <= WHOLE_TRIAL_BYTES:  # the winner again at level 9 when that is smaller
-        return min(size, cost(candidates[best], 9)) if _level9(whole) else size
+    if whole <= WHOLE_TRIAL_BYTES:  # as encode_indexed: one more try at level 9
+        return min(size, cost(candidates[_retried(sizes, candidates)], 9)) \
+            if _level9(whole) else size
     sampled = sum((len(rows) - lead) * stride for rows, lead in packed)
     return cost(candidates[best], 9) if _level9(whole, sampled, size) else size
 
@@ -373,16 +385,15 @@ def encode_indexed(indices: np.ndarray, palette: np.ndarray, *,
         level = 9 if effort == "auto" and _level9(height * stride) else FAST_LEVEL
         if height * stride <= WHOLE_TRIAL_BYTES:
             # Small: every candidate on the whole image at the trial level; the
-            # smallest is kept, or the winner again at a higher level if that is
-            # smaller still (as small as the best of all three at level 9 within
-            # 0.1 % on the test images, at less than half the time).
+            # smallest is kept, or the best default-strategy one again at level
+            # 9 (``_retried``) if that is smaller still.
             streams = parallel.run_each(
                 lambda i: _zlib_stream(scanlines(rows, CANDIDATES[i][0]), TRIAL_LEVEL,
                                        CANDIDATES[i][1]), len(CANDIDATES))
-            best = min(range(len(CANDIDATES)), key=lambda i: len(streams[i]))
-            stream = streams[best]
+            sizes = [len(s) for s in streams]
+            stream = streams[sizes.index(min(sizes))]
             if level != TRIAL_LEVEL:
-                filter_type, strategy = CANDIDATES[best]
+                filter_type, strategy = CANDIDATES[_retried(sizes)]
                 stream = min(stream, _zlib_stream(scanlines(rows, filter_type), level,
                                                   strategy), key=len)
         else:
