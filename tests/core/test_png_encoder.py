@@ -170,10 +170,10 @@ def test_auto_deflates_flat_graphics_at_level_9_and_photos_at_the_fast_level():
     """Larger images: level 9 where the sample deflates many times smaller
     (flat areas with edges), the fast level where it does not (noise)."""
     rng = np.random.default_rng(4)
-    graphic = flat_blocks(700, 900, 24, 16)
+    graphic = flat_blocks(800, 1000, 24, 16)
     edges = rng.random(graphic.shape) < 0.002
     graphic[edges] = rng.integers(0, 16, int(edges.sum()))
-    noisy = rng.integers(0, 16, (700, 900)).astype(np.uint8)
+    noisy = rng.integers(0, 16, (800, 1000)).astype(np.uint8)
     palette = np.arange(48, dtype=np.uint8).reshape(16, 3) * 5
     for indices, level in ((graphic, 9), (noisy, png_encoder.FAST_LEVEL)):
         rows = png_encoder.pack(indices, 4)

@@ -58,9 +58,9 @@ CANDIDATES = ((FILTER_NONE, zlib.Z_DEFAULT_STRATEGY), (FILTER_UP, zlib.Z_RLE),
               (FILTER_UP, zlib.Z_DEFAULT_STRATEGY))
 #: The candidates libdeflate can try: it has no strategies, so filters only.
 FILTER_CANDIDATES = tuple(dict.fromkeys((f, zlib.Z_DEFAULT_STRATEGY) for f, _ in CANDIDATES))
-#: Up to this many bytes of scanlines every candidate deflates the whole image
+#: Up to this many bytes of scanlines (8-bit 640x480) every candidate deflates the whole image
 #: and the smallest stream is kept (they run side by side).
-WHOLE_TRIAL_BYTES = 256 << 10
+WHOLE_TRIAL_BYTES = 320 << 10
 #: Otherwise on this many bands of whole rows, each about BAND_BYTES long.
 SAMPLE_BANDS = 4
 BAND_BYTES = 64 << 10
@@ -69,7 +69,7 @@ TRIAL_LEVEL = 6
 #: Deflate level by effort: "fast" 6; "auto" 9 up to AUTO_LEVEL9_BYTES of
 #: scanlines (a few milliseconds there, and up to 4 % smaller), else 6.
 FAST_LEVEL = 6
-AUTO_LEVEL9_BYTES = 256 << 10
+AUTO_LEVEL9_BYTES = 320 << 10
 #: Larger images: level 9 when the sample deflates at least this many times smaller.
 AUTO_LEVEL9_RATIO = 12
 MAX_LEVEL = 12  # libdeflate
