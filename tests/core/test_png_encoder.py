@@ -136,6 +136,21 @@ def test_small_images_get_the_smallest_stream_of_any_candidate_at_either_level(
     assert len(_idat(encode_png(result, effort="auto"))) == min(every)
 
 
+def test_an_8_bit_640x480_image_is_still_small():
+    """Whole-image trials and the level-9 retry reach an 8-bit 640x480 image
+    (just over 300 KiB of scanlines): the smallest stream of any candidate
+    at either level, where the sampled path would stop at the trial level."""
+    rng = np.random.default_rng(6)
+    ramp = np.add.outer(np.arange(480) // 3, np.arange(640) // 5) % 256
+    indices = (ramp + (rng.random(ramp.shape) < 0.2)).astype(np.uint8)
+    palette = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    rows = png_encoder.pack(indices, 8)
+    assert rows.size + len(rows) > 300 << 10
+    every = [*full_sizes(rows, png_encoder.TRIAL_LEVEL).values(), *full_sizes(rows, 9).values()]
+    result = QuantizeResult(indices, palette, 1, 0.0, 0.0, "", 0.0)
+    assert len(_idat(encode_png(result, effort="auto"))) == min(every)
+
+
 def _chunks(data: bytes):
     pos = 8
     while pos < len(data):
