@@ -75,8 +75,8 @@ AUTO_LEVEL9_BYTES = 320 << 10
 AUTO_LEVEL9_RATIO = 12
 MAX_LEVEL = 12  # libdeflate
 #: The auto effort's small images are also deflated with libdeflate at this
-#: level, its first with near-optimal parsing, and the smaller stream kept:
-#: 2-8 % smaller than zlib-ng's level 9 on most, for 10-60 ms there.
+#: level, its first with near-optimal parsing, and the smaller stream kept
+#: (most often libdeflate's, for tens of milliseconds there; README).
 AUTO_SMALL_LIBDEFLATE = 10
 #: ...from this many bytes of scanlines: below, it would save at most a few
 #: hundred bytes.
@@ -309,19 +309,18 @@ def _zlib_stream(lines: np.ndarray, level: int, strategy: int) -> bytes:
 
 
 def _libdeflate_stream(lines: np.ndarray, level: int) -> bytes:
-    import deflate  # only the max effort and small images need it
+    import deflate  # only the max effort and small images need it (a millisecond)
     return deflate.zlib_compress(memoryview(lines).cast("B"), level)
 
 
 def _max_stream(rows: np.ndarray) -> bytes:
     """libdeflate at its highest level, over the filter its sample prefers."""
-    import deflate  # only this effort needs it
     if rows.size + len(rows) <= WHOLE_TRIAL_BYTES:
-        streams = [deflate.zlib_compress(scanlines(rows, f).tobytes(), MAX_LEVEL)
+        streams = [_libdeflate_stream(scanlines(rows, f), MAX_LEVEL)
                    for f in (FILTER_NONE, FILTER_UP)]
         return min(streams, key=len)
     filter_type, _ = choose(rows, MAX_LEVEL, _libdeflate_size)
-    return deflate.zlib_compress(scanlines(rows, filter_type).tobytes(), MAX_LEVEL)
+    return _libdeflate_stream(scanlines(rows, filter_type), MAX_LEVEL)
 
 
 def deflate_rows(raw: memoryview, stride: int, level: int, strategy: int) -> bytes:
