@@ -257,6 +257,17 @@ def _retried(sizes: list[int], candidates=CANDIDATES) -> int:
     return min(usual, key=lambda i: sizes[i])
 
 
+def _small_retries(whole_bytes: int) -> tuple[tuple[int, bool], ...]:
+    """How the auto effort deflates a small image's ``_retried`` candidate
+    again (side by side, the smallest stream kept): (level, with libdeflate)
+    pairs, zlib's level 9 and, from AUTO_LIBDEFLATE_MIN_BYTES of scanlines,
+    libdeflate's AUTO_SMALL_LIBDEFLATE."""
+    zlib9 = ((9, False),)
+    if whole_bytes < AUTO_LIBDEFLATE_MIN_BYTES:
+        return zlib9
+    return (*zlib9, (AUTO_SMALL_LIBDEFLATE, True))
+
+
 def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
                 effort: str = DEFAULT_EFFORT) -> int:
     """Deflated bytes of ``bands`` of an image ``height`` rows tall, as
@@ -295,10 +306,10 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
         if not _level9(whole):
             return size
         retry = candidates[_retried(sizes, candidates)]
+        retries = _small_retries(whole)
         return min(size, *parallel.run_each(
-            lambda i: cost(retry, 9) if i == 0 else
-            cost(retry, AUTO_SMALL_LIBDEFLATE, _libdeflate_size),
-            2 if whole >= AUTO_LIBDEFLATE_MIN_BYTES else 1))
+            lambda i: cost(retry, retries[i][0],
+                           _libdeflate_size if retries[i][1] else sizer), len(retries)))
     sampled = sum((len(rows) - lead) * stride for rows, lead in packed)
     return cost(candidates[best], 9) if _level9(whole, sampled, size) else size
 
@@ -412,10 +423,10 @@ def encode_indexed(indices: np.ndarray, palette: np.ndarray, *,
             if level != TRIAL_LEVEL:
                 filter_type, strategy = CANDIDATES[_retried(sizes)]
                 lines = scanlines(rows, filter_type)
+                retries = _small_retries(height * stride)
                 stream = min(stream, *parallel.run_each(
-                    lambda i: _zlib_stream(lines, level, strategy) if i == 0 else
-                    _libdeflate_stream(lines, AUTO_SMALL_LIBDEFLATE),
-                    2 if height * stride >= AUTO_LIBDEFLATE_MIN_BYTES else 1), key=len)
+                    lambda i: _libdeflate_stream(lines, retries[i][0]) if retries[i][1]
+                    else _zlib_stream(lines, retries[i][0], strategy), len(retries)), key=len)
         else:
             filter_type, strategy, size = choose(rows, with_size=True)
             if effort == "auto" and _level9(height * stride, sample_bytes(rows), size):
