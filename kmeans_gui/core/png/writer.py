@@ -81,6 +81,9 @@ AUTO_SMALL_LIBDEFLATE = 10
 #: ...from this many bytes of scanlines: below, it would save at most a few
 #: hundred bytes.
 AUTO_LIBDEFLATE_MIN_BYTES = 16 << 10
+#: ...for every default-strategy candidate within this share of the best one's
+#: size at the trial level (a near tie there often goes the other way).
+AUTO_RETRY_SPREAD = 0.05
 
 
 #: The sRGB IEC61966-2.1 profile most cameras and editors embed (3144 bytes):
@@ -246,26 +249,27 @@ def _level9(whole_bytes: int, sampled_bytes: int = 0, sampled_size: int = 0) -> 
         sampled_size > 0 and sampled_bytes >= AUTO_LEVEL9_RATIO * sampled_size)
 
 
-def _retried(sizes: list[int], candidates=CANDIDATES) -> int:
-    """Which of a small image's candidates (deflated to ``sizes`` at the trial
-    level) is deflated again at level 9: the smallest of those with the
-    default strategy. The run-length strategy gains nothing from a higher
-    level, so a run-length winner at the trial level can lose at level 9 to
-    an unfiltered stream it beat by a few per cent."""
+def _small_retries(whole_bytes: int, sizes: list[int],
+                   candidates=CANDIDATES) -> tuple[tuple[int, int, bool], ...]:
+    """How the auto effort deflates a small image's candidates (deflated to
+    ``sizes`` at the trial level) again, side by side, the smallest stream
+    kept: (candidate index, level, with libdeflate) triples.
+
+    The default-strategy candidate smallest at the trial level goes through
+    zlib's level 9; from AUTO_LIBDEFLATE_MIN_BYTES of scanlines, every
+    default-strategy candidate within AUTO_RETRY_SPREAD of it also goes
+    through libdeflate's AUTO_SMALL_LIBDEFLATE, which often reverses a close
+    trial (unfiltered rows gain more from better matching than Up rows do).
+    The run-length strategy gains nothing from a higher level, so a
+    run-length winner at the trial level can lose to either."""
     usual = [i for i, (_, strategy) in enumerate(candidates)
              if strategy == zlib.Z_DEFAULT_STRATEGY]
-    return min(usual, key=lambda i: sizes[i])
-
-
-def _small_retries(whole_bytes: int) -> tuple[tuple[int, bool], ...]:
-    """How the auto effort deflates a small image's ``_retried`` candidate
-    again (side by side, the smallest stream kept): (level, with libdeflate)
-    pairs, zlib's level 9 and, from AUTO_LIBDEFLATE_MIN_BYTES of scanlines,
-    libdeflate's AUTO_SMALL_LIBDEFLATE."""
-    zlib9 = ((9, False),)
-    if whole_bytes < AUTO_LIBDEFLATE_MIN_BYTES:
-        return zlib9
-    return (*zlib9, (AUTO_SMALL_LIBDEFLATE, True))
+    best = min(usual, key=lambda i: sizes[i])
+    retries = [(best, 9, False)]
+    if whole_bytes >= AUTO_LIBDEFLATE_MIN_BYTES:
+        retries += [(i, AUTO_SMALL_LIBDEFLATE, True) for i in usual
+                    if sizes[i] <= sizes[best] * (1.0 + AUTO_RETRY_SPREAD)]
+    return tuple(retries)
 
 
 def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
@@ -305,11 +309,10 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     if whole <= WHOLE_TRIAL_BYTES:  # as encode_indexed: zlib's level 9 and libdeflate
         if not _level9(whole):
             return size
-        retry = candidates[_retried(sizes, candidates)]
-        retries = _small_retries(whole)
+        retries = _small_retries(whole, sizes, candidates)
         return min(size, *parallel.run_each(
-            lambda i: cost(retry, retries[i][0],
-                           _libdeflate_size if retries[i][1] else sizer), len(retries)))
+            lambda i: cost(candidates[retries[i][0]], retries[i][1],
+                           _libdeflate_size if retries[i][2] else sizer), len(retries)))
     sampled = sum((len(rows) - lead) * stride for rows, lead in packed)
     return cost(candidates[best], 9) if _level9(whole, sampled, size) else size
 
@@ -413,20 +416,23 @@ def encode_indexed(indices: np.ndarray, palette: np.ndarray, *,
         level = 9 if effort == "auto" and _level9(height * stride) else FAST_LEVEL
         if height * stride <= WHOLE_TRIAL_BYTES:
             # Small: every candidate on the whole image at the trial level; the
-            # smallest is kept, or the best default-strategy one (``_retried``)
-            # deflated again by zlib at level 9 or by libdeflate, if smaller.
+            # smallest is kept, or a retry's (``_small_retries``), if smaller.
             streams = parallel.run_each(
                 lambda i: _zlib_stream(scanlines(rows, CANDIDATES[i][0]), TRIAL_LEVEL,
                                        CANDIDATES[i][1]), len(CANDIDATES))
             sizes = [len(s) for s in streams]
             stream = streams[sizes.index(min(sizes))]
             if level != TRIAL_LEVEL:
-                filter_type, strategy = CANDIDATES[_retried(sizes)]
-                lines = scanlines(rows, filter_type)
-                retries = _small_retries(height * stride)
-                stream = min(stream, *parallel.run_each(
-                    lambda i: _libdeflate_stream(lines, retries[i][0]) if retries[i][1]
-                    else _zlib_stream(lines, retries[i][0], strategy), len(retries)), key=len)
+                retries = _small_retries(height * stride, sizes)
+
+                def retry(i: int) -> bytes:
+                    candidate, retry_level, with_libdeflate = retries[i]
+                    filter_type, strategy = CANDIDATES[candidate]
+                    lines = scanlines(rows, filter_type)
+                    return (_libdeflate_stream(lines, retry_level) if with_libdeflate
+                            else _zlib_stream(lines, retry_level, strategy))
+
+                stream = min(stream, *parallel.run_each(retry, len(retries)), key=len)
         else:
             filter_type, strategy, size = choose(rows, with_size=True)
             if effort == "auto" and _level9(height * stride, sample_bytes(rows), size):
