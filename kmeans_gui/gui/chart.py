@@ -156,7 +156,7 @@ class ConvergenceChart(QChartView):
     @staticmethod
     def relative(inertia: float, first: float) -> float:
         """``inertia`` as a percentage of the first iteration's (0 when exact)."""
-        return 100.0 * inertia / first if first > 0 else 0.0
+        return inertia / first * 100.0 if first > 0 else 0.0  # the first point exactly 100
 
     def add(self, iteration: int, inertia: float) -> None:
         self._values.append((iteration, inertia))
