@@ -53,7 +53,7 @@ ALWAYS_INLINE void pixel_coords(const uint8_t *p, int nch, int space, const doub
         double lr = srgb_lin(lin, p[0]), lg = srgb_lin(lin, p[1]), lb = srgb_lin(lin, p[2]);
         double l, m, s;
         oklab_lms(lr, lg, lb, &l, &m, &s);
-        oklab_from_lms_roots(cbrt_pos(l), cbrt_pos(m), cbrt_pos(s), &x0, &x1, &x2);
+        oklab_from_lms_roots(work_root(l), work_root(m), work_root(s), &x0, &x1, &x2);
         ascale = 100.0;
     }
     store_coords(x0, x1, x2, nch == 4 ? p[3] : 255, ascale, nch, out);

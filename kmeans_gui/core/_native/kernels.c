@@ -44,7 +44,7 @@ static inline void work_coords(double r, double g, double b, double a, int space
         double lr = lin_interp(lin, r), lg = lin_interp(lin, g), lb = lin_interp(lin, b);
         double l, m, s;
         oklab_lms(lr, lg, lb, &l, &m, &s);
-        oklab_from_lms_roots(cbrt_pos(l), cbrt_pos(m), cbrt_pos(s), &x0, &x1, &x2);
+        oklab_from_lms_roots(work_root(l), work_root(m), work_root(s), &x0, &x1, &x2);
         ascale = 100.0;
     }
     store_coords(x0, x1, x2, a, ascale, nch, out);

@@ -40,6 +40,21 @@ static inline double cbrt_pos(double x) {
     return y;
 }
 
+/* The working space's root: OKLab's cube root, taken of each LMS value plus a
+ * small offset (JPEG XL's XYB adds the same one), less the offset's own root so
+ * black stays 0. OKLab's plain cube root rises so steeply near black that
+ * shades a screen barely shows lie farther apart than clearly visible steps in
+ * the mid-tones, and K-Means spent palette entries on them; the offset levels
+ * the dark end off, and above it the slope is OKLab's. WORK_ROOT_OFFSET_ROOT is
+ * cbrt_pos(WORK_ROOT_OFFSET), so black maps to exactly 0. The quality figure
+ * (mean OKLab Delta E) keeps plain OKLab; colorspace.py mirrors this. */
+#define WORK_ROOT_OFFSET 0.0037930732552754493
+#define WORK_ROOT_OFFSET_ROOT 0.1559542005492488
+
+static inline double work_root(double x) {
+    return cbrt_pos((x > 0.0 ? x : 0.0) + WORK_ROOT_OFFSET) - WORK_ROOT_OFFSET_ROOT;
+}
+
 static inline void oklab_from_lms_roots(double l_, double m_, double s_, double *x0,
                                         double *x1, double *x2) {
     *x0 = 100.0 * (0.2104542553 * l_ + 0.7936177850 * m_ - 0.0040720468 * s_);

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .colorspace import OKLAB_SCALE, rgb_to_oklab, to_working
+from .colorspace import to_working
 from .histogram import ColorHistogram, working_colours
 
 #: The most points the view draws; more would not show more on screen.
@@ -114,12 +114,16 @@ AXES = {
 }
 
 
+#: Half the working L of white: the height at which L is centred in the view.
+_MID_L = float(to_working(np.full((1, 3), 255.0), "oklab")[0, 0]) / 2
+
+
 def world_coords(colors: np.ndarray, space: str) -> np.ndarray:
     """(n, 3|4) sRGB(A) to (n, 3) world coordinates; alpha is not drawn."""
     rgb = np.asarray(colors, dtype=np.float64)[:, :3]
-    if space == "oklab":
-        lab = rgb_to_oklab(rgb) * OKLAB_SCALE
-        return np.column_stack([lab[:, 1], lab[:, 2], lab[:, 0] - OKLAB_SCALE / 2])
+    if space == "oklab":  # the working coordinates K-Means measures, L centred
+        lab = to_working(rgb, "oklab")
+        return np.column_stack([lab[:, 1], lab[:, 2], lab[:, 0] - _MID_L])
     if space == "rgb":
         return rgb - 127.5
     raise ValueError(f"unknown colour space {space!r}")

@@ -5,7 +5,14 @@ Working coordinates are what K-Means measures distances in:
 * ``rgb``: the sRGB values 0..255 themselves (the classic algorithm).
 * ``oklab``: Björn Ottosson's OKLab, scaled by 100 so that one unit is a
   just-noticeable difference (ΔE×100) and the numbers are of the same order
-  as in ``rgb``.
+  as in ``rgb``, with one change near black: the cube root is taken of each
+  LMS value plus a small offset (``WORK_ROOT_OFFSET``, the one JPEG XL's XYB
+  adds), less the offset's own root. OKLab's plain root rises so steeply near
+  black that shades a screen barely shows count as farther apart than clear
+  steps in the mid-tones, and K-Means spent palette entries on them. Above the
+  darkest tones the slope is OKLab's, so its units still hold there; white
+  sits at L = 84.5 instead of 100. ``rgb_to_oklab`` (the quality figure, the
+  palette's lightness order) is plain OKLab.
 
 With an alpha channel, colours are premultiplied by alpha (a half-transparent
 red differs less from a half-transparent orange than two opaque ones do) and
@@ -34,6 +41,10 @@ _M2 = np.array([
 ])
 _M2_INV = np.linalg.inv(_M2)
 _M1_INV = np.linalg.inv(_M1)
+#: The offset added to LMS before the working space's cube root, and its root
+#: (as in the compiled kernels' native.h, which the two must match).
+WORK_ROOT_OFFSET = 0.0037930732552754493
+_OFFSET_ROOT = float(np.cbrt(WORK_ROOT_OFFSET))
 
 
 def srgb_to_linear(values: np.ndarray) -> np.ndarray:
@@ -83,7 +94,9 @@ def to_working(colors: np.ndarray, space: str) -> np.ndarray:
         coords = rgb.copy()
         alpha_scale = 255.0
     elif space == "oklab":
-        coords = rgb_to_oklab(rgb) * OKLAB_SCALE
+        lms = srgb_to_linear(rgb) @ _M1.T
+        roots = np.cbrt(np.maximum(lms, 0.0) + WORK_ROOT_OFFSET) - _OFFSET_ROOT
+        coords = (roots @ _M2.T) * OKLAB_SCALE
         alpha_scale = OKLAB_SCALE
     else:
         raise ValueError(f"unknown colour space {space!r}; use one of {SPACES}")
@@ -105,7 +118,8 @@ def from_working(coords: np.ndarray, space: str) -> np.ndarray:
     if space == "rgb":
         rgb = colour
     elif space == "oklab":
-        rgb = oklab_to_rgb(colour / OKLAB_SCALE)
+        roots = (colour / OKLAB_SCALE) @ _M2_INV.T + _OFFSET_ROOT
+        rgb = linear_to_srgb((roots ** 3 - WORK_ROOT_OFFSET) @ _M1_INV.T)
     else:
         raise ValueError(f"unknown colour space {space!r}; use one of {SPACES}")
     out = np.clip(np.rint(rgb), 0, 255)
