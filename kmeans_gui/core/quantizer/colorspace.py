@@ -80,12 +80,6 @@ def rgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
     return np.cbrt(lms) @ _M2.T
 
 
-def oklab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """(..., 3) unscaled OKLab to sRGB 0..255 floats (clipped to the gamut)."""
-    lms = (np.asarray(lab, dtype=np.float64) @ _M2_INV.T) ** 3
-    return linear_to_srgb(lms @ _M1_INV.T)
-
-
 def to_working(colors: np.ndarray, space: str) -> np.ndarray:
     """(n, 3|4) straight sRGB(A) 0..255 floats to working coordinates (n, 3|4)."""
     colors = np.asarray(colors, dtype=np.float64)
