@@ -139,9 +139,9 @@ def test_small_images_get_the_smallest_stream_of_any_candidate_at_either_level(
 
 
 def test_an_8_bit_640x480_image_is_still_small():
-    """Whole-image trials and the level-9 retry reach an 8-bit 640x480 image
-    (just over 300 KiB of scanlines): the smallest stream of any candidate
-    at either level, where the sampled path would stop at the trial level."""
+    """Whole-image trials and the retries reach an 8-bit 640x480 image (just
+    over 300 KiB of scanlines): the smallest stream of any candidate at the
+    trial level or of a retry, where the sampled path would stop at the trial level."""
     rng = np.random.default_rng(6)
     ramp = np.add.outer(np.arange(480) // 3, np.arange(640) // 5) % 256
     indices = (ramp + (rng.random(ramp.shape) < 0.2)).astype(np.uint8)
@@ -154,14 +154,17 @@ def test_an_8_bit_640x480_image_is_still_small():
 
 def smallest_small_stream(rows: np.ndarray) -> int:
     """What the auto effort keeps for a small image: the smallest of the
-    candidates at the trial level, of the best default-strategy one deflated
-    by zlib at level 9, and from 16 KiB of every default-strategy one within
-    5 % of it deflated by libdeflate (computed here directly)."""
+    candidates at the trial level and, below 16 KiB, of the best
+    default-strategy one deflated by zlib at level 9, from 16 KiB of every
+    default-strategy one within 5 % of it deflated by libdeflate (computed
+    here directly)."""
     trial = full_sizes(rows, png_encoder.TRIAL_LEVEL)
     usual = [c for c in png_encoder.CANDIDATES if c[1] == zlib.Z_DEFAULT_STRATEGY]
     best = min(usual, key=trial.get)
-    sizes = [*trial.values(), full_sizes(rows, 9)[best]]
-    if rows.size + len(rows) >= 16 << 10:
+    sizes = list(trial.values())
+    if rows.size + len(rows) < 16 << 10:
+        sizes.append(full_sizes(rows, 9)[best])
+    else:
         sizes += [len(deflate.zlib_compress(png_encoder.scanlines(rows, c[0]).tobytes(),
                                             png_encoder.AUTO_SMALL_LIBDEFLATE))
                   for c in usual if trial[c] <= 1.05 * trial[best]]

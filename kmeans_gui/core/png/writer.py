@@ -14,9 +14,10 @@ maps bytes one to one, and deflate only compares bytes for equality), so no
 palette order is tried; with the Up filter the quantizer's dark-to-light
 order keeps the differences small.
 
-Efforts: "fast" deflates at level 6; "auto" (the default) at level 9 on small
-images, where it costs milliseconds (and there also with libdeflate, keeping
-the smaller), and on larger ones whose sample deflates at least
+Efforts: "fast" deflates at level 6; "auto" (the default) on small images
+again once the trials have chosen, with zlib's level 9 on the tiniest and
+libdeflate's near-optimal level above them (``_small_retries``), and at
+level 9 on larger ones whose sample deflates at least
 AUTO_LEVEL9_RATIO times smaller (flat graphics), else 6; "max"
 (alias "small") with libdeflate's slowest, smallest level, single-threaded.
 
@@ -255,20 +256,21 @@ def _small_retries(whole_bytes: int, sizes: list[int],
     ``sizes`` at the trial level) again, side by side, the smallest stream
     kept: (candidate index, level, with libdeflate) triples.
 
-    The default-strategy candidate smallest at the trial level goes through
-    zlib's level 9; from AUTO_LIBDEFLATE_MIN_BYTES of scanlines, every
-    default-strategy candidate within AUTO_RETRY_SPREAD of it also goes
-    through libdeflate's AUTO_SMALL_LIBDEFLATE, which often reverses a close
-    trial (unfiltered rows gain more from better matching than Up rows do).
-    The run-length strategy gains nothing from a higher level, so a
-    run-length winner at the trial level can lose to either."""
+    Below AUTO_LIBDEFLATE_MIN_BYTES of scanlines, the default-strategy
+    candidate smallest at the trial level goes through zlib's level 9. From
+    there, every default-strategy candidate within AUTO_RETRY_SPREAD of it
+    goes through libdeflate's AUTO_SMALL_LIBDEFLATE instead, which often
+    reverses a close trial (unfiltered rows gain more from better matching
+    than Up rows do) and almost always beats zlib's 9, so that pass would
+    only cost time. The run-length strategy gains nothing from a higher
+    level, so a run-length winner at the trial level can lose to either."""
     usual = [i for i, (_, strategy) in enumerate(candidates)
              if strategy == zlib.Z_DEFAULT_STRATEGY]
     best = min(usual, key=lambda i: sizes[i])
-    retries = [(best, 9, False)]
-    if whole_bytes >= AUTO_LIBDEFLATE_MIN_BYTES:
-        retries += [(i, AUTO_SMALL_LIBDEFLATE, True) for i in usual
-                    if sizes[i] <= sizes[best] * (1.0 + AUTO_RETRY_SPREAD)]
+    if whole_bytes < AUTO_LIBDEFLATE_MIN_BYTES:
+        return ((best, 9, False),)
+    retries = [(i, AUTO_SMALL_LIBDEFLATE, True) for i in usual
+               if sizes[i] <= sizes[best] * (1.0 + AUTO_RETRY_SPREAD)]
     return tuple(retries)
 
 
@@ -306,7 +308,7 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     size = sizes[best]
     if effort != "auto":
         return size
-    if whole <= WHOLE_TRIAL_BYTES:  # as encode_indexed: zlib's level 9 and libdeflate
+    if whole <= WHOLE_TRIAL_BYTES:  # as encode_indexed: the small image's retries
         if not _level9(whole):
             return size
         retries = _small_retries(whole, sizes, candidates)
