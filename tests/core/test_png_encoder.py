@@ -152,19 +152,45 @@ def test_an_8_bit_640x480_image_is_still_small():
     assert len(_idat(encode_png(result, effort="auto"))) == smallest_small_stream(rows)
 
 
+def test_flat_small_images_keep_zlibs_level_9():
+    """A flat 8-bit image (discs on a plain ground) deflates more than twelve
+    times smaller at the trial level; there zlib's level 9 beats libdeflate's
+    pass, and the auto effort keeps it."""
+    rng = np.random.default_rng(0)
+    indices = np.zeros((400, 328), np.uint8)
+    yy, xx = np.ogrid[:400, :328]
+    for _ in range(6):
+        y, x, r = rng.integers(0, 400), rng.integers(0, 328), rng.integers(10, 80)
+        indices[(yy - y) ** 2 + (xx - x) ** 2 < r * r] = rng.integers(0, 64)
+    palette = np.repeat(np.arange(64, dtype=np.uint8)[:, None], 3, axis=1)
+    rows = png_encoder.pack(indices, 8)
+    trial = full_sizes(rows, png_encoder.TRIAL_LEVEL)
+    assert rows.size + len(rows) >= 12 * min(trial.values())
+    level9 = min(full_sizes(rows, 9).values())
+    by_libdeflate = min(len(deflate.zlib_compress(png_encoder.scanlines(rows, f).tobytes(),
+                                                  png_encoder.AUTO_SMALL_LIBDEFLATE))
+                        for f in (png_encoder.FILTER_NONE, png_encoder.FILTER_UP))
+    assert level9 < by_libdeflate  # what makes the case
+    result = QuantizeResult(indices, palette, 1, 0.0, 0.0, "", 0.0)
+    auto = len(_idat(encode_png(result, effort="auto")))
+    assert auto == level9 == smallest_small_stream(rows)
+
+
 def smallest_small_stream(rows: np.ndarray) -> int:
     """What the auto effort keeps for a small image: the smallest of the
     candidates at the trial level and, below 16 KiB, of the best
-    default-strategy one deflated by zlib at level 9, from 16 KiB of every
-    default-strategy one within 5 % of it deflated by libdeflate (computed
+    default-strategy one deflated by zlib at level 9; from 16 KiB of every
+    default-strategy one within 5 % of it deflated by libdeflate, and of
+    zlib's level 9 too where the trial deflated 12 times smaller (computed
     here directly)."""
     trial = full_sizes(rows, png_encoder.TRIAL_LEVEL)
     usual = [c for c in png_encoder.CANDIDATES if c[1] == zlib.Z_DEFAULT_STRATEGY]
     best = min(usual, key=trial.get)
+    whole = rows.size + len(rows)
     sizes = list(trial.values())
-    if rows.size + len(rows) < 16 << 10:
+    if whole < 16 << 10 or whole >= 12 * trial[best]:
         sizes.append(full_sizes(rows, 9)[best])
-    else:
+    if whole >= 16 << 10:
         sizes += [len(deflate.zlib_compress(png_encoder.scanlines(rows, c[0]).tobytes(),
                                             png_encoder.AUTO_SMALL_LIBDEFLATE))
                   for c in usual if trial[c] <= 1.05 * trial[best]]

@@ -250,19 +250,21 @@ def _level9(whole_bytes: int, sampled_bytes: int = 0, sampled_size: int = 0) -> 
         sampled_size > 0 and sampled_bytes >= AUTO_LEVEL9_RATIO * sampled_size)
 
 
-def _small_retries(whole_bytes: int, sizes: list[int],
-                   candidates=CANDIDATES) -> tuple[tuple[int, int, bool], ...]:
-    """How the auto effort deflates a small image's candidates (deflated to
-    ``sizes`` at the trial level) again, side by side, the smallest stream
-    kept: (candidate index, level, with libdeflate) triples.
+def _small_retries(whole_bytes: int, sizes: list[int], candidates=CANDIDATES,
+                   measured_bytes: int | None = None) -> tuple[tuple[int, int, bool], ...]:
+    """How the auto effort deflates a small image's candidates (the scanlines'
+    ``measured_bytes``, all ``whole_bytes`` unless said, deflated to ``sizes``
+    at the trial level) again, side by side, the smallest stream kept:
+    (candidate index, level, with libdeflate) triples.
 
     Below AUTO_LIBDEFLATE_MIN_BYTES of scanlines, the default-strategy
     candidate smallest at the trial level goes through zlib's level 9. From
     there, every default-strategy candidate within AUTO_RETRY_SPREAD of it
-    goes through libdeflate's AUTO_SMALL_LIBDEFLATE instead, which often
-    reverses a close trial (unfiltered rows gain more from better matching
-    than Up rows do) and almost always beats zlib's 9, so that pass would
-    only cost time. The run-length strategy gains nothing from a higher
+    goes through libdeflate's AUTO_SMALL_LIBDEFLATE, which often reverses a
+    close trial (unfiltered rows gain more from better matching than Up rows
+    do) and beats zlib's 9 on all but flat graphics: zlib's 9 still runs where
+    the trial deflated AUTO_LEVEL9_RATIO times smaller, and costs only a few
+    milliseconds there. The run-length strategy gains nothing from a higher
     level, so a run-length winner at the trial level can lose to either."""
     usual = [i for i, (_, strategy) in enumerate(candidates)
              if strategy == zlib.Z_DEFAULT_STRATEGY]
@@ -271,6 +273,9 @@ def _small_retries(whole_bytes: int, sizes: list[int],
         return ((best, 9, False),)
     retries = [(i, AUTO_SMALL_LIBDEFLATE, True) for i in usual
                if sizes[i] <= sizes[best] * (1.0 + AUTO_RETRY_SPREAD)]
+    measured = whole_bytes if measured_bytes is None else measured_bytes
+    if measured >= AUTO_LEVEL9_RATIO * sizes[best]:
+        retries.append((best, 9, False))
     return tuple(retries)
 
 
@@ -311,7 +316,8 @@ def banded_size(bands: list[tuple[np.ndarray, int]], colours: int, height: int,
     if whole <= WHOLE_TRIAL_BYTES:  # as encode_indexed: the small image's retries
         if not _level9(whole):
             return size
-        retries = _small_retries(whole, sizes, candidates)
+        counted = sum((len(rows) - lead) * stride for rows, lead in packed)
+        retries = _small_retries(whole, sizes, candidates, counted)
         return min(size, *parallel.run_each(
             lambda i: cost(candidates[retries[i][0]], retries[i][1],
                            _libdeflate_size if retries[i][2] else sizer), len(retries)))
